@@ -1,0 +1,360 @@
+"""Saliency metrics, exact to the MIT saliency benchmark's MATLAB code (cvzoya/saliency, ``code_forMetrics``).
+
+Every function takes 2-D numpy arrays or torch tensors (CPU or CUDA), computes in float64 and
+returns a Python float. The prediction is resized to the ground truth's size — ground truth is kept
+at the stimulus' original resolution, as the benchmark scores it — with :func:`imresize`, a port of
+MATLAB's ``imresize`` (bicubic, a = −0.5, antialiased when shrinking).
+
+=====================  ==================================================================
+``auc_judd``           ``AUC_Judd.m`` — thresholds at the fixated pixels' values
+``auc_borji``          ``AUC_Borji.m`` — negatives drawn uniformly from the image
+``auc_shuffled``       ``AUC_shuffled.m`` — negatives at other images' fixations
+``nss``                ``NSS.m`` — mean z-score (N−1 std) at the fixated pixels
+``cc``                 ``CC.m`` — ``corr2`` of the z-scored maps
+``similarity``         ``similarity.m`` — histogram intersection of sum-normalised maps
+``kl_div``             ``KLdiv.m`` — with MATLAB's ``eps`` = 2^-52
+``info_gain``          ``InfoGain.m`` — bits per fixation over a baseline map
+=====================  ==================================================================
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+#: MATLAB's ``eps``: the spacing of doubles at 1.0, exactly 2^-52 (not the rounded 2.2204e-16).
+MATLAB_EPS = 2.0 ** -52
+
+
+def _as_2d(array) -> np.ndarray:
+    if hasattr(array, "detach"):  # torch tensor, on any device
+        array = array.detach().cpu().numpy()
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise ValueError(f"expected a 2-D map (H, W), got shape {array.shape}")
+    return array
+
+
+def _as_float64(array) -> np.ndarray:
+    return _as_2d(array).astype(np.float64, copy=False)
+
+
+def _as_binary(array) -> np.ndarray:
+    array = _as_2d(array)
+    return array if array.dtype == np.bool_ else array > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# MATLAB's imresize
+# ---------------------------------------------------------------------------------------------
+
+def _cubic(x: np.ndarray) -> np.ndarray:
+    """Keys' cubic convolution kernel with a = −0.5 (MATLAB's ``cubic``)."""
+    ax = np.abs(x)
+    ax2, ax3 = ax * ax, ax * ax * ax
+    return ((1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1)
+            + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((1 < ax) & (ax <= 2)))
+
+
+@lru_cache(maxsize=64)
+def _resize_matrix(in_length: int, out_length: int) -> np.ndarray:
+    """Dense ``(out, in)`` matrix of MATLAB's ``contributions`` for one dimension (mirror boundary)."""
+    scale = out_length / in_length
+    kernel_width = 4.0
+    if scale < 1:  # antialiasing: widen the kernel by 1/scale
+        kernel = lambda x: scale * _cubic(scale * x)  # noqa: E731
+        kernel_width /= scale
+    else:
+        kernel = _cubic
+    u = np.arange(1, out_length + 1) / scale + 0.5 * (1 - 1 / scale)
+    left = np.floor(u - kernel_width / 2)
+    taps = int(math.ceil(kernel_width)) + 2
+    indices = left[:, None] + np.arange(taps)[None, :]
+    weights = kernel(u[:, None] - indices)
+    weights /= weights.sum(axis=1, keepdims=True)
+    mirror = np.concatenate([np.arange(in_length), np.arange(in_length - 1, -1, -1)])
+    columns = mirror[(indices.astype(np.int64) - 1) % (2 * in_length)]
+    matrix = np.zeros((out_length, in_length))
+    np.add.at(matrix, (np.repeat(np.arange(out_length), taps), columns.ravel()), weights.ravel())
+    return matrix
+
+
+def imresize(array, shape: tuple[int, int]) -> np.ndarray:
+    """MATLAB's ``imresize(A, [rows cols])`` for a 2-D double array (bicubic, antialiased when shrinking).
+
+    Dimensions are resized one at a time, the one shrinking most first, as MATLAB does.
+    """
+    array = _as_float64(array)
+    rows, cols = int(shape[0]), int(shape[1])
+    if array.shape == (rows, cols):
+        return array
+    scales = (rows / array.shape[0], cols / array.shape[1])
+    order = (0, 1) if scales[0] <= scales[1] else (1, 0)
+    for dim in order:
+        out = (rows, cols)[dim]
+        if array.shape[dim] == out:
+            continue
+        matrix = _resize_matrix(array.shape[dim], out)
+        array = matrix @ array if dim == 0 else array @ matrix.T
+    return array
+
+
+def _resized_like(saliency_map, reference_shape) -> np.ndarray:
+    return imresize(saliency_map, reference_shape)
+
+
+def _normalise_min_max(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(), values.max()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (values - low) / (high - low)
+
+
+def _trapz(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1])) / 2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# AUC-Judd
+# ---------------------------------------------------------------------------------------------
+
+def auc_judd(saliency_map, fixation_map, jitter: bool = True, seed: int = 0) -> float:
+    """Area under the ROC curve of the map as a classifier of fixated pixels (``AUC_Judd.m``).
+
+    The map is resized to the fixation map, jittered with uniform noise in [0, 1e-7) (from ``seed``)
+    to break ties when ``jitter``, and min-max normalised. The thresholds are the map's values at the
+    fixated pixels (a binary map: a pixel fixated twice counts once), sorted descending; at the
+    i-th, ``tp = i / n_fix`` and ``fp = (#pixels ≥ thr − i) / (n_pixels − n_fix)``. No fixations, or a
+    constant map without jitter, give NaN with a warning, as MIT's code does.
+    """
+    curve = roc_curve_judd(saliency_map, fixation_map, jitter, seed)
+    return math.nan if curve is None else _trapz(*curve)
+
+
+def roc_curve_judd(saliency_map, fixation_map, jitter: bool = True, seed: int = 0):
+    """``(fpr, tpr)`` of :func:`auc_judd`'s ROC curve with its end points (0, 0) and (1, 1); ``None``
+    (with a warning) where the score is NaN."""
+    fixation_map = _as_binary(fixation_map)
+    saliency = _resized_like(saliency_map, fixation_map.shape).ravel()
+    if jitter:
+        saliency = saliency + np.random.default_rng(seed).random(saliency.shape) / 1e7
+    fixated = np.flatnonzero(fixation_map)
+    if fixated.size == 0:
+        warnings.warn("auc_judd: the fixation map has no fixations; the score is NaN", stacklevel=3)
+        return None
+    low, high = saliency.min(), saliency.max()
+    if not high > low:  # MATLAB's (S - min) / (max - min) is NaN everywhere
+        warnings.warn("auc_judd: the saliency map is constant; the score is NaN", stacklevel=3)
+        return None
+    thresholds = np.sort((saliency[fixated] - low) / (high - low))[::-1]
+    above = _count_at_or_above(saliency, low, high, thresholds)
+    n_fix, n_pix = fixated.size, saliency.size
+    ranks = np.arange(1, n_fix + 1)
+    fp = np.concatenate([[0.0], (above - ranks) / (n_pix - n_fix), [1.0]])
+    tp = np.concatenate([[0.0], ranks / n_fix, [1.0]])
+    return fp, tp
+
+
+_BINS = 1 << 16  # a power of two, so v * _BINS is exact; 65,536 bins fit in cache
+
+
+def _count_at_or_above(saliency: np.ndarray, low: float, high: float, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold t: #pixels whose normalised value ``(s - low) / (high - low) >= t``.
+
+    Exact, with no sort of the whole map: each pixel's normalised value falls into one of ``_BINS``
+    equal bins (``floor(v * _BINS)`` is monotone in ``v``), a histogram counts the pixels in bins
+    above each threshold's bin, and only the few pixels sharing a bin with a threshold are compared
+    with it directly.
+    """
+    # (s - low) / ((high - low) / 2^k) is bit for bit MATLAB's normalised value times 2^k: scaling
+    # by a power of two commutes with rounding. One pass fewer than normalising, then scaling.
+    scaled = np.subtract(saliency, low)
+    np.divide(scaled, (high - low) / _BINS, out=scaled)
+    bins = scaled.astype(np.intp)               # in [0, _BINS]; 1.0 falls into bin _BINS
+    per_bin = np.bincount(bins, minlength=_BINS + 1)
+    in_higher_bins = per_bin[::-1].cumsum()[::-1] - per_bin   # pixels in bins strictly above
+    threshold_bins = (thresholds * _BINS).astype(np.intp)
+    is_threshold_bin = np.zeros(_BINS + 1, dtype=bool)
+    is_threshold_bin[threshold_bins] = True
+    shared = np.flatnonzero(is_threshold_bin[bins])
+    shared_values = np.sort((saliency[shared] - low) / (high - low))
+    shared_bins = (shared_values * _BINS).astype(np.intp)   # sorted, as the values are
+    same_bin_at_or_above = (np.searchsorted(shared_bins, threshold_bins, side="right")
+                            - np.searchsorted(shared_values, thresholds, side="left"))
+    return in_higher_bins[threshold_bins] + same_bin_at_or_above
+
+
+# ---------------------------------------------------------------------------------------------
+# AUC-Borji and shuffled AUC
+# ---------------------------------------------------------------------------------------------
+
+def _auc_against_negatives(positives: np.ndarray, negatives: np.ndarray, step: float) -> float:
+    """MIT's fixed-step ROC: thresholds 0, step, … up to the largest value, from the top down."""
+    top = max(positives.max(), negatives.max())
+    thresholds = np.arange(0.0, top + step * 1e-9, step)[::-1]  # MATLAB's 0:step:top, reversed
+    tp = np.concatenate([[0.0], (positives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
+    fp = np.concatenate([[0.0], (negatives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
+    return _trapz(fp, tp)
+
+
+def _split_auc(saliency_map, fixation_map, draw_negatives, splits: int, step: float) -> float:
+    fixations = _as_binary(fixation_map)
+    if not fixations.any():
+        warnings.warn("no fixations in the fixation map; the score is NaN", stacklevel=3)
+        return math.nan
+    values = _normalise_min_max(_resized_like(saliency_map, fixations.shape).ravel())
+    positives = values[fixations.ravel()]
+    scores = [_auc_against_negatives(positives, values[indices], step)
+              for indices in draw_negatives(values.size, positives.size)]
+    return float(np.mean(scores))
+
+
+def auc_borji(saliency_map, fixation_map, splits: int = 100, step: float = 0.1, seed: int = 0) -> float:
+    """``AUC_Borji.m``: negatives are as many pixels as fixations, drawn uniformly (with replacement),
+    in each of ``splits`` splits; thresholds every ``step``; the mean AUC over the splits."""
+    rng = np.random.default_rng(seed)
+    draw = lambda n_pix, n_fix: rng.integers(0, n_pix, size=(splits, n_fix))  # noqa: E731
+    return _split_auc(saliency_map, fixation_map, draw, splits, step)
+
+
+def auc_shuffled(saliency_map, fixation_map, other_map, splits: int = 100, step: float = 0.1,
+                 seed: int = 0) -> float:
+    """``AUC_shuffled.m``: negatives are the map's values at fixations of *other* images
+    (``other_map``, a binary map of the fixation map's size), so centre bias earns nothing."""
+    other = _as_binary(other_map).ravel()
+    if other.size != _as_binary(fixation_map).size:
+        raise ValueError(f"other_map must have the fixation map's shape {np.shape(fixation_map)}, "
+                         f"got {np.shape(other_map)}")
+    candidates = np.flatnonzero(other)
+    rng = np.random.default_rng(seed)
+
+    def draw(n_pix, n_fix):
+        count = min(n_fix, candidates.size)
+        return [rng.permutation(candidates)[:count] for _ in range(splits)]
+
+    return _split_auc(saliency_map, fixation_map, draw, splits, step)
+
+
+# ---------------------------------------------------------------------------------------------
+# Distribution-based metrics
+# ---------------------------------------------------------------------------------------------
+
+def _z_score(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / values.std(ddof=1)  # MATLAB's std: N − 1
+
+
+def _sum_normalise(values: np.ndarray) -> np.ndarray:
+    return values / values.sum()
+
+
+def nss(saliency_map, fixation_map) -> float:
+    """``NSS.m``: the mean of the z-scored map (N−1 standard deviation) at the fixated pixels."""
+    fixations = _as_binary(fixation_map)
+    if not fixations.any():
+        warnings.warn("nss: no fixations in the fixation map; the score is NaN", stacklevel=2)
+        return math.nan
+    z = _z_score(_resized_like(saliency_map, fixations.shape))
+    return float(z[fixations].mean())
+
+
+def cc(saliency_map, density_map) -> float:
+    """``CC.m``: Pearson's correlation (``corr2``) of the z-scored map and ground-truth density."""
+    density = _as_float64(density_map)
+    a = _z_score(_resized_like(saliency_map, density.shape))
+    b = _z_score(density)
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / math.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def similarity(saliency_map, density_map) -> float:
+    """``similarity.m`` (histogram intersection): each map min-max normalised (unless all zero),
+    then divided by its sum; the score is ``sum(min(a, b))``, 1 for identical distributions."""
+    density = _as_float64(density_map)
+    maps = []
+    for values in (_resized_like(saliency_map, density.shape), density):
+        if values.any():
+            values = _sum_normalise(_normalise_min_max(values))
+        maps.append(values)
+    if np.isnan(maps[0]).all() or np.isnan(maps[1]).all():
+        return math.nan
+    return float(np.minimum(*maps).sum())
+
+
+def kl_div(saliency_map, density_map) -> float:
+    """``KLdiv.m``: KL divergence of the sum-normalised map from the ground-truth density, with
+    MATLAB's ``eps`` (2^-52) for regularisation. Lower is better."""
+    density = _as_float64(density_map)
+    s = _sum_normalise(_resized_like(saliency_map, density.shape))
+    g = _sum_normalise(density)
+    return float(np.sum(g * np.log(MATLAB_EPS + g / (s + MATLAB_EPS))))
+
+
+def info_gain(saliency_map, fixation_map, baseline_map) -> float:
+    """``InfoGain.m``: mean log2 gain, in bits per fixation, of the map over ``baseline_map`` (for
+    example a centre-bias map), each min-max then sum normalised, at the fixated pixels."""
+    fixations = _as_binary(fixation_map)
+    if not fixations.any():
+        warnings.warn("info_gain: no fixations in the fixation map; the score is NaN", stacklevel=2)
+        return math.nan
+    s, b = (_sum_normalise(_normalise_min_max(_resized_like(m, fixations.shape)))
+            for m in (saliency_map, baseline_map))
+    return float(np.mean(np.log2(MATLAB_EPS + s[fixations]) - np.log2(MATLAB_EPS + b[fixations])))
+
+
+# ---------------------------------------------------------------------------------------------
+# Batched forms and baselines
+# ---------------------------------------------------------------------------------------------
+
+def batched(metric, saliency_maps, ground_truths, **kwargs) -> np.ndarray:
+    """``metric`` applied to each map of a ``(B, H, W)`` stack; float64 ``(B,)``."""
+    if len(saliency_maps) != len(ground_truths):
+        raise ValueError(f"{len(saliency_maps)} maps but {len(ground_truths)} ground truths")
+    return np.array([metric(s, g, **kwargs) for s, g in zip(saliency_maps, ground_truths)])
+
+
+def auc_judd_batch(saliency_maps, fixation_maps, jitter: bool = True, seed: int = 0) -> np.ndarray:
+    """:func:`auc_judd` for ``(B, H, W)`` stacks (image i jittered with ``seed + i``)."""
+    return np.array([auc_judd(s, f, jitter, seed + i)
+                     for i, (s, f) in enumerate(zip(saliency_maps, fixation_maps))])
+
+
+def centre_bias_map(shape: tuple[int, int], sigma: float | tuple[float, float] = 0.25) -> np.ndarray:
+    """A centred Gaussian ``(H, W)`` in [0, 1]; ``sigma`` as fractions of the height and width."""
+    sy, sx = (sigma, sigma) if np.isscalar(sigma) else sigma
+    rows = (np.arange(shape[0]) + 0.5) / shape[0] - 0.5
+    cols = (np.arange(shape[1]) + 0.5) / shape[1] - 0.5
+    return np.exp(-0.5 * ((rows[:, None] / sy) ** 2 + (cols[None, :] / sx) ** 2))
+
+
+def fit_centre_bias(fixation_maps) -> tuple[float, float]:
+    """The centre-bias widths ``(sigma_y, sigma_x)``, as fractions of height and width, fitted as the
+    standard deviation of the training fixations' normalised positions about the centre."""
+    ys, xs = [], []
+    for fixation_map in fixation_maps:
+        fixations = _as_binary(fixation_map)
+        rows, cols = np.nonzero(fixations)
+        ys.append((rows + 0.5) / fixations.shape[0] - 0.5)
+        xs.append((cols + 0.5) / fixations.shape[1] - 0.5)
+    ys, xs = np.concatenate(ys), np.concatenate(xs)
+    if ys.size < 2:
+        raise ValueError("fit_centre_bias needs at least two fixations")
+    return float(np.sqrt(np.mean(ys ** 2))), float(np.sqrt(np.mean(xs ** 2)))
+
+
+def chance_map(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """Chance: uniform random values (every AUC ≈ 0.5)."""
+    return np.random.default_rng(seed).random(shape)
+
+
+#: The metrics scored per image in notebook 02: name → (function, ground truth it needs, higher is better).
+METRICS = {
+    "AUC-Judd": (auc_judd, "fixations", True),
+    "AUC-Borji": (auc_borji, "fixations", True),
+    "sAUC": (auc_shuffled, "fixations+other", True),
+    "NSS": (nss, "fixations", True),
+    "CC": (cc, "density", True),
+    "SIM": (similarity, "density", True),
+    "KL": (kl_div, "density", False),
+    "IG": (info_gain, "fixations+baseline", True),
+}

@@ -1,0 +1,68 @@
+"""Every path the project uses, resolved from the repository root in one place.
+
+Each folder can be moved with an environment variable (useful on a cluster or in CI):
+
+==================  ===========================  ==================================
+function            environment variable         default
+==================  ===========================  ==================================
+``data_dir()``      ``SALIENCY_DATA_DIR``        ``<root>/data``
+``cache_dir()``     ``SALIENCY_CACHE_DIR``       ``<data>/.cache``
+``checkpoint_dir()`` ``SALIENCY_CHECKPOINT_DIR``  ``<root>/checkpoints``
+``report_dir()``    ``SALIENCY_REPORT_DIR``      ``<root>/report``
+``executed_dir()``  ``SALIENCY_EXECUTED_DIR``    ``<root>/executed``
+==================  ===========================  ==================================
+
+They are functions, not constants, so a changed variable takes effect without re-importing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def data_dir() -> Path:
+    """Datasets: real ones unpacked by ``python -m helpers.data download``, and generated samples."""
+    return _from_env("SALIENCY_DATA_DIR", ROOT / "data")
+
+
+def cache_dir() -> Path:
+    """Decoded, resized images kept between epochs and runs."""
+    return _from_env("SALIENCY_CACHE_DIR", data_dir() / ".cache")
+
+
+def checkpoint_dir() -> Path:
+    """Training checkpoints (one file per run, rewritten atomically every epoch)."""
+    return _from_env("SALIENCY_CHECKPOINT_DIR", ROOT / "checkpoints")
+
+
+def report_dir() -> Path:
+    return _from_env("SALIENCY_REPORT_DIR", ROOT / "report")
+
+
+def figures_dir() -> Path:
+    """Figures for the report (PNG, plus PDF for line plots)."""
+    return report_dir() / "figures"
+
+
+def metrics_dir() -> Path:
+    """Metric tables (CSV and JSON) for the report."""
+    return report_dir() / "metrics"
+
+
+def executed_dir() -> Path:
+    """Notebooks as executed by papermill (never committed)."""
+    return _from_env("SALIENCY_EXECUTED_DIR", ROOT / "executed")
+
+
+def ensure(path: Path) -> Path:
+    """Create ``path`` (a folder) if needed and return it."""
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,182 @@
+"""Generated sample data sets, written in the real on-disk formats so the real loaders read them.
+
+These are *samples*, not the data sets of the papers: they let every notebook run end to end on a
+machine without the real data, and they have a known answer, so a result on them can be checked.
+
+Saliency sample (CAT2000 layout): visual-search displays as in psychophysics — one odd-one-out
+(a colour, orientation, size or luminance singleton) among distractors on a textured background.
+Fixations follow a stated model, :data:`FIXATION_MODEL`: most land on the singleton, some on
+distractors, some near the centre; the continuous maps are those fixations blurred by a Gaussian.
+"""
+from __future__ import annotations
+
+import colorsys
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from . import paths
+
+#: Where each fixation comes from, and how many fixations (all observers together) an image gets.
+FIXATION_MODEL = {
+    "fixations_per_image": 60,
+    "on_singleton": 0.60,     # Gaussian around the singleton, sd = 0.6 × its radius
+    "on_distractors": 0.25,   # the same around a distractor picked at random
+    "centre_bias": 0.15,      # Gaussian around the image centre, sd = 0.2 × width and height
+    "map_blur_sigma": 1 / 32,  # continuous maps: Gaussian blur, sigma as a fraction of the width
+}
+SALIENCY_CATEGORIES = ("ColourSingleton", "LuminanceSingleton", "OrientationSingleton", "SizeSingleton")
+SAMPLE_VERSION = 1
+
+
+def saliency_sample_dir() -> Path:
+    return paths.data_dir() / "cat2000-sample"
+
+
+def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Smooth coloured noise (a texture that the network must learn to ignore), uint8 (H, W, 3)."""
+    coarse = rng.normal(0.0, 1.0, size=(height // 16 + 2, width // 16 + 2, 3))
+    texture = np.asarray(Image.fromarray(((coarse * 0.15 + 0.5).clip(0, 1) * 255).astype(np.uint8))
+                         .resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32)
+    grain = rng.normal(0.0, 6.0, size=(height, width, 1))
+    tint = rng.uniform(70, 140, size=3)
+    return np.clip(tint + (texture - 128) * 0.5 + grain, 0, 255).astype(np.uint8)
+
+
+def _hue(h: float, saturation: float = 0.85, value: float = 0.9) -> tuple[int, int, int]:
+    return tuple(int(round(c * 255)) for c in colorsys.hsv_to_rgb(h % 1.0, saturation, value))
+
+
+def _draw_item(draw: ImageDraw.ImageDraw, centre, radius: float, colour, angle: float | None) -> None:
+    x, y = centre
+    if angle is None:
+        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
+        return
+    half_long, half_short = radius * 1.3, radius * 0.35
+    c, s = math.cos(angle), math.sin(angle)
+    corners = [(x + dx * c - dy * s, y + dx * s + dy * c)
+               for dx, dy in ((-half_long, -half_short), (half_long, -half_short),
+                              (half_long, half_short), (-half_long, half_short))]
+    draw.polygon(corners, fill=colour)
+
+
+def make_search_display(category: str, rng: np.random.Generator, size: tuple[int, int] = (640, 360)):
+    """One display: ``(image uint8 (H, W, 3), items)`` where ``items[0]`` is the singleton.
+
+    Each item is ``(x, y, radius)``; the rest are distractors, on a jittered grid.
+    """
+    width, height = size
+    unit = width / 640
+    image = Image.fromarray(_background(rng, height, width))
+    draw = ImageDraw.Draw(image)
+    rows, cols = 4, 7
+    cells = [(r, c) for r in range(rows) for c in range(cols)]
+    chosen = rng.permutation(len(cells))[: int(rng.integers(14, 22))]
+    hue = rng.uniform(0, 1)
+    angle = rng.uniform(0, math.pi)
+    base_radius = 16 * unit
+    items = []
+    for rank, cell_index in enumerate(chosen):
+        r, c = cells[cell_index]
+        x = (c + 0.5 + rng.uniform(-0.25, 0.25)) * width / cols
+        y = (r + 0.5 + rng.uniform(-0.25, 0.25)) * height / rows
+        is_target = rank == 0
+        radius, colour, item_angle = base_radius, _hue(hue), None
+        if category == "ColourSingleton":
+            colour = _hue(hue + 0.5) if is_target else _hue(hue)
+        elif category == "LuminanceSingleton":
+            colour = _hue(hue, 0.3, 1.0) if is_target else _hue(hue, 0.3, 0.35)
+        elif category == "OrientationSingleton":
+            item_angle = angle + (math.pi / 2 if is_target else 0.0)
+        elif category == "SizeSingleton":
+            radius = base_radius * (1.9 if is_target else 1.0)
+        else:
+            raise ValueError(f"unknown sample category {category!r}; expected one of {SALIENCY_CATEGORIES}")
+        _draw_item(draw, (x, y), radius, colour, item_angle)
+        items.append((x, y, radius))
+    return np.asarray(image), items
+
+
+def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """Fixation counts ``(H, W)`` drawn from :data:`FIXATION_MODEL` for a display's items."""
+    width, height = size
+    model = FIXATION_MODEL
+    n = model["fixations_per_image"]
+    source = rng.choice(3, size=n, p=[model["on_singleton"], model["on_distractors"], model["centre_bias"]])
+    points = np.empty((n, 2))
+    for i, kind in enumerate(source):
+        if kind == 2:
+            points[i] = rng.normal([width / 2, height / 2], [0.2 * width, 0.2 * height])
+        else:
+            x, y, radius = items[0] if kind == 0 else items[int(rng.integers(1, len(items)))]
+            points[i] = rng.normal([x, y], 0.6 * radius)
+    cols = np.clip(np.round(points[:, 0]), 0, width - 1).astype(int)
+    rows = np.clip(np.round(points[:, 1]), 0, height - 1).astype(int)
+    counts = np.zeros((height, width), dtype=np.float64)
+    np.add.at(counts, (rows, cols), 1.0)
+    return counts
+
+
+def fixation_density(counts: np.ndarray) -> np.ndarray:
+    """The continuous map: fixation counts blurred by :data:`FIXATION_MODEL`'s Gaussian, uint8."""
+    from scipy.ndimage import gaussian_filter
+
+    blurred = gaussian_filter(counts, sigma=FIXATION_MODEL["map_blur_sigma"] * counts.shape[1])
+    return np.round(255 * blurred / blurred.max()).astype(np.uint8)
+
+
+def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed: int = 0,
+                          size: tuple[int, int] = (640, 360)) -> Path:
+    """Write the saliency sample in CAT2000's layout under ``root/trainSet`` (JPEG stimuli and maps,
+    ``.mat`` fixLocs, a decoy ``Output`` folder) and a ``sample.json`` manifest with the singletons."""
+    from scipy.io import savemat
+
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    manifest = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category,
+                "size": list(size), "fixation_model": FIXATION_MODEL, "singletons": {}}
+    base = root / "trainSet"
+    for category in SALIENCY_CATEGORIES:
+        folders = {kind: paths.ensure(base / kind / category) for kind in ("Stimuli", "FIXATIONMAPS", "FIXATIONLOCS")}
+        for index in range(1, images_per_category + 1):
+            name = f"{index:03d}"
+            image, items = make_search_display(category, rng, size)
+            counts = sample_fixations(items, rng, size)
+            Image.fromarray(image).save(folders["Stimuli"] / f"{name}.jpg", quality=92)
+            Image.fromarray(fixation_density(counts)).save(folders["FIXATIONMAPS"] / f"{name}.jpg", quality=95)
+            savemat(folders["FIXATIONLOCS"] / f"{name}.mat", {"fixLocs": (counts > 0).astype(np.uint8)},
+                    do_compression=True)
+            manifest["singletons"][f"{category}/{name}"] = [round(v, 2) for v in items[0]]
+    # The real archive carries model outputs in "Output" folders; the loader must skip them.
+    decoy = paths.ensure(base / "Stimuli" / "Output")
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(decoy / "001.jpg")
+    (root / "sample.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return root
+
+
+def ensure_saliency_sample(root: str | Path | None = None, images_per_category: int = 30,
+                           seed: int = 0) -> Path:
+    """The saliency sample's folder, generated (into a temporary folder renamed at the end) when it
+    is missing or was made with other settings."""
+    root = Path(root) if root is not None else saliency_sample_dir()
+    manifest = root / "sample.json"
+    if manifest.is_file():
+        found = json.loads(manifest.read_text())
+        if (found.get("version"), found.get("seed"), found.get("images_per_category")) == (
+                SAMPLE_VERSION, seed, images_per_category):
+            return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        write_saliency_sample(staging, images_per_category, seed)
+        if root.exists():
+            shutil.rmtree(root)
+        staging.rename(root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root

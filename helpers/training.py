@@ -1,0 +1,250 @@
+"""One training loop for both parts: device choice, seeds, checkpoints every epoch, exact resume.
+
+``fit`` writes a checkpoint atomically after every epoch. Calling it again with the same
+configuration resumes from the last completed epoch — on the CPU the final weights are bit for bit
+those of an uninterrupted run — and a finished run is loaded instead of retrained unless
+``retrain=True``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .io import atomic_path
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimiser, schedule and run settings. The defaults are the assignment's Table 2 (saliency)."""
+
+    epochs: int = 20
+    batch_size: int = 2
+    optimizer: str = "sgd"              # "sgd" (momentum) or "adam"
+    lr: float = 1e-4
+    momentum: float = 0.9               # SGD only
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam only
+    weight_decay: float = 1e-4
+    step_size: int = 10                 # multiply the learning rate by gamma every step_size epochs
+    gamma: float = 0.1
+    seed: int = 0
+    mixed_precision: bool = False       # bf16 autocast, CUDA only
+    channels_last: bool = False         # CUDA only
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "step_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+
+
+#: Table 2: SGD lr 1e-4, momentum 0.9, weight decay 1e-4, ×0.1 every 10 epochs, batch 2, 20 epochs.
+SALIENCY_TRAINING = TrainingConfig()
+#: Table 5: Adam lr 1e-3, betas 0.9/0.999, weight decay 1e-4, ×0.1 every 5 epochs, batch 64, 20 epochs.
+INVERSION_TRAINING = TrainingConfig(batch_size=64, optimizer="adam", lr=1e-3, step_size=5)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the message names the epoch and batch."""
+
+
+@dataclass
+class TrainingRun:
+    """What ``fit`` returns: the per-epoch history and where the checkpoint is."""
+
+    history: list[dict] = field(default_factory=list)
+    checkpoint: Path | None = None
+    resumed_from_epoch: int = 0
+    loaded_finished: bool = False
+    metadata: dict = field(default_factory=dict)   # stored with the checkpoint (e.g. input size, data)
+
+    @property
+    def train_loss(self) -> list[float]:
+        return [row["train_loss"] for row in self.history]
+
+    @property
+    def val_loss(self) -> list[float]:
+        return [row["val_loss"] for row in self.history]
+
+
+def select_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to ``torch.device``."""
+    if device in (None, "auto"):
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}") from exc
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for, but no CUDA GPU is visible")
+    return chosen
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices) once, at the start of a notebook or run."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def make_optimizer(parameters, config: TrainingConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
+    return torch.optim.Adam(parameters, lr=config.lr, betas=config.betas,
+                            weight_decay=config.weight_decay)
+
+
+def _config_key(config: TrainingConfig) -> dict:
+    """The settings that make a checkpoint what it is (the epoch count may grow on resume)."""
+    key = dataclasses.asdict(config)
+    key.pop("epochs")
+    key["betas"] = list(key["betas"])
+    return key
+
+
+def load_checkpoint(path: str | Path, module: nn.Module, device: torch.device | str = "cpu") -> dict:
+    """Load a checkpoint written by :func:`fit` into ``module``; return its contents."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint here")
+    state = torch.load(path, map_location=device, weights_only=False)
+    module.load_state_dict(state["model"])
+    return state
+
+
+def _save(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None,
+        config: TrainingConfig, checkpoint: str | Path, *, device: str | torch.device = "auto",
+        trainable: nn.Module | None = None, loss_fn: nn.Module | None = None, retrain: bool = False,
+        progress: bool = True, on_epoch_end: Callable[[int, dict], None] | None = None,
+        metadata: dict | None = None) -> TrainingRun:
+    """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
+
+    ``metadata`` (JSON-like) is stored in the checkpoint for the notebooks that load it later.
+    ``trainable`` is the part whose weights are optimised and checkpointed (default: the whole
+    model; for feature inversion, the decoder behind a frozen encoder). Shuffling comes from the
+    loader's ``generator``, which is re-seeded from ``config.seed`` and the epoch number, so a resumed
+    run sees the same batches as an uninterrupted one.
+    """
+    device = select_device(device)
+    trainable = model if trainable is None else trainable
+    loss_fn = nn.MSELoss() if loss_fn is None else loss_fn
+    checkpoint = Path(checkpoint)
+    use_cuda_extras = device.type == "cuda"
+    memory_format = torch.channels_last if (config.channels_last and use_cuda_extras) else torch.preserve_format
+    model.to(device=device, memory_format=memory_format)
+    optimizer = make_optimizer([p for p in trainable.parameters() if p.requires_grad], config)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+    run = TrainingRun(checkpoint=checkpoint, metadata=dict(metadata or {}))
+
+    if checkpoint.is_file() and not retrain:
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state.get("config") != _config_key(config) or state.get("metadata", {}) != run.metadata:
+            print(f"{checkpoint.name} was trained with other settings or data; training from scratch")
+        else:
+            trainable.load_state_dict(state["model"])
+            run.history = state["history"]
+            if state["epoch"] >= config.epochs:
+                run.loaded_finished = True
+                print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
+                      "pass retrain=True to train again")
+                return run
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["torch_rng"])
+            run.resumed_from_epoch = state["epoch"]
+            print(f"Resuming {checkpoint.name} after epoch {state['epoch']} of {config.epochs}")
+
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and use_cuda_extras)
+
+    def batches(loader, description):
+        return tqdm(loader, desc=description, leave=False, disable=not progress, mininterval=2.0,
+                    unit="batch", dynamic_ncols=True)
+
+    def to_device(tensor):
+        tensor = tensor.to(device, non_blocking=True)
+        return tensor.contiguous(memory_format=memory_format) if tensor.ndim == 4 else tensor
+
+    @torch.no_grad()
+    def validate() -> float:
+        model.eval()
+        total, count = 0.0, 0
+        for inputs, targets in batches(val_loader, "validation"):
+            inputs, targets = to_device(inputs), to_device(targets)
+            with autocast:
+                outputs = model(inputs)
+            total += loss_fn(outputs.float(), targets.float()).item() * len(inputs)
+            count += len(inputs)
+        return total / max(count, 1)
+
+    for epoch in range(run.resumed_from_epoch + 1, config.epochs + 1):
+        started = time.perf_counter()
+        generator = getattr(train_loader, "generator", None)
+        if generator is not None:
+            generator.manual_seed(config.seed * 1_000_003 + epoch)
+        trainable.train()
+        total, count = 0.0, 0
+        for batch_index, (inputs, targets) in enumerate(batches(train_loader, f"epoch {epoch}"), start=1):
+            inputs, targets = to_device(inputs), to_device(targets)
+            with autocast:
+                outputs = model(inputs)
+            loss = loss_fn(outputs.float(), targets.float())
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"the training loss became {loss.item()} at epoch {epoch}, batch {batch_index}; "
+                    f"lower the learning rate (lr={config.lr}) or check the data")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(inputs)
+            count += len(inputs)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": math.nan, "lr": lr}
+        if val_loader is not None:
+            row["val_loss"] = validate()
+        row["seconds"] = time.perf_counter() - started
+        run.history.append(row)
+        _save(checkpoint, {
+            "model": trainable.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "epoch": epoch,
+            "history": run.history, "config": _config_key(config), "metadata": run.metadata,
+        })
+        if progress:
+            print(f"epoch {epoch:>3}/{config.epochs}  train {row['train_loss']:.4f}  "
+                  f"val {row['val_loss']:.4f}  lr {lr:.0e}  {row['seconds']:.0f}s", flush=True)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, row)
+    return run
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: DataLoader, device: str | torch.device = "auto") -> torch.Tensor:
+    """Model outputs for every batch of ``loader`` (inputs only are used), concatenated on the CPU."""
+    device = select_device(device)
+    model.to(device).eval()
+    outputs = [model(batch[0].to(device)).float().cpu() for batch in loader]
+    return torch.cat(outputs)

@@ -1,0 +1,183 @@
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import data
+from helpers.data import DataError, SaliencyDataset, dirs_loader, find_cat2000, load_rgb
+from helpers.samples import SALIENCY_CATEGORIES, ensure_saliency_sample
+
+
+def copy_sample(small_sample, tmp_path):
+    target = tmp_path / "cat2000"
+    shutil.copytree(small_sample, target)
+    return target
+
+
+def test_loader_reads_every_category_and_skips_the_output_folder(small_sample):
+    items = find_cat2000(small_sample)
+    assert (small_sample / "trainSet" / "Stimuli" / "Output").is_dir()  # the decoy is there
+    assert sorted({item.category for item in items}) == sorted(SALIENCY_CATEGORIES)
+    assert len(items) == 4 * 20
+    assert all(item.saliency_map.is_file() and item.fixations.suffix == ".mat" for item in items)
+
+
+def test_split_is_85_15_inside_each_category(small_sample):
+    train, val = dirs_loader(small_sample)
+    for category in SALIENCY_CATEGORIES:
+        assert sum(i.category == category for i in val) == 3      # 15 % of 20
+        assert sum(i.category == category for i in train) == 17
+    assert not {i.stimulus for i in train} & {i.stimulus for i in val}
+
+
+def test_whole_dataset_number_is_spread_evenly_over_categories(small_sample):
+    train, val = dirs_loader(small_sample, WholeDataset=10)
+    per_category = sorted(sum(i.category == c for i in train + val) for c in SALIENCY_CATEGORIES)
+    assert per_category == [2, 2, 3, 3]
+
+
+def test_whole_dataset_larger_than_the_data_uses_everything(small_sample):
+    train, val = dirs_loader(small_sample, WholeDataset=10_000)
+    assert len(train) + len(val) == 80
+
+
+def test_split_is_deterministic_for_a_seed_and_changes_with_it(small_sample):
+    first = dirs_loader(small_sample, WholeDataset=20, seed=1)
+    again = dirs_loader(small_sample, WholeDataset=20, seed=1)
+    other = dirs_loader(small_sample, WholeDataset=20, seed=2)
+    assert first == again
+    assert first != other
+
+
+@pytest.mark.parametrize("bad", [0, -3, False, "all", 2.5])
+def test_bad_whole_dataset_is_a_clear_error(small_sample, bad):
+    with pytest.raises(ValueError, match="WholeDataset"):
+        dirs_loader(small_sample, WholeDataset=bad)
+
+
+def test_missing_map_names_the_stimulus_and_the_file(small_sample, tmp_path):
+    root = copy_sample(small_sample, tmp_path)
+    missing = root / "trainSet" / "FIXATIONMAPS" / "SizeSingleton" / "004.jpg"
+    missing.unlink()
+    with pytest.raises(DataError, match=r"SizeSingleton/004\.jpg.*fixation map.*missing"):
+        find_cat2000(root)
+
+
+def test_missing_fixations_name_the_file(small_sample, tmp_path):
+    root = copy_sample(small_sample, tmp_path)
+    (root / "trainSet" / "FIXATIONLOCS" / "ColourSingleton" / "002.mat").unlink()
+    with pytest.raises(DataError, match=r"002\.mat"):
+        find_cat2000(root)
+
+
+def test_unreadable_stimulus_names_the_file(small_sample, tmp_path):
+    root = copy_sample(small_sample, tmp_path)
+    broken = root / "trainSet" / "Stimuli" / "ColourSingleton" / "001.jpg"
+    broken.write_bytes(b"not a jpeg at all")
+    items = [i for i in find_cat2000(root) if i.stimulus == broken]
+    with pytest.raises(DataError, match=r"ColourSingleton/001\.jpg.*not a readable image"):
+        SaliencyDataset(items, (48, 64), (44, 60), cache_dir=None)[0]
+
+
+def test_fixation_file_without_fixlocs_names_the_variable(tmp_path):
+    from scipy.io import savemat
+
+    savemat(tmp_path / "x.mat", {"something": np.ones((3, 3))})
+    with pytest.raises(DataError, match=r"x\.mat.*fixLocs.*something"):
+        data.load_fixations(tmp_path / "x.mat")
+
+
+def test_not_a_cat2000_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="not a CAT2000 folder"):
+        find_cat2000(tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK", "P", "RGBA"])
+def test_every_image_mode_is_read_as_rgb(tmp_path, mode):
+    path = tmp_path / f"image_{mode}.{'png' if mode in ('P', 'RGBA') else 'jpg'}"
+    Image.new("RGB", (20, 10), (200, 30, 30)).convert(mode).save(path)
+    image = load_rgb(path)
+    assert image.mode == "RGB" and image.size == (20, 10)
+
+
+def _rotated_jpeg(path, size=(40, 20)):
+    """A JPEG stored 40×20 whose EXIF tag says: rotate 90° to display (20×40 displayed)."""
+    image = Image.new("RGB", size, (0, 0, 0))
+    image.paste((255, 255, 255), (0, 0, 10, 20))  # white on the left when stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 270° clockwise on display
+    image.save(path, exif=exif)
+
+
+def test_exif_rotation_is_honoured(tmp_path):
+    _rotated_jpeg(tmp_path / "r.jpg")
+    assert load_rgb(tmp_path / "r.jpg").size == (20, 40)
+
+
+def test_a_wrong_exif_tag_is_ignored_when_the_map_disagrees(tmp_path):
+    _rotated_jpeg(tmp_path / "r.jpg")
+    with pytest.warns(UserWarning, match="EXIF orientation disagrees"):
+        image = load_rgb(tmp_path / "r.jpg", expected_size=(40, 20))
+    assert image.size == (40, 20)
+
+
+def test_items_are_scaled_to_minus_one_one_at_the_requested_sizes(small_sample, tmp_path):
+    items = find_cat2000(small_sample)[:2]
+    image, saliency_map = SaliencyDataset(items, (48, 64), (44, 60), cache_dir=tmp_path)[0]
+    assert image.shape == (3, 48, 64) and saliency_map.shape == (1, 44, 60)
+    assert image.dtype == torch.float32
+    assert image.min() >= -1 and image.max() <= 1
+    assert saliency_map.min() == -1.0 and saliency_map.max() > 0.5  # black background, a bright peak
+
+
+def test_cache_serves_later_epochs_without_decoding(small_sample, tmp_path, monkeypatch):
+    items = find_cat2000(small_sample)[:3]
+    dataset = SaliencyDataset(items, (48, 64), (44, 60), cache_dir=tmp_path / "cache")
+    first = [dataset[i] for i in range(3)]
+    decoded = []
+    monkeypatch.setattr(SaliencyDataset, "decode", lambda self, i: decoded.append(i))
+    second = [dataset[i] for i in range(3)]
+    assert decoded == []
+    for (a, b), (c, d) in zip(first, second):
+        assert torch.equal(a, c) and torch.equal(b, d)
+
+
+def test_cache_is_rebuilt_when_a_source_or_the_size_changes(small_sample, tmp_path):
+    root = copy_sample(small_sample, tmp_path)
+    items = find_cat2000(root)[:1]
+    cache = tmp_path / "cache"
+    before = SaliencyDataset(items, (48, 64), (44, 60), cache_dir=cache)[0][0]
+    Image.new("RGB", (640, 360), (255, 255, 255)).save(items[0].stimulus)  # the file changes
+    after = SaliencyDataset(items, (48, 64), (44, 60), cache_dir=cache)[0][0]
+    assert not torch.equal(before, after) and torch.all(after == 1.0)
+    resized = SaliencyDataset(items, (24, 32), (20, 28), cache_dir=cache)[0][0]
+    assert resized.shape == (3, 24, 32)
+
+
+def test_sample_is_deterministic_and_regenerated_only_when_settings_change(tmp_path):
+    a = ensure_saliency_sample(tmp_path / "a", images_per_category=2, seed=5)
+    b = ensure_saliency_sample(tmp_path / "b", images_per_category=2, seed=5)
+    name = "trainSet/FIXATIONLOCS/ColourSingleton/001.mat"
+    assert data.load_fixations(a / name).tolist() == data.load_fixations(b / name).tolist()
+    stamp = (a / "sample.json").stat().st_mtime_ns
+    ensure_saliency_sample(a, images_per_category=2, seed=5)
+    assert (a / "sample.json").stat().st_mtime_ns == stamp
+    ensure_saliency_sample(a, images_per_category=3, seed=5)
+    assert len(list((a / "trainSet/Stimuli/ColourSingleton").glob("*.jpg"))) == 3
+
+
+def test_sample_fixations_mostly_land_on_the_singleton(small_sample):
+    import json
+
+    manifest = json.loads((small_sample / "sample.json").read_text())
+    near, total = 0, 0
+    for key, (x, y, radius) in manifest["singletons"].items():
+        category, name = key.split("/")
+        fixations = data.load_fixations(small_sample / "trainSet/FIXATIONLOCS" / category / f"{name}.mat")
+        rows, cols = np.nonzero(fixations)
+        near += np.sum(np.hypot(cols - x, rows - y) <= 2 * radius)
+        total += rows.size
+    assert 0.45 < near / total < 0.8  # the model says 60 % on the singleton (pixels, not fixations)

@@ -1,0 +1,130 @@
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from helpers.data import make_loader
+from helpers.training import (NonFiniteLossError, TrainingConfig, fit, load_checkpoint,
+                              select_device)
+
+
+def tiny_problem(seed=0, n=24):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(n, 3, 8, 8, generator=generator)
+    targets = inputs.mean(dim=1, keepdim=True).tanh()
+    return TensorDataset(inputs, targets)
+
+
+def tiny_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 1, 3, padding=1))
+
+
+def loaders(batch_size=4, seed=0):
+    data = tiny_problem()
+    return make_loader(data, batch_size, shuffle=True, seed=seed), make_loader(data, batch_size)
+
+
+CONFIG = TrainingConfig(epochs=5, batch_size=4, lr=0.05, step_size=2, seed=0)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def interrupt_after(epoch):
+    def hook(done, row):
+        if done == epoch:
+            raise Interrupt
+    return hook
+
+
+def test_resumed_run_equals_uninterrupted_run_bit_for_bit(tmp_path):
+    whole = tiny_model()
+    fit(whole, *loaders(), CONFIG, tmp_path / "whole.pt", device="cpu", progress=False)
+
+    interrupted = tiny_model()
+    with pytest.raises(Interrupt):
+        fit(interrupted, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False,
+            on_epoch_end=interrupt_after(2))
+    resumed = tiny_model(seed=123)  # a fresh process would build the model again
+    run = fit(resumed, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False)
+
+    assert run.resumed_from_epoch == 2 and [r["epoch"] for r in run.history] == [1, 2, 3, 4, 5]
+    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_training_lowers_the_loss_and_follows_the_schedule(tmp_path):
+    run = fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    assert run.train_loss[-1] < 0.5 * run.train_loss[0]
+    assert [r["lr"] for r in run.history] == pytest.approx([0.05, 0.05, 0.005, 0.005, 0.0005])
+
+
+def test_a_finished_run_is_loaded_not_retrained(tmp_path):
+    trained = tiny_model()
+    fit(trained, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    calls = []
+    reloaded = tiny_model(seed=9)
+    run = fit(reloaded, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
+              on_epoch_end=lambda *a: calls.append(a))
+    assert calls == [] and run.loaded_finished and len(run.history) == 5
+    assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), reloaded.state_dict().values()))
+
+    run = fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
+              retrain=True, on_epoch_end=lambda *a: calls.append(a))
+    assert len(calls) == 5 and not run.loaded_finished
+
+
+def test_other_settings_start_from_scratch(tmp_path):
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    other = TrainingConfig(epochs=5, batch_size=4, lr=0.01, step_size=2)
+    run = fit(tiny_model(), *loaders(), other, tmp_path / "c.pt", device="cpu", progress=False)
+    assert not run.loaded_finished and run.resumed_from_epoch == 0
+
+
+def test_more_epochs_continue_a_finished_run(tmp_path):
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    longer = TrainingConfig(epochs=7, batch_size=4, lr=0.05, step_size=2)
+    run = fit(tiny_model(), *loaders(), longer, tmp_path / "c.pt", device="cpu", progress=False)
+    assert run.resumed_from_epoch == 5 and len(run.history) == 7
+
+
+def test_checkpoint_is_written_atomically_and_loads(tmp_path):
+    model = tiny_model()
+    fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
+        metadata={"image_size": [8, 8]})
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
+    state = load_checkpoint(tmp_path / "c.pt", tiny_model(seed=4))
+    assert state["metadata"] == {"image_size": [8, 8]} and state["epoch"] == 5
+
+
+def test_non_finite_loss_stops_training_naming_epoch_and_batch(tmp_path):
+    data = tiny_problem()
+    data.tensors[1][9] = float("nan")  # batch 3 of epoch 1 (unshuffled, batch 4)
+    loader = make_loader(data, 4)
+    with pytest.raises(NonFiniteLossError, match="epoch 1, batch 3"):
+        fit(tiny_model(), loader, None, CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+
+
+def test_only_the_trainable_part_is_optimised_and_saved(tmp_path):
+    encoder, decoder = nn.Conv2d(3, 3, 1), nn.Conv2d(3, 1, 1)
+    encoder.requires_grad_(False)
+    frozen = encoder.weight.clone()
+    model = nn.Sequential(encoder, decoder)
+    fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", trainable=decoder, progress=False)
+    assert torch.equal(encoder.weight, frozen)
+    assert set(torch.load(tmp_path / "c.pt", weights_only=False)["model"]) == {"weight", "bias"}
+
+
+@pytest.mark.parametrize("bad", [dict(epochs=0), dict(batch_size=-1), dict(lr=0), dict(optimizer="rmsprop")])
+def test_bad_settings_are_clear_errors(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        TrainingConfig(**bad)
+
+
+def test_device_choice():
+    assert select_device("cpu").type == "cpu"
+    assert select_device("auto").type in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="device"):
+        select_device("tpu")
