@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,9 +28,9 @@ SMOKE = {
 PROFILES = {"smoke": SMOKE, "full": {}}
 
 
-def notebooks() -> list[Path]:
+def notebooks(folder: Path = paths.NOTEBOOKS) -> list[Path]:
     """The numbered notebooks, in order."""
-    return sorted(p for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
 def ensure_kernel() -> None:
@@ -78,13 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a parameter for every notebook that has it (Python literal or string)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell before the run fails")
+    parser.add_argument("--notebooks", type=Path, default=paths.NOTEBOOKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     overrides = {name: _literal(value) for name, value in args.parameter}
-    selected = [nb for nb in notebooks() if not args.only or nb.name[:2] in args.only.split(",")]
+    selected = [nb for nb in notebooks(args.notebooks) if not args.only or nb.name[:2] in args.only.split(",")]
     if not selected:
         raise SystemExit(f"no notebook matches --only {args.only!r}")
     ensure_kernel()
+    os.environ["SALIENCY_PROGRESS_BARS"] = "0"  # the kernel inherits it: one line per epoch, no bars
     started = time.perf_counter()
     for index, notebook in enumerate(selected, start=1):
         clock = time.perf_counter()

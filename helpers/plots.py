@@ -90,3 +90,48 @@ def saliency_examples(images, maps, predictions, labels: Sequence[str] | None = 
         "ground truth": [as_picture(m)[0] for m in maps],
         "prediction": [as_picture(p)[0] for p in predictions],
     }, row_labels=labels, title=title)
+
+
+def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]]) -> plt.Figure:
+    """ROC curves (true-positive rate against false-positive rate), one panel per image and one line
+    per model, with each curve's AUC in the legend. ``curves[image][model] = (fpr, tpr, auc)``."""
+    figure, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.4), squeeze=False)
+    for ax, (image, by_model) in zip(axes[0], curves.items()):
+        for index, (model, (fpr, tpr, auc)) in enumerate(by_model.items()):
+            ax.plot(fpr, tpr, color=f"C{index}", lw=1.6, label=f"{model} ({auc:.3f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+        ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false-positive rate", title=image, aspect="equal")
+        ax.legend(frameon=False, fontsize=7, loc="lower right", title="AUC-Judd", title_fontsize=7)
+    axes[0, 0].set_ylabel("true-positive rate")
+    figure.tight_layout()
+    return figure
+
+
+def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> plt.Figure:
+    """Per-image scores of ``metric`` for each model: a violin with the images as dots (seaborn)."""
+    import seaborn as sns
+
+    figure, axes = plt.subplots(figsize=(6.4, 3.8))
+    sns.violinplot(data=scores, x=by, y=metric, hue=by, inner=None, cut=0, linewidth=0.8,
+                   palette="pastel", legend=False, ax=axes)
+    sns.stripplot(data=scores, x=by, y=metric, color="0.25", size=3, alpha=0.6, jitter=0.15, ax=axes)
+    means = scores.groupby(by, sort=False)[metric].mean()
+    for position, label in enumerate(means.index):
+        axes.hlines(means[label], position - 0.3, position + 0.3, color="crimson", lw=2)
+    if metric.startswith("AUC") or metric == "sAUC":
+        axes.axhline(0.5, color="grey", ls=":", lw=1)
+    axes.set(xlabel="", title=f"{metric} per image (red: mean)")
+    figure.tight_layout()
+    return figure
+
+
+def with_fixations(image: np.ndarray, fixations: np.ndarray) -> np.ndarray:
+    """An RGB image ``(H, W, 3)`` in [0, 1] with its fixated pixels drawn as red dots."""
+    from scipy.ndimage import binary_dilation
+
+    radius = max(2, image.shape[1] // 160)
+    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    dots = binary_dilation(fixations, structure=(xx ** 2 + yy ** 2) <= radius ** 2)
+    out = np.array(image, dtype=np.float32)
+    out[dots] = (1.0, 0.1, 0.1)
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -180,8 +181,11 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
 
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and use_cuda_extras)
 
+    # Headless runs (helpers.pipeline) keep only the one line per epoch printed below.
+    show_bars = progress and os.environ.get("SALIENCY_PROGRESS_BARS", "1") != "0"
+
     def batches(loader, description):
-        return tqdm(loader, desc=description, leave=False, disable=not progress, mininterval=2.0,
+        return tqdm(loader, desc=description, leave=False, disable=not show_bars, mininterval=2.0,
                     unit="batch", dynamic_ncols=True)
 
     def to_device(tensor):

@@ -1,0 +1,228 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.ndimage import gaussian_filter
+
+from helpers import metrics
+from helpers.metrics import auc_judd, cc, imresize, kl_div, nss, similarity
+from mit_reference import auc_judd_mit_loop
+
+
+def fixation_scene(seed=0, shape=(60, 80), n=40):
+    rng = np.random.default_rng(seed)
+    fixations = np.zeros(shape, dtype=bool)
+    fixations[rng.integers(0, shape[0], n), rng.integers(0, shape[1], n)] = True
+    density = gaussian_filter(fixations.astype(float), 3)
+    return fixations, density
+
+
+# --- AUC-Judd ---------------------------------------------------------------------------------
+
+def test_auc_judd_worked_by_hand_with_a_tie():
+    # values 0, .5, 1, .5; fixated: the 1 and one of the two .5s (the other .5 is a tied negative).
+    # thresholds 1, .5 → (fp, tp) = (0, .5), (.5, 1); with (0, 0) and (1, 1): area .875
+    saliency = np.array([[0.0, 0.5], [1.0, 0.5]])
+    fixations = np.array([[0, 1], [1, 0]])
+    assert auc_judd(saliency, fixations, jitter=False) == 0.875
+
+
+def test_auc_judd_perfect_and_worst_separation_by_hand():
+    saliency = np.array([[4.0, 3.0, 2.0, 1.0]])
+    assert auc_judd(saliency, np.array([[1, 1, 0, 0]]), jitter=False) == 1.0
+    # Worst ranking: MIT only puts curve points at the fixated values (normalised 1/3 and 0), so the
+    # curve goes (0, 0) → (1, .5) → (1, 1) and the area is .25, not 0.
+    assert auc_judd(saliency, np.array([[0, 0, 1, 1]]), jitter=False) == 0.25
+
+
+def test_a_pixel_fixated_twice_counts_once():
+    saliency = np.random.default_rng(1).random((20, 30))
+    once, twice = np.zeros((20, 30)), np.zeros((20, 30))
+    once[[3, 7, 12], [4, 20, 9]] = 1
+    twice[[3, 7, 12], [4, 20, 9]] = [1, 2, 5]
+    assert auc_judd(saliency, once, jitter=False) == auc_judd(saliency, twice, jitter=False)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_auc_judd_equals_the_mit_loop_on_any_input_ties_included(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(5, 70, 2))
+    if seed % 2:   # heavy ties: a few integer levels, as in uint8 or ReLU-zeroed maps
+        saliency = rng.integers(0, 4, shape).astype(float)
+    else:
+        saliency = rng.random(shape) ** 3
+    fixations = rng.random(shape) < rng.uniform(0.01, 0.3)
+    fixations.flat[0] = True
+    assert auc_judd(saliency, fixations, jitter=False) == pytest.approx(
+        auc_judd_mit_loop(saliency, fixations), abs=1e-14)
+
+
+def test_auc_judd_resizes_the_map_to_the_fixations_before_scoring():
+    fixations, density = fixation_scene()
+    small = imresize(density, (30, 40))
+    expected = auc_judd_mit_loop(imresize(small, fixations.shape), fixations)
+    assert auc_judd(small, fixations, jitter=False) == pytest.approx(expected, abs=1e-14)
+
+
+def test_auc_judd_is_invariant_to_monotone_transforms():
+    fixations, _ = fixation_scene(2)
+    saliency = np.random.default_rng(2).random(fixations.shape)
+    base = auc_judd(saliency, fixations, jitter=False)
+    for transformed in (saliency ** 3, np.exp(4 * saliency), 10 * saliency - 7):
+        assert auc_judd(transformed, fixations, jitter=False) == pytest.approx(base, abs=1e-12)
+
+
+def test_the_fixation_density_scores_near_one_and_its_reverse_near_zero():
+    fixations, density = fixation_scene(3)
+    assert auc_judd(density, fixations) > 0.9
+    assert auc_judd(-density, fixations) < 0.1
+
+
+def test_jitter_breaks_ties_and_is_seeded():
+    fixations, _ = fixation_scene(4)
+    flat = np.zeros(fixations.shape)
+    flat[:, :40] = 1.0  # two levels: many ties
+    assert auc_judd(flat, fixations, seed=5) == auc_judd(flat, fixations, seed=5)
+    assert auc_judd(flat, fixations, seed=5) != auc_judd(flat, fixations, seed=6)
+    assert auc_judd(flat, fixations, seed=5) != auc_judd(flat, fixations, jitter=False)
+
+
+def test_no_fixations_gives_nan_with_a_warning():
+    with pytest.warns(UserWarning, match="no fixations"):
+        assert math.isnan(auc_judd(np.random.rand(5, 5), np.zeros((5, 5))))
+
+
+def test_a_constant_map_without_jitter_gives_nan_and_with_jitter_about_a_half():
+    fixations, _ = fixation_scene(5)
+    with pytest.warns(UserWarning, match="constant"):
+        assert math.isnan(auc_judd(np.ones(fixations.shape), fixations, jitter=False))
+    assert auc_judd(np.ones(fixations.shape), fixations) == pytest.approx(0.5, abs=0.1)
+
+
+def test_roc_curve_runs_from_origin_to_one_one_and_integrates_to_the_auc():
+    fixations, density = fixation_scene(6)
+    fpr, tpr = metrics.roc_curve_judd(density, fixations, jitter=False)
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
+    assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(auc_judd(density, fixations, jitter=False), abs=1e-14)
+
+
+# --- imresize ---------------------------------------------------------------------------------
+
+def test_imresize_first_sample_worked_from_matlabs_cubic_kernel():
+    # Doubling [1 2 3 4]: the first output sits at u = 0.75; weights k(1.75), k(.75), k(.25), k(1.25)
+    # = -.0234375, .2265625, .8671875, -.0703125 on x(2), x(1), x(1), x(2) (mirrored border).
+    out = imresize(np.array([[1.0, 2.0, 3.0, 4.0]]), (1, 8))
+    assert out[0, 0] == pytest.approx(1.09375 * 1 - 0.09375 * 2, abs=1e-15)
+
+
+def test_imresize_keeps_constants_and_reproduces_ramps_away_from_the_border():
+    assert np.allclose(imresize(np.full((7, 9), 3.5), (20, 5)), 3.5)
+    ramp = np.tile(np.arange(10.0), (4, 1))
+    wide = imresize(ramp, (4, 40))
+    interior = wide[0, 8:-8]
+    assert np.allclose(np.diff(interior), np.diff(interior)[0])  # bicubic reproduces linear functions
+
+
+def test_imresize_antialiases_when_shrinking():
+    stripes = np.tile([0.0, 1.0], (8, 32))  # the finest possible stripes
+    assert np.ptp(imresize(stripes, (8, 16))) < 0.2  # averaged to grey, not aliased
+
+
+# --- the other metrics, worked by hand ----------------------------------------------------------
+
+def test_nss_by_hand_uses_the_n_minus_1_standard_deviation():
+    saliency = np.array([[1.0, 2.0], [3.0, 4.0]])
+    fixations = np.array([[0, 0], [0, 1]])
+    assert nss(saliency, fixations) == pytest.approx(1.5 / math.sqrt(5 / 3), abs=1e-14)
+
+
+def test_cc_is_one_for_an_affine_copy_and_minus_one_for_a_reversed_one():
+    _, density = fixation_scene(7)
+    assert cc(2 * density + 1, density) == pytest.approx(1.0, abs=1e-12)
+    assert cc(-density, density) == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_similarity_by_hand():
+    a = np.array([[1.0, 1.0], [0.0, 0.0]])
+    b = np.array([[1.0, 0.0], [0.0, 0.0]])
+    assert similarity(a, b) == pytest.approx(0.5)
+    assert similarity(b, b) == pytest.approx(1.0)
+    assert similarity(b, np.array([[0.0, 1.0], [0.0, 0.0]])) == 0.0
+
+
+def test_kl_by_hand_and_with_matlabs_exact_eps():
+    assert metrics.MATLAB_EPS == 2.0 ** -52
+    g = np.array([[1.0, 1.0], [0.0, 0.0]])
+    assert kl_div(np.ones((2, 2)), g) == pytest.approx(math.log(2), rel=1e-12)
+    # where the prediction is 0 and the truth is 1, the term is log(eps + 1 / eps) = 52 log 2
+    assert kl_div(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])) == pytest.approx(52 * math.log(2), rel=1e-13)
+
+
+def test_info_gain_is_zero_against_itself_and_positive_for_the_density():
+    fixations, density = fixation_scene(8)
+    centre = metrics.centre_bias_map(fixations.shape)
+    assert metrics.info_gain(centre, fixations, centre) == 0.0
+    assert metrics.info_gain(density, fixations, centre) > 1.0
+
+
+def test_borji_and_shuffled_auc_rank_the_density_high_and_chance_near_a_half():
+    fixations, density = fixation_scene(9)
+    other, _ = fixation_scene(10)
+    assert metrics.auc_borji(density, fixations) > 0.9
+    assert metrics.auc_shuffled(density, fixations, other) > 0.9
+    assert metrics.auc_borji(metrics.chance_map(fixations.shape), fixations) == pytest.approx(0.5, abs=0.08)
+
+
+def test_shuffled_auc_does_not_reward_centre_bias_shared_by_all_images():
+    shape = (60, 80)
+    rng = np.random.default_rng(0)
+
+    def centred():
+        f = np.zeros(shape, dtype=bool)
+        f[np.clip(rng.normal(30, 6, 60).astype(int), 0, 59), np.clip(rng.normal(40, 8, 60).astype(int), 0, 79)] = True
+        return f
+
+    centre = metrics.centre_bias_map(shape, 0.15)
+    fixations, other = centred(), centred()
+    assert metrics.auc_borji(centre, fixations) > 0.8
+    assert metrics.auc_shuffled(centre, fixations, other) == pytest.approx(0.5, abs=0.08)
+
+
+def test_fit_centre_bias_recovers_the_spread():
+    rng = np.random.default_rng(1)
+    shape = (400, 600)
+    fixations = np.zeros(shape, dtype=bool)
+    rows = np.clip(rng.normal(200, 0.1 * 400, 3000).astype(int), 0, 399)
+    cols = np.clip(rng.normal(300, 0.2 * 600, 3000).astype(int), 0, 599)
+    fixations[rows, cols] = True
+    sy, sx = metrics.fit_centre_bias([fixations])
+    assert sy == pytest.approx(0.1, rel=0.1) and sx == pytest.approx(0.2, rel=0.1)
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("metric, truth", [(auc_judd, "f"), (nss, "f"), (cc, "d"), (similarity, "d"),
+                                           (kl_div, "d")])
+def test_numpy_and_torch_inputs_agree(metric, truth):
+    fixations, density = fixation_scene(11)
+    saliency = 0.5 + 0.5 * np.random.default_rng(11).random((30, 40))  # stays positive when resized
+    ground = fixations if truth == "f" else density
+    from_numpy = metric(saliency, ground)
+    from_torch = metric(torch.from_numpy(saliency), torch.from_numpy(ground))
+    assert isinstance(from_torch, float) and from_torch == from_numpy
+
+
+def test_batched_equals_per_image():
+    scenes = [fixation_scene(s) for s in range(3)]
+    maps = np.stack([np.random.default_rng(s).random((60, 80)) for s in range(3)])
+    fixations = np.stack([f for f, _ in scenes])
+    batch = metrics.auc_judd_batch(maps, fixations, seed=4)
+    assert batch.tolist() == [auc_judd(m, f, seed=4 + i) for i, (m, f) in enumerate(zip(maps, fixations))]
+    assert metrics.batched(nss, maps, fixations).tolist() == [nss(m, f) for m, f in zip(maps, fixations)]
+
+
+def test_maps_that_are_not_2d_are_refused():
+    with pytest.raises(ValueError, match="2-D"):
+        auc_judd(np.zeros((2, 3, 4)), np.zeros((3, 4)))

@@ -1,0 +1,61 @@
+"""The notebooks, executed headless by papermill with the smoke settings on the generated sample."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from helpers import paths, pipeline
+
+pytestmark = pytest.mark.slow
+
+
+def execute(stem: str, **overrides):
+    notebook = paths.NOTEBOOKS / f"{stem}.ipynb"
+    pipeline.ensure_kernel()
+    parameters = pipeline._accepted(notebook, pipeline.parameters_for(notebook, "smoke", overrides))
+    return pipeline.run_notebook(notebook, parameters, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def saliency_run(workspace):
+    execute("01_saliency_model")
+    execute("02_judd_auc_evaluation")
+    return workspace
+
+
+def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
+    state = torch.load(paths.checkpoint_dir() / "saliency_sample.pt", weights_only=False)
+    smoke = pipeline.SMOKE["01_saliency_model"]
+    assert state["epoch"] == smoke["EPOCHS"]
+    assert state["metadata"]["WholeDataset"] == smoke["WholeDataset"]
+    losses = [row["val_loss"] for row in state["history"]]
+    assert min(losses[-3:]) < 0.6 * losses[0]
+    for name in ("fig1_saliency_loss.png", "fig1_saliency_loss.pdf", "fig2_saliency_predictions.png"):
+        assert (paths.figures_dir() / name).stat().st_size > 10_000
+    grid = Image.open(paths.figures_dir() / "fig2_saliency_predictions.png")
+    assert grid.height > grid.width  # one row per example, three columns
+
+
+def test_notebook_02_model_beats_the_centre_bias_on_held_out_images(saliency_run):
+    summary = json.loads((paths.metrics_dir() / "saliency_metrics.json").read_text())
+    overall = summary["overall"]
+    print({name: round(scores["AUC-Judd"], 4) for name, scores in overall.items()})
+    assert overall["SalNet (half)"]["AUC-Judd"] > overall["centre bias"]["AUC-Judd"]
+    assert overall["chance"]["AUC-Judd"] == pytest.approx(0.5, abs=0.05)
+    held_out = summary["held_out_images"]
+    assert held_out == 12  # 15 % of the 20 images of each of the 4 categories in WholeDataset=80
+    per_image = pd.read_csv(paths.metrics_dir() / "saliency_scores_per_image.csv")
+    assert len(per_image) == 3 * held_out
+    assert np.isfinite(per_image[["AUC-Judd", "NSS", "CC", "SIM", "KL"]].to_numpy()).all()
+    for name in ("fig_saliency_roc.png", "fig_saliency_auc_distribution.png", "fig_saliency_best_worst.png"):
+        assert (paths.figures_dir() / name).stat().st_size > 10_000
+
+
+def test_notebook_02_without_a_checkpoint_names_notebook_01(tmp_path):
+    from helpers.evaluation import load_saliency_model
+
+    with pytest.raises(FileNotFoundError, match="01_saliency_model"):
+        load_saliency_model(tmp_path / "saliency_sample.pt")
