@@ -53,8 +53,10 @@ def _open_image(path: Path, draft_size: tuple[int, int] | None = None) -> Image.
     try:
         image = Image.open(path)
         if draft_size is not None and image.format == "JPEG":
-            side = max(draft_size)  # either orientation, as EXIF rotation comes later
-            image.draft("RGB", (side, side))
+            # The request follows the stored orientation (EXIF rotation comes later).
+            long_side, short_side = max(draft_size), min(draft_size)
+            landscape = image.width >= image.height
+            image.draft(image.mode, (long_side, short_side) if landscape else (short_side, long_side))
         image.load()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
@@ -87,9 +89,9 @@ def _same_aspect(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return abs(a[0] / a[1] - b[0] / b[1]) < 0.02
 
 
-def load_gray(path: str | Path) -> Image.Image:
-    """Open an image as 8-bit grayscale (``L``)."""
-    return ImageOps.exif_transpose(_open_image(Path(path))).convert("L")
+def load_gray(path: str | Path, draft_size: tuple[int, int] | None = None) -> Image.Image:
+    """Open an image as 8-bit grayscale (``L``); ``draft_size`` as for :func:`load_rgb`."""
+    return ImageOps.exif_transpose(_open_image(Path(path), draft_size)).convert("L")
 
 
 def load_fixations(path: str | Path, variable: str = "fixLocs") -> np.ndarray:
@@ -205,9 +207,11 @@ def _fingerprint(*files: Path) -> list:
 
 def to_signed(array: np.ndarray) -> torch.Tensor:
     """uint8 ``(H, W)`` or ``(H, W, 3)`` → float ``(C, H, W)`` in [-1, 1] (ToTensor, then mean 0.5 / std 0.5)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(array))
-    tensor = tensor.unsqueeze(-1) if tensor.ndim == 2 else tensor
-    return tensor.permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+    channels_first = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    out = np.empty(channels_first.shape, dtype=np.float32)
+    np.divide(channels_first, 127.5, out=out, casting="unsafe")  # one pass, into contiguous memory
+    out -= 1.0
+    return torch.from_numpy(out)
 
 
 def from_signed(tensor: torch.Tensor) -> torch.Tensor:
@@ -245,8 +249,8 @@ class SaliencyDataset(Dataset):
     def decode(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Read and resize one item from its source files: uint8 ``(H, W, 3)`` and ``(h, w)``."""
         item = self.items[index]
-        saliency_map = load_gray(item.saliency_map)
         (h, w), (mh, mw) = self.image_size, self.map_size
+        saliency_map = load_gray(item.saliency_map, draft_size=(mw, mh))
         image = load_rgb(item.stimulus, expected_size=saliency_map.size, draft_size=(w, h))
         image = image.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=None)
         saliency_map = saliency_map.resize((mw, mh), Image.Resampling.BILINEAR)

@@ -9,6 +9,7 @@ from helpers import paths, pipeline
 
 def write_notebook(path, *sources, parameters=None):
     nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": pipeline.KERNEL_NAME, "language": "python", "display_name": "Python"}
     cells = []
     if parameters is not None:
         cell = nbformat.v4.new_code_cell(parameters)

@@ -1,0 +1,101 @@
+"""AUC-Judd on CAT2000-size maps: this project against pysaliency and a direct port of MIT's loop.
+
+    python benchmarks/judd_auc.py [--maps 20]
+
+Same maps, same run: 1080×1920 smooth saliency maps with about 300 fixated pixels each. Prints
+milliseconds per map, the speed-up over each baseline, and the largest difference in the values.
+Needs the benchmark extras (`pip install -e '.[bench]'`: pysaliency, numba, setuptools<81).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.metrics import auc_judd  # noqa: E402
+from mit_reference import auc_judd_mit_loop  # noqa: E402
+
+SHAPE = (1080, 1920)
+
+
+def make_maps(count: int, seed: int = 0):
+    """Smooth random saliency maps and ~300 fixated pixels drawn from each (as a real benchmark has)."""
+    rng = np.random.default_rng(seed)
+    maps, fixations = [], []
+    for _ in range(count):
+        coarse = gaussian_filter(rng.random((SHAPE[0] // 8, SHAPE[1] // 8)), 4)
+        saliency = np.kron(coarse, np.ones((8, 8))) + rng.random(SHAPE) * 1e-3
+        probability = (saliency - saliency.min()) ** 4
+        chosen = rng.choice(saliency.size, size=300, replace=False, p=(probability / probability.sum()).ravel())
+        fixation_map = np.zeros(SHAPE, dtype=bool)
+        fixation_map.flat[chosen] = True
+        maps.append(saliency)
+        fixations.append(fixation_map)
+    return maps, fixations
+
+
+def per_map(function, maps, fixations, repeats: int = 1):
+    values = [function(s, f) for s, f in zip(maps, fixations)]  # warm-up (numba compiles here)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        values = [function(s, f) for s, f in zip(maps, fixations)]
+    return (time.perf_counter() - started) / (repeats * len(maps)), np.array(values)
+
+
+def pysaliency_auc_judd():
+    """pysaliency's ``AUC_Judd(jitter=False)`` for one map, through its model API."""
+    if not hasattr(np, "trapz"):  # numpy 2.4 removed it; pysaliency's ROC core still calls it
+        np.trapz = np.trapezoid
+    import pysaliency
+
+    class Precomputed(pysaliency.SaliencyMapModel):
+        def __init__(self):
+            super().__init__(caching=False)
+            self.current = None
+
+        def _saliency_map(self, stimulus):
+            return self.current
+
+    model = Precomputed()
+
+    def score(saliency, fixation_map):
+        ys, xs = np.nonzero(fixation_map)
+        stimuli = pysaliency.Stimuli([np.zeros((*SHAPE, 3), dtype=np.uint8)])
+        fixations = pysaliency.Fixations.create_without_history(xs, ys, np.zeros(len(xs), dtype=int))
+        model.current = saliency
+        return model.AUC_Judd(stimuli, fixations, jitter=False)
+
+    return score
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--maps", type=int, default=20)
+    parser.add_argument("--loop-maps", type=int, default=3, help="maps for the slow MIT loop")
+    args = parser.parse_args()
+    maps, fixations = make_maps(args.maps)
+    print(f"AUC-Judd, {args.maps} maps of {SHAPE[0]}×{SHAPE[1]}, "
+          f"{np.mean([f.sum() for f in fixations]):.0f} fixated pixels on average, jitter off")
+
+    ours, our_values = per_map(lambda s, f: auc_judd(s, f, jitter=False), maps, fixations, repeats=3)
+    print(f"  this project      {ours * 1e3:8.2f} ms/map")
+    try:
+        theirs, their_values = per_map(pysaliency_auc_judd(), maps, fixations)
+    except ImportError as exc:
+        print(f"  pysaliency        not installed ({exc}); pip install -e '.[bench]'")
+    else:
+        print(f"  pysaliency        {theirs * 1e3:8.2f} ms/map   → this project is {theirs / ours:5.2f}× faster "
+              f"(target ≥ 1.5×); largest difference {np.max(np.abs(their_values - our_values)):.1e}")
+    n = args.loop_maps
+    loop, loop_values = per_map(auc_judd_mit_loop, maps[:n], fixations[:n])
+    print(f"  MIT loop (port)   {loop * 1e3:8.2f} ms/map   → this project is {loop / ours:5.1f}× faster "
+          f"(target ≥ 20×); largest difference {np.max(np.abs(loop_values - our_values[:n])):.1e}")
+
+
+if __name__ == "__main__":
+    main()
