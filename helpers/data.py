@@ -11,6 +11,7 @@ The archive also holds ``Output`` folders (model outputs), which are skipped.
 from __future__ import annotations
 
 import hashlib
+import sys
 import random
 import warnings
 from dataclasses import dataclass
@@ -219,62 +220,93 @@ def from_signed(tensor: torch.Tensor) -> torch.Tensor:
     return ((tensor + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
-class SaliencyDataset(Dataset):
-    """``(image (3, H, W), map (1, h, w))`` pairs in [-1, 1] for training.
+class DecodeOnceDataset(Dataset):
+    """A dataset that decodes and resizes each item's files once.
 
-    The first access to an item decodes and resizes its JPEGs; the result (uint8) is written to
-    ``cache_dir`` under a key made of both source files (path, size, modification time) and the two
-    target sizes, so every later epoch — and every later run — reads a small array instead, and a
-    changed file or size is decoded again. ``cache_dir=None`` decodes every time.
+    The first access to an item calls :meth:`decode`; its uint8 arrays are written to ``cache_dir``
+    under a key made of the item's source files (path, size, modification time) and
+    :meth:`cache_settings` (the target sizes), so every later epoch — and every later run — reads a
+    small array instead, and a changed file or size is decoded again. ``cache_dir=None`` decodes
+    every time. Subclasses define ``sources``, ``decode``, ``cache_settings`` and ``to_tensors``.
     """
 
-    def __init__(self, items: Sequence[SaliencyItem], image_size: tuple[int, int] = (240, 320),
-                 map_size: tuple[int, int] = (236, 316), cache_dir: str | Path | None = "default"):
+    namespace = "items"
+
+    def __init__(self, items: Sequence, cache_dir: str | Path | None = "default"):
         self.items = list(items)
-        self.image_size = tuple(image_size)
-        self.map_size = tuple(map_size)
-        self.cache_dir = paths.cache_dir() / "saliency" if cache_dir == "default" else (
+        self.cache_dir = paths.cache_dir() / self.namespace if cache_dir == "default" else (
             Path(cache_dir) if cache_dir is not None else None)
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def sources(self, index: int) -> tuple[Path, ...]:
+        raise NotImplementedError
+
+    def cache_settings(self) -> tuple:
+        raise NotImplementedError
+
+    def decode(self, index: int) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def to_tensors(self, arrays: dict[str, np.ndarray]):
+        raise NotImplementedError
+
     def cache_path(self, index: int) -> Path:
-        item = self.items[index]
-        key = repr([CACHE_VERSION, _fingerprint(item.stimulus, item.saliency_map),
-                    self.image_size, self.map_size])
+        key = repr([CACHE_VERSION, self.namespace, _fingerprint(*self.sources(index)), self.cache_settings()])
         digest = hashlib.sha1(key.encode()).hexdigest()
         return self.cache_dir / digest[:2] / f"{digest}.npz"
 
-    def decode(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Read and resize one item from its source files: uint8 ``(H, W, 3)`` and ``(h, w)``."""
-        item = self.items[index]
-        (h, w), (mh, mw) = self.image_size, self.map_size
-        saliency_map = load_gray(item.saliency_map, draft_size=(mw, mh))
-        image = load_rgb(item.stimulus, expected_size=saliency_map.size, draft_size=(w, h))
-        image = image.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=None)
-        saliency_map = saliency_map.resize((mw, mh), Image.Resampling.BILINEAR)
-        return np.array(image), np.array(saliency_map)
-
-    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, index: int) -> dict[str, np.ndarray]:
         """The uint8 arrays of one item, from the cache when it holds them."""
         if self.cache_dir is None:
             return self.decode(index)
         path = self.cache_path(index)
         try:
             with np.load(path) as cached:
-                return cached["image"], cached["map"]
+                return {name: cached[name] for name in cached.files}
         except (FileNotFoundError, OSError, ValueError, KeyError):
             pass  # missing or damaged: decode again
-        image, saliency_map = self.decode(index)
+        arrays = self.decode(index)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
-                np.savez(handle, image=image, map=saliency_map)
-        return image, saliency_map
+                np.savez(handle, **arrays)
+        return arrays
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image, saliency_map = self.load(index)
-        return to_signed(image), to_signed(saliency_map)
+    def __getitem__(self, index: int):
+        return self.to_tensors(self.load(index))
+
+
+class SaliencyDataset(DecodeOnceDataset):
+    """``(image (3, H, W), map (1, h, w))`` pairs in [-1, 1] for training, decoded once (see
+    :class:`DecodeOnceDataset`)."""
+
+    namespace = "saliency"
+
+    def __init__(self, items: Sequence[SaliencyItem], image_size: tuple[int, int] = (240, 320),
+                 map_size: tuple[int, int] = (236, 316), cache_dir: str | Path | None = "default"):
+        super().__init__(items, cache_dir)
+        self.image_size = tuple(image_size)
+        self.map_size = tuple(map_size)
+
+    def sources(self, index: int) -> tuple[Path, ...]:
+        return self.items[index].stimulus, self.items[index].saliency_map
+
+    def cache_settings(self) -> tuple:
+        return self.image_size, self.map_size
+
+    def decode(self, index: int) -> dict[str, np.ndarray]:
+        """Read and resize one item from its files: uint8 ``(H, W, 3)`` image and ``(h, w)`` map."""
+        item = self.items[index]
+        (h, w), (mh, mw) = self.image_size, self.map_size
+        saliency_map = load_gray(item.saliency_map, draft_size=(mw, mh))
+        image = load_rgb(item.stimulus, expected_size=saliency_map.size, draft_size=(w, h))
+        image = image.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=None)
+        saliency_map = saliency_map.resize((mw, mh), Image.Resampling.BILINEAR)
+        return {"image": np.array(image), "map": np.array(saliency_map)}
+
+    def to_tensors(self, arrays):
+        return to_signed(arrays["image"]), to_signed(arrays["map"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,3 +348,189 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, seed: 
                                        generator=generator, num_workers=num_workers,
                                        pin_memory=torch.cuda.is_available(),
                                        persistent_workers=num_workers > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 2: images for inverting AlexNet (Tiny-ImageNet's layout, or a plain ImageFolder)
+# ---------------------------------------------------------------------------------------------
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: The original code's choice: 20 of Tiny-ImageNet's 200 classes, drawn with seed 476.
+TINY_IMAGENET_CLASSES, TINY_IMAGENET_CLASS_SEED = 20, 476
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """One image of a classification data set, as a path."""
+
+    category: str
+    path: Path
+
+
+def tiny_imagenet_root(root: str | Path) -> Path:
+    """The ``tiny-imagenet-200`` folder, given it or the folder that holds it."""
+    root = Path(root)
+    for candidate in (root, root / "tiny-imagenet-200"):
+        if (candidate / "wnids.txt").is_file():
+            return candidate
+    raise DataError(f"{root}: not a Tiny-ImageNet folder (expected wnids.txt, train/<wnid>/images/*.JPEG, "
+                    "val/images and val/val_annotations.txt)")
+
+
+def choose_classes(wnids: Sequence[str], count: int | None = TINY_IMAGENET_CLASSES,
+                   seed: int = TINY_IMAGENET_CLASS_SEED) -> list[str]:
+    """``count`` classes drawn with ``seed`` (all of them when ``count`` is None or too large), sorted."""
+    wnids = sorted(wnids)
+    if count is None or count >= len(wnids):
+        return wnids
+    return sorted(random.Random(seed).sample(wnids, count))
+
+
+def find_tiny_imagenet(root: str | Path, classes: int | None = TINY_IMAGENET_CLASSES,
+                       class_seed: int = TINY_IMAGENET_CLASS_SEED) -> tuple[list[ImageItem], list[ImageItem]]:
+    """``(train, val)`` items of Tiny-ImageNet, restricted to the chosen classes."""
+    base = tiny_imagenet_root(root)
+    wnids = [line.strip() for line in (base / "wnids.txt").read_text().splitlines() if line.strip()]
+    chosen = choose_classes(wnids, classes, class_seed)
+    train = []
+    for wnid in chosen:
+        folder = base / "train" / wnid / "images"
+        if not folder.is_dir():
+            raise DataError(f"{folder}: missing (class {wnid} is listed in wnids.txt)")
+        train += [ImageItem(wnid, p) for p in sorted(folder.glob("*.JPEG"))]
+    annotations = base / "val" / "val_annotations.txt"
+    if not annotations.is_file():
+        raise DataError(f"{annotations}: missing")
+    val = []
+    for number, line in enumerate(annotations.read_text().splitlines(), start=1):
+        fields = line.split("\t")
+        if len(fields) < 2:
+            if line.strip():
+                raise DataError(f"{annotations}, line {number}: expected 'file<TAB>wnid<TAB>box', got {line!r}")
+            continue
+        if fields[1] in chosen:
+            val.append(ImageItem(fields[1], base / "val" / "images" / fields[0]))
+    return train, val
+
+
+def find_image_folder(root: str | Path) -> tuple[list[ImageItem], list[ImageItem]]:
+    """``(train, val)`` items of a plain ImageFolder layout (ImageNet): ``train/<class>/*`` and
+    ``val/<class>/*``."""
+    root = Path(root)
+    splits = []
+    for split in ("train", "val"):
+        folder = root / split
+        if not folder.is_dir():
+            raise DataError(f"{folder}: missing (expected {root}/train/<class>/*.JPEG and {root}/val/<class>/*.JPEG)")
+        splits.append([ImageItem(c.name, p) for c in sorted(folder.iterdir()) if c.is_dir()
+                       for p in sorted(c.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES])
+    return splits[0], splits[1]
+
+
+def limit_items(items: Sequence[ImageItem], WholeDataset: bool | int = True, seed: int = 0) -> list[ImageItem]:
+    """All items, or ``WholeDataset`` of them spread evenly over the classes (deterministic)."""
+    groups = select_subset(items, WholeDataset, seed)
+    return sorted((i for group in groups.values() for i in group), key=lambda i: (i.category, i.path.name))
+
+
+def normalise_imagenet(image: torch.Tensor) -> torch.Tensor:
+    """``(…, 3, H, W)`` in [0, 1] → normalised with the ImageNet mean and std."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    return (image - mean) / std
+
+
+def denormalise_imagenet(image: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`normalise_imagenet`, clipped to [0, 1]."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    return (image * std + mean).clamp(0, 1)
+
+
+class InversionDataset(DecodeOnceDataset):
+    """``(image, image)``: the AlexNet input ``(3, S, S)`` normalised with the ImageNet statistics,
+    and the same tensor as the reconstruction target. Decoded once (see :class:`DecodeOnceDataset`)."""
+
+    namespace = "inversion"
+
+    def __init__(self, items: Sequence[ImageItem], image_size: int = 227, cache_dir: str | Path | None = "default"):
+        super().__init__(items, cache_dir)
+        self.image_size = int(image_size)
+
+    def sources(self, index: int) -> tuple[Path, ...]:
+        return (self.items[index].path,)
+
+    def cache_settings(self) -> tuple:
+        return (self.image_size,)
+
+    def decode(self, index: int) -> dict[str, np.ndarray]:
+        size = self.image_size
+        image = load_rgb(self.items[index].path, draft_size=(size, size))
+        return {"image": np.array(image.resize((size, size), Image.Resampling.BILINEAR))}
+
+    def to_tensors(self, arrays):
+        image = normalise_imagenet(torch.from_numpy(arrays["image"]).permute(2, 0, 1).float().div_(255))
+        return image, image
+
+
+INVERSION_DATASETS = ("auto", "tiny-imagenet", "imagenet", "sample")
+
+
+def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", WholeDataset: bool | int = True,
+                              seed: int = 0) -> tuple[str, Path, list[ImageItem], list[ImageItem]]:
+    """``(name, root, train, val)`` for Part 2.
+
+    ``"tiny-imagenet"`` (default folder ``data/tiny-imagenet-200``, the original code's 20 classes),
+    ``"imagenet"`` (an ImageFolder with ``train/`` and ``val/``, default ``data/imagenet``),
+    ``"sample"`` (crops of photographs shipped in packages, in Tiny-ImageNet's layout) or ``"auto"``:
+    Tiny-ImageNet when it is there, else the sample. A number for ``WholeDataset`` keeps that many
+    training images and a fifth as many test images, spread evenly over the classes.
+    """
+    from .samples import ensure_inversion_sample
+
+    if dataset not in INVERSION_DATASETS:
+        raise ValueError(f"DATASET must be one of {INVERSION_DATASETS}, got {dataset!r}")
+    if dataset == "auto":
+        real = Path(data_dir) if data_dir else paths.data_dir()
+        dataset = "tiny-imagenet" if ((real / "tiny-imagenet-200" / "wnids.txt").is_file()
+                                      or (real / "wnids.txt").is_file()) else "sample"
+    if dataset == "tiny-imagenet":
+        root = Path(data_dir) if data_dir else paths.data_dir()
+        try:
+            train, val = find_tiny_imagenet(root)
+        except DataError as error:
+            raise DataError(f"{error}\nDownload it with `python -m helpers.data download tiny-imagenet` "
+                            "or set DATASET='sample'") from None
+    elif dataset == "imagenet":
+        root = Path(data_dir) if data_dir else paths.data_dir() / "imagenet"
+        train, val = find_image_folder(root)
+    else:
+        root = ensure_inversion_sample(Path(data_dir) if data_dir else None)
+        train, val = find_tiny_imagenet(root)
+    val_count = WholeDataset if WholeDataset is True else max(1, int(WholeDataset) // 5)
+    return dataset, root, limit_items(train, WholeDataset, seed), limit_items(val, val_count, seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.data download NAME [--data-dir DIR]``."""
+    import argparse
+
+    from .downloads import DATASETS, DownloadError, download
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.data", description="Download the real data sets.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch = commands.add_parser("download", help="download, verify and extract a data set")
+    fetch.add_argument("name", choices=sorted(DATASETS))
+    fetch.add_argument("--data-dir", type=Path, default=None, help="default: data/ (or $SALIENCY_DATA_DIR)")
+    args = parser.parse_args(argv)
+    try:
+        download(args.name, args.data_dir)
+    except DownloadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

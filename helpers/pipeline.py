@@ -24,6 +24,9 @@ KERNEL_DISPLAY_NAME = "Python (saliency-inversion)"
 SMOKE = {
     "01_saliency_model": {"WholeDataset": 80, "EPOCHS": 15, "OPTIMIZER": "adam", "LEARNING_RATE": 3e-4,
                           "IMAGE_SIZE": [96, 128]},
+    **{stem: {"WholeDataset": 120, "EPOCHS": 4, "BATCH_SIZE": 16, "LR_STEP": 3}
+       for stem in ("03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8")},
+    "07_inversion_summary": {"WholeDataset": 120},
 }
 PROFILES = {"smoke": SMOKE, "full": {}}
 

@@ -135,3 +135,29 @@ def with_fixations(image: np.ndarray, fixations: np.ndarray) -> np.ndarray:
     out = np.array(image, dtype=np.float32)
     out[dots] = (1.0, 0.1, 0.1)
     return out
+
+
+def reconstruction_grid(originals: np.ndarray, reconstructions: dict[str, np.ndarray],
+                        title: str | None = None, cell_size: float = 1.6) -> plt.Figure:
+    """The assignment's Figure 4: one row per image; the original, then its reconstruction from
+    each layer. Arrays ``(N, S, S, 3)`` in [0, 1]."""
+    columns = {"original": list(originals), **{layer: list(r) for layer, r in reconstructions.items()}}
+    return image_grid(columns, title=title, cell_size=cell_size)
+
+
+def error_by_layer(table, title: str | None = None) -> plt.Figure:
+    """Reconstruction error against depth: the lowest validation loss (MSE) and the normalised
+    reconstruction error of each layer, in network order."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    layers = list(table.index)
+    left.plot(layers, table["lowest validation loss"], "-o", color="C0")
+    left.set(ylabel="lowest validation MSE", xlabel="AlexNet layer", title="training loss")
+    right.plot(layers, table["normalised error"], "-o", color="C3")
+    right.axhline(0.71, color="grey", ls=":", lw=1)
+    right.annotate("mean image ≈ 0.71 (paper)", (0, 0.71), textcoords="offset points", xytext=(2, 4),
+                   fontsize=7, color="grey")
+    right.set(ylabel="normalised reconstruction error", xlabel="AlexNet layer", title="test error")
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure

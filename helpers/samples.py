@@ -164,19 +164,116 @@ def ensure_saliency_sample(root: str | Path | None = None, images_per_category: 
     """The saliency sample's folder, generated (into a temporary folder renamed at the end) when it
     is missing or was made with other settings."""
     root = Path(root) if root is not None else saliency_sample_dir()
+    wanted = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category}
+    return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()),
+                   lambda staging: write_saliency_sample(staging, images_per_category, seed))
+
+
+# ---------------------------------------------------------------------------------------------
+# Inversion sample: crops of photographs that ship inside installed packages (Tiny-ImageNet layout)
+# ---------------------------------------------------------------------------------------------
+
+#: name → (how to load it, credit and licence). Each photograph becomes one "class".
+PHOTOGRAPHS = {
+    "astronaut": ("skimage.data.astronaut", "NASA (Eileen Collins); public domain"),
+    "coffee": ("skimage.data.coffee", "Rachel Michetti, courtesy of Pikolo Espresso Bar; CC0"),
+    "chelsea": ("skimage.data.chelsea", "Stefan van der Walt; CC0"),
+    "rocket": ("skimage.data.rocket", "SpaceX (DSCOVR launch on Falcon 9); public domain"),
+    "hubble": ("skimage.data.hubble_deep_field", "NASA (Hubble eXtreme Deep Field); public domain"),
+    "immunohistochemistry": ("skimage.data.immunohistochemistry", "scikit-image; no known copyright restrictions"),
+    "china": ("sklearn:china.jpg", "danielbuechele on Flickr; CC BY 2.0"),
+    "flower": ("sklearn:flower.jpg", "vultilion on Flickr; CC BY 2.0"),
+    "grace_hopper": ("matplotlib:grace_hopper.jpg", "U.S. Navy (Grace Hopper); public domain"),
+}
+INVERSION_SAMPLE_VERSION = 1
+
+
+def inversion_sample_dir() -> Path:
+    return paths.data_dir() / "tiny-imagenet-sample"
+
+
+def load_photograph(name: str) -> np.ndarray:
+    """One of :data:`PHOTOGRAPHS` as uint8 ``(H, W, 3)``, read from the package that ships it."""
+    source, _ = PHOTOGRAPHS[name]
+    if source.startswith("sklearn:"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(source.split(":", 1)[1])
+    if source.startswith("matplotlib:"):
+        from matplotlib import cbook
+
+        with cbook.get_sample_data(source.split(":", 1)[1]) as handle:
+            return np.asarray(Image.open(handle).convert("RGB"))
+    import skimage.data
+
+    return np.asarray(getattr(skimage.data, source.rsplit(".", 1)[1])())[..., :3]
+
+
+def _random_crop(photo: np.ndarray, rng: np.random.Generator, size: int) -> Image.Image:
+    height, width = photo.shape[:2]
+    side = int(rng.uniform(0.25, 0.7) * min(height, width))
+    top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+    crop = Image.fromarray(photo[top:top + side, left:left + side])
+    if rng.random() < 0.5:
+        crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return crop.resize((size, size), Image.Resampling.BICUBIC)
+
+
+def write_inversion_sample(root: str | Path, train_per_class: int = 60, val_per_class: int = 10,
+                           seed: int = 0, size: int = 64) -> Path:
+    """Write crops of :data:`PHOTOGRAPHS` in Tiny-ImageNet's layout under ``root/tiny-imagenet-200``:
+    ``wnids.txt``, ``words.txt``, ``train/<wnid>/images/*.JPEG`` and ``val/images`` with
+    ``val/val_annotations.txt``; plus ``SOURCES.md`` with the credits and licences."""
+    root = Path(root)
+    base = root / "tiny-imagenet-200"
+    rng = np.random.default_rng(seed)
+    wnids = [f"s{index:08d}" for index in range(len(PHOTOGRAPHS))]
+    annotations = []
+    paths.ensure(base / "val" / "images")
+    for wnid, name in zip(wnids, PHOTOGRAPHS):
+        photo = load_photograph(name)
+        folder = paths.ensure(base / "train" / wnid / "images")
+        for index in range(train_per_class):
+            _random_crop(photo, rng, size).save(folder / f"{wnid}_{index}.JPEG", quality=90)
+        for index in range(val_per_class):
+            file_name = f"val_{wnid}_{index}.JPEG"
+            _random_crop(photo, rng, size).save(base / "val" / "images" / file_name, quality=90)
+            annotations.append(f"{file_name}\t{wnid}\t0\t0\t{size - 1}\t{size - 1}")
+    (base / "wnids.txt").write_text("\n".join(wnids) + "\n")
+    (base / "words.txt").write_text("".join(f"{w}\t{n}\n" for w, n in zip(wnids, PHOTOGRAPHS)))
+    (base / "val" / "val_annotations.txt").write_text("\n".join(annotations) + "\n")
+    credits = "".join(f"| {w} | {n} | {PHOTOGRAPHS[n][0]} | {PHOTOGRAPHS[n][1]} |\n" for w, n in zip(wnids, PHOTOGRAPHS))
+    (root / "SOURCES.md").write_text(
+        "# Generated sample: crops of photographs shipped inside installed packages\n\n"
+        "| class | photograph | read from | credit and licence |\n|---|---|---|---|\n" + credits)
+    manifest = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_class": train_per_class,
+                "val_per_class": val_per_class, "size": size}
+    (root / "sample.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return root
+
+
+def _ensure(root: Path, manifest_matches, write) -> Path:
+    """Generate a sample into a temporary folder renamed onto ``root`` unless its manifest matches."""
     manifest = root / "sample.json"
-    if manifest.is_file():
-        found = json.loads(manifest.read_text())
-        if (found.get("version"), found.get("seed"), found.get("images_per_category")) == (
-                SAMPLE_VERSION, seed, images_per_category):
-            return root
+    if manifest.is_file() and manifest_matches(json.loads(manifest.read_text())):
+        return root
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     try:
-        write_saliency_sample(staging, images_per_category, seed)
+        write(staging)
         if root.exists():
             shutil.rmtree(root)
         staging.rename(root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return root
+
+
+def ensure_inversion_sample(root: str | Path | None = None, train_per_class: int = 60,
+                            val_per_class: int = 10, seed: int = 0) -> Path:
+    """The inversion sample's folder, generated when missing or made with other settings."""
+    root = Path(root) if root is not None else inversion_sample_dir()
+    wanted = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_class": train_per_class,
+              "val_per_class": val_per_class}
+    return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()),
+                   lambda staging: write_inversion_sample(staging, train_per_class, val_per_class, seed))

@@ -1,4 +1,4 @@
-"""Write notebooks from cell sources (used once to create them; the .ipynb files are the source)."""
+"""Build an nbformat notebook (no outputs, the project's kernel) from ``(kind, source, *tags)`` cells."""
 import nbformat
 
 
@@ -7,8 +7,9 @@ def notebook(cells):
     nb.metadata["kernelspec"] = {"name": "saliency-inversion", "display_name": "Python (saliency-inversion)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     out = []
-    for kind, source, *tags in cells:
+    for index, (kind, source, *tags) in enumerate(cells):
         cell = nbformat.v4.new_markdown_cell(source.strip()) if kind == "md" else nbformat.v4.new_code_cell(source.strip())
+        cell.id = f"cell-{index:02d}"  # stable ids: regenerating a notebook changes only what changed
         if tags:
             cell.metadata["tags"] = list(tags)
         out.append(cell)

@@ -1,0 +1,257 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from PIL import Image
+
+from helpers import models
+from helpers.data import (DataError, InversionDataset, denormalise_imagenet, find_image_folder,
+                          find_tiny_imagenet, normalise_imagenet)
+from helpers.inversion import mean_pair_distance, reconstruction_metrics
+from helpers.models import (FEATURE_SHAPES, LAYERS, AlexNetEncoder, InversionDecoder, WeightsError,
+                            resolve_alexnet_weights)
+
+
+@pytest.fixture
+def no_weights(tmp_path, monkeypatch):
+    """An empty TORCH_HOME: no cached weights, and no download is attempted."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    return tmp_path / "torch"
+
+
+def encoder(layer, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return AlexNetEncoder(layer, allow_download=False, **kwargs)
+
+
+def test_the_eight_layers():
+    assert LAYERS == ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
+
+
+@pytest.mark.parametrize("size", [227, 224])
+def test_feature_shapes_of_every_tap(no_weights, size):
+    images = torch.randn(2, 3, size, size)
+    expected = {"conv1": (64, 27, 27) if size == 227 else (64, 27, 27), "conv2": (192, 13, 13),
+                "conv3": (384, 13, 13), "conv4": (256, 13, 13), "conv5": (256, 6, 6),
+                "fc6": (4096,), "fc7": (4096,), "fc8": (1000,)}
+    for layer in LAYERS:
+        assert tuple(encoder(layer)(images).shape) == (2, *expected[layer]) == (2, *FEATURE_SHAPES[layer])
+
+
+def test_taps_equal_torchvisions_own_forward(no_weights):
+    torch.manual_seed(0)
+    alexnet = torchvision.models.alexnet(weights=None).eval()
+    images = torch.randn(2, 3, 227, 227)
+    with torch.no_grad():
+        pooled = alexnet.features(images)
+        fc = alexnet.classifier(torch.flatten(alexnet.avgpool(pooled), 1))
+        conv2 = alexnet.features[:6](images)
+    state = alexnet.state_dict()
+    assert torch.allclose(encoder("conv5", weights=state)(images), pooled)
+    assert torch.allclose(encoder("fc8", weights=state)(images), fc, atol=1e-5)
+    assert torch.allclose(encoder("conv2", weights=state)(images), conv2)
+
+
+def test_post_relu_taps_are_non_negative_and_fc8_is_not(no_weights):
+    images = torch.randn(2, 3, 227, 227)
+    for layer in LAYERS[:-1]:
+        assert encoder(layer)(images).min() >= 0, layer
+    assert encoder("fc8")(images).min() < 0
+
+
+def test_encoder_is_frozen_and_stays_in_eval_mode(no_weights):
+    net = encoder("fc6")
+    net.train()
+    assert not net.training and not any(m.training for m in net.modules())
+    assert not any(p.requires_grad for p in net.parameters())
+    images = torch.randn(2, 3, 227, 227)
+    assert torch.equal(net(images), net(images))  # no dropout
+
+
+@pytest.mark.parametrize("layer, before", [("conv1", 216), ("conv2", 208), ("conv3", 208), ("conv4", 208),
+                                           ("conv5", 192), ("fc6", 128), ("fc7", 128), ("fc8", 128)])
+def test_decoder_output_sizes(layer, before):
+    decoder = InversionDecoder(layer, output_size=227)
+    features = torch.randn(2, *FEATURE_SHAPES[layer])
+    assert tuple(decoder(features, upsample=False).shape) == (2, 3, before, before)
+    assert tuple(decoder(features).shape) == (2, 3, 227, 227)
+
+
+def test_decoders_follow_tables_3_and_4():
+    conv2 = InversionDecoder("conv2")
+    convs = [m for m in conv2.head if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [(192, 192, (3, 3))] * 3
+    ups = [m for m in conv2.upconvs if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(u.in_channels, u.out_channels) for u in ups] == [(192, 192), (192, 128), (128, 64), (64, 3)]
+    assert all(u.kernel_size == (5, 5) and u.stride == (2, 2) for u in ups)
+    fc8 = InversionDecoder("fc8")
+    linears = [m for m in fc8.head if isinstance(m, torch.nn.Linear)]
+    assert [(l.in_features, l.out_features) for l in linears] == [(1000, 4096), (4096, 4096), (4096, 4096)]
+    relus = [m for m in fc8.modules() if isinstance(m, torch.nn.LeakyReLU)]
+    assert len(relus) == 3 + 4 and all(r.negative_slope == 0.2 for r in relus)  # none after the last layer
+    assert isinstance(list(fc8.upconvs)[-1], torch.nn.ConvTranspose2d)
+
+
+# --- weights ------------------------------------------------------------------------------------
+
+def cached_weights(torch_home):
+    torch.manual_seed(1)
+    state = torchvision.models.alexnet(weights=None).state_dict()
+    target = torch_home / "hub" / "checkpoints" / models.ALEXNET_FILE
+    target.parent.mkdir(parents=True)
+    torch.save(state, target)
+    return state, target
+
+
+def test_weights_in_torchvisions_cache_are_loaded_when_the_hash_matches(no_weights, monkeypatch):
+    state, target = cached_weights(no_weights)
+    monkeypatch.setattr(models, "ALEXNET_SHA256", models.sha256_of(target))
+    net = AlexNetEncoder("conv1", allow_download=False)
+    assert net.pretrained and "torchvision's ImageNet weights" in net.weights_description
+    assert torch.equal(net.net[0].weight, state["features.0.weight"])
+
+
+def test_a_hash_mismatch_is_refused(no_weights):
+    _, target = cached_weights(no_weights)  # not the published file, so its hash differs
+    with pytest.raises(WeightsError, match=r"SHA-256 .* does not match .*7be5be79"):
+        AlexNetEncoder("conv1", allow_download=False)
+
+
+def test_weights_from_a_given_path(no_weights, tmp_path):
+    state, target = cached_weights(no_weights)
+    net = AlexNetEncoder("conv5", weights=str(target), allow_download=False)
+    assert net.pretrained and str(target) in net.weights_description
+    (tmp_path / "junk.pth").write_bytes(b"junk")
+    with pytest.raises(WeightsError, match="junk.pth"):
+        AlexNetEncoder("conv5", weights=str(tmp_path / "junk.pth"))
+    with pytest.raises(WeightsError, match="not found"):
+        AlexNetEncoder("conv5", weights=str(tmp_path / "missing.pth"))
+
+
+def test_random_fallback_is_announced_and_can_be_forbidden(no_weights):
+    with pytest.warns(UserWarning, match="random weights"):
+        state, description = resolve_alexnet_weights(allow_download=False)
+    assert state is None and description == "AlexNet: random weights — not the paper's setting"
+    with pytest.raises(WeightsError, match="REQUIRE_PRETRAINED"):
+        resolve_alexnet_weights(require_pretrained=True, allow_download=False)
+
+
+def test_an_unknown_layer_is_a_clear_error():
+    with pytest.raises(ValueError, match="LAYER must be one of"):
+        InversionDecoder("pool5")
+
+
+# --- training a decoder ---------------------------------------------------------------------------
+
+def test_a_decoder_overfits_a_handful_of_images(no_weights):
+    torch.manual_seed(0)
+    net = encoder("conv5")
+    ramp = torch.linspace(0, 1, 227)
+    colours = torch.rand(4, 3, 1, 1)  # four smooth two-way colour gradients
+    images = normalise_imagenet(0.2 + 0.6 * colours * ramp.view(1, 1, 1, -1) * ramp.view(1, 1, -1, 1).flip(2))
+    decoder = InversionDecoder("conv5")
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=1e-3)
+    with torch.no_grad():
+        features = net(images)
+    losses = []
+    for _ in range(60):
+        loss = torch.nn.functional.mse_loss(decoder(features), images)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert min(losses[-5:]) < losses[0] / 4
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+def write_tiny_imagenet(root, classes=25, per_class=2):
+    base = root / "tiny-imagenet-200"
+    wnids = [f"n{index:08d}" for index in range(classes)]
+    lines = []
+    (base / "val" / "images").mkdir(parents=True)
+    for index, wnid in enumerate(wnids):
+        folder = base / "train" / wnid / "images"
+        folder.mkdir(parents=True)
+        for k in range(per_class):
+            Image.new("RGB", (64, 64), (index * 10, k * 50, 0)).save(folder / f"{wnid}_{k}.JPEG")
+        Image.new("RGB", (64, 64)).save(base / "val" / "images" / f"val_{index}.JPEG")
+        lines.append(f"val_{index}.JPEG\t{wnid}\t0\t0\t63\t63")
+    (base / "wnids.txt").write_text("\n".join(wnids) + "\n")
+    (base / "val" / "val_annotations.txt").write_text("\n".join(lines) + "\n")
+    return base
+
+
+def test_tiny_imagenet_keeps_the_20_classes_of_seed_476(tmp_path):
+    write_tiny_imagenet(tmp_path)
+    train, val = find_tiny_imagenet(tmp_path)
+    classes = sorted({i.category for i in train})
+    assert len(classes) == 20 and classes == sorted({i.category for i in val})
+    assert len(train) == 40 and len(val) == 20
+    assert find_tiny_imagenet(tmp_path)[0] == train
+    other = sorted({i.category for i in find_tiny_imagenet(tmp_path, class_seed=1)[0]})
+    assert other != classes
+
+
+def test_tiny_imagenet_bad_annotation_names_file_and_line(tmp_path):
+    base = write_tiny_imagenet(tmp_path, classes=3)
+    with open(base / "val" / "val_annotations.txt", "a") as handle:
+        handle.write("garbage-without-tabs\n")
+    with pytest.raises(DataError, match=r"val_annotations.txt, line 4"):
+        find_tiny_imagenet(tmp_path)
+
+
+def test_image_folder_layout(tmp_path):
+    for split in ("train", "val"):
+        for name in ("cat", "dog"):
+            (tmp_path / split / name).mkdir(parents=True)
+            Image.new("RGB", (30, 20)).save(tmp_path / split / name / "a.JPEG")
+    train, val = find_image_folder(tmp_path)
+    assert [i.category for i in train] == ["cat", "dog"] and len(val) == 2
+    with pytest.raises(DataError, match="train"):
+        find_image_folder(tmp_path / "nowhere")
+
+
+def test_inversion_items_are_normalised_227_squares(tmp_path):
+    base = write_tiny_imagenet(tmp_path, classes=1, per_class=1)
+    train, _ = find_tiny_imagenet(tmp_path)
+    image, target = InversionDataset(train, 227, cache_dir=tmp_path / "cache")[0]
+    assert image.shape == (3, 227, 227) and torch.equal(image, target)
+    pixels = denormalise_imagenet(image)
+    assert pixels[0].mean().item() == pytest.approx(0, abs=0.02)  # the class-0 image is black-red: R = 0
+    assert base.is_dir()
+
+
+def test_normalisation_round_trip():
+    pixels = torch.rand(2, 3, 5, 5)
+    assert torch.allclose(denormalise_imagenet(normalise_imagenet(pixels)), pixels, atol=1e-6)
+
+
+# --- reconstruction error -------------------------------------------------------------------------
+
+def test_perfect_reconstruction_scores():
+    images = normalise_imagenet(torch.rand(4, 3, 32, 32))
+    scores = reconstruction_metrics(images, images.clone())
+    assert scores["MSE"] == 0 and scores["normalised error"] == 0 and scores["SSIM"] == pytest.approx(1.0)
+
+
+def test_normalised_error_of_another_image_is_about_one():
+    torch.manual_seed(0)
+    images = normalise_imagenet(torch.rand(40, 3, 16, 16))
+    shuffled = images.roll(1, dims=0)  # every reconstruction is a different test image
+    assert reconstruction_metrics(images, shuffled)["normalised error"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_mean_pair_distance_by_hand():
+    two = np.stack([np.zeros((2, 2, 3)), np.ones((2, 2, 3))])
+    assert mean_pair_distance(two) == pytest.approx(np.sqrt(12))
+
+
+def test_the_random_fallback_is_the_same_network_every_time(no_weights):
+    torch.manual_seed(1)
+    first = encoder("conv1").net[0].weight
+    torch.manual_seed(2)
+    assert torch.equal(encoder("conv1").net[0].weight, first)
