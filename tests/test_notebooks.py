@@ -59,3 +59,27 @@ def test_notebook_02_without_a_checkpoint_names_notebook_01(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="01_saliency_model"):
         load_saliency_model(tmp_path / "saliency_sample.pt")
+
+
+@pytest.fixture(scope="module")
+def inversion_run(workspace):
+    for stem in ("03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8", "07_inversion_summary"):
+        execute(stem)
+    return workspace
+
+
+def test_notebooks_03_to_07_train_every_layer_and_compare_them(inversion_run):
+    summary = json.loads((paths.metrics_dir() / "inversion_metrics.json").read_text())
+    assert list(summary["layers"]) == ["conv2", "conv5", "fc6", "fc8"]
+    # no pretrained weights here: the fallback must be announced in the metrics files
+    assert summary["weights"] == "AlexNet: random weights — not the paper's setting"
+    assert (paths.metrics_dir() / "inversion_metrics.csv").read_text().startswith("# AlexNet: random weights")
+    layers = summary["layers"]
+    for layer, row in layers.items():
+        assert row["images"] == 24 and row["epochs"] == pipeline.SMOKE["03_invert_conv2"]["EPOCHS"]
+        assert row["MSE"] == pytest.approx(row["lowest validation loss"], rel=0.2)  # same decoder, same images
+        assert 0 < row["normalised error"] < 1.2 and 0 < row["SSIM"] < 1
+    assert layers["conv2"]["normalised error"] < layers["fc8"]["normalised error"]  # depth loses information
+    for name in ["fig3_inversion_loss_all_layers.png", "fig_inversion_error_by_layer.png",
+                 "fig4_reconstructions_all_layers.png"] + [f"fig4_reconstructions_{l}.png" for l in layers]:
+        assert (paths.figures_dir() / name).stat().st_size > 10_000

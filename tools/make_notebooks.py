@@ -320,7 +320,8 @@ plots.save_figure(figure, f"fig3_inversion_loss_{LAYER}", vector=True);
 """),
 ("md", "## Figure 4 — originals and their reconstructions (test images)"),
 ("code", """
-shown = torch.stack([test_set[i][0] for i in range(min(8, len(test_set)))])
+picked = torch.linspace(0, len(test_set) - 1, min(8, len(test_set))).long().tolist()  # spread over the classes
+shown = torch.stack([test_set[i][0] for i in picked])
 reconstructions = reconstruct(inverter, shown, device)
 figure = plots.reconstruction_grid(to_pixels(shown), {LAYER: to_pixels(reconstructions)}, title=note)
 plots.save_figure(figure, f"fig4_reconstructions_{LAYER}");
@@ -414,7 +415,7 @@ plots.save_figure(plots.error_by_layer(table, title=note), "fig_inversion_error_
 """),
 ("md", "## Figure 4 — originals and reconstructions from every layer"),
 ("code", """
-shown = slice(0, min(EXAMPLES, len(test_images)))
+shown = torch.linspace(0, len(test_images) - 1, min(EXAMPLES, len(test_images))).long()  # spread over the classes
 figure = plots.reconstruction_grid(to_pixels(test_images[shown]),
                                    {layer: to_pixels(r[shown]) for layer, r in reconstructions.items()}, title=note)
 plots.save_figure(figure, "fig4_reconstructions_all_layers");
