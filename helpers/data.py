@@ -44,6 +44,9 @@ class SaliencyItem:
     stimulus: Path
     saliency_map: Path
     fixations: Path
+    #: how ``fixations`` stores them: "fixLocs" (CAT2000 .mat), "salicon" (.mat ``gaze`` struct,
+    #: 1-based [x, y]) or "fixPts" (MIT1003: binary points stored as a JPEG, thresholded)
+    fixation_format: str = "fixLocs"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,17 +98,28 @@ def load_gray(path: str | Path, draft_size: tuple[int, int] | None = None) -> Im
     return ImageOps.exif_transpose(_open_image(Path(path), draft_size)).convert("L")
 
 
-def load_fixations(path: str | Path, variable: str = "fixLocs") -> np.ndarray:
-    """Binary fixation locations ``(H, W)`` bool from a MATLAB file (CAT2000's ``fixLocs``)."""
+def _load_mat(path: Path, **options) -> dict:
     from scipy.io import loadmat
 
-    path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: fixation file not found")
     try:
-        contents = loadmat(path)
+        return loadmat(path, **options)
     except Exception as exc:  # scipy raises several types for a damaged or HDF5 (v7.3) file
         raise DataError(f"{path}: not a readable MATLAB file ({exc})") from exc
+
+
+def load_fixations(path: str | Path, variable: str = "fixLocs", fixation_format: str = "fixLocs") -> np.ndarray:
+    """Binary fixation locations ``(H, W)`` bool, from any of the supported formats (see
+    :class:`SaliencyItem`); by default a MATLAB file holding CAT2000's ``fixLocs``."""
+    path = Path(path)
+    if fixation_format == "salicon":
+        return load_salicon_fixations(path)
+    if fixation_format == "fixPts":
+        return np.asarray(load_gray(path)) > 127  # binary points stored as JPEG: undo the artefacts
+    if fixation_format != "fixLocs":
+        raise ValueError(f"unknown fixation format {fixation_format!r}")
+    contents = _load_mat(path)
     if variable not in contents:
         found = sorted(k for k in contents if not k.startswith("__"))
         raise DataError(f"{path}: expected a variable {variable!r}, found {found}")
@@ -113,6 +127,26 @@ def load_fixations(path: str | Path, variable: str = "fixLocs") -> np.ndarray:
     if fixations.ndim != 2:
         raise DataError(f"{path}: {variable!r} should be a 2-D map, got shape {fixations.shape}")
     return fixations > 0
+
+
+def load_salicon_fixations(path: str | Path) -> np.ndarray:
+    """SALICON 2017 fixations: a ``gaze`` struct per observer whose ``fixations`` are 1-based
+    ``[x, y]`` rows; the map size comes from ``resolution`` ([height, width])."""
+    path = Path(path)
+    contents = _load_mat(path, squeeze_me=True, struct_as_record=False)
+    if "gaze" not in contents or "resolution" not in contents:
+        found = sorted(k for k in contents if not k.startswith("__"))
+        raise DataError(f"{path}: expected SALICON's 'gaze' and 'resolution' variables, found {found}")
+    height, width = (int(v) for v in np.atleast_1d(contents["resolution"])[:2])
+    fixations = np.zeros((height, width), dtype=bool)
+    for observer in np.atleast_1d(contents["gaze"]):
+        points = np.atleast_2d(np.asarray(observer.fixations, dtype=float))
+        if points.size == 0:
+            continue
+        cols = np.clip(np.round(points[:, 0]).astype(int) - 1, 0, width - 1)
+        rows = np.clip(np.round(points[:, 1]).astype(int) - 1, 0, height - 1)
+        fixations[rows, cols] = True
+    return fixations
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,18 +214,66 @@ def dirs_loader(root: str | Path, WholeDataset: bool | int = True, val_fraction:
     ``WholeDataset=True`` uses every image; a number uses only that many, spread evenly over the
     categories. The choice and the split are deterministic for a given ``seed``.
     """
+    return split_per_category(find_cat2000(root), WholeDataset, val_fraction, seed)
+
+
+def _item_key(item: SaliencyItem) -> tuple[str, str]:
+    return item.category, item.stimulus.name
+
+
+def split_per_category(items: Sequence[SaliencyItem], WholeDataset: bool | int = True, val_fraction: float = 0.15,
+                       seed: int = 0) -> tuple[list[SaliencyItem], list[SaliencyItem]]:
+    """The assignment's split of any item list: ``val_fraction`` of each category held out."""
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
     train, val = [], []
-    for group in select_subset(find_cat2000(root), WholeDataset, seed).values():
+    for group in select_subset(items, WholeDataset, seed).values():
         n_val = max(1, round(len(group) * val_fraction)) if len(group) >= 2 and val_fraction else 0
         val.extend(sorted(group[:n_val], key=_item_key))
         train.extend(sorted(group[n_val:], key=_item_key))
     return train, val
 
 
-def _item_key(item: SaliencyItem) -> tuple[str, str]:
-    return item.category, item.stimulus.name
+# ---------------------------------------------------------------------------------------------
+# SALICON (2017 release) and MIT1003
+# ---------------------------------------------------------------------------------------------
+
+def find_salicon(root: str | Path, split: str) -> list[SaliencyItem]:
+    """SALICON items of ``split`` ("train" or "val"): ``images/<split>/*.jpg``, ``maps/<split>/*.png``,
+    ``fixations/<split>/*.mat``; ``split=""`` for one flat ``images/``, ``maps/``, ``fixations/``."""
+    root = Path(root)
+    sub = split
+    images = root / "images" / sub
+    if not images.is_dir():
+        raise DataError(f"{root}: not a SALICON folder (expected images/, maps/ and fixations/; "
+                        "see `python -m helpers.data download salicon`)")
+    items = []
+    for stimulus in sorted(images.glob("*.jpg")):
+        saliency_map = root / "maps" / sub / f"{stimulus.stem}.png"
+        fixations = root / "fixations" / sub / f"{stimulus.stem}.mat"
+        for needed, what in ((saliency_map, "saliency map"), (fixations, "fixations")):
+            if not needed.is_file():
+                raise DataError(f"{stimulus}: its {what} {needed} is missing")
+        items.append(SaliencyItem("SALICON", stimulus, saliency_map, fixations, "salicon"))
+    return items
+
+
+def find_mit1003(root: str | Path) -> list[SaliencyItem]:
+    """MIT1003 items: ``ALLSTIMULI/<name>.jpeg`` with ``ALLFIXATIONMAPS/<name>_fixMap.jpg`` and
+    ``<name>_fixPts.jpg``."""
+    root = Path(root)
+    stimuli = root / "ALLSTIMULI"
+    if not stimuli.is_dir():
+        raise DataError(f"{root}: not an MIT1003 folder (expected ALLSTIMULI/ and ALLFIXATIONMAPS/)")
+    items = []
+    for stimulus in sorted(p for p in stimuli.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        maps = root / "ALLFIXATIONMAPS"
+        saliency_map, points = maps / f"{stimulus.stem}_fixMap.jpg", maps / f"{stimulus.stem}_fixPts.jpg"
+        for needed, what in ((saliency_map, "fixation map"), (points, "fixation points")):
+            if not needed.is_file():
+                raise DataError(f"{stimulus}: its {what} {needed} is missing")
+        items.append(SaliencyItem("MIT1003", stimulus, saliency_map, points, "fixPts"))
+    return items
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,30 +395,53 @@ class SaliencyDataset(DecodeOnceDataset):
 # Choosing a data set and making loaders
 # ---------------------------------------------------------------------------------------------
 
-SALIENCY_DATASETS = ("auto", "cat2000", "sample")
+SALIENCY_DATASETS = ("auto", "cat2000", "salicon", "mit1003", "sample")
+
+
+def _saliency_dataset_present(name: str, root: Path) -> bool:
+    return {"cat2000": (root / "trainSet" / "Stimuli").is_dir() or (root / "Stimuli").is_dir(),
+            "salicon": (root / "images").is_dir(), "mit1003": (root / "ALLSTIMULI").is_dir()}[name]
 
 
 def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "") -> tuple[str, Path]:
     """``(name, root)`` of the saliency data set to use.
 
-    ``"cat2000"`` is the real data under ``data_dir`` (default ``data/cat2000``); ``"sample"`` the
-    generated sample (made on first use); ``"auto"`` the real data when it is there, else the sample.
+    ``"cat2000"``, ``"salicon"`` and ``"mit1003"`` are the real data under ``data_dir`` (default
+    ``data/<name>``); ``"sample"`` the generated sample (made on first use); ``"auto"`` the first real
+    data set that is there (CAT2000, SALICON, MIT1003), else the sample.
     """
     from .samples import ensure_saliency_sample
 
     if dataset not in SALIENCY_DATASETS:
         raise ValueError(f"DATASET must be one of {SALIENCY_DATASETS}, got {dataset!r}")
-    real_root = Path(data_dir) if data_dir else paths.data_dir() / "cat2000"
     if dataset == "auto":
-        dataset = "cat2000" if (real_root / "trainSet" / "Stimuli").is_dir() or (
-            real_root / "Stimuli").is_dir() else "sample"
-    if dataset == "cat2000":
-        try:
-            return "cat2000", cat2000_root(real_root).parent
-        except DataError:
-            raise DataError(f"{real_root}: CAT2000 is not there; download it with "
-                            "`python -m helpers.data download cat2000` or set DATASET='sample'") from None
-    return "sample", ensure_saliency_sample(Path(data_dir) if data_dir else None)
+        present = [name for name in SALIENCY_DATASETS[1:-1]
+                   if _saliency_dataset_present(name, Path(data_dir) if data_dir else paths.data_dir() / name)]
+        dataset = present[0] if present else "sample"
+    if dataset == "sample":
+        return "sample", ensure_saliency_sample(Path(data_dir) if data_dir else None)
+    root = Path(data_dir) if data_dir else paths.data_dir() / dataset
+    if not _saliency_dataset_present(dataset, root):
+        raise DataError(f"{root}: {dataset} is not there; download it with "
+                        f"`python -m helpers.data download {dataset}` or set DATASET='sample'")
+    return dataset, cat2000_root(root).parent if dataset == "cat2000" else root
+
+
+def saliency_splits(dataset: str, root: str | Path, WholeDataset: bool | int = True,
+                    seed: int = 0) -> tuple[list[SaliencyItem], list[SaliencyItem]]:
+    """``(train, validation)`` items: CAT2000, MIT1003 and the sample split 85 % / 15 % per category
+    (:func:`dirs_loader`); SALICON keeps its official train and val sets (a number for
+    ``WholeDataset`` keeps that many training images and 15 % as many validation images)."""
+    if dataset == "salicon" and not (Path(root) / "images" / "train").is_dir():
+        return split_per_category(find_salicon(root, ""), WholeDataset, seed=seed)  # one flat folder
+    if dataset == "salicon":
+        val_count = WholeDataset if WholeDataset is True else max(1, round(0.15 * int(WholeDataset)))
+        train = select_subset(find_salicon(root, "train"), WholeDataset, seed).get("SALICON", [])
+        val = select_subset(find_salicon(root, "val"), val_count, seed).get("SALICON", [])
+        return sorted(train, key=_item_key), sorted(val, key=_item_key)
+    if dataset == "mit1003":
+        return split_per_category(find_mit1003(root), WholeDataset, seed=seed)
+    return dirs_loader(root, WholeDataset, seed=seed)
 
 
 def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, seed: int = 0,

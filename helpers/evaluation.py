@@ -45,7 +45,7 @@ class GroundTruth:
 
 
 def load_ground_truth(item: SaliencyItem) -> GroundTruth:
-    fixations = load_fixations(item.fixations)
+    fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
     density = np.asarray(load_gray(item.saliency_map), dtype=np.float64)
     if density.shape != fixations.shape:
         density = metrics.imresize(density, fixations.shape)

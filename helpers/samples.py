@@ -130,33 +130,79 @@ def fixation_density(counts: np.ndarray) -> np.ndarray:
     return np.round(255 * blurred / blurred.max()).astype(np.uint8)
 
 
-def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed: int = 0,
-                          size: tuple[int, int] = (640, 360)) -> Path:
-    """Write the saliency sample in CAT2000's layout under ``root/trainSet`` (JPEG stimuli and maps,
-    ``.mat`` fixLocs, a decoy ``Output`` folder) and a ``sample.json`` manifest with the singletons."""
-    from scipy.io import savemat
+SALIENCY_LAYOUTS = ("cat2000", "salicon", "mit1003")
 
+
+def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed: int = 0,
+                          size: tuple[int, int] = (640, 360), layout: str = "cat2000") -> Path:
+    """Write the saliency sample under ``root`` in one of the real layouts, with a ``sample.json``
+    manifest recording each singleton ``(x, y, radius)``:
+
+    * ``"cat2000"``: ``trainSet/Stimuli|FIXATIONMAPS/<Category>/NNN.jpg``, ``FIXATIONLOCS/<Category>/NNN.mat``
+      (``fixLocs``), and a decoy ``Output`` folder;
+    * ``"salicon"`` (2017): ``images|maps|fixations/<train|val>/COCO_<split>2014_<id>.jpg|.png|.mat``
+      with a ``gaze`` struct per observer (1-based [x, y]) — the last fifth of each category is val;
+    * ``"mit1003"``: ``ALLSTIMULI/<name>.jpeg``, ``ALLFIXATIONMAPS/<name>_fixMap.jpg`` and
+      ``<name>_fixPts.jpg``.
+    """
+    if layout not in SALIENCY_LAYOUTS:
+        raise ValueError(f"layout must be one of {SALIENCY_LAYOUTS}, got {layout!r}")
     root = Path(root)
     rng = np.random.default_rng(seed)
     manifest = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category,
-                "size": list(size), "fixation_model": FIXATION_MODEL, "singletons": {}}
-    base = root / "trainSet"
+                "layout": layout, "size": list(size), "fixation_model": FIXATION_MODEL, "singletons": {}}
     for category in SALIENCY_CATEGORIES:
-        folders = {kind: paths.ensure(base / kind / category) for kind in ("Stimuli", "FIXATIONMAPS", "FIXATIONLOCS")}
         for index in range(1, images_per_category + 1):
-            name = f"{index:03d}"
             image, items = make_search_display(category, rng, size)
             counts = sample_fixations(items, rng, size)
-            Image.fromarray(image).save(folders["Stimuli"] / f"{name}.jpg", quality=92)
-            Image.fromarray(fixation_density(counts)).save(folders["FIXATIONMAPS"] / f"{name}.jpg", quality=95)
-            savemat(folders["FIXATIONLOCS"] / f"{name}.mat", {"fixLocs": (counts > 0).astype(np.uint8)},
-                    do_compression=True)
-            manifest["singletons"][f"{category}/{name}"] = [round(v, 2) for v in items[0]]
-    # The real archive carries model outputs in "Output" folders; the loader must skip them.
-    decoy = paths.ensure(base / "Stimuli" / "Output")
-    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(decoy / "001.jpg")
+            split = "val" if index > images_per_category - max(1, images_per_category // 5) else "train"
+            key = _write_display(root, layout, category, index, split, image, counts, rng)
+            manifest["singletons"][key] = [round(v, 2) for v in items[0]]
+    if layout == "cat2000":  # the real archive carries model outputs in "Output" folders
+        decoy = paths.ensure(root / "trainSet" / "Stimuli" / "Output")
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(decoy / "001.jpg")
     (root / "sample.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return root
+
+
+def _write_display(root: Path, layout: str, category: str, index: int, split: str, image: np.ndarray,
+                   counts: np.ndarray, rng: np.random.Generator) -> str:
+    """Write one display and its ground truth in ``layout``; return its manifest key."""
+    from scipy.io import savemat
+
+    density = Image.fromarray(fixation_density(counts))
+    if layout == "cat2000":
+        base, name = root / "trainSet", f"{index:03d}"
+        for kind in ("Stimuli", "FIXATIONMAPS", "FIXATIONLOCS"):
+            paths.ensure(base / kind / category)
+        Image.fromarray(image).save(base / "Stimuli" / category / f"{name}.jpg", quality=92)
+        density.save(base / "FIXATIONMAPS" / category / f"{name}.jpg", quality=95)
+        savemat(base / "FIXATIONLOCS" / category / f"{name}.mat", {"fixLocs": (counts > 0).astype(np.uint8)},
+                do_compression=True)
+        return f"{category}/{name}"
+    if layout == "mit1003":
+        name = f"{category}_{index:03d}"
+        paths.ensure(root / "ALLSTIMULI"), paths.ensure(root / "ALLFIXATIONMAPS")
+        Image.fromarray(image).save(root / "ALLSTIMULI" / f"{name}.jpeg", quality=92)
+        density.save(root / "ALLFIXATIONMAPS" / f"{name}_fixMap.jpg", quality=95)
+        Image.fromarray(((counts > 0) * 255).astype(np.uint8)).save(root / "ALLFIXATIONMAPS" / f"{name}_fixPts.jpg")
+        return name
+    number = SALIENCY_CATEGORIES.index(category) * 100_000 + index
+    name = f"COCO_{split}2014_{number:012d}"
+    for kind in ("images", "maps", "fixations"):
+        paths.ensure(root / kind / split)
+    Image.fromarray(image).save(root / "images" / split / f"{name}.jpg", quality=92)
+    density.save(root / "maps" / split / f"{name}.png")
+    rows, cols = np.nonzero(counts)
+    order = rng.permutation(rows.size)
+    observers = np.array_split(order, 3)  # the fixations, shared out among three observers
+    gaze = np.zeros((len(observers),), dtype=[("location", object), ("timestamp", object), ("fixations", object)])
+    for k, members in enumerate(observers):
+        points = np.stack([cols[members] + 1, rows[members] + 1], axis=1).astype(float)  # 1-based [x, y]
+        gaze[k] = (points, np.arange(len(members), dtype=float) * 10, points)
+    savemat(root / "fixations" / split / f"{name}.mat",
+            {"image": name, "resolution": np.array([image.shape[0], image.shape[1]]), "gaze": gaze})
+    return name
 
 
 def ensure_saliency_sample(root: str | Path | None = None, images_per_category: int = 30,

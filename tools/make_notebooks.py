@@ -22,7 +22,7 @@ Run it here top to bottom, or headless: `papermill notebooks/01_saliency_model.i
 """),
 ("code", """
 WholeDataset: "Union[bool, int]" = True  # True: every image; a number: only that many images, spread over the categories
-DATASET: str = "auto"         # auto (CAT2000 when it is under data/cat2000, else the generated sample), cat2000 or sample
+DATASET: str = "auto"         # auto (the first of data/cat2000, salicon, mit1003 that is there, else the generated sample), cat2000, salicon, mit1003 or sample
 DATA_DIR: str = ""            # folder of the data set; empty for its default under data/
 EPOCHS: int = 20              # Table 2: 20
 BATCH_SIZE: int = 2           # Table 2: 2
@@ -41,7 +41,7 @@ RETRAIN: bool = False          # True: train again even when a finished checkpoi
 import torch
 
 from helpers import paths, plots
-from helpers.data import SaliencyDataset, dirs_loader, make_loader, resolve_saliency_dataset
+from helpers.data import SaliencyDataset, make_loader, resolve_saliency_dataset, saliency_splits
 from helpers.models import SaliencyNet, count_parameters
 from helpers.training import TrainingConfig, fit, predict, select_device, set_seed
 
@@ -53,7 +53,7 @@ print(f"device: {device}")
 ## Data
 
 CAT2000 (20 categories × 100 images) split 85 % / 15 % inside each category by the assignment's
-`dirs_loader`. Without the real data the generated **sample** is used: visual-search displays with
+`dirs_loader` — or SALICON (its own train and val sets) or MIT1003 (85 % / 15 %), set by `DATASET`. Without the real data the generated **sample** is used: visual-search displays with
 one odd-one-out item and fixations drawn from a stated model (see `helpers/samples.py`) — a sample
 for running the pipeline, not the paper's data. Images are resized to the network input and scaled
 to [-1, 1]; maps to the network's output size. Decoded images are cached, so only the first epoch
@@ -61,7 +61,7 @@ reads the JPEGs.
 """),
 ("code", """
 dataset_name, data_root = resolve_saliency_dataset(DATASET, DATA_DIR)
-train_items, val_items = dirs_loader(data_root, WholeDataset=WholeDataset, seed=SEED)
+train_items, val_items = saliency_splits(dataset_name, data_root, WholeDataset, SEED)
 print(f"data: {dataset_name} ({data_root}); {len(train_items)} training and {len(val_items)} validation images")
 
 model = SaliencyNet(ceil_mode=CEIL_MODE)
@@ -139,7 +139,7 @@ the prediction is upsampled to it, as the benchmark does.
 """),
 ("code", """
 WholeDataset: "Union[bool, int]" = True  # True: every held-out image of notebook 01's split; a number: at most that many
-DATASET: str = "auto"    # the data set notebook 01 trained on: auto, cat2000 or sample
+DATASET: str = "auto"    # the data set notebook 01 trained on: auto, cat2000, salicon, mit1003 or sample
 DATA_DIR: str = ""       # folder of the data set; empty for its default under data/
 JITTER: bool = True      # AUC-Judd: add uniform noise in [0, 1e-7) to break ties, as MIT does by default
 SEED: int = 0            # seed for the jitter, the random splits of AUC-Borji and sAUC, and chance
@@ -149,7 +149,7 @@ DEVICE: str = "auto"     # auto (CUDA, then Apple MPS, then CPU), cuda, mps or c
 import numpy as np
 
 from helpers import metrics, paths, plots
-from helpers.data import dirs_loader, load_rgb, resolve_saliency_dataset, select_subset
+from helpers.data import load_rgb, resolve_saliency_dataset, saliency_splits, select_subset
 from helpers.evaluation import (MODELS, evaluate, load_ground_truth, load_saliency_model, predict_saliency,
                                 summarise, upsample)
 from helpers.io import write_json_atomic, write_text_atomic
@@ -166,7 +166,7 @@ print(f"model: notebook 01's network, {trained['epochs_trained']} epochs on {dat
 The split is rebuilt from the settings stored in the checkpoint, so no training image is scored.
 """),
 ("code", """
-train_items, val_items = dirs_loader(data_root, WholeDataset=trained["WholeDataset"], seed=trained["seed"])
+train_items, val_items = saliency_splits(dataset_name, data_root, trained["WholeDataset"], trained["seed"])
 if WholeDataset is not True:
     val_items = [i for group in select_subset(val_items, WholeDataset, SEED).values() for i in group]
 centre_sigma = metrics.fit_centre_bias(load_ground_truth(i).fixations for i in train_items)
