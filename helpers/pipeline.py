@@ -103,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"[{index}/{len(selected)}] {notebook.name} done in {time.perf_counter() - clock:.0f}s → {output}",
               flush=True)
+    from .report import build_report
+
+    report_md, report_html = build_report()
     print(f"all {len(selected)} notebooks ran in {time.perf_counter() - started:.0f}s; "
-          f"figures in {paths.figures_dir()}, metrics in {paths.metrics_dir()}")
+          f"figures in {paths.figures_dir()}, metrics in {paths.metrics_dir()}\n"
+          f"report: {report_md} and {report_html}")
     return 0
 
 

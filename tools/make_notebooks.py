@@ -42,6 +42,7 @@ import torch
 
 from helpers import paths, plots
 from helpers.data import SaliencyDataset, make_loader, resolve_saliency_dataset, saliency_splits
+from helpers.io import write_json_atomic
 from helpers.models import SaliencyNet, count_parameters
 from helpers.training import TrainingConfig, fit, predict, select_device, set_seed
 
@@ -97,6 +98,11 @@ run = fit(model, train_loader, val_loader, config, checkpoint, device=device, re
           metadata={"dataset": dataset_name, "data_root": str(data_root), "WholeDataset": WholeDataset,
                     "image_size": list(IMAGE_SIZE), "ceil_mode": CEIL_MODE, "seed": SEED})
 print(f"lowest train loss {min(run.train_loss):.4f}, lowest validation loss {min(run.val_loss):.4f}")
+write_json_atomic(paths.ensure(paths.metrics_dir()) / "saliency_training.json", {
+    "dataset": dataset_name, "WholeDataset": WholeDataset, "train_images": len(train_items),
+    "val_images": len(val_items), "parameters": count_parameters(model), "image_size": list(IMAGE_SIZE),
+    "output_size": list(map_size), "ceil_mode": CEIL_MODE, "config": vars(config), "history": run.history,
+    "lowest_train_loss": min(run.train_loss), "lowest_val_loss": min(run.val_loss)})
 """),
 ("md", "## Figure 1 — loss per epoch"),
 ("code", """

@@ -1,0 +1,141 @@
+"""The written report, generated from ``report/metrics/`` and ``report/figures/``: ``python -m helpers.report``.
+
+Writes ``report/REPORT.md`` and ``report/REPORT.html`` in the spirit of the assignment's report, with
+every number read from the metrics files the notebooks wrote and a header that says which data and
+which AlexNet weights produced them. Parts whose notebooks have not run are marked as such.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+
+from . import paths
+from .io import write_text_atomic
+
+#: The assignment's own numbers (SPEC.md, Tables 2 and 5), shown beside ours.
+ASSIGNMENT_SALIENCY_LOSS = {"train": 0.0385, "validation": 0.0384}
+ASSIGNMENT_INVERSION_LOSS = {"conv2": (0.203, 0.201), "conv5": (0.490, 0.515), "fc6": (0.818, 0.771),
+                             "fc8": (0.880, 0.851)}
+SAMPLE_NOTE = ("generated **sample** data (see `helpers/samples.py`), not the papers' data sets: the numbers "
+               "show that the pipeline works, not how the methods compare with the papers")
+
+
+def _load(name: str) -> dict | None:
+    path = paths.metrics_dir() / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _figure(name: str, caption: str) -> str:
+    if not (paths.figures_dir() / f"{name}.png").is_file():
+        return f"*({caption}: not drawn — its notebook has not run.)*\n"
+    return f"![{caption}](figures/{name}.png)\n\n*{caption}*\n"
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    def cell(value):
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def saliency_section(training: dict | None, evaluation: dict | None) -> str:
+    out = ["## 1. Saliency prediction with a halved SalNet\n"]
+    if training is None:
+        return out[0] + "\n*Notebook 01 has not run.*\n"
+    config = training["config"]
+    data_note = SAMPLE_NOTE if training["dataset"] == "sample" else f"**{training['dataset']}**"
+    out.append(
+        f"Data: {data_note}; {training['train_images']} training and {training['val_images']} validation images "
+        f"(`WholeDataset = {training['WholeDataset']}`).\n\n"
+        f"The network follows Table 1: nine convolutions with half SalNet's channels, LRN and max-pooling after "
+        f"conv1, max-pooling after conv2, ReLU after conv1–conv8 and a bias-free transposed convolution: "
+        f"**{training['parameters']:,} parameters**; input {training['image_size'][0]}×{training['image_size'][1]}, "
+        f"output {training['output_size'][0]}×{training['output_size'][1]} "
+        f"({'ceil' if training['ceil_mode'] else 'floor'} pooling).\n\n"
+        f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
+        f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
+        f"{len(training['history'])} epochs, MSE on maps scaled to [-1, 1].\n")
+    out.append(_table(["", "lowest train loss", "lowest validation loss"], [
+        ["this run", training["lowest_train_loss"], training["lowest_val_loss"]],
+        ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"], ASSIGNMENT_SALIENCY_LOSS["validation"]],
+    ]))
+    out.append(_figure("fig1_saliency_loss", "Figure 1 — train and validation loss per epoch"))
+    out.append(_figure("fig2_saliency_predictions", "Figure 2 — images, ground-truth maps and predictions"))
+    out.append("\n## 2. Judd AUC and the other saliency metrics\n")
+    if evaluation is None:
+        out.append("\n*Notebook 02 has not run.*\n")
+        return "\n".join(out)
+    out.append(
+        f"{evaluation['held_out_images']} held-out images scored at their original resolution, as the MIT "
+        f"saliency benchmark does (jitter {'on' if evaluation['jitter'] else 'off'}). AUC-Judd is exact to "
+        f"`AUC_Judd.m`; the baselines are a centre-bias Gaussian fitted on the training fixations "
+        f"(σ = {evaluation['centre_bias_sigma'][0]:.3f} × height, {evaluation['centre_bias_sigma'][1]:.3f} × width) "
+        f"and chance. KL: lower is better; IG is measured against the centre bias.\n")
+    metric_names = [k for k in next(iter(evaluation["overall"].values())) if k != "images"]
+    out.append(_table(["model"] + metric_names,
+                      [[model] + [scores[m] for m in metric_names] for model, scores in evaluation["overall"].items()]))
+    model, centre = (evaluation["overall"][k]["AUC-Judd"] for k in ("SalNet (half)", "centre bias"))
+    verdict = "beats" if model > centre else "does not beat"
+    out.append(f"\nThe network's mean AUC-Judd ({model:.4f}) {verdict} the centre-bias baseline ({centre:.4f}).\n")
+    out.append(_figure("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"))
+    out.append(_figure("fig_saliency_auc_distribution", "Per-image AUC-Judd of the network and the baselines"))
+    out.append(_figure("fig_saliency_best_worst", "Best and worst predictions beside the fixations"))
+    return "\n".join(out)
+
+
+def inversion_section(inversion: dict | None) -> str:
+    out = ["\n## 3. Inverting AlexNet\n"]
+    if inversion is None:
+        return out[0] + "\n*Notebooks 03–07 have not run.*\n"
+    data_note = SAMPLE_NOTE if inversion["dataset"] == "sample" else f"**{inversion['dataset']}**"
+    out.append(f"Data: {data_note}; {inversion['test_images']} test images. Encoder: **{inversion['weights']}**.\n\n"
+               "Decoders follow Tables 3 and 4 and are trained as Table 5 (Adam, MSE in normalised pixel space). "
+               "The normalised reconstruction error is the paper's: mean ‖x − x̂‖ over the mean distance "
+               "between random pairs of test images (predicting the mean image scores about 0.71).\n")
+    rows = []
+    for layer, row in inversion["layers"].items():
+        paper = ASSIGNMENT_INVERSION_LOSS.get(layer, ("–", "–"))
+        rows.append([layer, row["lowest train loss"], row["lowest validation loss"], paper[0], paper[1],
+                     row["normalised error"], row["PSNR"], row["SSIM"]])
+    out.append(_table(["layer", "lowest train loss", "lowest test loss", "assignment train", "assignment test",
+                       "normalised error", "PSNR (dB)", "SSIM"], rows))
+    out.append(_figure("fig3_inversion_loss_all_layers", "Figure 3 — train and test loss per epoch for each layer"))
+    out.append(_figure("fig_inversion_error_by_layer", "Reconstruction error against depth"))
+    out.append(_figure("fig4_reconstructions_all_layers", "Figure 4 — originals and their reconstructions from each layer"))
+    return "\n".join(out)
+
+
+def build_report() -> tuple[Path, Path]:
+    """Write ``REPORT.md`` and ``REPORT.html`` into the report folder; return their paths."""
+    import markdown
+
+    training, evaluation = _load("saliency_training.json"), _load("saliency_metrics.json")
+    inversion = _load("inversion_metrics.json")
+    datasets = sorted({d["dataset"] for d in (training, inversion) if d})
+    weights = inversion["weights"] if inversion else "not used (Part 2 has not run)"
+    header = (f"# Saliency prediction and inverting AlexNet — report\n\n"
+              f"Generated {_dt.datetime.now():%Y-%m-%d %H:%M} from `report/metrics/` by `python -m helpers.report`.\n\n"
+              f"- **Data:** {', '.join(datasets) or 'none yet'}"
+              f"{' — generated samples, not the papers’ data' if 'sample' in datasets else ''}\n"
+              f"- **AlexNet weights:** {weights}\n")
+    text = header + "\n" + saliency_section(training, evaluation) + "\n" + inversion_section(inversion)
+    folder = paths.ensure(paths.report_dir())
+    md_path = write_text_atomic(folder / "REPORT.md", text)
+    body = markdown.markdown(text, extensions=["tables"])
+    html = ("<!doctype html><html><head><meta charset='utf-8'><title>Report</title><style>"
+            "body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;line-height:1.5;padding:0 1em}"
+            "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+            "td:first-child,th:first-child{text-align:left}img{max-width:100%}</style></head><body>"
+            f"{body}</body></html>\n")
+    html_path = write_text_atomic(folder / "REPORT.html", html)
+    return md_path, html_path
+
+
+if __name__ == "__main__":
+    written = build_report()
+    print("\n".join(str(p) for p in written))
+    sys.exit(0)
