@@ -13,7 +13,7 @@ export SALIENCY_DATA_DIR := $(abspath $(DATA_DIR))
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sample run test lab bench clean
+.PHONY: help venv sample run report test lab bench notebooks clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,10 +28,13 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create .venv with everything installed and the Jupyter kernel registered
 
 sample: venv ## Generate the embedded sample data sets under data/
-	$(PYTHON) -c "from helpers.samples import ensure_saliency_sample as s; print(s())"
+	$(PYTHON) -c "from helpers import samples; print(samples.ensure_saliency_sample()); print(samples.ensure_inversion_sample())"
 
 run: venv ## Run every notebook headless (PROFILE=smoke|full, WholeDataset=N, DATA_DIR=..., DEVICE=...)
 	$(PYTHON) -m helpers.pipeline --profile $(PROFILE) $(NOTEBOOK_PARAMETERS)
+
+report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
+	$(PYTHON) -m helpers.report
 
 test: venv ## Run the test suite (executes the notebooks on the sample)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
@@ -42,6 +45,9 @@ lab: venv ## Open JupyterLab with the project's kernel
 bench: venv ## Run the benchmarks (installs pysaliency and numba for the comparisons)
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) benchmarks/run_all.py
+
+notebooks: venv ## Rewrite the notebooks from tools/make_notebooks.py (03-06 share one template)
+	$(PYTHON) tools/make_notebooks.py
 
 clean: ## Remove executed notebooks, checkpoints and caches (keeps data and the environment)
 	rm -rf executed checkpoints data/.cache

@@ -4,6 +4,6 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-for script in ("judd_auc.py", "loader.py", "training_speed.py", "notebooks_time.py"):
-    print(f"\n=== {script}", flush=True)
-    subprocess.run([sys.executable, str(HERE / script)], check=False)
+for script, *arguments in (("judd_auc.py",), ("loader.py",), ("training_speed.py",), ("make_run.py", "--fresh")):
+    print(f"\n=== {script} {' '.join(arguments)}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script), *arguments], check=False)

@@ -69,7 +69,9 @@ def mean_pair_distance(images: np.ndarray, seed: int = 0, pairs: int = 2000) -> 
     first = rng.integers(0, n, pairs)
     second = (first + rng.integers(1, n, pairs)) % n  # never the same image
     flat = images.reshape(n, -1)
-    return float(np.mean(np.linalg.norm(flat[first] - flat[second], axis=1)))
+    distances = [np.linalg.norm(flat[first[i:i + 128]] - flat[second[i:i + 128]], axis=1)
+                 for i in range(0, pairs, 128)]  # in chunks: 2,000 pairs at once would take gigabytes
+    return float(np.mean(np.concatenate(distances)))
 
 
 def reconstruction_metrics(originals: torch.Tensor, reconstructions: torch.Tensor, seed: int = 0) -> dict:

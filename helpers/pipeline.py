@@ -28,7 +28,11 @@ SMOKE = {
        for stem in ("03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8")},
     "07_inversion_summary": {"WholeDataset": 120},
 }
-PROFILES = {"smoke": SMOKE, "full": {}}
+#: Real runs: the notebooks' own defaults (the assignment's settings) on the real data, and no silent
+#: fallback to random AlexNet weights.
+FULL = {stem: {"REQUIRE_PRETRAINED": True} for stem in (
+    "03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8", "07_inversion_summary")}
+PROFILES = {"smoke": SMOKE, "full": FULL}
 
 
 def notebooks(folder: Path = paths.NOTEBOOKS) -> list[Path]:

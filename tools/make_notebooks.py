@@ -1,12 +1,16 @@
-"""The cells of every notebook: `python tools/make_notebooks.py` (from the repository root) writes them.
+"""The cells of every notebook: `make notebooks` (or `python tools/make_notebooks.py`) writes them.
 
 Edit a notebook in JupyterLab or here; when it is here, run this script and commit both. Notebooks
 03–06 are one template with a different LAYER default; tests/test_notebook_sources.py fails when
 they drift apart.
 """
+from pathlib import Path
+
 import nbformat
 
 from nbtools import notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 SALIENCY_MODEL = [
 ("md", """
@@ -434,8 +438,8 @@ def render(cells, layer):
 
 
 if __name__ == "__main__":
-    nbformat.write(notebook(SALIENCY_MODEL), "notebooks/01_saliency_model.ipynb")
-    nbformat.write(notebook(JUDD_AUC_EVALUATION), "notebooks/02_judd_auc_evaluation.ipynb")
+    nbformat.write(notebook(SALIENCY_MODEL), NOTEBOOKS / "01_saliency_model.ipynb")
+    nbformat.write(notebook(JUDD_AUC_EVALUATION), NOTEBOOKS / "02_judd_auc_evaluation.ipynb")
     for stem, layer in LAYER_NOTEBOOKS.items():
-        nbformat.write(notebook(render(TEMPLATE, layer)), f"notebooks/{stem}.ipynb")
-    nbformat.write(notebook(SUMMARY), "notebooks/07_inversion_summary.ipynb")
+        nbformat.write(notebook(render(TEMPLATE, layer)), NOTEBOOKS / f"{stem}.ipynb")
+    nbformat.write(notebook(SUMMARY), NOTEBOOKS / "07_inversion_summary.ipynb")
