@@ -181,3 +181,12 @@ def test_sample_fixations_mostly_land_on_the_singleton(small_sample):
         near += np.sum(np.hypot(cols - x, rows - y) <= 2 * radius)
         total += rows.size
     assert 0.45 < near / total < 0.8  # the model says 60 % on the singleton (pixels, not fixations)
+
+
+def test_every_sample_photograph_is_credited_in_data_sources():
+    from helpers import paths
+    from helpers.samples import PHOTOGRAPHS
+
+    sources = (paths.ROOT / "data" / "SAMPLE_SOURCES.md").read_text()
+    for name, (_, credit) in PHOTOGRAPHS.items():
+        assert f"| {name} |" in sources and credit in sources, name
