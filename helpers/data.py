@@ -1,18 +1,21 @@
-"""Saliency data: the CAT2000 layout, the assignment's ``dirs_loader`` split, and a decode-once dataset.
+"""Data for both parts: the real on-disk layouts, the assignment's splits, and decode-once datasets.
 
-CAT2000 on disk (``trainSet/`` of the official archive)::
+Part 1 (saliency) reads CAT2000 — the assignment's data — and SALICON and MIT1003. CAT2000 on disk
+(``trainSet/`` of the official archive)::
 
     trainSet/Stimuli/<Category>/NNN.jpg        stimuli, 1920×1080
     trainSet/FIXATIONMAPS/<Category>/NNN.jpg   continuous fixation maps (ground truth for training)
     trainSet/FIXATIONLOCS/<Category>/NNN.mat   binary fixation locations, variable ``fixLocs``
 
-The archive also holds ``Output`` folders (model outputs), which are skipped.
+The archive also holds ``Output`` folders (model outputs), which are skipped. Part 2 (inversion)
+reads Tiny-ImageNet or an ImageNet-style folder. ``python -m helpers.data download NAME`` fetches them
+(:mod:`helpers.downloads`).
 """
 from __future__ import annotations
 
 import hashlib
-import sys
 import random
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,8 +186,7 @@ def find_cat2000(root: str | Path) -> list[SaliencyItem]:
     return items
 
 
-def select_subset(items: Sequence[SaliencyItem], WholeDataset: bool | int = True,
-                  seed: int = 0) -> dict[str, list[SaliencyItem]]:
+def select_subset(items: Sequence, WholeDataset: bool | int = True, seed: int = 0) -> dict[str, list]:
     """Items grouped by category; ``WholeDataset`` a number keeps that many, spread evenly over categories."""
     by_category: dict[str, list[SaliencyItem]] = {}
     for item in items:
@@ -295,11 +297,6 @@ def to_signed(array: np.ndarray) -> torch.Tensor:
     np.divide(channels_first, 127.5, out=out, casting="unsafe")  # one pass, into contiguous memory
     out -= 1.0
     return torch.from_numpy(out)
-
-
-def from_signed(tensor: torch.Tensor) -> torch.Tensor:
-    """The inverse of :func:`to_signed`'s scaling: [-1, 1] → [0, 1], clipped."""
-    return ((tensor + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
 class DecodeOnceDataset(Dataset):
@@ -539,17 +536,21 @@ def limit_items(items: Sequence[ImageItem], WholeDataset: bool | int = True, see
     return sorted((i for group in groups.values() for i in group), key=lambda i: (i.category, i.path.name))
 
 
+def _imagenet_stats(like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    as_channels = dict(dtype=like.dtype, device=like.device)
+    return (torch.tensor(IMAGENET_MEAN, **as_channels).view(3, 1, 1),
+            torch.tensor(IMAGENET_STD, **as_channels).view(3, 1, 1))
+
+
 def normalise_imagenet(image: torch.Tensor) -> torch.Tensor:
     """``(…, 3, H, W)`` in [0, 1] → normalised with the ImageNet mean and std."""
-    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    mean, std = _imagenet_stats(image)
     return (image - mean) / std
 
 
 def denormalise_imagenet(image: torch.Tensor) -> torch.Tensor:
     """The inverse of :func:`normalise_imagenet`, clipped to [0, 1]."""
-    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    mean, std = _imagenet_stats(image)
     return (image * std + mean).clamp(0, 1)
 
 

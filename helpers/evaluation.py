@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from . import metrics
 from .data import SaliencyDataset, SaliencyItem, load_fixations, load_gray, make_loader
 from .models import SaliencyNet
-from .training import load_checkpoint, predict
+from .training import predict
 
 MODELS = ("SalNet (half)", "centre bias", "chance")
 
@@ -30,9 +30,7 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
                                 "01_saliency_model.ipynb first (with the same DATASET)")
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     model = SaliencyNet(ceil_mode=state["metadata"].get("ceil_mode", False))
-    load_checkpoint(checkpoint, model, "cpu")
-    if state["epoch"] < state.get("metadata", {}).get("epochs", state["epoch"]):
-        print(f"note: {checkpoint.name} holds an unfinished run ({state['epoch']} epochs)")
+    model.load_state_dict(state["model"])
     return model.to(device).eval(), {**state["metadata"], "epochs_trained": state["epoch"]}
 
 
@@ -114,7 +112,7 @@ def evaluate(predictions: np.ndarray, items: Sequence[SaliencyItem], centre_sigm
 
 def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     """Mean of every metric per model, per category and over all images (category ``"all"``)."""
-    metric_names = [m for m in metrics.METRICS if m in scores]
+    metric_names = [m for m in metrics.METRIC_NAMES if m in scores]
     per_category = scores.groupby(["model", "category"], sort=False)[metric_names].mean()
     overall = scores.groupby("model", sort=False)[metric_names].mean()
     overall.index = pd.MultiIndex.from_product([overall.index, ["all"]], names=["model", "category"])

@@ -155,8 +155,10 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     loss_fn = nn.MSELoss() if loss_fn is None else loss_fn
     checkpoint = Path(checkpoint)
     use_cuda_extras = device.type == "cuda"
-    memory_format = torch.channels_last if (config.channels_last and use_cuda_extras) else torch.preserve_format
-    model.to(device=device, memory_format=memory_format)
+    channels_last = config.channels_last and use_cuda_extras
+    model.to(device=device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer([p for p in trainable.parameters() if p.requires_grad], config)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
     run = TrainingRun(checkpoint=checkpoint, metadata=dict(metadata or {}))
@@ -190,7 +192,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
 
     def to_device(tensor):
         tensor = tensor.to(device, non_blocking=True)
-        return tensor.contiguous(memory_format=memory_format) if tensor.ndim == 4 else tensor
+        return tensor.contiguous(memory_format=torch.channels_last) if channels_last and tensor.ndim == 4 else tensor
 
     @torch.no_grad()
     def validate() -> float:

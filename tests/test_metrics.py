@@ -226,3 +226,19 @@ def test_batched_equals_per_image():
 def test_maps_that_are_not_2d_are_refused():
     with pytest.raises(ValueError, match="2-D"):
         auc_judd(np.zeros((2, 3, 4)), np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("jitter", [False, True])
+def test_the_batched_torch_engine_equals_the_per_image_scores(jitter):
+    rng = np.random.default_rng(12)
+    maps = np.stack([rng.integers(0, 4, (30, 40)).astype(float) if i % 2 else rng.random((30, 40)) for i in range(5)])
+    fixations = np.stack([rng.random((60, 80)) < 0.05 * (i + 1) for i in range(5)])  # maps are resized
+    fixations[3] = False  # no fixations: NaN
+    with pytest.warns(UserWarning):
+        per_image = metrics.auc_judd_batch(maps, fixations, jitter=jitter, seed=3, engine="numpy")
+    with pytest.warns(UserWarning):
+        batched = metrics.auc_judd_batch(torch.from_numpy(maps), torch.from_numpy(fixations), jitter=jitter,
+                                         seed=3, engine="torch", chunk=2)
+    assert np.isnan(batched[3]) and np.isnan(per_image[3])
+    keep = [0, 1, 2, 4]
+    assert batched[keep] == pytest.approx(per_image[keep], abs=1e-13)
