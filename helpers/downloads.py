@@ -65,6 +65,15 @@ DATASETS = {
                 "     data/salicon/fixations/ hold the files (the 2017 release's layout);\n"
                 "  4. run notebook 01 with DATASET='salicon'."),
         note="SALICON 2017 (Jiang et al. 2015): 10,000 train / 5,000 val COCO images"),
+    "imagenet": DatasetSource(
+        folder="imagenet",
+        manual=("ImageNet (ILSVRC 2012) needs an account and acceptance of its terms. By hand:\n"
+                "  1. sign in at https://image-net.org/download.php and download ILSVRC2012_img_train.tar\n"
+                "     and ILSVRC2012_img_val.tar;\n"
+                "  2. unpack them into class folders: data/imagenet/train/<wnid>/*.JPEG and\n"
+                "     data/imagenet/val/<wnid>/*.JPEG (torchvision.datasets.ImageNet can sort the val set);\n"
+                "  3. run notebooks 03-07 with DATASET='imagenet'."),
+        note="ImageNet ILSVRC 2012, the paper's training set"),
 }
 
 

@@ -151,7 +151,7 @@ def error_by_layer(table, title: str | None = None) -> plt.Figure:
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     layers = list(table.index)
     left.plot(layers, table["lowest validation loss"], "-o", color="C0")
-    left.set(ylabel="lowest validation MSE", xlabel="AlexNet layer", title="training loss")
+    left.set(ylabel="lowest validation MSE", xlabel="AlexNet layer", title="loss (normalised pixels)")
     right.plot(layers, table["normalised error"], "-o", color="C3")
     right.axhline(0.71, color="grey", ls=":", lw=1)
     right.annotate("mean image ≈ 0.71 (paper)", (0, 0.71), textcoords="offset points", xytext=(2, 4),

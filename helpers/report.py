@@ -78,6 +78,13 @@ def saliency_section(training: dict | None, evaluation: dict | None) -> str:
     metric_names = [k for k in next(iter(evaluation["overall"].values())) if k != "images"]
     out.append(_table(["model"] + metric_names,
                       [[model] + [scores[m] for m in metric_names] for model, scores in evaluation["overall"].items()]))
+    categories = sorted({key.split("/", 1)[1] for key in evaluation["per_category"]} - {"all"})
+    models = list(evaluation["overall"])
+    if len(categories) > 1:
+        out.append("\nAUC-Judd per category:\n")
+        out.append(_table(["category"] + models, [
+            [category] + [evaluation["per_category"][f"{m}/{category}"]["AUC-Judd"] for m in models]
+            for category in categories]))
     model, centre = (evaluation["overall"][k]["AUC-Judd"] for k in ("SalNet (half)", "centre bias"))
     verdict = "beats" if model > centre else "does not beat"
     out.append(f"\nThe network's mean AUC-Judd ({model:.4f}) {verdict} the centre-bias baseline ({centre:.4f}).\n")

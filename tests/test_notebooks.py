@@ -83,3 +83,20 @@ def test_notebooks_03_to_07_train_every_layer_and_compare_them(inversion_run):
     for name in ["fig3_inversion_loss_all_layers.png", "fig_inversion_error_by_layer.png",
                  "fig4_reconstructions_all_layers.png"] + [f"fig4_reconstructions_{l}.png" for l in layers]:
         assert (paths.figures_dir() / name).stat().st_size > 10_000
+
+
+def test_the_report_fills_in_the_numbers_from_the_metrics_files(saliency_run, inversion_run):
+    from helpers.report import build_report
+
+    markdown_path, html_path = build_report()
+    report = markdown_path.read_text()
+    saliency = json.loads((paths.metrics_dir() / "saliency_metrics.json").read_text())
+    inversion = json.loads((paths.metrics_dir() / "inversion_metrics.json").read_text())
+    assert "**AlexNet weights:** AlexNet: random weights — not the paper's setting" in report
+    assert "generated samples, not the papers’ data" in report
+    assert f"{saliency['overall']['SalNet (half)']['AUC-Judd']:.4f}" in report
+    assert f"{inversion['layers']['fc8']['normalised error']:.4f}" in report
+    assert "has not run" not in report
+    for figure in ("fig1_saliency_loss", "fig_saliency_roc", "fig4_reconstructions_all_layers"):
+        assert f"figures/{figure}.png" in report
+    assert "<table>" in html_path.read_text()
