@@ -77,14 +77,17 @@ def mean_pair_distance(images: np.ndarray, seed: int = 0, pairs: int = 2000) -> 
 def reconstruction_metrics(originals: torch.Tensor, reconstructions: torch.Tensor, seed: int = 0) -> dict:
     """MSE (normalised pixel space, as the training loss), the paper's normalised reconstruction error
     (mean ‖x − x̂‖ over the mean distance between random pairs of test images, in [0, 1] pixels),
-    PSNR and SSIM (scikit-image, [0, 1] pixels)."""
+    PSNR (the mean over images whose reconstruction is not perfect; infinite when all are) and SSIM
+    (scikit-image, [0, 1] pixels)."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     mse = float(torch.mean((originals - reconstructions) ** 2))
     x, x_hat = to_pixels(originals), to_pixels(reconstructions)
     errors = np.linalg.norm((x - x_hat).reshape(len(x), -1), axis=1)
-    psnr = [peak_signal_noise_ratio(a, b, data_range=1.0) for a, b in zip(x, x_hat)]
+    with np.errstate(divide="ignore"):  # a perfect reconstruction has an infinite PSNR
+        psnr = [peak_signal_noise_ratio(a, b, data_range=1.0) for a, b in zip(x, x_hat)]
+    finite_psnr = [p for p in psnr if math.isfinite(p)]
     ssim = [structural_similarity(a, b, data_range=1.0, channel_axis=-1) for a, b in zip(x, x_hat)]
     return {"MSE": mse, "normalised error": float(errors.mean() / mean_pair_distance(x, seed)),
-            "PSNR": float(np.mean([p for p in psnr if math.isfinite(p)])), "SSIM": float(np.mean(ssim)),
+            "PSNR": float(np.mean(finite_psnr)) if finite_psnr else math.inf, "SSIM": float(np.mean(ssim)),
             "images": len(x)}

@@ -236,6 +236,7 @@ def test_perfect_reconstruction_scores():
     images = normalise_imagenet(torch.rand(4, 3, 32, 32))
     scores = reconstruction_metrics(images, images.clone())
     assert scores["MSE"] == 0 and scores["normalised error"] == 0 and scores["SSIM"] == pytest.approx(1.0)
+    assert scores["PSNR"] == float("inf")
 
 
 def test_normalised_error_of_another_image_is_about_one():
