@@ -30,7 +30,7 @@ venv: $(STAMP) ## Create .venv with everything installed and the Jupyter kernel 
 sample: venv ## Generate the embedded sample data sets under data/
 	$(PYTHON) -c "from helpers import samples; print(samples.ensure_saliency_sample()); print(samples.ensure_inversion_sample())"
 
-run: venv ## Run every notebook headless (PROFILE=smoke|full, WholeDataset=N, DATA_DIR=..., DEVICE=...)
+run: venv sample ## Run every notebook headless (PROFILE=smoke|full, WholeDataset=N, DATA_DIR=..., DEVICE=...)
 	$(PYTHON) -m helpers.pipeline --profile $(PROFILE) $(NOTEBOOK_PARAMETERS)
 
 report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
