@@ -194,7 +194,7 @@ def _auc_against_negatives(positives: np.ndarray, negatives: np.ndarray, step: f
     return _trapz(fp, tp)
 
 
-def _split_auc(saliency_map, fixation_map, draw_negatives, splits: int, step: float) -> float:
+def _split_auc(saliency_map, fixation_map, draw_negatives, step: float) -> float:
     fixations = _as_binary(fixation_map)
     if not fixations.any():
         warnings.warn("no fixations in the fixation map; the score is NaN", stacklevel=3)
@@ -211,7 +211,7 @@ def auc_borji(saliency_map, fixation_map, splits: int = 100, step: float = 0.1, 
     in each of ``splits`` splits; thresholds every ``step``; the mean AUC over the splits."""
     rng = np.random.default_rng(seed)
     draw = lambda n_pix, n_fix: rng.integers(0, n_pix, size=(splits, n_fix))  # noqa: E731
-    return _split_auc(saliency_map, fixation_map, draw, splits, step)
+    return _split_auc(saliency_map, fixation_map, draw, step)
 
 
 def auc_shuffled(saliency_map, fixation_map, other_map, splits: int = 100, step: float = 0.1,
@@ -223,13 +223,16 @@ def auc_shuffled(saliency_map, fixation_map, other_map, splits: int = 100, step:
         raise ValueError(f"other_map must have the fixation map's shape {np.shape(fixation_map)}, "
                          f"got {np.shape(other_map)}")
     candidates = np.flatnonzero(other)
+    if candidates.size == 0:
+        warnings.warn("auc_shuffled: other_map has no fixations; the score is NaN", stacklevel=2)
+        return math.nan
     rng = np.random.default_rng(seed)
 
     def draw(n_pix, n_fix):
         count = min(n_fix, candidates.size)
         return [rng.permutation(candidates)[:count] for _ in range(splits)]
 
-    return _split_auc(saliency_map, fixation_map, draw, splits, step)
+    return _split_auc(saliency_map, fixation_map, draw, step)
 
 
 # ---------------------------------------------------------------------------------------------

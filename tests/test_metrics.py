@@ -242,3 +242,9 @@ def test_the_batched_torch_engine_equals_the_per_image_scores(jitter):
     assert np.isnan(batched[3]) and np.isnan(per_image[3])
     keep = [0, 1, 2, 4]
     assert batched[keep] == pytest.approx(per_image[keep], abs=1e-13)
+
+
+def test_shuffled_auc_without_other_fixations_is_nan_with_a_warning():
+    fixations, density = fixation_scene(13)
+    with pytest.warns(UserWarning, match="other_map has no fixations"):
+        assert math.isnan(metrics.auc_shuffled(density, fixations, np.zeros(fixations.shape)))
