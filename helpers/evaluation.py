@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,18 +58,32 @@ def predict_saliency(model: SaliencyNet, items: Sequence[SaliencyItem], image_si
     return ((outputs + 1) / 2).clamp(0, 1).numpy().astype(np.float64)
 
 
-def other_fixations(truths: Sequence[GroundTruth], index: int) -> np.ndarray:
-    """The fixations of every *other* image, mapped onto image ``index``'s size (for shuffled AUC)."""
-    shape = truths[index].fixations.shape
-    other = np.zeros(shape, dtype=bool)
-    for j, truth in enumerate(truths):
-        if j == index:
-            continue
-        rows, cols = np.nonzero(truth.fixations)
-        rows = (rows + 0.5) * shape[0] // truth.fixations.shape[0]
-        cols = (cols + 0.5) * shape[1] // truth.fixations.shape[1]
-        other[rows.astype(int), cols.astype(int)] = True
-    return other
+def _fixation_counts(fixations: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """How many fixated pixels of ``fixations`` fall on each pixel of a map of ``shape``."""
+    rows, cols = np.nonzero(fixations)
+    rows = ((rows + 0.5) * shape[0] // fixations.shape[0]).astype(int)
+    cols = ((cols + 0.5) * shape[1] // fixations.shape[1]).astype(int)
+    return np.bincount(rows * shape[1] + cols, minlength=shape[0] * shape[1]).reshape(shape)
+
+
+def other_fixations(truths: Sequence[GroundTruth]) -> Iterator[np.ndarray]:
+    """For each image in turn, the fixations of every *other* image mapped onto its size (for
+    shuffled AUC). The counts of all images are summed once per size and each image's own removed,
+    so scoring N images costs N passes, not N²."""
+    totals: dict[tuple[int, int], np.ndarray] = {}
+    for truth in truths:
+        shape = truth.fixations.shape
+        if shape not in totals:
+            totals[shape] = sum(_fixation_counts(other.fixations, shape) for other in truths)
+        yield (totals[shape] - _fixation_counts(truth.fixations, shape)) > 0
+
+
+def model_maps(prediction: np.ndarray, shape: tuple[int, int], centre_sigma: tuple[float, float],
+               seed: int = 0) -> dict[str, np.ndarray]:
+    """The three maps scored for one image, at the ground truth's ``shape``: the network's prediction
+    (upsampled), the centre-bias baseline and chance (seeded)."""
+    return {MODELS[0]: upsample(prediction, shape), MODELS[1]: metrics.centre_bias_map(shape, centre_sigma),
+            MODELS[2]: metrics.chance_map(shape, seed=seed)}
 
 
 def score_map(saliency: np.ndarray, truth: GroundTruth, other: np.ndarray, baseline: np.ndarray,
@@ -93,18 +107,11 @@ def evaluate(predictions: np.ndarray, items: Sequence[SaliencyItem], centre_sigm
     metric; the prediction is upsampled to the fixation map's resolution once."""
     truths = [load_ground_truth(item) for item in items]
     rows = []
-    for index, (item, truth) in enumerate(tqdm(list(zip(items, truths)), desc="scoring", disable=not progress)):
-        shape = truth.fixations.shape
-        centre = metrics.centre_bias_map(shape, centre_sigma)
-        maps = {
-            # clipped to the map's range, as MATLAB's imresize of a map saved as an image would be
-            MODELS[0]: upsample(predictions[index], shape),
-            MODELS[1]: centre,
-            MODELS[2]: metrics.chance_map(shape, seed=seed + index),
-        }
-        other = other_fixations(truths, index)
+    scored = zip(items, truths, other_fixations(truths))
+    for index, (item, truth, other) in enumerate(tqdm(scored, total=len(items), desc="scoring", disable=not progress)):
+        maps = model_maps(predictions[index], truth.fixations.shape, centre_sigma, seed + index)
         for model_name, saliency in maps.items():
-            scores = score_map(saliency, truth, other, centre, jitter=jitter, seed=seed + index)
+            scores = score_map(saliency, truth, other, maps[MODELS[1]], jitter=jitter, seed=seed + index)
             rows.append({"model": model_name, "category": item.category, "image": item.stimulus.stem,
                          "fixated_pixels": int(truth.fixations.sum()), **scores})
     return pd.DataFrame(rows)

@@ -248,3 +248,21 @@ def test_shuffled_auc_without_other_fixations_is_nan_with_a_warning():
     fixations, density = fixation_scene(13)
     with pytest.warns(UserWarning, match="other_map has no fixations"):
         assert math.isnan(metrics.auc_shuffled(density, fixations, np.zeros(fixations.shape)))
+
+
+def test_other_fixations_are_the_union_of_every_other_image_on_each_images_size():
+    from helpers.evaluation import GroundTruth, other_fixations
+
+    rng = np.random.default_rng(14)
+    truths = [GroundTruth(rng.random(shape) < 0.02, np.zeros(shape))
+              for shape in [(60, 80), (30, 40), (60, 80), (45, 45)]]
+    truths[2].fixations[:] = truths[0].fixations  # a pixel fixated in two images stays "other"
+    for index, got in enumerate(other_fixations(truths)):
+        shape = truths[index].fixations.shape
+        expected = np.zeros(shape, dtype=bool)
+        for j, truth in enumerate(truths):
+            if j != index:
+                rows, cols = np.nonzero(truth.fixations)
+                expected[((rows + 0.5) * shape[0] // truth.fixations.shape[0]).astype(int),
+                         ((cols + 0.5) * shape[1] // truth.fixations.shape[1]).astype(int)] = True
+        assert np.array_equal(got, expected), index

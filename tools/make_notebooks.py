@@ -160,8 +160,8 @@ import numpy as np
 
 from helpers import metrics, paths, plots
 from helpers.data import load_rgb, resolve_saliency_dataset, saliency_splits, select_subset
-from helpers.evaluation import (MODELS, evaluate, load_ground_truth, load_saliency_model, predict_saliency,
-                                summarise, upsample)
+from helpers.evaluation import (MODELS, evaluate, load_ground_truth, load_saliency_model, model_maps,
+                                predict_saliency, summarise, upsample)
 from helpers.io import write_json_atomic, write_text_atomic
 from helpers.training import select_device
 
@@ -209,10 +209,7 @@ shown = np.linspace(0, len(val_items) - 1, num=min(3, len(val_items)), dtype=int
 curves = {}
 for i in shown:
     truth = load_ground_truth(val_items[i])
-    shape = truth.fixations.shape
-    maps = {MODELS[0]: upsample(predictions[i], shape),
-            MODELS[1]: metrics.centre_bias_map(shape, centre_sigma),
-            MODELS[2]: metrics.chance_map(shape, seed=SEED + i)}
+    maps = model_maps(predictions[i], truth.fixations.shape, centre_sigma, SEED + i)
     curves[f"{val_items[i].category}/{val_items[i].stimulus.stem}"] = {
         name: (*metrics.roc_curve_judd(m, truth.fixations, JITTER, SEED + i),
                metrics.auc_judd(m, truth.fixations, JITTER, SEED + i)) for name, m in maps.items()}
