@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,46 @@ def pysaliency_auc_judd():
     return score
 
 
+def auc_judd_torch(saliency_maps, fixation_maps, jitter: bool, seed: int) -> np.ndarray:
+    """A batch of AUC-Judd scores (``(B, H, W)`` maps, map i jittered with ``seed + i``) in torch: sort every
+    map once, binary-search the thresholds. Kept here, as a measured alternative: on the CPU it is
+    slower than :func:`helpers.metrics.auc_judd`, and notebook 02 spends its time on the other metrics."""
+    fixations = torch.as_tensor(fixation_maps)
+    device = fixations.device
+    fixations = (fixations > 0).flatten(1)
+    shape = tuple(torch.as_tensor(fixation_maps).shape[-2:])
+    saliency = torch.as_tensor(saliency_maps).to(device=device, dtype=torch.float64)
+    if tuple(saliency.shape[-2:]) != shape:  # MATLAB's imresize as two matrix products
+        rows = torch.from_numpy(metrics._resize_matrix(saliency.shape[-2], shape[0])).to(device)
+        cols = torch.from_numpy(metrics._resize_matrix(saliency.shape[-1], shape[1])).to(device)
+        saliency = rows @ saliency @ cols.T
+    saliency = saliency.flatten(1)
+    if jitter:
+        noise = np.stack([np.random.default_rng(seed + i).random(shape).ravel() for i in range(len(saliency))])
+        saliency = saliency + torch.from_numpy(noise).to(device) / 1e7
+    n_pix = saliency.shape[1]
+    low, high = saliency.amin(1, keepdim=True), saliency.amax(1, keepdim=True)
+    values = (saliency - low) / (high - low)
+    ordered = torch.sort(values, dim=1).values
+    n_fix = fixations.sum(1)
+    k = max(int(n_fix.max()), 1)
+    thresholds = torch.where(fixations, values, torch.full_like(values, -torch.inf)).topk(k, dim=1).values
+    above = n_pix - torch.searchsorted(ordered, thresholds.contiguous(), side="left")
+    ranks = torch.arange(1, k + 1, device=device, dtype=torch.float64)
+    valid = ranks[None, :] <= n_fix[:, None]
+    tp = torch.where(valid, ranks / n_fix[:, None], 1.0)
+    fp = torch.where(valid, (above - ranks) / (n_pix - n_fix[:, None]), 1.0)
+    zero, one = torch.zeros_like(tp[:, :1]), torch.ones_like(tp[:, :1])
+    tp, fp = torch.cat([zero, tp, one], 1), torch.cat([zero, fp, one], 1)
+    scores = ((fp[:, 1:] - fp[:, :-1]) * (tp[:, 1:] + tp[:, :-1])).sum(1) / 2
+    undefined = (n_fix == 0) | ~(high[:, 0] > low[:, 0])
+    if undefined.any():
+        warnings.warn(f"auc_judd_torch: {int(undefined.sum())} map(s) without fixations or constant; NaN",
+                      stacklevel=3)
+    return torch.where(undefined, torch.nan, scores).cpu().numpy()
+
+
+
 def gpu_batched(maps, fixations, count, reference, pysaliency_seconds_per_map):
     """``count`` maps scored on the GPU in chunks of 64 (the 20 maps reused in turn)."""
     saliency = torch.from_numpy(np.stack(maps)).cuda()
@@ -85,8 +126,7 @@ def gpu_batched(maps, fixations, count, reference, pysaliency_seconds_per_map):
     for warm_up in (True, False):
         torch.cuda.synchronize()
         started = time.perf_counter()
-        values = np.concatenate([metrics.auc_judd_batch(saliency[order[i:i + 64]], fixated[order[i:i + 64]],
-                                                        jitter=False, engine="torch", chunk=64)
+        values = np.concatenate([auc_judd_torch(saliency[order[i:i + 64]], fixated[order[i:i + 64]], False, 0)
                                  for i in range(0, count if not warm_up else 64, 64)])
         torch.cuda.synchronize()
     per = (time.perf_counter() - started) / count
@@ -116,8 +156,7 @@ def main():
         print(f"  pysaliency        {theirs * 1e3:8.2f} ms/map   → this project is {theirs / ours:5.2f}× faster "
               f"(target ≥ 1.5×); largest difference {np.max(np.abs(their_values - our_values)):.1e}")
     batched, batched_values = per_map(
-        lambda s, f: metrics.auc_judd_batch(torch.from_numpy(s[None]), torch.from_numpy(f[None]),
-                                            jitter=False, engine="torch")[0], maps, fixations)
+        lambda s, f: auc_judd_torch(torch.from_numpy(s[None]), torch.from_numpy(f[None]), False, 0)[0], maps, fixations)
     print(f"  torch engine, CPU {batched * 1e3:8.2f} ms/map   (largest difference {np.max(np.abs(batched_values - our_values)):.1e})")
     if torch.cuda.is_available():
         gpu_batched(maps, fixations, args.gpu_maps, our_values, theirs)

@@ -1,28 +1,38 @@
-"""Downloading the real data sets: ``python -m helpers.data download cat2000|mit1003|tiny-imagenet|salicon``.
+"""Downloading the real data sets: ``python -m helpers.downloads cat2000|mit1003|tiny-imagenet|salicon|imagenet``.
 
-Each archive is fetched from its official address with a progress bar into ``data/downloads/``,
-resuming a partial download (``.part``), and checked with SHA-256 against ``data/checksums.json``:
-where no hash is recorded yet, the first download records it there (commit that file) and later
-downloads are checked against it. Archives are then extracted into a temporary folder beside
-``data/<name>/`` that is renamed at the end, so a half-extracted data set is never mistaken for a
-complete one; members with absolute paths or ``..`` are refused.
+Each archive is fetched from its official address (``https://``, falling back to ``http://`` where
+the host offers nothing else) with a progress bar into ``data/downloads/``. A download lands in a
+``.part`` file that is renamed only when every byte the server promised (``Content-Length``) has
+arrived: a connection that closes early leaves the ``.part``, and the next run resumes it.
+
+Every archive is checked against ``data/checksums.json`` (kept in the repository): the MD5 its
+publisher gives where there is one, and the SHA-256 recorded beside it. A SHA-256 is recorded only
+for a file known to be whole and sound — it matched the published MD5, or it arrived complete and
+extracted cleanly — and an archive without any published checksum is said to be so. A file put in
+``data/downloads/`` by hand is checked the same way and used, without any network.
+
+Archives are extracted into a temporary folder beside ``data/<name>/`` that is renamed at the end,
+so a half-extracted data set is never mistaken for a complete one; members with absolute paths or
+``..`` are refused. What a killed run left behind (``.part`` files are kept on purpose; staging
+folders are not) is removed by the next run.
 """
 from __future__ import annotations
 
-import hashlib
+import argparse
 import json
+import re
 import shutil
-import tempfile
+import sys
 import urllib.error
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
 from . import paths
-from .io import write_json_atomic
+from .io import file_digest, staging_dir, write_json_atomic
 
 CHUNK = 1 << 20
 
@@ -39,22 +49,21 @@ class DatasetSource:
     archives: tuple[tuple[str, str], ...] = ()
     manual: str = ""
     note: str = ""
-    known_sha256: dict[str, str] = field(default_factory=dict)
 
 
 DATASETS = {
     "cat2000": DatasetSource(
         folder="cat2000",
-        archives=(("http://saliency.mit.edu/trainSet.zip", "trainSet.zip"),),
+        archives=(("https://saliency.mit.edu/trainSet.zip", "trainSet.zip"),),
         note="CAT2000 training set (Borji & Itti 2015), MIT saliency benchmark: 2,000 images, 20 categories"),
     "mit1003": DatasetSource(
         folder="mit1003",
-        archives=(("http://people.csail.mit.edu/tjudd/WherePeopleLook/ALLSTIMULI.zip", "ALLSTIMULI.zip"),
-                  ("http://people.csail.mit.edu/tjudd/WherePeopleLook/ALLFIXATIONMAPS.zip", "ALLFIXATIONMAPS.zip")),
+        archives=(("https://people.csail.mit.edu/tjudd/WherePeopleLook/ALLSTIMULI.zip", "ALLSTIMULI.zip"),
+                  ("https://people.csail.mit.edu/tjudd/WherePeopleLook/ALLFIXATIONMAPS.zip", "ALLFIXATIONMAPS.zip")),
         note="MIT1003 (Judd et al. 2009): 1,003 images with fixation maps and points"),
     "tiny-imagenet": DatasetSource(
         folder=".",  # the archive holds tiny-imagenet-200/ itself
-        archives=(("http://cs231n.stanford.edu/tiny-imagenet-200.zip", "tiny-imagenet-200.zip"),),
+        archives=(("https://cs231n.stanford.edu/tiny-imagenet-200.zip", "tiny-imagenet-200.zip"),),
         note="Tiny-ImageNet (CS231n): 200 classes, 64×64"),
     "salicon": DatasetSource(
         folder="salicon",
@@ -77,64 +86,131 @@ DATASETS = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# Checksums
+# ---------------------------------------------------------------------------------------------
+
 def checksums_file() -> Path:
-    """SHA-256 of every archive downloaded so far (kept in the repository)."""
+    """The published MD5 and the recorded SHA-256 of every archive (kept in the repository)."""
     return paths.ROOT / "data" / "checksums.json"
 
 
-def read_checksums(path: Path | None = None) -> dict[str, str]:
+def read_checksums(path: Path | None = None) -> dict[str, dict]:
+    """``{archive: {"md5": ..., "md5_source": ..., "sha256": ...}}``; empty strings where unknown."""
     path = path or checksums_file()
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        table = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DownloadError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise DownloadError(f"{path}: expected {{archive: {{'md5': ..., 'sha256': ...}}}}")
+    return table
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def verify(path: Path, known: dict) -> str:
+    """Check ``path`` against its known checksums; return what vouched for it (``"SHA-256"``,
+    ``"published MD5"`` or ``""`` when nothing is known). A mismatch raises :class:`DownloadError`."""
+    for algorithm, key, label in (("sha256", "sha256", "SHA-256"), ("md5", "md5", "published MD5")):
+        if known.get(key):
+            found = file_digest(path, algorithm)
+            if found != known[key]:
+                raise DownloadError(f"{path.name}: {label} {found} does not match the expected {known[key]} "
+                                    "(a damaged, truncated or changed file)")
+            return label
+    return ""
 
 
-def fetch(url: str, destination: Path, expected_sha256: str | None = None, progress: bool = True,
-          timeout: float = 30.0) -> str:
-    """Download ``url`` to ``destination`` (resuming ``destination.part``); return its SHA-256.
+def record_sha256(name: str, path: Path, checksums: Path) -> str:
+    """Write the SHA-256 of ``path`` (known to be whole and sound) to ``checksums`` under ``name``."""
+    table = read_checksums(checksums)
+    entry = table.setdefault(name, {"md5": "", "md5_source": "", "sha256": ""})
+    entry["sha256"] = file_digest(path, "sha256")
+    write_json_atomic(checksums, dict(sorted(table.items())))
+    return entry["sha256"]
 
-    A hash mismatch removes the partial file and raises :class:`DownloadError`.
-    """
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".part")
-    start = partial.stat().st_size if partial.is_file() else 0
+
+# ---------------------------------------------------------------------------------------------
+# Fetching one file
+# ---------------------------------------------------------------------------------------------
+
+def _open(url: str, start: int, timeout: float):
+    """The server's response for ``url`` from byte ``start`` on, or None when ``start`` is the end."""
     request = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        return urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as error:
         if error.code == 416 and start:  # the partial file is already complete
-            response = None
-        else:
-            raise DownloadError(f"{url}: the server answered {error.code} {error.reason}") from error
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise DownloadError(f"cannot reach {url} ({reason}): is there a network connection? "
-                            f"Alternatively download it by hand to {destination} and run this again.") from error
-    if response is not None:
-        with response:
-            resumed = start and response.status == 206
-            mode = "ab" if resumed else "wb"
-            total = response.length + (start if resumed else 0) if response.length is not None else None
-            with open(partial, mode) as handle, tqdm(total=total, initial=start if resumed else 0, unit="B",
-                                                     unit_scale=True, desc=destination.name,
-                                                     disable=not progress) as bar:
-                for block in iter(lambda: response.read(CHUNK), b""):
-                    handle.write(block)
-                    bar.update(len(block))
-    found = sha256_file(partial)
-    if expected_sha256 and found != expected_sha256:
-        partial.unlink()
-        raise DownloadError(f"{destination.name}: SHA-256 {found} does not match the recorded {expected_sha256} "
-                            f"(a truncated or changed download); it was deleted, run again to retry")
-    partial.replace(destination)
-    return found
+            return None
+        raise DownloadError(f"{url}: the server answered {error.code} {error.reason}") from error
 
+
+def _promised_size(response, start: int) -> int | None:
+    """The whole file's size as the server states it (``Content-Range`` total or ``Content-Length``)."""
+    match = re.match(r"bytes \d+-\d+/(\d+)", response.headers.get("Content-Range", ""))
+    if response.status == 206 and match:
+        return int(match.group(1))
+    if response.length is None:
+        return None
+    return response.length + (start if response.status == 206 else 0)
+
+
+def fetch(url: str, destination: Path, known: dict | None = None, progress: bool = True,
+          timeout: float = 30.0) -> Path:
+    """Download ``url`` to ``destination``, resuming ``destination.part``, and check it against
+    ``known`` checksums (see :func:`verify`). ``https://`` addresses fall back to ``http://`` when
+    the secure connection cannot be made. A short read keeps the ``.part`` and raises
+    :class:`DownloadError`; a checksum mismatch deletes it and raises."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".part")
+    candidates = [url] + ([url.replace("https://", "http://", 1)] if url.startswith("https://") else [])
+    failures = []
+    for address in candidates:
+        start = partial.stat().st_size if partial.is_file() else 0
+        try:
+            response = _open(address, start, timeout)
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            failures.append(f"{address}: {getattr(error, 'reason', error)}")
+            continue
+        if address != url:
+            print(f"{destination.name}: {url} could not be reached; using {address} "
+                  f"({'the checksum still guards the file' if known and any(known.values()) else 'NO checksum guards it'})")
+        if response is not None:
+            _receive(response, partial, start, destination.name, progress)
+        break
+    else:
+        raise DownloadError(f"cannot reach {url} ({'; '.join(failures)}): is there a network connection? "
+                            f"Alternatively download the file by hand to {destination} and run this again: "
+                            "it is checked and used without the network.")
+    try:
+        verify(partial, known or {})
+    except DownloadError as error:
+        partial.unlink()
+        raise DownloadError(f"{error}; the download was deleted, run again to retry") from None
+    partial.replace(destination)
+    return destination
+
+
+def _receive(response, partial: Path, start: int, label: str, progress: bool) -> None:
+    with response:
+        resumed = start and response.status == 206
+        total = _promised_size(response, start)
+        received = start if resumed else 0
+        with open(partial, "ab" if resumed else "wb") as handle, tqdm(
+                total=total, initial=received, unit="B", unit_scale=True, desc=label, disable=not progress) as bar:
+            for block in iter(lambda: response.read(CHUNK), b""):
+                handle.write(block)
+                received += len(block)
+                bar.update(len(block))
+    if total is not None and received < total:
+        raise DownloadError(f"{label}: the connection closed after {received:,} of {total:,} bytes; the partial "
+                            f"file {partial} is kept and the next run resumes it")
+
+
+# ---------------------------------------------------------------------------------------------
+# Extracting
+# ---------------------------------------------------------------------------------------------
 
 def safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """The archive's members, refusing any that would land outside the extraction folder."""
@@ -150,9 +226,7 @@ def safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 def extract(archives: list[Path], target: Path) -> Path:
     """Extract ``archives`` into ``target`` via a temporary folder beside it, renamed at the end."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.extracting.", dir=target.parent))
-    try:
+    with staging_dir(target, "extracting") as staging:
         for path in archives:
             try:
                 with zipfile.ZipFile(path) as archive:
@@ -167,15 +241,18 @@ def extract(archives: list[Path], target: Path) -> Path:
                 child.rename(destination)
         else:
             staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
+# ---------------------------------------------------------------------------------------------
+# A whole data set
+# ---------------------------------------------------------------------------------------------
+
 def download(name: str, data_dir: Path | None = None, base_url: str | None = None, progress: bool = True,
              checksums: Path | None = None) -> Path | None:
-    """Download and extract data set ``name`` into ``data_dir/<folder>``; print manual steps where no
-    direct download exists. ``base_url`` replaces the official host (tests use a local server)."""
+    """Download, check and extract data set ``name`` into ``data_dir/<folder>``; print the manual
+    steps where no direct download exists. ``base_url`` replaces the official host (tests use a
+    local server)."""
     if name not in DATASETS:
         raise DownloadError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     source = DATASETS[name]
@@ -184,23 +261,45 @@ def download(name: str, data_dir: Path | None = None, base_url: str | None = Non
         return None
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
     checksums = checksums or checksums_file()
-    recorded = read_checksums(checksums)
+    table = read_checksums(checksums)
     downloads = paths.ensure(data_dir / "downloads")
-    archives = []
+    archives, unrecorded = [], []
     for url, file_name in source.archives:
         if base_url:
             url = f"{base_url.rstrip('/')}/{file_name}"
-        archive = downloads / file_name
-        expected = recorded.get(file_name) or source.known_sha256.get(file_name)
-        if archive.is_file() and expected and sha256_file(archive) == expected:
-            print(f"{file_name}: already downloaded and verified")
+        archive, known = downloads / file_name, table.get(file_name, {})
+        if not (known.get("md5") or known.get("sha256")):
+            print(f"{file_name}: its publisher gives no checksum; it is checked for completeness only, "
+                  "and its SHA-256 is recorded once it has extracted cleanly")
+        if archive.is_file():
+            vouched = verify(archive, known)
+            print(f"{file_name}: already in {downloads}" + (f", {vouched} verified" if vouched else ""))
         else:
-            found = fetch(url, archive, expected, progress)
-            if not expected:
-                recorded[file_name] = found
-                write_json_atomic(checksums, dict(sorted(recorded.items())))
-                print(f"{file_name}: SHA-256 {found} recorded in {checksums} (commit it)")
+            fetch(url, archive, known, progress)
+        if not known.get("sha256"):
+            unrecorded.append((file_name, archive))
         archives.append(archive)
     target = extract(archives, data_dir / source.folder)
+    for file_name, archive in unrecorded:  # whole (complete or MD5-checked) and sound (extracted)
+        print(f"{file_name}: SHA-256 {record_sha256(file_name, archive, checksums)} recorded in {checksums} (commit it)")
     print(f"{name}: ready in {target}")
     return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.downloads NAME [--data-dir DIR]``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.downloads", description=__doc__.split("\n\n")[0],
+                                     epilog="\n".join(f"{k}: {v.note}" for k, v in DATASETS.items()))
+    parser.add_argument("name", choices=sorted(DATASETS), help="the data set")
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: data/ (or $SALIENCY_DATA_DIR)")
+    args = parser.parse_args(argv)
+    try:
+        download(args.name, args.data_dir)
+    except DownloadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

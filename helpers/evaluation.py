@@ -11,27 +11,18 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from . import metrics
-from .data import SaliencyDataset, SaliencyItem, load_fixations, load_gray, make_loader
+from .data import (SaliencyDataset, SaliencyItem, check_same_frame, load_fixations, load_gray, load_rgb,
+                   make_loader)
 from .models import SaliencyNet
+from .records import SaliencyEvaluation, write_table
 from .training import predict
 
-MODELS = ("SalNet (half)", "centre bias", "chance")
-
-
-def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[SaliencyNet, dict]:
-    """The network trained by notebook 01 and the settings it was trained with (``metadata``)."""
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run notebook "
-                                "01_saliency_model.ipynb first (with the same DATASET)")
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    model = SaliencyNet(ceil_mode=state["metadata"].get("ceil_mode", False))
-    model.load_state_dict(state["model"])
-    return model.to(device).eval(), {**state["metadata"], "epochs_trained": state["epoch"]}
+#: The maps scored for every image: the trained network and the two baselines.
+NETWORK, CENTRE_BIAS, CHANCE = "SalNet (half)", "centre bias", "chance"
+MODELS = (NETWORK, CENTRE_BIAS, CHANCE)
 
 
 @dataclass
@@ -43,8 +34,12 @@ class GroundTruth:
 
 
 def load_ground_truth(item: SaliencyItem) -> GroundTruth:
+    """Fixations and density of one stimulus; either of another frame than the stimulus (another
+    aspect ratio, or transposed) is a :class:`helpers.data.DataError` naming the files."""
     fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
+    check_same_frame(item.stimulus, item.fixations, "fixation locations", fixations.shape[::-1])
     density = np.asarray(load_gray(item.saliency_map), dtype=np.float64)
+    check_same_frame(item.stimulus, item.saliency_map, "fixation map", density.shape[::-1])
     if density.shape != fixations.shape:
         density = metrics.imresize(density, fixations.shape)
     return GroundTruth(fixations, density)
@@ -82,8 +77,8 @@ def model_maps(prediction: np.ndarray, shape: tuple[int, int], centre_sigma: tup
                seed: int = 0) -> dict[str, np.ndarray]:
     """The three maps scored for one image, at the ground truth's ``shape``: the network's prediction
     (upsampled), the centre-bias baseline and chance (seeded)."""
-    return {MODELS[0]: upsample(prediction, shape), MODELS[1]: metrics.centre_bias_map(shape, centre_sigma),
-            MODELS[2]: metrics.chance_map(shape, seed=seed)}
+    return {NETWORK: upsample(prediction, shape), CENTRE_BIAS: metrics.centre_bias_map(shape, centre_sigma),
+            CHANCE: metrics.chance_map(shape, seed=seed)}
 
 
 def score_map(saliency: np.ndarray, truth: GroundTruth, other: np.ndarray, baseline: np.ndarray,
@@ -111,26 +106,82 @@ def evaluate(predictions: np.ndarray, items: Sequence[SaliencyItem], centre_sigm
     for index, (item, truth, other) in enumerate(tqdm(scored, total=len(items), desc="scoring", disable=not progress)):
         maps = model_maps(predictions[index], truth.fixations.shape, centre_sigma, seed + index)
         for model_name, saliency in maps.items():
-            scores = score_map(saliency, truth, other, maps[MODELS[1]], jitter=jitter, seed=seed + index)
+            scores = score_map(saliency, truth, other, maps[CENTRE_BIAS], jitter=jitter, seed=seed + index)
             rows.append({"model": model_name, "category": item.category, "image": item.stimulus.stem,
                          "fixated_pixels": int(truth.fixations.sum()), **scores})
     return pd.DataFrame(rows)
 
 
 def summarise(scores: pd.DataFrame) -> pd.DataFrame:
-    """Mean of every metric per model, per category and over all images (category ``"all"``)."""
+    """Mean of every metric per model, per category and over all images (category ``"all"``).
+
+    ``images`` counts the images that were scored — those with a finite AUC-Judd; an image without
+    fixations has none and is left out of every mean that needs fixations."""
     metric_names = [m for m in metrics.METRIC_NAMES if m in scores]
     per_category = scores.groupby(["model", "category"], sort=False)[metric_names].mean()
     overall = scores.groupby("model", sort=False)[metric_names].mean()
     overall.index = pd.MultiIndex.from_product([overall.index, ["all"]], names=["model", "category"])
     table = pd.concat([per_category, overall]).sort_index(level=0, sort_remaining=False)
-    counts = scores.groupby(["model", "category"]).size()
-    table.insert(0, "images", [int(counts.get(k, 0)) if k[1] != "all" else int(
-        (scores["model"] == k[0]).sum()) for k in table.index])
+    scored = scores.assign(all="all", scored=np.isfinite(scores["AUC-Judd"]))
+    counts = pd.concat([scored.groupby(["model", "category"])["scored"].sum(),
+                        scored.groupby(["model", "all"])["scored"].sum().rename_axis(["model", "category"])])
+    table.insert(0, "images", [int(counts[key]) for key in table.index])
     return table
+
+
+def per_model(table: pd.DataFrame) -> tuple[dict, dict]:
+    """``(overall, per_category)`` of a :func:`summarise` table as plain dicts: model → metric → mean,
+    and model → category → metric → mean (the metrics record's layout)."""
+    overall = {model: table.loc[(model, "all")].to_dict() for model in table.index.unique(level=0)}
+    per_category: dict[str, dict] = {}
+    for (model, category), row in table.iterrows():
+        if category != "all":
+            per_category.setdefault(model, {})[category] = row.to_dict()
+    return overall, per_category
+
+
+def best_and_worst(scores: pd.DataFrame, items: Sequence[SaliencyItem], count: int = 3,
+                   metric: str = "AUC-Judd") -> list[tuple[SaliencyItem, float, str]]:
+    """The network's ``count`` best and ``count`` worst images by ``metric``: ``(item, score, label)``,
+    matched to the items by category and name (not by row order)."""
+    by_key = {(item.category, item.stimulus.stem): item for item in items}
+    ranked = scores[(scores["model"] == NETWORK) & np.isfinite(scores[metric])].sort_values(metric)
+    best, worst = ranked.iloc[::-1][:count], ranked.iloc[:count]
+    return [(by_key[(row.category, row.image)], float(row[metric]), f"{kind}: {metric} {row[metric]:.3f}")
+            for kind, rows in (("best", best), ("worst", worst)) for _, row in rows.iterrows()]
+
+
+def prediction_panels(picked: Sequence[tuple[SaliencyItem, float, str]], predictions: dict) -> dict[str, list]:
+    """Columns for :func:`helpers.plots.image_grid`: the stimulus with its fixations, the ground-truth
+    density and the prediction (``predictions[(category, name)]``, upsampled to the ground truth)."""
+    from .plots import with_fixations
+
+    columns: dict[str, list] = {"image and fixations": [], "ground truth": [], "prediction": []}
+    for item, _, _ in picked:
+        truth = load_ground_truth(item)
+        image = np.asarray(load_rgb(item.stimulus, expected_size=truth.fixations.shape[::-1])) / 255
+        columns["image and fixations"].append(with_fixations(image, truth.fixations))
+        columns["ground truth"].append(truth.density)
+        columns["prediction"].append(upsample(predictions[(item.category, item.stimulus.stem)], truth.fixations.shape))
+    return columns
 
 
 def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A predicted map in [0, 1] at the ground truth's size: MATLAB's bicubic ``imresize``, clipped
     back to [0, 1] (bicubic overshoot would otherwise leave negative values, which KL cannot take)."""
     return np.clip(metrics.imresize(prediction, shape), 0.0, 1.0)
+
+
+def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, checkpoint: str | Path,
+                      centre_sigma: tuple[float, float], jitter: bool, seed: int) -> SaliencyEvaluation:
+    """Write notebook 02's results: the per-image scores and the summary as CSV, and the record the
+    report reads (:class:`helpers.records.SaliencyEvaluation`)."""
+    write_table("saliency_scores_per_image", scores, index=False)
+    write_table("saliency_metrics", table)
+    overall, per_category = per_model(table)
+    record = SaliencyEvaluation(
+        dataset=trained["dataset"], checkpoint=str(checkpoint), held_out_images=int(scores["image"].nunique()),
+        jitter=jitter, seed=seed, centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
+        overall=overall, per_category=per_category)
+    record.write()
+    return record

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import paths
 from .data import denormalise_imagenet
 from .models import LAYERS, RANDOM_WEIGHTS_WARNING, AlexNetEncoder, InversionDecoder, Inverter
-from .training import load_checkpoint
+from .records import InversionLayer
+from .training import TrainingConfig, TrainingRun, checkpoint_path, load_checkpoint
 
 
 def build_inverter(layer: str, weights: str = "", require_pretrained: bool = False,
@@ -29,21 +29,67 @@ def weights_note(inverter: Inverter) -> str:
     return inverter.encoder.weights_description
 
 
-def checkpoint_path(layer: str, dataset: str) -> Path:
-    return paths.checkpoint_dir() / f"inversion_{layer}_{dataset}.pt"
+def decoder_metadata(inverter: Inverter, dataset: str, WholeDataset: bool | int, image_size: int) -> dict:
+    """What, besides the training settings, defines a trained decoder (stored in its checkpoint): the
+    layer, the data, and the encoder weights it learned to invert."""
+    return {"layer": inverter.decoder.layer, "dataset": dataset, "WholeDataset": WholeDataset,
+            "image_size": int(image_size), "weights_id": inverter.encoder.weights_id}
 
 
-def trained_layers(dataset: str) -> list[str]:
-    """The layers whose decoder has a checkpoint for ``dataset``, in network order."""
-    return [layer for layer in LAYERS if checkpoint_path(layer, dataset).is_file()]
+def decoder_checkpoint(config: TrainingConfig, metadata: dict) -> Path:
+    """The checkpoint of the decoder with these settings."""
+    return checkpoint_path(f"inversion_{metadata['layer']}", metadata["dataset"], config, metadata)
 
 
-def load_decoder(inverter: Inverter, dataset: str) -> dict:
-    """Load the trained decoder into ``inverter``; return the checkpoint (history, metadata)."""
-    path = checkpoint_path(inverter.decoder.layer, dataset)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no trained {inverter.decoder.layer} decoder; run its notebook first")
-    return load_checkpoint(path, inverter.decoder)
+def record_layer(run: TrainingRun, inverter: Inverter, config: TrainingConfig, data_root: str | Path,
+                 train_images: int, test_images: int, scores: dict) -> InversionLayer:
+    """Write a layer notebook's record (the decoder, the encoder's weights, the test scores) for
+    notebook 07 and the report."""
+    meta = run.metadata
+    record = InversionLayer(
+        dataset=meta["dataset"], data_root=str(data_root), WholeDataset=meta["WholeDataset"], seed=config.seed,
+        checkpoint=str(run.checkpoint), train_images=train_images, held_out_images=test_images,
+        config={**vars(config), "betas": list(config.betas)}, history=run.history, epochs_trained=len(run.history),
+        layer=meta["layer"], weights=weights_note(inverter), weights_id=meta["weights_id"],
+        image_size=meta["image_size"], scores=scores)
+    record.write()
+    return record
+
+
+class DecoderMismatchError(RuntimeError):
+    """Trained decoders that cannot be compared or scored as asked (the message says why)."""
+
+
+def layer_records(dataset: str) -> dict[str, InversionLayer]:
+    """The record of every layer notebook (03–06, or any ``LAYER``) that has run on ``dataset``, in
+    network order."""
+    found = {layer: InversionLayer.read_layer(layer) for layer in LAYERS}
+    return {layer: record for layer, record in found.items() if record is not None and record.dataset == dataset}
+
+
+def common_test_set(records: dict[str, InversionLayer]) -> tuple[bool | int, int, int]:
+    """``(WholeDataset, seed, image_size)`` shared by every decoder: they must have been tested on the
+    same images to be compared; decoders trained on different subsets are refused, naming them."""
+    settings = {layer: (record.WholeDataset, record.seed, record.image_size) for layer, record in records.items()}
+    if len(set(settings.values())) > 1:
+        listed = ", ".join(f"{layer}: WholeDataset={w!r}, SEED={s}, IMAGE_SIZE={i}"
+                           for layer, (w, s, i) in settings.items())
+        raise DecoderMismatchError(f"the decoders were trained on different subsets ({listed}); train them "
+                                   "again with the same settings, or compare them separately")
+    return next(iter(settings.values()))
+
+
+def load_decoder(inverter: Inverter, record: InversionLayer) -> dict:
+    """Load the decoder a layer notebook trained into ``inverter``; return its checkpoint. A decoder
+    trained on other encoder weights than ``inverter``'s is refused: its scores would mean nothing."""
+    state = load_checkpoint(record.checkpoint, inverter.decoder)
+    trained_on = state["metadata"].get("weights_id")
+    if trained_on != inverter.encoder.weights_id:
+        raise DecoderMismatchError(
+            f"{record.checkpoint}: the {record.layer} decoder was trained on the encoder weights {trained_on!r} "
+            f"but the encoder here has {inverter.encoder.weights_id!r}; give notebook 07 the same WEIGHTS, or "
+            "train the decoder again")
+    return state
 
 
 @torch.no_grad()

@@ -1,27 +1,85 @@
-"""Atomic writes: nothing half-written is ever left where a finished file is expected."""
+"""Writing files safely: atomic, with the permissions the user's umask gives, and no leftovers.
+
+Every file the project writes goes through :func:`atomic_path` (write a temporary file beside the
+target, then rename it onto the target), every generated folder through :func:`staging_dir`
+(build it under a temporary name, then rename it). Temporary names carry the host and process that
+made them, so the next run removes what a killed run left behind without touching the work of a
+run still going. Files are created with mode ``0o666`` and folders ``0o777``, both reduced by the
+umask — as ``open`` and ``mkdir`` do — never the private ``0o600`` / ``0o700`` of ``tempfile``.
+"""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-import tempfile
+import secrets
+import shutil
+import socket
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+_OWNER = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _temporary_name(target: Path, kind: str) -> Path:
+    return target.with_name(f".{target.name}.{kind}.{_OWNER}.{secrets.token_hex(4)}")
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """True when ``host-pid`` names a process of this host that no longer runs."""
+    host, _, pid = owner.rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's (a shared file system): not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def remove_leftovers(target: Path, kind: str) -> list[Path]:
+    """Remove the temporary files or folders of ``kind`` that killed runs left beside ``target``."""
+    removed = []
+    for path in target.parent.glob(f".{target.name}.{kind}.*"):
+        parts = path.name[len(f".{target.name}.{kind}."):].rsplit(".", 1)
+        if len(parts) == 2 and _owner_is_gone(parts[0]):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``."""
+    """Yield a temporary path beside ``path`` (an empty file, mode 0o666 & ~umask); on success it
+    is renamed onto ``path``, on failure removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    remove_leftovers(path, "tmp")
+    tmp = _temporary_name(path, "tmp")
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
+        yield tmp
+        os.replace(tmp, path)
     finally:
-        tmp_path.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staging_dir(target: str | os.PathLike, kind: str = "staging") -> Iterator[Path]:
+    """Yield an empty folder beside ``target`` (mode 0o777 & ~umask) to build ``target`` in; the
+    caller renames it into place. It is removed afterwards if it is still there."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(target, kind)
+    staging = _temporary_name(target, kind)
+    staging.mkdir(mode=0o777)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
@@ -45,3 +103,12 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's contents (``"sha256"`` or ``"md5"``), read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -302,74 +302,8 @@ def info_gain(saliency_map, fixation_map, baseline_map) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Batched forms and baselines
+# Baselines
 # ---------------------------------------------------------------------------------------------
-
-def batched(metric, saliency_maps, ground_truths, **kwargs) -> np.ndarray:
-    """``metric`` applied to each map of a ``(B, H, W)`` stack; float64 ``(B,)``."""
-    if len(saliency_maps) != len(ground_truths):
-        raise ValueError(f"{len(saliency_maps)} maps but {len(ground_truths)} ground truths")
-    return np.array([metric(s, g, **kwargs) for s, g in zip(saliency_maps, ground_truths)])
-
-
-def auc_judd_batch(saliency_maps, fixation_maps, jitter: bool = True, seed: int = 0,
-                   engine: str = "auto", chunk: int = 32) -> np.ndarray:
-    """:func:`auc_judd` for ``(B, H, W)`` stacks (image i jittered with ``seed + i``), float64 ``(B,)``.
-
-    ``engine="torch"`` scores ``chunk`` maps at a time with one batched sort on the maps' device (a
-    GPU: the fixation maps' device decides); ``"numpy"`` scores them one by one; ``"auto"`` picks
-    torch for CUDA tensors. Both give the MIT values (to the last bits of the final sum).
-    """
-    if len(saliency_maps) != len(fixation_maps):
-        raise ValueError(f"{len(saliency_maps)} saliency maps but {len(fixation_maps)} fixation maps")
-    if engine == "auto":
-        engine = "torch" if getattr(fixation_maps, "is_cuda", False) else "numpy"
-    if engine == "numpy":
-        return np.array([auc_judd(s, f, jitter, seed + i) for i, (s, f) in enumerate(zip(saliency_maps, fixation_maps))])
-    if engine != "torch":
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'torch', got {engine!r}")
-    return np.concatenate([_auc_judd_torch(saliency_maps[i:i + chunk], fixation_maps[i:i + chunk], jitter, seed + i)
-                           for i in range(0, len(saliency_maps), chunk)])
-
-
-def _auc_judd_torch(saliency_maps, fixation_maps, jitter: bool, seed: int) -> np.ndarray:
-    """A batch of AUC-Judd scores in torch: sort every map once, binary-search the thresholds."""
-    import torch
-
-    fixations = torch.as_tensor(fixation_maps)
-    device = fixations.device
-    fixations = (fixations > 0).flatten(1)
-    shape = tuple(torch.as_tensor(fixation_maps).shape[-2:])
-    saliency = torch.as_tensor(saliency_maps).to(device=device, dtype=torch.float64)
-    if tuple(saliency.shape[-2:]) != shape:  # MATLAB's imresize as two matrix products
-        rows = torch.from_numpy(_resize_matrix(saliency.shape[-2], shape[0])).to(device)
-        cols = torch.from_numpy(_resize_matrix(saliency.shape[-1], shape[1])).to(device)
-        saliency = rows @ saliency @ cols.T
-    saliency = saliency.flatten(1)
-    if jitter:
-        noise = np.stack([np.random.default_rng(seed + i).random(shape).ravel() for i in range(len(saliency))])
-        saliency = saliency + torch.from_numpy(noise).to(device) / 1e7
-    n_pix = saliency.shape[1]
-    low, high = saliency.amin(1, keepdim=True), saliency.amax(1, keepdim=True)
-    values = (saliency - low) / (high - low)
-    ordered = torch.sort(values, dim=1).values
-    n_fix = fixations.sum(1)
-    k = max(int(n_fix.max()), 1)
-    thresholds = torch.where(fixations, values, torch.full_like(values, -torch.inf)).topk(k, dim=1).values
-    above = n_pix - torch.searchsorted(ordered, thresholds.contiguous(), side="left")
-    ranks = torch.arange(1, k + 1, device=device, dtype=torch.float64)
-    valid = ranks[None, :] <= n_fix[:, None]
-    tp = torch.where(valid, ranks / n_fix[:, None], 1.0)
-    fp = torch.where(valid, (above - ranks) / (n_pix - n_fix[:, None]), 1.0)
-    zero, one = torch.zeros_like(tp[:, :1]), torch.ones_like(tp[:, :1])
-    tp, fp = torch.cat([zero, tp, one], 1), torch.cat([zero, fp, one], 1)
-    scores = ((fp[:, 1:] - fp[:, :-1]) * (tp[:, 1:] + tp[:, :-1])).sum(1) / 2
-    undefined = (n_fix == 0) | ~(high[:, 0] > low[:, 0])
-    if undefined.any():
-        warnings.warn(f"auc_judd_batch: {int(undefined.sum())} map(s) without fixations or constant; NaN",
-                      stacklevel=3)
-    return torch.where(undefined, torch.nan, scores).cpu().numpy()
-
 
 def centre_bias_map(shape: tuple[int, int], sigma: float | tuple[float, float] = 0.25) -> np.ndarray:
     """A centred Gaussian ``(H, W)`` in [0, 1]; ``sigma`` as fractions of the height and width."""

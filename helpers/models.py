@@ -7,6 +7,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .io import file_digest
+
 # ---------------------------------------------------------------------------------------------
 # Part 1 — the halved SalNet (Table 1)
 # ---------------------------------------------------------------------------------------------
@@ -55,7 +57,9 @@ class SaliencyNet(nn.Module):
         return self.deconv(self.features(images))
 
     def output_size(self, input_size: tuple[int, int]) -> tuple[int, int]:
-        """Output ``(H', W')`` for an input ``(H, W)``, without running the network."""
+        """Output ``(H', W')`` for an input ``(H, W)``, without running the network (the input size is
+        checked by :func:`check_image_size`)."""
+        input_size = check_image_size(input_size)
         rounding = math.ceil if self.ceil_mode else math.floor
 
         def side(n: int) -> int:
@@ -64,6 +68,20 @@ class SaliencyNet(nn.Module):
             return (n - 1) * 4 - 2 * 2 + 8  # the deconvolution
 
         return side(input_size[0]), side(input_size[1])
+
+
+#: The smallest input side the network can learn from: 32 px leave a 7×7 map after the two poolings.
+MIN_IMAGE_SIDE = 32
+
+
+def check_image_size(image_size, name: str = "IMAGE_SIZE") -> tuple[int, int]:
+    """``(height, width)`` of the network input, or a clear error naming ``name`` and what is expected."""
+    expected = f"{name} must be [height, width], two whole numbers of at least {MIN_IMAGE_SIDE} (Table 2: [240, 320])"
+    if isinstance(image_size, (str, bytes)) or not hasattr(image_size, "__len__") or len(image_size) != 2:
+        raise ValueError(f"{expected}; got {image_size!r}")
+    if not all(isinstance(side, int) and not isinstance(side, bool) and side >= MIN_IMAGE_SIDE for side in image_size):
+        raise ValueError(f"{expected}; got {list(image_size)!r}")
+    return int(image_size[0]), int(image_size[1])
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
@@ -120,19 +138,14 @@ class WeightsError(RuntimeError):
     """AlexNet weights could not be used (wrong hash, wrong format, or pretrained weights required)."""
 
 
-def sha256_of(path: str | Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def alexnet_cache_path() -> Path:
     """Where torchvision keeps the weights: ``$TORCH_HOME/hub/checkpoints/alexnet-owt-7be5be79.pth``."""
     return Path(torch.hub.get_dir()) / "checkpoints" / ALEXNET_FILE
+
+
+#: The identity of torchvision's ImageNet weights, however they arrived (cache or download).
+IMAGENET_WEIGHTS_ID = "torchvision IMAGENET1K_V1"
+RANDOM_WEIGHTS_ID = f"random (seed {RANDOM_WEIGHTS_SEED})"
 
 
 def resolve_alexnet_weights(weights: str | None = None, require_pretrained: bool = False,
@@ -163,7 +176,7 @@ def resolve_alexnet_weights(weights: str | None = None, require_pretrained: bool
         return load(path), f"AlexNet: weights from {path}"
     cached = alexnet_cache_path()
     if cached.is_file():
-        found = sha256_of(cached)
+        found = file_digest(cached, "sha256")
         if found != ALEXNET_SHA256:
             raise WeightsError(f"{cached}: SHA-256 {found} does not match torchvision's published "
                                f"{ALEXNET_SHA256}; delete the file (it is damaged or not the ImageNet weights)")
@@ -213,6 +226,11 @@ class AlexNetEncoder(nn.Module):
         if state is not None:
             alexnet.load_state_dict(state)
         self.pretrained = state is not None
+        #: Which weights these are, the same however they arrived: stored with every decoder, so a
+        #: decoder is never scored on another encoder than the one it learned from.
+        self.weights_id = (RANDOM_WEIGHTS_ID if state is None else "state dict" if isinstance(weights, dict)
+                           else f"file sha256:{file_digest(weights, 'sha256')[:16]}" if weights
+                           else IMAGENET_WEIGHTS_ID)
         part, index = ALEXNET_TAPS[layer]
         if part == "features":
             self.net = alexnet.features[:index]

@@ -29,7 +29,7 @@ def _from_env(name: str, default: Path) -> Path:
 
 
 def data_dir() -> Path:
-    """Datasets: real ones unpacked by ``python -m helpers.data download``, and generated samples."""
+    """Datasets: real ones unpacked by ``python -m helpers.downloads``, and generated samples."""
     return _from_env("SALIENCY_DATA_DIR", ROOT / "data")
 
 

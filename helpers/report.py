@@ -7,24 +7,20 @@ which AlexNet weights produced them. Parts whose notebooks have not run are mark
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import sys
 from pathlib import Path
 
 from . import paths
+from .evaluation import CENTRE_BIAS, NETWORK
 from .io import write_text_atomic
+from .records import InversionSummary, SaliencyEvaluation, SaliencyTraining
 
-#: The assignment's own numbers (SPEC.md, Tables 2 and 5), shown beside ours.
+#: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
 ASSIGNMENT_SALIENCY_LOSS = {"train": 0.0385, "validation": 0.0384}
 ASSIGNMENT_INVERSION_LOSS = {"conv2": (0.203, 0.201), "conv5": (0.490, 0.515), "fc6": (0.818, 0.771),
                              "fc8": (0.880, 0.851)}
 SAMPLE_NOTE = ("generated **sample** data (see `helpers/samples.py`), not the papers' data sets: the numbers "
                "show that the pipeline works, not how the methods compare with the papers")
-
-
-def _load(name: str) -> dict | None:
-    path = paths.metrics_dir() / name
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _figure(name: str, caption: str) -> str:
@@ -42,25 +38,25 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def saliency_section(training: dict | None, evaluation: dict | None) -> str:
+def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEvaluation | None) -> str:
     out = ["## 1. Saliency prediction with a halved SalNet\n"]
     if training is None:
         return out[0] + "\n*Notebook 01 has not run.*\n"
-    config = training["config"]
-    data_note = SAMPLE_NOTE if training["dataset"] == "sample" else f"**{training['dataset']}**"
+    config = training.config
+    data_note = SAMPLE_NOTE if training.dataset == "sample" else f"**{training.dataset}**"
     out.append(
-        f"Data: {data_note}; {training['train_images']} training and {training['val_images']} validation images "
-        f"(`WholeDataset = {training['WholeDataset']}`).\n\n"
+        f"Data: {data_note}; {training.train_images} training and {training.held_out_images} validation images "
+        f"(`WholeDataset = {training.WholeDataset}`).\n\n"
         f"The network follows Table 1: nine convolutions with half SalNet's channels, LRN and max-pooling after "
         f"conv1, max-pooling after conv2, ReLU after conv1–conv8 and a bias-free transposed convolution: "
-        f"**{training['parameters']:,} parameters**; input {training['image_size'][0]}×{training['image_size'][1]}, "
-        f"output {training['output_size'][0]}×{training['output_size'][1]} "
-        f"({'ceil' if training['ceil_mode'] else 'floor'} pooling).\n\n"
+        f"**{training.parameters:,} parameters**; input {training.image_size[0]}×{training.image_size[1]}, "
+        f"output {training.output_size[0]}×{training.output_size[1]} "
+        f"({'ceil' if training.ceil_mode else 'floor'} pooling).\n\n"
         f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
         f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
-        f"{len(training['history'])} epochs, MSE on maps scaled to [-1, 1].\n")
+        f"{training.epochs_trained} epochs, MSE on maps scaled to [-1, 1].\n")
     out.append(_table(["", "lowest train loss", "lowest validation loss"], [
-        ["this run", training["lowest_train_loss"], training["lowest_val_loss"]],
+        ["this run", training.lowest_train_loss, training.lowest_val_loss],
         ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"], ASSIGNMENT_SALIENCY_LOSS["validation"]],
     ]))
     out.append(_figure("fig1_saliency_loss", "Figure 1 — train and validation loss per epoch"))
@@ -70,22 +66,22 @@ def saliency_section(training: dict | None, evaluation: dict | None) -> str:
         out.append("\n*Notebook 02 has not run.*\n")
         return "\n".join(out)
     out.append(
-        f"{evaluation['held_out_images']} held-out images scored at their original resolution, as the MIT "
-        f"saliency benchmark does (jitter {'on' if evaluation['jitter'] else 'off'}). AUC-Judd is exact to "
+        f"{evaluation.held_out_images} held-out images scored at their original resolution, as the MIT "
+        f"saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}). AUC-Judd is exact to "
         f"`AUC_Judd.m`; the baselines are a centre-bias Gaussian fitted on the training fixations "
-        f"(σ = {evaluation['centre_bias_sigma'][0]:.3f} × height, {evaluation['centre_bias_sigma'][1]:.3f} × width) "
+        f"(σ = {evaluation.centre_bias_sigma[0]:.3f} × height, {evaluation.centre_bias_sigma[1]:.3f} × width) "
         f"and chance. KL: lower is better; IG is measured against the centre bias.\n")
-    metric_names = [k for k in next(iter(evaluation["overall"].values())) if k != "images"]
+    metric_names = [k for k in next(iter(evaluation.overall.values())) if k != "images"]
     out.append(_table(["model"] + metric_names,
-                      [[model] + [scores[m] for m in metric_names] for model, scores in evaluation["overall"].items()]))
-    categories = sorted({key.split("/", 1)[1] for key in evaluation["per_category"]} - {"all"})
-    models = list(evaluation["overall"])
+                      [[model] + [scores[m] for m in metric_names] for model, scores in evaluation.overall.items()]))
+    models = list(evaluation.overall)
+    categories = sorted(evaluation.per_category[models[0]])
     if len(categories) > 1:
         out.append("\nAUC-Judd per category:\n")
         out.append(_table(["category"] + models, [
-            [category] + [evaluation["per_category"][f"{m}/{category}"]["AUC-Judd"] for m in models]
+            [category] + [evaluation.per_category[m][category]["AUC-Judd"] for m in models]
             for category in categories]))
-    model, centre = (evaluation["overall"][k]["AUC-Judd"] for k in ("SalNet (half)", "centre bias"))
+    model, centre = (evaluation.overall[k]["AUC-Judd"] for k in (NETWORK, CENTRE_BIAS))
     verdict = "beats" if model > centre else "does not beat"
     out.append(f"\nThe network's mean AUC-Judd ({model:.4f}) {verdict} the centre-bias baseline ({centre:.4f}).\n")
     out.append(_figure("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"))
@@ -94,17 +90,17 @@ def saliency_section(training: dict | None, evaluation: dict | None) -> str:
     return "\n".join(out)
 
 
-def inversion_section(inversion: dict | None) -> str:
+def inversion_section(inversion: InversionSummary | None) -> str:
     out = ["\n## 3. Inverting AlexNet\n"]
     if inversion is None:
         return out[0] + "\n*Notebooks 03–07 have not run.*\n"
-    data_note = SAMPLE_NOTE if inversion["dataset"] == "sample" else f"**{inversion['dataset']}**"
-    out.append(f"Data: {data_note}; {inversion['test_images']} test images. Encoder: **{inversion['weights']}**.\n\n"
+    data_note = SAMPLE_NOTE if inversion.dataset == "sample" else f"**{inversion.dataset}**"
+    out.append(f"Data: {data_note}; {inversion.test_images} test images. Encoder: **{inversion.weights}**.\n\n"
                "Decoders follow Tables 3 and 4 and are trained as Table 5 (Adam, MSE in normalised pixel space). "
                "The normalised reconstruction error is the paper's: mean ‖x − x̂‖ over the mean distance "
                "between random pairs of test images (predicting the mean image scores about 0.71).\n")
     rows = []
-    for layer, row in inversion["layers"].items():
+    for layer, row in inversion.layers.items():
         paper = ASSIGNMENT_INVERSION_LOSS.get(layer, ("–", "–"))
         rows.append([layer, row["lowest train loss"], row["lowest validation loss"], paper[0], paper[1],
                      row["normalised error"], row["PSNR"], row["SSIM"]])
@@ -120,10 +116,9 @@ def build_report() -> tuple[Path, Path]:
     """Write ``REPORT.md`` and ``REPORT.html`` into the report folder; return their paths."""
     import markdown
 
-    training, evaluation = _load("saliency_training.json"), _load("saliency_metrics.json")
-    inversion = _load("inversion_metrics.json")
-    datasets = sorted({d["dataset"] for d in (training, inversion) if d})
-    weights = inversion["weights"] if inversion else "not used (Part 2 has not run)"
+    training, evaluation, inversion = SaliencyTraining.read(), SaliencyEvaluation.read(), InversionSummary.read()
+    datasets = sorted({record.dataset for record in (training, inversion) if record})
+    weights = inversion.weights if inversion else "not used (Part 2 has not run)"
     header = (f"# Saliency prediction and inverting AlexNet — report\n\n"
               f"Generated {_dt.datetime.now():%Y-%m-%d %H:%M} from `report/metrics/` by `python -m helpers.report`.\n\n"
               f"- **Data:** {', '.join(datasets) or 'none yet'}"

@@ -14,13 +14,13 @@ import colorsys
 import json
 import math
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from . import paths
+from .io import staging_dir
 
 #: Where each fixation comes from, and how many fixations (all observers together) an image gets.
 FIXATION_MODEL = {
@@ -303,15 +303,11 @@ def _ensure(root: Path, manifest_matches, write) -> Path:
     manifest = root / "sample.json"
     if manifest.is_file() and manifest_matches(json.loads(manifest.read_text())):
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
+    with staging_dir(root) as staging:
         write(staging)
         if root.exists():
             shutil.rmtree(root)
         staging.rename(root)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return root
 
 

@@ -3,11 +3,15 @@
 ``fit`` writes a checkpoint atomically after every epoch. Calling it again with the same
 configuration resumes from the last completed epoch — on the CPU the final weights are bit for bit
 those of an uninterrupted run — and a finished run is loaded instead of retrained unless
-``retrain=True``.
+``retrain=True``. A checkpoint of other settings is never overwritten: :func:`checkpoint_path` names
+each file by its settings, and ``fit`` refuses a file whose settings differ from the run's.
+Checkpoints are read with ``weights_only=True``: opening one cannot run code.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import os
 import random
@@ -22,6 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from . import paths
 from .io import atomic_path
 
 
@@ -114,22 +119,79 @@ def make_optimizer(parameters, config: TrainingConfig) -> torch.optim.Optimizer:
                             weight_decay=config.weight_decay)
 
 
-def _config_key(config: TrainingConfig) -> dict:
-    """The settings that make a checkpoint what it is (the epoch count may grow on resume)."""
+def settings_key(config: TrainingConfig, metadata: dict | None = None) -> dict:
+    """The settings that make a trained model what it is: every training setting but the epoch
+    count (more epochs continue a run) and the run's ``metadata`` (data set, sizes, seed ...)."""
     key = dataclasses.asdict(config)
     key.pop("epochs")
     key["betas"] = list(key["betas"])
-    return key
+    metadata = _plain(metadata or {})
+    if set(metadata) & set(key):
+        raise ValueError(f"metadata may not repeat a training setting: {sorted(set(metadata) & set(key))}")
+    return {**key, **metadata}
+
+
+def _plain(value):
+    """JSON-like copy (tuples become lists), as a checkpoint stores and returns it."""
+    return json.loads(json.dumps(value))
+
+
+def checkpoint_path(kind: str, dataset: str, config: TrainingConfig, metadata: dict | None = None) -> Path:
+    """Where the run of ``kind`` (``"saliency"``, ``"inversion_conv2"`` ...) on ``dataset`` with these
+    settings is checkpointed: ``checkpoints/<kind>_<dataset>_<8 hex digits of the settings>.pt``.
+    Two configurations never share a file, and the same configuration always finds its own."""
+    digest = hashlib.sha256(json.dumps(settings_key(config, metadata), sort_keys=True).encode()).hexdigest()
+    return paths.checkpoint_dir() / f"{kind}_{dataset}_{digest[:8]}.pt"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is unreadable, not this project's, or of other settings (the message names the file)."""
+
+
+#: What every checkpoint written by :func:`fit` holds.
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "torch_rng", "epoch", "history", "config", "metadata")
+
+
+def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict:
+    """A checkpoint written by :func:`fit`, loaded as plain data (``weights_only=True``: a crafted file
+    cannot run code). A missing, truncated or foreign file is a :class:`CheckpointError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint here")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # truncated zip, a pickle with code in it, not a torch file at all
+        raise CheckpointError(f"{path}: not a readable checkpoint of this project ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); it is left as it is") from None
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise CheckpointError(f"{path}: not a checkpoint written by this project's training (missing {missing})")
+    return state
 
 
 def load_checkpoint(path: str | Path, module: nn.Module, device: torch.device | str = "cpu") -> dict:
     """Load a checkpoint written by :func:`fit` into ``module``; return its contents."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no checkpoint here")
-    state = torch.load(path, map_location=device, weights_only=False)
+    state = read_checkpoint(path, device)
     module.load_state_dict(state["model"])
     return state
+
+
+def _differences(found: dict, wanted: dict) -> str:
+    names = sorted(set(found) | set(wanted))
+    return ", ".join(f"{name}: {found.get(name, '(unset)')!r} in the file, {wanted.get(name, '(unset)')!r} now"
+                     for name in names if found.get(name) != wanted.get(name))
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a checkpoint that is about to be replaced to ``<stem>.replaced-<time>.pt`` beside it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
+    kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
+    counter = 1
+    while kept.exists():
+        kept = path.with_name(f"{path.stem}.replaced-{stamp}-{counter}{path.suffix}")
+        counter += 1
+    path.rename(kept)
+    return kept
 
 
 def _save(path: Path, state: dict) -> None:
@@ -163,23 +225,29 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
     run = TrainingRun(checkpoint=checkpoint, metadata=dict(metadata or {}))
 
-    if checkpoint.is_file() and not retrain:
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state.get("config") != _config_key(config) or state.get("metadata", {}) != run.metadata:
-            print(f"{checkpoint.name} was trained with other settings or data; training from scratch")
-        else:
-            trainable.load_state_dict(state["model"])
-            run.history = state["history"]
-            if state["epoch"] >= config.epochs:
-                run.loaded_finished = True
-                print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
-                      "pass retrain=True to train again")
-                return run
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            torch.set_rng_state(state["torch_rng"])
-            run.resumed_from_epoch = state["epoch"]
-            print(f"Resuming {checkpoint.name} after epoch {state['epoch']} of {config.epochs}")
+    wanted = settings_key(config, run.metadata)
+    if checkpoint.is_file() and retrain:
+        print(f"RETRAIN: the previous {checkpoint.name} is kept as {_set_aside(checkpoint).name}")
+    elif checkpoint.is_file():
+        state = read_checkpoint(checkpoint)  # on the CPU: the RNG state must stay there
+        found = {**state["config"], **state["metadata"]}
+        if found != wanted:
+            raise CheckpointError(
+                f"{checkpoint} holds a model trained with other settings ({_differences(found, wanted)}); "
+                "it is not overwritten. Use another checkpoint path, or pass retrain=True (RETRAIN = True) "
+                "to train anew and keep the old file beside the new one")
+        trainable.load_state_dict(state["model"])
+        run.history = state["history"]
+        if state["epoch"] >= config.epochs:
+            run.loaded_finished = True
+            print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
+                  "pass retrain=True to train again")
+            return run
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        run.resumed_from_epoch = state["epoch"]
+        print(f"Resuming {checkpoint.name} after epoch {state['epoch']} of {config.epochs}")
 
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and use_cuda_extras)
 
@@ -237,7 +305,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         _save(checkpoint, {
             "model": trainable.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "epoch": epoch,
-            "history": run.history, "config": _config_key(config), "metadata": run.metadata,
+            "history": run.history, "config": settings_key(config), "metadata": _plain(run.metadata),
         })
         if progress:
             print(f"epoch {epoch:>3}/{config.epochs}  train {row['train_loss']:.4f}  "

@@ -1,4 +1,5 @@
 import shutil
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -95,12 +96,54 @@ def test_not_a_cat2000_folder_is_a_clear_error(tmp_path):
         find_cat2000(tmp_path)
 
 
-@pytest.mark.parametrize("mode", ["L", "CMYK", "P", "RGBA"])
+@pytest.mark.parametrize("mode", ["L", "CMYK", "P"])
 def test_every_image_mode_is_read_as_rgb(tmp_path, mode):
-    path = tmp_path / f"image_{mode}.{'png' if mode in ('P', 'RGBA') else 'jpg'}"
+    path = tmp_path / f"image_{mode}.{'png' if mode == 'P' else 'jpg'}"
     Image.new("RGB", (20, 10), (200, 30, 30)).convert(mode).save(path)
-    image = load_rgb(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is lost, so nothing to say
+        image = load_rgb(path)
     assert image.mode == "RGB" and image.size == (20, 10)
+
+
+def test_an_alpha_channel_is_dropped_with_a_warning_naming_the_file(tmp_path):
+    path = tmp_path / "stimulus.png"
+    Image.new("RGBA", (20, 10), (200, 30, 30, 40)).save(path)
+    with pytest.warns(UserWarning, match=r"stimulus.png: has an alpha channel"):
+        image = load_rgb(path)
+    assert image.mode == "RGB" and image.getpixel((0, 0)) == (200, 30, 30)
+
+
+def _replace_ground_truth(root, map_size=None, fix_locs=None):
+    """Overwrite the first item's fixation map (``(width, height)``) or ``fixLocs`` array."""
+    from scipy.io import savemat
+
+    item = find_cat2000(root)[0]
+    if map_size is not None:
+        Image.new("L", map_size, 128).save(item.saliency_map)
+    if fix_locs is not None:
+        savemat(item.fixations, {"fixLocs": fix_locs})
+    return item
+
+
+def test_a_fixation_map_of_another_aspect_ratio_stops_training_and_scoring(small_sample, tmp_path):
+    from helpers.evaluation import load_ground_truth
+
+    item = _replace_ground_truth(copy_sample(small_sample, tmp_path), map_size=(300, 500))  # stimulus 640×360
+    with pytest.raises(DataError, match=r"001.jpg: fixation map of 300×500 .* stimulus .* is 640×360"):
+        SaliencyDataset([item], (96, 128), (92, 124), cache_dir=None)[0]
+    with pytest.raises(DataError, match="fixation map of 300×500"):
+        load_ground_truth(item)
+
+
+def test_transposed_fixation_locations_are_named_as_such(small_sample, tmp_path):
+    from helpers.evaluation import load_ground_truth
+
+    transposed = np.zeros((640, 360), np.uint8)  # rows and columns swapped for a 640×360 stimulus
+    transposed[100, 200] = 1
+    item = _replace_ground_truth(copy_sample(small_sample, tmp_path), fix_locs=transposed)
+    with pytest.raises(DataError, match=r"001.mat: fixation locations of 360×640 .*\(transposed\)"):
+        load_ground_truth(item)
 
 
 def _rotated_jpeg(path, size=(40, 20)):
@@ -190,3 +233,22 @@ def test_every_sample_photograph_is_credited_in_data_sources():
     sources = (paths.ROOT / "data" / "SAMPLE_SOURCES.md").read_text()
     for name, (_, credit) in PHOTOGRAPHS.items():
         assert f"| {name} |" in sources and credit in sources, name
+
+
+# --- WholeDataset: one meaning for every data set (helpers/data/subsets.py) ------------------------
+
+def test_whole_dataset_counts_every_image_used_training_and_held_out(small_sample):
+    train, held_out = dirs_loader(small_sample, WholeDataset=40)  # no official held-out set
+    assert len(train) + len(held_out) == 40 and len(held_out) == 8  # 10 per category, 15 % (2) of each held out
+
+
+def test_whole_dataset_takes_15_percent_from_an_official_held_out_set():
+    from helpers.data import ImageItem, split_official
+
+    train = [ImageItem(f"c{k % 4}", Path(f"t{k}.jpg")) for k in range(400)]
+    held_out = [ImageItem(f"c{k % 4}", Path(f"v{k}.jpg")) for k in range(40)]
+    small_train, small_held = split_official(train, held_out, WholeDataset=100)
+    assert (len(small_train), len(small_held)) == (85, 15)
+    assert {i.category for i in small_held} == {"c0", "c1", "c2", "c3"}  # spread over the categories
+    assert split_official(train, held_out) == (sorted(train, key=lambda i: (i.category, i.path.name)),
+                                               sorted(held_out, key=lambda i: (i.category, i.path.name)))

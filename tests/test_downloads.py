@@ -1,4 +1,5 @@
 """Downloads against a local HTTP server on 127.0.0.1 serving generated archives."""
+import hashlib
 import http.server
 import io
 import json
@@ -9,7 +10,16 @@ from functools import partial
 import pytest
 
 from helpers import downloads
-from helpers.downloads import DownloadError, download, extract, fetch, sha256_file
+from helpers.downloads import DownloadError, download, extract, fetch
+from helpers.io import file_digest
+
+
+def sha256_file(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def md5_file(path):
+    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 class RangeHandler(http.server.SimpleHTTPRequestHandler):
@@ -32,9 +42,20 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
             return None
         self.send_response(206 if requested else 200)
         self.send_header("Content-Length", str(len(data) - start))
+        if requested:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.end_headers()
         self.server.requests.append(requested)
-        return io.BytesIO(data[start:])
+        cut = self.server.cut_after.pop(0) if self.server.cut_after else None  # a connection that closes early
+        return io.BytesIO(data[start:] if cut is None else data[start:start + cut])
+
+
+class Requests(list):
+    """The Range headers the server saw; ``cut_after`` lists byte counts after which to close early."""
+
+    def __init__(self):
+        super().__init__()
+        self.cut_after = []
 
 
 @pytest.fixture
@@ -42,7 +63,8 @@ def server(tmp_path):
     served = tmp_path / "served"
     served.mkdir()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeHandler, directory=str(served)))
-    httpd.requests = []
+    httpd.requests = Requests()
+    httpd.cut_after = httpd.requests.cut_after
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield served, f"http://127.0.0.1:{httpd.server_address[1]}", httpd.requests
@@ -64,7 +86,7 @@ def test_a_good_archive_is_downloaded_recorded_and_extracted(server, tmp_path):
     target = download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
     assert (target / "trainSet" / "Stimuli" / "Action" / "001.jpg").read_bytes() == b"jpeg"
     recorded = json.loads(checksums.read_text())
-    assert recorded == {"trainSet.zip": sha256_file(served / "trainSet.zip")}
+    assert recorded["trainSet.zip"]["sha256"] == sha256_file(served / "trainSet.zip")
     assert not list((tmp_path / "data").glob(".*extracting*"))  # no staging folder left behind
 
 
@@ -72,8 +94,8 @@ def test_a_later_download_is_checked_against_the_recorded_hash(server, tmp_path)
     served, url, _ = server
     make_zip(served / "trainSet.zip", {"trainSet/a.txt": b"changed upstream"})
     checksums = tmp_path / "checksums.json"
-    checksums.write_text(json.dumps({"trainSet.zip": "0" * 64}))
-    with pytest.raises(DownloadError, match="does not match the recorded 0000"):
+    checksums.write_text(json.dumps({"trainSet.zip": {"md5": "", "sha256": "0" * 64}}))
+    with pytest.raises(DownloadError, match="SHA-256 .* does not match the expected 0000"):
         download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
     assert not (tmp_path / "data" / "cat2000").exists()
     assert not list((tmp_path / "data" / "downloads").iterdir())  # the bad file is deleted
@@ -109,9 +131,8 @@ def test_a_partial_download_is_resumed(server, tmp_path):
     (served / "big.bin").write_bytes(payload)
     destination = tmp_path / "big.bin"
     (tmp_path / "big.bin.part").write_bytes(payload[:30_000])
-    digest = fetch(f"{url}/big.bin", destination, progress=False)
+    fetch(f"{url}/big.bin", destination, progress=False)
     assert destination.read_bytes() == payload and requests == ["bytes=30000-"]
-    assert digest == sha256_file(destination)
 
 
 def test_no_network_is_a_clear_message(tmp_path):
@@ -130,5 +151,103 @@ def test_unknown_data_set_names_the_choices(tmp_path):
 
 
 def test_every_direct_download_points_at_an_official_host():
-    hosts = {url.split("/")[2] for source in downloads.DATASETS.values() for url, _ in source.archives}
-    assert hosts == {"saliency.mit.edu", "people.csail.mit.edu", "cs231n.stanford.edu"}
+    urls = [url for source in downloads.DATASETS.values() for url, _ in source.archives]
+    assert {url.split("/")[2] for url in urls} == {"saliency.mit.edu", "people.csail.mit.edu", "cs231n.stanford.edu"}
+    assert all(url.startswith("https://") for url in urls)
+
+
+# --- the published checksums, and what is trusted --------------------------------------------------
+
+def test_the_published_md5_sums_are_in_the_committed_checksums_file():
+    table = downloads.read_checksums()  # data/checksums.json, in the repository
+    assert table["trainSet.zip"]["md5"] == "56ad5c77e6c8f72ed9ef2901628d6e48"
+    assert table["ALLSTIMULI.zip"]["md5"] == "0d7df8b954ecba69b6796e77b9afe4b6"
+    archives = {name for source in downloads.DATASETS.values() for _, name in source.archives}
+    assert archives <= set(table)  # every archive has an entry, with or without a published sum
+
+
+def test_an_archive_matching_its_published_md5_is_used_and_its_sha256_recorded(server, tmp_path):
+    served, url, _ = server
+    make_zip(served / "trainSet.zip", {"trainSet/Stimuli/A/001.jpg": b"jpeg"})
+    checksums = tmp_path / "checksums.json"
+    checksums.write_text(json.dumps({"trainSet.zip": {"md5": md5_file(served / "trainSet.zip"), "sha256": ""}}))
+    download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
+    entry = json.loads(checksums.read_text())["trainSet.zip"]
+    assert entry["sha256"] == sha256_file(served / "trainSet.zip") and entry["md5"] == md5_file(served / "trainSet.zip")
+
+
+def test_an_archive_not_matching_its_published_md5_is_refused_and_nothing_recorded(server, tmp_path):
+    served, url, _ = server
+    make_zip(served / "trainSet.zip", {"trainSet/a.txt": b"not the published file"})
+    checksums = tmp_path / "checksums.json"
+    checksums.write_text(json.dumps({"trainSet.zip": {"md5": "56ad5c77e6c8f72ed9ef2901628d6e48", "sha256": ""}}))
+    with pytest.raises(DownloadError, match="published MD5 .* does not match"):
+        download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
+    assert json.loads(checksums.read_text())["trainSet.zip"]["sha256"] == ""
+    assert not (tmp_path / "data" / "cat2000").exists()
+
+
+def test_a_connection_that_closes_early_leaves_a_part_file_that_the_next_run_resumes(server, tmp_path):
+    served, url, requests = server
+    whole = make_zip(served / "trainSet.zip", {f"trainSet/{i}.bin": bytes(range(256)) * 40 for i in range(30)})
+    size = whole.stat().st_size
+    requests.cut_after.append(size // 2)  # the server promises every byte and sends half
+    checksums = tmp_path / "checksums.json"
+    with pytest.raises(DownloadError, match=f"closed after {size // 2:,} of {size:,} bytes"):
+        download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
+    downloaded = tmp_path / "data" / "downloads"
+    assert not (downloaded / "trainSet.zip").exists()
+    assert (downloaded / "trainSet.zip.part").stat().st_size == size // 2
+    assert not checksums.exists()  # no hash of a half file
+    download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
+    assert requests[-1] == f"bytes={size // 2}-"
+    assert (downloaded / "trainSet.zip").read_bytes() == whole.read_bytes()
+    assert json.loads(checksums.read_text())["trainSet.zip"]["sha256"] == sha256_file(whole)
+
+
+def test_an_archive_refused_at_extraction_has_no_hash_recorded(server, tmp_path):
+    served, url, _ = server
+    make_zip(served / "trainSet.zip", {"trainSet/ok.txt": b"ok", "../evil.txt": b"x"})
+    checksums = tmp_path / "checksums.json"
+    with pytest.raises(DownloadError, match="outside"):
+        download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
+    assert not checksums.exists()
+
+
+def test_a_file_placed_by_hand_is_checked_and_used_without_the_network(tmp_path):
+    downloads_folder = tmp_path / "data" / "downloads"
+    downloads_folder.mkdir(parents=True)
+    placed = make_zip(downloads_folder / "trainSet.zip", {"trainSet/Stimuli/A/001.jpg": b"jpeg"})
+    checksums = tmp_path / "checksums.json"
+    checksums.write_text(json.dumps({"trainSet.zip": {"md5": md5_file(placed), "sha256": ""}}))
+    target = download("cat2000", tmp_path / "data", base_url="http://127.0.0.1:9", progress=False,
+                      checksums=checksums)  # port 9: nothing listens, so any network use would fail
+    assert (target / "trainSet" / "Stimuli" / "A" / "001.jpg").read_bytes() == b"jpeg"
+    placed.write_bytes(placed.read_bytes() + b"tampered")
+    with pytest.raises(DownloadError, match="SHA-256 .* does not match"):
+        download("cat2000", tmp_path / "data", base_url="http://127.0.0.1:9", progress=False, checksums=checksums)
+
+
+def test_an_archive_without_a_published_checksum_says_so(server, tmp_path, capsys):
+    served, url, _ = server
+    make_zip(served / "tiny-imagenet-200.zip", {"tiny-imagenet-200/wnids.txt": b"n0\n"})
+    download("tiny-imagenet", tmp_path / "data", base_url=url, progress=False, checksums=tmp_path / "c.json")
+    assert "gives no checksum" in capsys.readouterr().out
+
+
+def test_leftovers_of_a_killed_extraction_are_removed_by_the_next_run(server, tmp_path):
+    served, url, _ = server
+    make_zip(served / "trainSet.zip", {"trainSet/a.txt": b"a"})
+    stale = tmp_path / "data" / ".cat2000.extracting.{}-999999999.dead".format(__import__("socket").gethostname())
+    stale.mkdir(parents=True)
+    download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=tmp_path / "c.json")
+    assert not stale.exists()
+
+
+def test_https_falls_back_to_http_when_no_secure_connection_can_be_made(server, tmp_path, capsys):
+    served, url, _ = server
+    (served / "f.bin").write_bytes(b"payload")
+    fetch(url.replace("http://", "https://") + "/f.bin", tmp_path / "f.bin", progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == b"payload"
+    assert "NO checksum guards it" in capsys.readouterr().out
+

@@ -1,3 +1,4 @@
+import hashlib
 import warnings
 
 import numpy as np
@@ -7,7 +8,7 @@ import torchvision
 from PIL import Image
 
 from helpers import models
-from helpers.data import (DataError, InversionDataset, denormalise_imagenet, find_image_folder,
+from helpers.data import (DataError, ImageItem, InversionDataset, denormalise_imagenet, find_image_folder,
                           find_tiny_imagenet, normalise_imagenet)
 from helpers.inversion import mean_pair_distance, reconstruction_metrics
 from helpers.models import (FEATURE_SHAPES, LAYERS, AlexNetEncoder, InversionDecoder, WeightsError,
@@ -34,7 +35,8 @@ def test_the_eight_layers():
 @pytest.mark.parametrize("size", [227, 224])
 def test_feature_shapes_of_every_tap(no_weights, size):
     images = torch.randn(2, 3, size, size)
-    expected = {"conv1": (64, 27, 27) if size == 227 else (64, 27, 27), "conv2": (192, 13, 13),
+    # conv1's pool gives 27×27 for both sizes: (227 − 11) / 4 + 1 = 55 and floor((224 + 4 − 11) / 4) + 1 = 55
+    expected = {"conv1": (64, 27, 27), "conv2": (192, 13, 13),
                 "conv3": (384, 13, 13), "conv4": (256, 13, 13), "conv5": (256, 6, 6),
                 "fc6": (4096,), "fc7": (4096,), "fc8": (1000,)}
     for layer in LAYERS:
@@ -108,9 +110,10 @@ def cached_weights(torch_home):
 
 def test_weights_in_torchvisions_cache_are_loaded_when_the_hash_matches(no_weights, monkeypatch):
     state, target = cached_weights(no_weights)
-    monkeypatch.setattr(models, "ALEXNET_SHA256", models.sha256_of(target))
+    monkeypatch.setattr(models, "ALEXNET_SHA256", hashlib.sha256(target.read_bytes()).hexdigest())
     net = AlexNetEncoder("conv1", allow_download=False)
     assert net.pretrained and "torchvision's ImageNet weights" in net.weights_description
+    assert net.weights_id == models.IMAGENET_WEIGHTS_ID
     assert torch.equal(net.net[0].weight, state["features.0.weight"])
 
 
@@ -216,13 +219,14 @@ def test_image_folder_layout(tmp_path):
 
 
 def test_inversion_items_are_normalised_227_squares(tmp_path):
-    base = write_tiny_imagenet(tmp_path, classes=1, per_class=1)
-    train, _ = find_tiny_imagenet(tmp_path)
-    image, target = InversionDataset(train, 227, cache_dir=tmp_path / "cache")[0]
+    folder = tmp_path / "train" / "n01" / "images"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (64, 64), (255, 128, 0)).save(folder / "a.png")
+    image, target = InversionDataset([ImageItem("n01", folder / "a.png")], 227, cache_dir=tmp_path / "cache")[0]
     assert image.shape == (3, 227, 227) and torch.equal(image, target)
-    pixels = denormalise_imagenet(image)
-    assert pixels[0].mean().item() == pytest.approx(0, abs=0.02)  # the class-0 image is black-red: R = 0
-    assert base.is_dir()
+    # (255, 128, 0) / 255 normalised by hand with ImageNet's mean and std
+    expected = [(1.0 - 0.485) / 0.229, (128 / 255 - 0.456) / 0.224, (0.0 - 0.406) / 0.225]
+    assert image.mean(dim=(1, 2)).tolist() == pytest.approx(expected, abs=1e-5)
 
 
 def test_normalisation_round_trip():
@@ -256,3 +260,43 @@ def test_the_random_fallback_is_the_same_network_every_time(no_weights):
     first = encoder("conv1").net[0].weight
     torch.manual_seed(2)
     assert torch.equal(encoder("conv1").net[0].weight, first)
+
+
+# --- notebook 07's guards ---------------------------------------------------------------------------
+
+def layer_record(layer, **changes):
+    from helpers.records import InversionLayer
+
+    fields = dict(dataset="sample", data_root="", WholeDataset=144, seed=0, checkpoint="", train_images=122,
+                  held_out_images=22, config={}, history=[], epochs_trained=4, layer=layer,
+                  weights_id=models.RANDOM_WEIGHTS_ID, image_size=227)
+    return InversionLayer(**{**fields, **changes})
+
+
+def test_decoders_trained_on_different_subsets_are_not_compared():
+    from helpers.inversion import DecoderMismatchError, common_test_set
+
+    same = {"conv2": layer_record("conv2"), "fc8": layer_record("fc8")}
+    assert common_test_set(same) == (144, 0, 227)
+    mixed = {"conv2": layer_record("conv2"), "fc8": layer_record("fc8", WholeDataset=80)}
+    with pytest.raises(DecoderMismatchError, match="fc8: WholeDataset=80"):
+        common_test_set(mixed)
+
+
+def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_path):
+    from helpers.inversion import DecoderMismatchError, decoder_metadata, load_decoder
+    from helpers.models import Inverter
+    from helpers.training import TrainingConfig, fit
+
+    random_encoder = Inverter(encoder("fc8"), InversionDecoder("fc8"))
+    images = normalise_imagenet(torch.rand(4, 3, 227, 227))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, images), batch_size=4)
+    metadata = decoder_metadata(random_encoder, "sample", 4, 227)
+    checkpoint = tmp_path / "fc8.pt"
+    fit(random_encoder, loader, None, TrainingConfig(epochs=1, batch_size=4), checkpoint, device="cpu",
+        trainable=random_encoder.decoder, progress=False, metadata=metadata)
+    assert load_decoder(random_encoder, layer_record("fc8", checkpoint=str(checkpoint)))["epoch"] == 1
+    _, weights_file = cached_weights(no_weights)
+    pretrained = Inverter(encoder("fc8", weights=str(weights_file)), InversionDecoder("fc8"))
+    with pytest.raises(DecoderMismatchError, match="trained on the encoder weights 'random"):
+        load_decoder(pretrained, layer_record("fc8", checkpoint=str(checkpoint)))

@@ -115,6 +115,17 @@ def test_imresize_first_sample_worked_from_matlabs_cubic_kernel():
     # = -.0234375, .2265625, .8671875, -.0703125 on x(2), x(1), x(1), x(2) (mirrored border).
     out = imresize(np.array([[1.0, 2.0, 3.0, 4.0]]), (1, 8))
     assert out[0, 0] == pytest.approx(1.09375 * 1 - 0.09375 * 2, abs=1e-15)
+    # The second at u = 1.25: k(1.25), k(.25), k(.75), k(1.75) on x(1), x(1), x(2), x(3) = 1.1796875;
+    # the last two mirror the first two about the middle (the input is a ramp): 5 − 0.90625, 5 − 1.1796875.
+    assert [out[0, i] for i in (0, 1, 6, 7)] == pytest.approx([0.90625, 1.1796875, 3.8203125, 4.09375], abs=1e-15)
+
+
+def test_imresize_shrinking_widens_the_kernel_as_matlab_does():
+    # Halving [1 … 8]: the first output sits at u = 1.5 and the kernel is 0.5·k(0.5·d), 8 wide; taps at
+    # x(-2 … 5) = x(3), x(2), x(1), x(1) … x(5) (mirrored) with weights −.01171875, −.03515625,
+    # .11328125, .43359375, .43359375, .11328125, −.03515625, −.01171875: 1.44921875.
+    out = imresize(np.arange(1.0, 9.0)[None, :], (1, 4))
+    assert out[0, 0] == pytest.approx(1.44921875, abs=1e-15)
 
 
 def test_imresize_keeps_constants_and_reproduces_ramps_away_from_the_border():
@@ -214,34 +225,9 @@ def test_numpy_and_torch_inputs_agree(metric, truth):
     assert isinstance(from_torch, float) and from_torch == from_numpy
 
 
-def test_batched_equals_per_image():
-    scenes = [fixation_scene(s) for s in range(3)]
-    maps = np.stack([np.random.default_rng(s).random((60, 80)) for s in range(3)])
-    fixations = np.stack([f for f, _ in scenes])
-    batch = metrics.auc_judd_batch(maps, fixations, seed=4)
-    assert batch.tolist() == [auc_judd(m, f, seed=4 + i) for i, (m, f) in enumerate(zip(maps, fixations))]
-    assert metrics.batched(nss, maps, fixations).tolist() == [nss(m, f) for m, f in zip(maps, fixations)]
-
-
 def test_maps_that_are_not_2d_are_refused():
     with pytest.raises(ValueError, match="2-D"):
         auc_judd(np.zeros((2, 3, 4)), np.zeros((3, 4)))
-
-
-@pytest.mark.parametrize("jitter", [False, True])
-def test_the_batched_torch_engine_equals_the_per_image_scores(jitter):
-    rng = np.random.default_rng(12)
-    maps = np.stack([rng.integers(0, 4, (30, 40)).astype(float) if i % 2 else rng.random((30, 40)) for i in range(5)])
-    fixations = np.stack([rng.random((60, 80)) < 0.05 * (i + 1) for i in range(5)])  # maps are resized
-    fixations[3] = False  # no fixations: NaN
-    with pytest.warns(UserWarning):
-        per_image = metrics.auc_judd_batch(maps, fixations, jitter=jitter, seed=3, engine="numpy")
-    with pytest.warns(UserWarning):
-        batched = metrics.auc_judd_batch(torch.from_numpy(maps), torch.from_numpy(fixations), jitter=jitter,
-                                         seed=3, engine="torch", chunk=2)
-    assert np.isnan(batched[3]) and np.isnan(per_image[3])
-    keep = [0, 1, 2, 4]
-    assert batched[keep] == pytest.approx(per_image[keep], abs=1e-13)
 
 
 def test_shuffled_auc_without_other_fixations_is_nan_with_a_warning():

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from helpers.models import SALNET_CONVS, SaliencyNet, count_parameters
+from helpers.models import SaliencyNet, count_parameters
 
 
 def table1_parameter_count() -> int:
@@ -18,9 +18,31 @@ def test_parameter_count_is_table_1(ceil_mode):
     assert count_parameters(SaliencyNet(ceil_mode)) == table1_parameter_count() == 6_457_057
 
 
-def test_layer_table_matches_table_1():
-    assert [c[2] for c in SALNET_CONVS] == [7, 5, 3, 5, 5, 7, 11, 11, 13]
-    assert [c[1] for c in SALNET_CONVS] == [48, 128, 256, 256, 256, 128, 64, 16, 1]
+#: Table 1, row by row: (in, out, kernel, stride, padding) of conv1 … conv9, then the pools and deconv.
+TABLE_1_CONVS = [(3, 48, 7, 1, 3), (48, 128, 5, 1, 2), (128, 256, 3, 1, 1), (256, 256, 5, 1, 2),
+                 (256, 256, 5, 1, 2), (256, 128, 7, 1, 3), (128, 64, 11, 1, 5), (64, 16, 11, 1, 5),
+                 (16, 1, 13, 1, 6)]
+
+
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_the_built_layers_are_table_1(ceil_mode):
+    model = SaliencyNet(ceil_mode)
+    convs = [m for m in model.features if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size[0], c.stride[0], c.padding[0]) for c in convs] == TABLE_1_CONVS
+    assert all(c.kernel_size[0] == c.kernel_size[1] and c.padding[0] == c.padding[1] for c in convs)
+    pools = [m for m in model.features if isinstance(m, torch.nn.MaxPool2d)]
+    assert [(p.kernel_size, p.stride, p.padding, p.ceil_mode) for p in pools] == [(3, 2, 0, ceil_mode)] * 2
+    layers = list(model.features)
+    assert layers.index(pools[0]) < layers.index(convs[1]) < layers.index(pools[1]) < layers.index(convs[2])
+    deconv = model.deconv
+    assert (deconv.in_channels, deconv.out_channels, deconv.kernel_size, deconv.stride, deconv.padding) == (
+        1, 1, (8, 8), (4, 4), (2, 2))
+
+
+@pytest.mark.parametrize("bad", [[8, 8], [4, 4], 48, [240], "240x320", [240.0, 320.0], [True, 320]])
+def test_an_unusable_image_size_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match=r"IMAGE_SIZE must be \[height, width\], two whole numbers of at least 32"):
+        SaliencyNet().output_size(bad)
 
 
 @pytest.mark.parametrize("ceil_mode, expected", [(False, (236, 316)), (True, (240, 320))])

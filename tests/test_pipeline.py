@@ -64,3 +64,33 @@ def test_smoke_profile_names_only_declared_parameters():
     for notebook in pipeline.notebooks():
         declared = papermill.inspect_notebook(str(notebook))
         assert set(pipeline.SMOKE.get(notebook.stem, {})) <= set(declared), notebook.name
+
+
+def test_a_misspelt_parameter_is_refused_with_the_closest_name(three_notebooks):
+    folder, log = three_notebooks
+    with pytest.raises(SystemExit, match=r"-p WholeDatset: .* declares a parameter 'WholeDatset'; did you mean 'WholeDataset'"):
+        pipeline.main(["--notebooks", str(folder), "-p", "WholeDatset", "7"])
+    assert not log.exists()  # nothing ran
+
+
+@pytest.mark.slow
+def test_a_dead_kernel_names_the_cell_that_was_running(tmp_path, capsys):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    write_notebook(folder / "01_dies.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+                   "y = 2")
+    assert pipeline.main(["--notebooks", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "01_dies.ipynb: code cell 2 of 3 ('import os, signal')" in err and "kernel died" in err
+
+
+@pytest.mark.slow
+def test_the_kernel_runs_without_the_tcp_warning(tmp_path, capfd):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    write_notebook(folder / "01_quiet.ipynb", "print('hello')")
+    pipeline.ensure_kernel()
+    output = pipeline.run_notebook(folder / "01_quiet.ipynb", {}, timeout=120)
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+    assert "hello" in output.read_text()

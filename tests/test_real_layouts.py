@@ -1,82 +1,132 @@
-"""SALICON and MIT1003 loaders, on fixtures generated in their on-disk formats."""
+"""SALICON and MIT1003 loaders, on fixtures built here from the formats' documentation — not by the
+project's own sample writer, so a misreading of a format cannot agree with itself."""
 import numpy as np
 import pytest
+from PIL import Image
+from scipy.io import savemat
 
-from helpers.data import (DataError, find_cat2000, find_mit1003, find_salicon, load_fixations,
-                          resolve_saliency_dataset, saliency_splits)
+from helpers.data import (DataError, find_mit1003, find_salicon, load_fixations, resolve_saliency_dataset,
+                          saliency_splits)
 from helpers.evaluation import load_ground_truth
 from helpers.samples import write_saliency_sample
 
-
-@pytest.fixture(scope="module")
-def layouts(tmp_path_factory):
-    root = tmp_path_factory.mktemp("layouts")
-    return {layout: write_saliency_sample(root / layout, images_per_category=5, seed=7, layout=layout)
-            for layout in ("cat2000", "salicon", "mit1003")}
+SALICON_SIZE = (640, 480)  # width, height: every SALICON (COCO) image
 
 
-def first_fixations(items):
-    item = items[0]
-    return load_fixations(item.fixations, fixation_format=item.fixation_format)
+def salicon_gaze(*observers):
+    """SALICON 2017's ``gaze``: a 1×N struct array, one element per observer, with ``location``
+    (raw gaze samples), ``timestamp`` and ``fixations`` — N×2 arrays of 1-based ``[x, y]``."""
+    gaze = np.empty((1, len(observers)), dtype=[("location", "O"), ("timestamp", "O"), ("fixations", "O")])
+    for k, points in enumerate(observers):
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        gaze[0, k] = (points + 0.25, np.arange(len(points), dtype=np.float64) * 8.0, points)
+    return gaze
 
 
-def test_the_same_display_gives_the_same_fixations_in_every_format(layouts):
-    # The first display of each layout is drawn from the same seed before anything else.
-    reference = first_fixations(find_cat2000(layouts["cat2000"]))
-    salicon = first_fixations(find_salicon(layouts["salicon"], "train"))  # 1-based [x, y] → rows, cols
-    mit = first_fixations(find_mit1003(layouts["mit1003"]))                # JPEG points → threshold
-    assert reference.sum() > 20
-    assert np.array_equal(salicon, reference)
-    assert np.array_equal(mit, reference)
+def write_salicon(root, split, name, observers):
+    for kind in ("images", "maps", "fixations"):
+        (root / kind / split).mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", SALICON_SIZE, (90, 120, 150)).save(root / "images" / split / f"{name}.jpg")
+    Image.new("L", SALICON_SIZE, 0).save(root / "maps" / split / f"{name}.png")
+    savemat(root / "fixations" / split / f"{name}.mat",
+            {"image": name, "resolution": np.array([[SALICON_SIZE[1], SALICON_SIZE[0]]], dtype=np.uint16),
+             "gaze": salicon_gaze(*observers)})
 
 
-def test_salicon_keeps_its_official_train_and_val_sets(layouts):
-    train, val = saliency_splits("salicon", layouts["salicon"])
-    assert len(train) == 16 and len(val) == 4
+@pytest.fixture
+def salicon(tmp_path):
+    root = tmp_path / "salicon"
+    # observer 1 looks at the top-left and bottom-right corners, observer 2 at x = 10, y = 20,
+    # observer 3 blinked through the whole image (no fixations)
+    write_salicon(root, "train", "COCO_train2014_000000000009", [[[1, 1], [640, 480]], [[10, 20]], []])
+    for index in range(2, 9):
+        write_salicon(root, "train", f"COCO_train2014_{index:012d}", [[[320, 240]]])
+    for index in range(3):
+        write_salicon(root, "val", f"COCO_val2014_{index:012d}", [[[5, 5]]])
+    return root
+
+
+def test_salicon_fixations_are_1_based_x_y_from_every_observer(salicon):
+    item = [i for i in find_salicon(salicon, "train") if i.stimulus.stem.endswith("009")][0]
+    fixations = load_fixations(item.fixations, fixation_format="salicon")
+    assert fixations.shape == (480, 640)
+    assert sorted(zip(*np.nonzero(fixations))) == [(0, 0), (19, 9), (479, 639)]  # (row, col)
+    truth = load_ground_truth(item)
+    assert truth.density.shape == truth.fixations.shape == (480, 640)
+
+
+def test_salicon_keeps_its_official_train_and_val_sets(salicon):
+    train, val = saliency_splits("salicon", salicon)
+    assert len(train) == 8 and len(val) == 3
     assert all("train2014" in i.stimulus.name for i in train) and all("val2014" in i.stimulus.name for i in val)
-    train, val = saliency_splits("salicon", layouts["salicon"], WholeDataset=8)
-    assert len(train) == 8 and len(val) == 1
+    train, val = saliency_splits("salicon", salicon, WholeDataset=7)  # 7 in all: round(0.15 × 7) = 1 held out
+    assert len(train) == 6 and len(val) == 1
 
 
-def test_mit1003_is_split_85_15(layouts):
-    train, val = saliency_splits("mit1003", layouts["mit1003"])
-    assert (len(train), len(val)) == (17, 3)
-
-
-def test_ground_truth_density_and_fixations_share_the_stimulus_size(layouts):
-    for layout in ("salicon", "mit1003"):
-        _, val = saliency_splits(layout, layouts[layout])
-        truth = load_ground_truth(val[0])
-        assert truth.density.shape == truth.fixations.shape == (360, 640)
-
-
-def test_auto_picks_the_first_real_data_set_present(layouts, monkeypatch, tmp_path):
-    monkeypatch.setenv("SALIENCY_DATA_DIR", str(tmp_path))
-    (tmp_path / "mit1003").symlink_to(layouts["mit1003"])
-    assert resolve_saliency_dataset("auto")[0] == "mit1003"
-    (tmp_path / "salicon").symlink_to(layouts["salicon"])
-    assert resolve_saliency_dataset("auto")[0] == "salicon"
-
-
-def test_a_missing_real_data_set_says_how_to_get_it(tmp_path):
-    with pytest.raises(DataError, match="helpers.data download salicon"):
-        resolve_saliency_dataset("salicon", tmp_path)
-
-
-def test_salicon_file_without_gaze_names_the_file(layouts, tmp_path):
-    from scipy.io import savemat
-
+def test_salicon_file_without_gaze_names_the_file(tmp_path):
     savemat(tmp_path / "x.mat", {"other": 1})
     with pytest.raises(DataError, match=r"x\.mat.*gaze"):
         load_fixations(tmp_path / "x.mat", fixation_format="salicon")
 
 
-def test_missing_mit1003_points_name_the_file(layouts, tmp_path):
-    import shutil
+MIT_POINTS = [(5, 7), (100, 150), (199, 299), (50, 51), (50, 53)]  # (row, col); two of them 2 px apart
 
-    copy = tmp_path / "mit"
-    shutil.copytree(layouts["mit1003"], copy)
-    victim = sorted((copy / "ALLFIXATIONMAPS").glob("*_fixPts.jpg"))[0]
+
+def write_mit1003(root, names, size=(300, 200)):
+    """MIT1003: ``ALLSTIMULI/<name>.jpeg``; ``ALLFIXATIONMAPS/<name>_fixMap.jpg`` (grey levels) and
+    ``<name>_fixPts.jpg`` — one white pixel per fixation on black, saved as JPEG, so the points come
+    back surrounded by compression noise."""
+    (root / "ALLSTIMULI").mkdir(parents=True)
+    (root / "ALLFIXATIONMAPS").mkdir()
+    points = np.zeros(size[::-1], np.uint8)
+    for row, col in MIT_POINTS:
+        points[row, col] = 255
+    for name in names:
+        Image.new("RGB", size, (40, 80, 120)).save(root / "ALLSTIMULI" / f"{name}.jpeg")
+        Image.new("L", size, 30).save(root / "ALLFIXATIONMAPS" / f"{name}_fixMap.jpg")
+        Image.fromarray(points).save(root / "ALLFIXATIONMAPS" / f"{name}_fixPts.jpg", quality=75)
+    return root
+
+
+def test_mit1003_points_are_recovered_from_the_jpeg_noise_around_them(tmp_path):
+    root = write_mit1003(tmp_path / "mit", ["i05"])
+    stored = np.asarray(Image.open(root / "ALLFIXATIONMAPS" / "i05_fixPts.jpg").convert("L"))
+    assert ((stored > 0) & (stored < 255)).sum() > 20  # the noise is really there
+    item = find_mit1003(root)[0]
+    fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
+    assert sorted(zip(*np.nonzero(fixations))) == sorted(MIT_POINTS)
+
+
+def test_mit1003_is_split_85_15(tmp_path):
+    root = write_mit1003(tmp_path / "mit", [f"i{k:02d}" for k in range(20)])
+    train, val = saliency_splits("mit1003", root)
+    assert (len(train), len(val)) == (17, 3)
+
+
+def test_missing_mit1003_points_name_the_file(tmp_path):
+    root = write_mit1003(tmp_path / "mit", ["a", "b"])
+    victim = root / "ALLFIXATIONMAPS" / "b_fixPts.jpg"
     victim.unlink()
     with pytest.raises(DataError, match=victim.name):
-        find_mit1003(copy)
+        find_mit1003(root)
+
+
+def test_the_sample_writes_every_layout_the_loaders_read(tmp_path):
+    """The generated sample in SALICON's and MIT1003's layouts is read back by the real loaders."""
+    for layout, find in (("salicon", lambda r: find_salicon(r, "train")), ("mit1003", find_mit1003)):
+        root = write_saliency_sample(tmp_path / layout, images_per_category=5, seed=7, layout=layout)
+        truth = load_ground_truth(find(root)[0])
+        assert truth.fixations.sum() > 10 and truth.density.shape == (360, 640)
+
+
+def test_auto_picks_the_first_real_data_set_present(salicon, monkeypatch, tmp_path):
+    monkeypatch.setenv("SALIENCY_DATA_DIR", str(tmp_path / "data"))
+    write_mit1003(tmp_path / "data" / "mit1003", ["a"])
+    assert resolve_saliency_dataset("auto")[0] == "mit1003"
+    (tmp_path / "data" / "salicon").symlink_to(salicon)
+    assert resolve_saliency_dataset("auto")[0] == "salicon"
+
+
+def test_a_missing_real_data_set_says_how_to_get_it(tmp_path):
+    with pytest.raises(DataError, match="helpers.downloads salicon"):
+        resolve_saliency_dataset("salicon", tmp_path)

@@ -4,8 +4,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from helpers.data import make_loader
-from helpers.training import (NonFiniteLossError, TrainingConfig, fit, load_checkpoint,
-                              select_device)
+from helpers.training import (CheckpointError, NonFiniteLossError, TrainingConfig, checkpoint_path, fit,
+                              load_checkpoint, read_checkpoint, select_device)
 
 
 def tiny_problem(seed=0, n=24):
@@ -76,11 +76,67 @@ def test_a_finished_run_is_loaded_not_retrained(tmp_path):
     assert len(calls) == 5 and not run.loaded_finished
 
 
-def test_other_settings_start_from_scratch(tmp_path):
+def test_a_checkpoint_of_other_settings_is_never_overwritten(tmp_path):
+    adam = TrainingConfig(epochs=6, batch_size=4, optimizer="adam", lr=1e-3, step_size=2)
+    trained = tiny_model()
+    fit(trained, *loaders(), adam, tmp_path / "a.pt", device="cpu", progress=False)
+    before = (tmp_path / "a.pt").read_bytes()
+    other = TrainingConfig(epochs=6, batch_size=4, optimizer="adam", lr=5e-4, step_size=2)
+    with pytest.raises(CheckpointError, match=r"a\.pt.*lr: 0\.001 in the file, 0\.0005 now"):
+        fit(tiny_model(), *loaders(), other, tmp_path / "a.pt", device="cpu", progress=False)
+    assert (tmp_path / "a.pt").read_bytes() == before  # the 6-epoch run is intact
+    fit(tiny_model(), *loaders(), adam, tmp_path / "b.pt", device="cpu", progress=False, metadata={"WholeDataset": 80})
+    with pytest.raises(CheckpointError, match=r"WholeDataset: 80 in the file, 40 now"):
+        fit(tiny_model(), *loaders(), adam, tmp_path / "b.pt", device="cpu", progress=False,
+            metadata={"WholeDataset": 40})
+
+
+def test_retraining_keeps_the_old_checkpoint_beside_the_new_one(tmp_path):
     fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
-    other = TrainingConfig(epochs=5, batch_size=4, lr=0.01, step_size=2)
-    run = fit(tiny_model(), *loaders(), other, tmp_path / "c.pt", device="cpu", progress=False)
-    assert not run.loaded_finished and run.resumed_from_epoch == 0
+    before = (tmp_path / "c.pt").read_bytes()
+    other = TrainingConfig(epochs=2, batch_size=4, lr=0.01, step_size=2)
+    run = fit(tiny_model(), *loaders(), other, tmp_path / "c.pt", device="cpu", progress=False, retrain=True)
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("c.replaced-")]
+    assert len(kept) == 1 and kept[0].read_bytes() == before
+    assert read_checkpoint(tmp_path / "c.pt")["epoch"] == 2 and len(run.history) == 2
+
+
+def test_checkpoints_are_named_by_their_settings():
+    one = checkpoint_path("saliency", "cat2000", CONFIG, {"WholeDataset": True, "image_size": [240, 320]})
+    again = checkpoint_path("saliency", "cat2000", CONFIG, {"image_size": (240, 320), "WholeDataset": True})
+    smaller = checkpoint_path("saliency", "cat2000", CONFIG, {"WholeDataset": 80, "image_size": [240, 320]})
+    longer = checkpoint_path("saliency", "cat2000", TrainingConfig(epochs=9, batch_size=4, lr=0.05, step_size=2),
+                             {"WholeDataset": True, "image_size": [240, 320]})
+    assert one == again == longer  # more epochs continue the same run
+    assert one != smaller and one.name.startswith("saliency_cat2000_") and smaller.name.startswith("saliency_cat2000_")
+
+
+def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    crafted = tmp_path / "crafted.pt"
+    torch.save({"model": Payload()}, crafted)
+    with pytest.raises(CheckpointError, match="crafted.pt: not a readable checkpoint"):
+        load_checkpoint(crafted, tiny_model())
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path):
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    whole = (tmp_path / "c.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(CheckpointError, match="cut.pt: not a readable checkpoint"):
+        read_checkpoint(tmp_path / "cut.pt")
+    torch.save(tiny_model().state_dict(), tmp_path / "weights.pt")  # a plain state dict, not a training run
+    with pytest.raises(CheckpointError, match=r"weights.pt: not a checkpoint written by this project"):
+        read_checkpoint(tmp_path / "weights.pt")
+    with pytest.raises(CheckpointError, match="cut.pt"):  # fit stops too, and leaves the file alone
+        fit(tiny_model(), *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False)
+    assert (tmp_path / "cut.pt").read_bytes() == whole[: len(whole) // 2]
 
 
 def test_more_epochs_continue_a_finished_run(tmp_path):
@@ -114,7 +170,7 @@ def test_only_the_trainable_part_is_optimised_and_saved(tmp_path):
     model = nn.Sequential(encoder, decoder)
     fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", trainable=decoder, progress=False)
     assert torch.equal(encoder.weight, frozen)
-    assert set(torch.load(tmp_path / "c.pt", weights_only=False)["model"]) == {"weight", "bias"}
+    assert set(read_checkpoint(tmp_path / "c.pt")["model"]) == {"weight", "bias"}
 
 
 @pytest.mark.parametrize("bad", [dict(epochs=0), dict(batch_size=-1), dict(lr=0), dict(optimizer="rmsprop")])

@@ -1,0 +1,157 @@
+"""Reading the files of the real data sets: images, fixation maps and fixation locations.
+
+Every reader raises :class:`DataError` naming the file when it is missing or not in the expected
+format, and :func:`check_same_frame` stops a fixation map that cannot belong to its stimulus.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or not in the expected format (the message names it)."""
+
+
+def _open_image(path: Path, draft_size: tuple[int, int] | None = None) -> Image.Image:
+    try:
+        image = Image.open(path)
+        if draft_size is not None and image.format == "JPEG":
+            # The request follows the stored orientation (EXIF rotation comes later).
+            long_side, short_side = max(draft_size), min(draft_size)
+            landscape = image.width >= image.height
+            image.draft(image.mode, (long_side, short_side) if landscape else (short_side, long_side))
+        image.load()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise DataError(f"{path}: not a readable image ({exc})") from exc
+    return image
+
+
+def _stored_and_displayed_size(path: Path) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``(width, height)`` as stored and as displayed (EXIF rotation applied), from the header only."""
+    try:
+        with Image.open(path) as image:
+            rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+            return image.size, ((image.height, image.width) if rotated else image.size)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise DataError(f"{path}: not a readable image ({exc})") from exc
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info)
+
+
+def load_rgb(path: str | Path, expected_size: tuple[int, int] | None = None,
+             draft_size: tuple[int, int] | None = None) -> Image.Image:
+    """Open an image as RGB (grayscale, CMYK and palette images are converted), EXIF rotation honoured.
+
+    ``expected_size`` is the ``(width, height)`` of the matching fixation map: a stimulus whose EXIF
+    rotation would make it disagree with its map carries a wrong tag (CAT2000's ``Pattern/134.jpg``),
+    so the tag is ignored with a warning. ``draft_size`` lets the JPEG decoder downscale by a power
+    of two while staying at least that large (a large speed-up before a resize). An alpha channel is
+    dropped with a warning: people saw the colour channels.
+    """
+    path = Path(path)
+    image = _open_image(path, draft_size)
+    rotated = ImageOps.exif_transpose(image)
+    if expected_size is not None and rotated.size != image.size:
+        if same_aspect(image.size, expected_size) and not same_aspect(rotated.size, expected_size):
+            warnings.warn(f"{path}: EXIF orientation disagrees with its fixation map; tag ignored",
+                          stacklevel=2)
+            rotated = image
+    if _has_alpha(rotated):
+        warnings.warn(f"{path}: has an alpha channel ({rotated.mode}); it is dropped and the colour "
+                      "channels are used as they are", stacklevel=2)
+    return rotated.convert("RGB")
+
+
+def same_aspect(a: tuple[int, int], b: tuple[int, int], tolerance: float = 0.02) -> bool:
+    """Whether two ``(width, height)`` sizes have the same aspect ratio (within 2 %)."""
+    return abs(a[0] / a[1] - b[0] / b[1]) <= tolerance * (b[0] / b[1])
+
+
+def check_same_frame(stimulus: str | Path, other: str | Path, what: str,
+                     other_size: tuple[int, int] | None = None) -> None:
+    """Stop when ``other`` (a fixation map or fixation locations of ``other_size``, ``(width, height)``;
+    read from ``other``'s image header when not given) cannot be of the same picture as ``stimulus``:
+    another aspect ratio, or the stimulus transposed. Images are read from their headers only (as
+    stored or as their EXIF tag rotates them)."""
+    stored, displayed = _stored_and_displayed_size(Path(stimulus))
+    if other_size is None:
+        other_size = _stored_and_displayed_size(Path(other))[1]
+    if same_aspect(stored, other_size) or same_aspect(displayed, other_size):
+        return
+    hint = " — its rows and columns look swapped (transposed)" if tuple(other_size) == displayed[::-1] else ""
+    raise DataError(f"{other}: {what} of {other_size[0]}×{other_size[1]} (width×height), but its stimulus "
+                    f"{stimulus} is {displayed[0]}×{displayed[1]}; they must show the same frame{hint}")
+
+
+def load_gray(path: str | Path, draft_size: tuple[int, int] | None = None) -> Image.Image:
+    """Open an image as 8-bit grayscale (``L``); ``draft_size`` as for :func:`load_rgb`."""
+    return ImageOps.exif_transpose(_open_image(Path(path), draft_size)).convert("L")
+
+
+def _load_mat(path: Path, **options) -> dict:
+    from scipy.io import loadmat
+
+    if not path.is_file():
+        raise DataError(f"{path}: fixation file not found")
+    try:
+        return loadmat(path, **options)
+    except Exception as exc:  # scipy raises several types for a damaged or HDF5 (v7.3) file
+        raise DataError(f"{path}: not a readable MATLAB file ({exc})") from exc
+
+
+#: How a data set stores its fixations: CAT2000's ``fixLocs`` (binary map in a .mat), SALICON's
+#: ``gaze`` struct (.mat, 1-based [x, y] per observer), MIT1003's ``fixPts`` (binary points as a JPEG).
+FIXATION_FORMATS = ("fixLocs", "salicon", "fixPts")
+
+
+def load_fixations(path: str | Path, variable: str = "fixLocs", fixation_format: str = "fixLocs") -> np.ndarray:
+    """Binary fixation locations ``(H, W)`` bool, from any of :data:`FIXATION_FORMATS`; by default a
+    MATLAB file holding CAT2000's ``fixLocs``."""
+    path = Path(path)
+    if fixation_format == "salicon":
+        return load_salicon_fixations(path)
+    if fixation_format == "fixPts":
+        return np.asarray(load_gray(path)) > 127  # binary points stored as JPEG: undo the artefacts
+    if fixation_format != "fixLocs":
+        raise ValueError(f"fixation_format must be one of {FIXATION_FORMATS}, got {fixation_format!r}")
+    contents = _load_mat(path)
+    if variable not in contents:
+        found = sorted(k for k in contents if not k.startswith("__"))
+        raise DataError(f"{path}: expected a variable {variable!r}, found {found}")
+    fixations = np.asarray(contents[variable])
+    if fixations.ndim != 2:
+        raise DataError(f"{path}: {variable!r} should be a 2-D map, got shape {fixations.shape}")
+    return fixations > 0
+
+
+def load_salicon_fixations(path: str | Path) -> np.ndarray:
+    """SALICON 2017 fixations: a ``gaze`` struct per observer whose ``fixations`` are 1-based
+    ``[x, y]`` rows; the map size comes from ``resolution`` ([height, width])."""
+    path = Path(path)
+    contents = _load_mat(path, squeeze_me=True, struct_as_record=False)
+    if "gaze" not in contents or "resolution" not in contents:
+        found = sorted(k for k in contents if not k.startswith("__"))
+        raise DataError(f"{path}: expected SALICON's 'gaze' and 'resolution' variables, found {found}")
+    height, width = (int(v) for v in np.atleast_1d(contents["resolution"])[:2])
+    fixations = np.zeros((height, width), dtype=bool)
+    for observer in np.atleast_1d(contents["gaze"]):
+        points = np.atleast_2d(np.asarray(observer.fixations, dtype=float))
+        if points.size == 0:
+            continue
+        cols = np.clip(np.round(points[:, 0]).astype(int) - 1, 0, width - 1)
+        rows = np.clip(np.round(points[:, 1]).astype(int) - 1, 0, height - 1)
+        fixations[rows, cols] = True
+    return fixations
