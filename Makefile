@@ -13,7 +13,7 @@ export SALIENCY_DATA_DIR := $(abspath $(DATA_DIR))
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sample run report test lab bench notebooks clean
+.PHONY: help venv sample run report test lab bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,15 +39,12 @@ report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
 test: venv ## Run the test suite (executes the notebooks on the sample)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-lab: venv ## Open JupyterLab with the project's kernel
-	$(VENV)/bin/jupyter lab --notebook-dir=.
+lab: venv ## Open JupyterLab with the project's kernel (adds --allow-root when run as root)
+	$(PYTHON) -m helpers.lab
 
 bench: venv ## Run the benchmarks (installs pysaliency and numba for the comparisons)
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) benchmarks/run_all.py
-
-notebooks: venv ## Rewrite the notebooks from tools/make_notebooks.py (03-06 share one template)
-	$(PYTHON) tools/make_notebooks.py
 
 clean: ## Remove executed notebooks, checkpoints and caches (keeps data and the environment)
 	rm -rf executed checkpoints data/.cache

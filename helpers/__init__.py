@@ -2,17 +2,20 @@
 
 ========== =====================================================================================
 paths      every folder, resolved from the repository root (overridable by environment variables)
-data       the real data layouts, the assignment's splits, decode-once datasets, downloads CLI
+io         atomic writes with the umask's permissions; file digests
+data       the real data layouts, ``WholeDataset`` and the splits, decode-once datasets (a package)
 samples    the generated sample data sets (in the real on-disk formats)
-downloads  official archives: progress, resume, SHA-256, safe extraction
+downloads  official archives: progress, resume, published checksums, safe extraction
 models     SaliencyNet (Table 1), AlexNetEncoder and InversionDecoder (Tables 3 and 4)
-training   one training loop for both parts: checkpoints, exact resume, device choice
+training   one training loop for both parts: checkpoints named by their settings, exact resume
+saliency   Part 1 glue: the saliency network's checkpoint, its record, loading it
 metrics    the MIT saliency benchmark's metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC, SIM, KL, IG)
 evaluation scoring saliency maps at the ground truth's resolution against the baselines
-inversion  reconstructing images from a layer and measuring the error
+inversion  Part 2 glue: decoders' checkpoints and records, reconstruction and its error
+records    the files in report/metrics: one class per file, one writer and one reader
 plots      the figures, saved through one function
 pipeline   running the notebooks headless with papermill (``make run``)
-report     REPORT.md and REPORT.html from the metrics files
-io         atomic writes
+report     REPORT.md and REPORT.html from the records
+lab        JupyterLab with the project's kernel (``make lab``)
 ========== =====================================================================================
 """

@@ -180,7 +180,7 @@ def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, 
     write_table("saliency_metrics", table)
     overall, per_category = per_model(table)
     record = SaliencyEvaluation(
-        dataset=trained["dataset"], checkpoint=str(checkpoint), held_out_images=int(scores["image"].nunique()),
+        dataset=trained["dataset"], checkpoint=str(checkpoint), held_out_images=int(scores.groupby(["category", "image"]).ngroups),
         jitter=jitter, seed=seed, centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
         overall=overall, per_category=per_category)
     record.write()

@@ -11,7 +11,6 @@ import pytest
 
 from helpers import downloads
 from helpers.downloads import DownloadError, download, extract, fetch
-from helpers.io import file_digest
 
 
 def sha256_file(path):

@@ -70,3 +70,15 @@ def test_layer_defaults_match_the_notebook_names():
     for stem, layer in LAYER_NOTEBOOKS.items():
         source = "".join(cells(paths.NOTEBOOKS / f"{stem}.ipynb")[1]["source"])
         assert f'LAYER: str = "{layer}"' in source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_code_cell_is_valid_python(path):
+    import ast
+
+    for number, cell in enumerate(cells(path), start=1):
+        if cell["cell_type"] == "code":
+            try:
+                ast.parse("".join(cell["source"]))
+            except SyntaxError as error:
+                pytest.fail(f"{path.name}, cell {number}: {error}")

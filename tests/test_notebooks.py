@@ -1,13 +1,15 @@
 """The notebooks, executed headless by papermill with the smoke settings on the generated sample."""
-import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from PIL import Image
 
 from helpers import paths, pipeline
+from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
+from helpers.records import InversionLayer, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from helpers.training import read_checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +29,13 @@ def saliency_run(workspace):
 
 
 def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
-    state = torch.load(paths.checkpoint_dir() / "saliency_sample.pt", weights_only=False)
+    record = SaliencyTraining.read()
+    state = read_checkpoint(record.checkpoint)
     smoke = pipeline.SMOKE["01_saliency_model"]
-    assert state["epoch"] == smoke["EPOCHS"]
-    assert state["metadata"]["WholeDataset"] == smoke["WholeDataset"]
+    assert Path(record.checkpoint).parent == paths.checkpoint_dir() and Path(record.checkpoint).name.startswith("saliency_sample_")
+    assert state["epoch"] == record.epochs_trained == smoke["EPOCHS"]
+    assert state["metadata"]["WholeDataset"] == record.WholeDataset == smoke["WholeDataset"]
+    assert record.train_images + record.held_out_images == smoke["WholeDataset"]
     losses = [row["val_loss"] for row in state["history"]]
     assert min(losses[-3:]) < 0.6 * losses[0]
     for name in ("fig1_saliency_loss.png", "fig1_saliency_loss.pdf", "fig2_saliency_predictions.png"):
@@ -40,12 +45,13 @@ def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
 
 
 def test_notebook_02_model_beats_the_centre_bias_on_held_out_images(saliency_run):
-    summary = json.loads((paths.metrics_dir() / "saliency_metrics.json").read_text())
-    overall = summary["overall"]
+    summary = SaliencyEvaluation.read()
+    overall = summary.overall
     print({name: round(scores["AUC-Judd"], 4) for name, scores in overall.items()})
-    assert overall["SalNet (half)"]["AUC-Judd"] > overall["centre bias"]["AUC-Judd"]
-    assert overall["chance"]["AUC-Judd"] == pytest.approx(0.5, abs=0.05)
-    held_out = summary["held_out_images"]
+    assert overall[NETWORK]["AUC-Judd"] > overall[CENTRE_BIAS]["AUC-Judd"]
+    assert overall[CHANCE]["AUC-Judd"] == pytest.approx(0.5, abs=0.05)
+    assert summary.checkpoint == SaliencyTraining.read().checkpoint  # the model notebook 01 trained
+    held_out = summary.held_out_images
     assert held_out == 12  # 15 % of the 20 images of each of the 4 categories in WholeDataset=80
     per_image = pd.read_csv(paths.metrics_dir() / "saliency_scores_per_image.csv")
     assert len(per_image) == 3 * held_out
@@ -55,7 +61,7 @@ def test_notebook_02_model_beats_the_centre_bias_on_held_out_images(saliency_run
 
 
 def test_notebook_02_without_a_checkpoint_names_notebook_01(tmp_path):
-    from helpers.evaluation import load_saliency_model
+    from helpers.saliency import load_saliency_model
 
     with pytest.raises(FileNotFoundError, match="01_saliency_model"):
         load_saliency_model(tmp_path / "saliency_sample.pt")
@@ -69,14 +75,18 @@ def inversion_run(workspace):
 
 
 def test_notebooks_03_to_07_train_every_layer_and_compare_them(inversion_run):
-    summary = json.loads((paths.metrics_dir() / "inversion_metrics.json").read_text())
-    assert list(summary["layers"]) == ["conv2", "conv5", "fc6", "fc8"]
+    summary = InversionSummary.read()
+    assert list(summary.layers) == ["conv2", "conv5", "fc6", "fc8"]
     # no pretrained weights here: the fallback must be announced in the metrics files
-    assert summary["weights"] == "AlexNet: random weights — not the paper's setting"
+    assert summary.weights == "AlexNet: random weights — not the paper's setting"
     assert (paths.metrics_dir() / "inversion_metrics.csv").read_text().startswith("# AlexNet: random weights")
-    layers = summary["layers"]
+    smoke = pipeline.SMOKE["03_invert_conv2"]
+    assert summary.WholeDataset == smoke["WholeDataset"] and summary.test_images == 22  # round(0.15 × 144)
+    layers = summary.layers
     for layer, row in layers.items():
-        assert row["images"] == 24 and row["epochs"] == pipeline.SMOKE["03_invert_conv2"]["EPOCHS"]
+        own = InversionLayer.read_layer(layer)  # each layer notebook's own record
+        assert own.held_out_images == row["images"] == 22 and row["epochs"] == smoke["EPOCHS"]
+        assert own.scores["normalised error"] == pytest.approx(row["normalised error"], rel=1e-6)
         assert row["MSE"] == pytest.approx(row["lowest validation loss"], rel=0.2)  # same decoder, same images
         assert 0 < row["normalised error"] < 1.2 and 0 < row["SSIM"] < 1
     assert layers["conv2"]["normalised error"] < layers["fc8"]["normalised error"]  # depth loses information
@@ -90,12 +100,11 @@ def test_the_report_fills_in_the_numbers_from_the_metrics_files(saliency_run, in
 
     markdown_path, html_path = build_report()
     report = markdown_path.read_text()
-    saliency = json.loads((paths.metrics_dir() / "saliency_metrics.json").read_text())
-    inversion = json.loads((paths.metrics_dir() / "inversion_metrics.json").read_text())
+    saliency, inversion = SaliencyEvaluation.read(), InversionSummary.read()
     assert "**AlexNet weights:** AlexNet: random weights — not the paper's setting" in report
     assert "generated samples, not the papers’ data" in report
-    assert f"{saliency['overall']['SalNet (half)']['AUC-Judd']:.4f}" in report
-    assert f"{inversion['layers']['fc8']['normalised error']:.4f}" in report
+    assert f"{saliency.overall[NETWORK]['AUC-Judd']:.4f}" in report
+    assert f"{inversion.layers['fc8']['normalised error']:.4f}" in report
     assert "has not run" not in report
     for figure in ("fig1_saliency_loss", "fig_saliency_roc", "fig4_reconstructions_all_layers"):
         assert f"figures/{figure}.png" in report

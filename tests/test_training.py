@@ -112,8 +112,6 @@ def test_checkpoints_are_named_by_their_settings():
 
 
 def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
-    import pickle
-
     class Payload:
         def __reduce__(self):
             return (open, (str(tmp_path / "pwned"), "w"))
