@@ -1,37 +1,56 @@
 # Entry point: `make help` lists the targets.
 PYTHON_BOOTSTRAP ?= python3
 VENV ?= .venv
-PYTHON := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 PROFILE ?= smoke
 PYTEST_ARGS ?=
-# Passed to every notebook that declares them, when set: make run PROFILE=full WholeDataset=200 DEVICE=cuda
+# Seconds a notebook cell may run before `make run` fails (a day fits notebook 01 on real CAT2000 on a CPU).
+CELL_TIMEOUT ?= 86400
+# Passed to every notebook that declares them, when set: make run PROFILE=assignment WholeDataset=200 DEVICE=cuda
 NOTEBOOK_PARAMETERS := $(if $(WholeDataset),-p WholeDataset $(WholeDataset)) $(if $(DEVICE),-p DEVICE $(DEVICE))
 # DATA_DIR=/path moves the whole data folder (the one holding cat2000/, tiny-imagenet-200/, ...).
 ifdef DATA_DIR
 export SALIENCY_DATA_DIR := $(abspath $(DATA_DIR))
 endif
 
+# ACTIVE_ENV=1 uses the Python environment that is active (conda: `conda activate saliency-inversion`)
+# instead of building .venv: the project is installed into it editable and the kernel registered there.
+ifdef ACTIVE_ENV
+PYTHON := python
+STAMP := .active-env.installed
+else
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+endif
+
 .DEFAULT_GOAL := help
-.PHONY: help venv sample run report test lab bench clean
+.PHONY: help venv kernel sample run report test lab bench clean clean-models
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-8s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
-	$(PYTHON) -m ipykernel install --sys-prefix --name saliency-inversion --display-name "Python (saliency-inversion)"
-	touch $(STAMP)
+	$(PYTHON) -m helpers.pipeline --register-kernel
+	touch $@
 
-venv: $(STAMP) ## Create .venv with everything installed and the Jupyter kernel registered
+.active-env.installed: pyproject.toml
+	@echo "ACTIVE_ENV: using $$(command -v python) ($${CONDA_PREFIX:-no conda environment active})"
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	$(PYTHON) -m helpers.pipeline --register-kernel
+	touch $@
+
+venv: $(STAMP) ## Install everything (into .venv, or the active environment with ACTIVE_ENV=1) and register the kernel
+
+kernel: $(STAMP) ## Register the Jupyter kernel "saliency-inversion" of the environment in use
+	$(PYTHON) -m helpers.pipeline --register-kernel
 
 sample: venv ## Generate the embedded sample data sets under data/
 	$(PYTHON) -c "from helpers import samples; print(samples.ensure_saliency_sample()); print(samples.ensure_inversion_sample())"
 
-run: venv sample ## Run every notebook headless (PROFILE=smoke|full, WholeDataset=N, DATA_DIR=..., DEVICE=...)
-	$(PYTHON) -m helpers.pipeline --profile $(PROFILE) $(NOTEBOOK_PARAMETERS)
+run: venv sample ## Run every notebook headless (PROFILE=smoke|assignment, WholeDataset=N, DATA_DIR=..., DEVICE=..., CELL_TIMEOUT=s)
+	$(PYTHON) -m helpers.pipeline --profile $(PROFILE) --timeout $(CELL_TIMEOUT) $(NOTEBOOK_PARAMETERS)
 
 report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
 	$(PYTHON) -m helpers.report
@@ -46,5 +65,11 @@ bench: venv ## Run the benchmarks (installs pysaliency and numba for the compari
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) benchmarks/run_all.py
 
-clean: ## Remove executed notebooks, checkpoints and caches (keeps data and the environment)
-	rm -rf executed checkpoints data/.cache
+clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models)
+	rm -rf executed data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html
+	@echo "kept: checkpoints/ (trained models; 'make clean-models' removes them)"
+
+clean-models: ## Remove every trained model in checkpoints/ (says what it removes)
+	@if [ -d checkpoints ] && [ -n "$$(ls -A checkpoints)" ]; then \
+		echo "removing these trained models:"; ls -lh checkpoints | tail -n +2; rm -rf checkpoints; \
+	else echo "no trained models in checkpoints/"; fi

@@ -4,8 +4,9 @@
 
 Runs `python -m helpers.pipeline` (what `make run` runs once the environment exists) and samples the
 resident memory of the whole process tree (the runner and every Jupyter kernel) every half second.
-Targets on a 2-core CPU: at most 20 minutes, peak under 4 GB. `--fresh` first removes the
-checkpoints, caches and executed notebooks, so everything is trained and decoded again.
+Targets on a 2-core CPU: at most 20 minutes, peak under 4 GB. `--fresh` runs with empty checkpoint,
+cache and executed-notebook folders of its own (a temporary folder, removed afterwards), so everything
+is trained and decoded again — and no trained model of yours is touched.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,16 +47,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fresh", action="store_true")
     args, rest = parser.parse_known_args()
-    if args.fresh:
-        for folder in ("checkpoints", "executed", "data/.cache"):
-            shutil.rmtree(ROOT / folder, ignore_errors=True)
+    env = dict(os.environ)
+    scratch = tempfile.mkdtemp(prefix="make-run-") if args.fresh else None
+    if scratch:
+        for name in ("CHECKPOINT", "CACHE", "EXECUTED"):
+            env[f"SALIENCY_{name}_DIR"] = str(Path(scratch) / name.lower())
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "helpers.pipeline", *rest], cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "helpers.pipeline", "--quiet", *rest], cwd=ROOT, env=env)
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_rss(process.pid))
         time.sleep(0.5)
     elapsed = time.perf_counter() - started
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
     print(f"make run (smoke profile): exit {process.returncode}, {elapsed / 60:.1f} min wall "
           f"(target ≤ 20), peak memory {peak / 2**30:.2f} GB (target < 4) on {os.cpu_count()} CPUs")
     sys.exit(process.returncode)

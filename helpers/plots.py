@@ -28,10 +28,13 @@ def save_figure(figure: plt.Figure, name: str, vector: bool = False, folder: Pat
 
 
 def loss_curves(histories: dict[str, Sequence[dict]], title: str = "Loss per epoch",
-                ylabel: str = "MSE loss") -> plt.Figure:
-    """Train (solid) and validation (dashed) loss per epoch, one colour per run; learning-rate
-    drops marked by dotted vertical lines."""
+                ylabel: str = "MSE loss", held_out: str = "validation") -> plt.Figure:
+    """Train (solid) and held-out (dashed; ``held_out`` names it: "validation" in Part 1, "test" in
+    Part 2) loss per epoch, one colour per run; learning-rate drops marked by a labelled dotted line."""
+    from matplotlib.ticker import MaxNLocator
+
     figure, axes = plt.subplots(figsize=(6.4, 4.0))
+    drops = set()
     for index, (label, history) in enumerate(histories.items()):
         colour = f"C{index}"
         epochs = [row["epoch"] for row in history]
@@ -39,32 +42,45 @@ def loss_curves(histories: dict[str, Sequence[dict]], title: str = "Loss per epo
         axes.plot(epochs, [row["train_loss"] for row in history], "-o", ms=3, color=colour,
                   label=f"{prefix}train")
         axes.plot(epochs, [row["val_loss"] for row in history], "--s", ms=3, color=colour,
-                  label=f"{prefix}validation")
-        for before, after in zip(history, history[1:]):
-            if after["lr"] < before["lr"] and index == 0:
-                axes.axvline(after["epoch"] - 0.5, color="grey", ls=":", lw=1)
+                  label=f"{prefix}{held_out}")
+        drops |= {(after["epoch"], after["lr"] / before["lr"]) for before, after in zip(history, history[1:])
+                  if after["lr"] < before["lr"]}
+    for number, (epoch, factor) in enumerate(sorted(drops)):
+        axes.axvline(epoch - 0.5, color="grey", ls=":", lw=1,
+                     label=f"learning rate ×{factor:.2g}" if number == 0 else None)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set(xlabel="epoch", ylabel=ylabel, title=title)
     axes.legend(frameon=False, ncol=2 if len(histories) > 2 else 1)
     figure.tight_layout()
     return figure
 
 
+MAP_LABEL = "saliency (÷ the map's maximum)"
+
+
 def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[str] | None = None,
                title: str | None = None, cmaps: dict[str, str] | None = None,
                cell_size: float = 2.2) -> plt.Figure:
     """A grid with one column per entry of ``columns`` (e.g. image, ground truth, prediction) and one
-    row per example. Arrays are ``(H, W, 3)`` in [0, 1] or ``(H, W)`` maps (drawn with a colour map)."""
+    row per example. Arrays are ``(H, W, 3)`` in [0, 1] or ``(H, W)`` maps, drawn with a colour map
+    after dividing by their maximum, with a colour bar under each column of maps."""
     names = list(columns)
     n_rows = len(columns[names[0]])
     aspect = np.shape(columns[names[0]][0])[0] / np.shape(columns[names[0]][0])[1]
-    figure, axes = plt.subplots(n_rows, len(names), squeeze=False,
-                                figsize=(cell_size * len(names), cell_size * aspect * n_rows + 0.6))
+    has_maps = any(np.ndim(columns[name][0]) == 2 for name in names)
+    figure, axes = plt.subplots(n_rows, len(names), squeeze=False, layout="constrained",
+                                figsize=(cell_size * len(names), cell_size * aspect * n_rows + 0.6 + 0.5 * has_maps))
     cmaps = cmaps or {}
     for col, name in enumerate(names):
+        drawn = None
         for row in range(n_rows):
             ax = axes[row, col]
-            picture = np.asarray(columns[name][row])
-            ax.imshow(picture, cmap=cmaps.get(name, "magma") if picture.ndim == 2 else None)
+            picture = np.asarray(columns[name][row], dtype=np.float64)
+            if picture.ndim == 2:
+                peak = picture.max()
+                drawn = ax.imshow(picture / peak if peak > 0 else picture, cmap=cmaps.get(name, "magma"), vmin=0, vmax=1)
+            else:
+                ax.imshow(picture.clip(0, 1))
             ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
             for spine in ax.spines.values():
                 spine.set_visible(False)
@@ -72,9 +88,12 @@ def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[st
                 ax.set_title(name, fontsize=10)
             if col == 0 and row_labels is not None:
                 ax.set_ylabel(row_labels[row], fontsize=8)
+        if drawn is not None:
+            bar = figure.colorbar(drawn, ax=axes[:, col], location="bottom", shrink=0.8, aspect=25, pad=0.01)
+            bar.set_label(MAP_LABEL, fontsize=7)
+            bar.ax.tick_params(labelsize=7)
     if title:
         figure.suptitle(title, fontsize=11)
-    figure.tight_layout()
     return figure
 
 
@@ -125,15 +144,23 @@ def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> p
     return figure
 
 
+def _disc(radius: int) -> np.ndarray:
+    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    return (xx ** 2 + yy ** 2) <= radius ** 2
+
+
 def with_fixations(image: np.ndarray, fixations: np.ndarray) -> np.ndarray:
-    """An RGB image ``(H, W, 3)`` in [0, 1] with its fixated pixels drawn as red dots."""
+    """An RGB image ``(H, W, 3)`` in [0, 1] with its fixated pixels drawn as white dots in a black
+    ring, visible on any background (light, dark, or of the dots' own colour)."""
     from scipy.ndimage import binary_dilation
 
-    radius = max(2, image.shape[1] // 160)
-    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-    dots = binary_dilation(fixations, structure=(xx ** 2 + yy ** 2) <= radius ** 2)
+    radius = max(2, image.shape[1] // 200)
+    ring = max(1, radius // 2)
+    dots = binary_dilation(fixations, structure=_disc(radius))
+    outlined = binary_dilation(fixations, structure=_disc(radius + ring))
     out = np.array(image, dtype=np.float32)
-    out[dots] = (1.0, 0.1, 0.1)
+    out[outlined] = (0.0, 0.0, 0.0)
+    out[dots] = (1.0, 1.0, 1.0)
     return out
 
 
@@ -145,19 +172,59 @@ def reconstruction_grid(originals: np.ndarray, reconstructions: dict[str, np.nda
     return image_grid(columns, title=title, cell_size=cell_size)
 
 
-def error_by_layer(table, title: str | None = None) -> plt.Figure:
-    """Reconstruction error against depth: the lowest validation loss (MSE) and the normalised
-    reconstruction error of each layer, in network order."""
+def error_by_layer(table, title: str | None = None, mean_image: float | None = None) -> plt.Figure:
+    """Reconstruction error against depth: the lowest test loss (MSE) and the normalised
+    reconstruction error of each layer, in network order, with the mean image's error (measured on
+    the same test images) as the line a decoder must stay under."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     layers = list(table.index)
-    left.plot(layers, table["lowest validation loss"], "-o", color="C0")
-    left.set(ylabel="lowest validation MSE", xlabel="AlexNet layer", title="loss (normalised pixels)")
-    right.plot(layers, table["normalised error"], "-o", color="C3")
-    right.axhline(0.71, color="grey", ls=":", lw=1)
-    right.annotate("mean image ≈ 0.71 (paper)", (0, 0.71), textcoords="offset points", xytext=(2, 4),
-                   fontsize=7, color="grey")
-    right.set(ylabel="normalised reconstruction error", xlabel="AlexNet layer", title="test error")
+    left.plot(layers, table["lowest test loss"], "-o", color="C0")
+    left.set(ylabel="lowest test MSE", xlabel="layer", title="loss (normalised pixels)")
+    right.plot(layers, table["normalised error"], "-o", color="C3", label="decoder")
+    if mean_image is not None:
+        right.axhline(mean_image, color="grey", ls=":", lw=1.2, label=f"mean image ({mean_image:.3f})")
+        right.legend(frameon=False, fontsize=8)
+    right.set(ylabel="normalised reconstruction error", xlabel="layer", title="test error")
     if title:
         figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def comparison_table(comparison):
+    """Notebook 07's part two as a table: one row per depth and kind of weights, and the mean image."""
+    import pandas as pd
+
+    columns = ["normalised error", "PSNR", "SSIM", "mean-colour error",
+               "images with a better mean colour than the mean image"]
+    rows = {("mean image", ""): {k: comparison.mean_image.get(k, float("nan")) for k in columns}}
+    for layer in comparison.layers:
+        for kind in ("pretrained", "random"):
+            rows[(layer, kind)] = {k: comparison.rows[kind][layer][k] for k in columns}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.names = ["layer", "weights"]
+    return table
+
+
+def comparison_by_depth(comparison) -> plt.Figure:
+    """Normalised error and SSIM against depth for decoders of the pretrained and of the random
+    network, with the mean image's error as the line a decoder must stay under."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    layers = comparison.layers
+    for kind, colour in (("pretrained", "C0"), ("random", "C1")):
+        label = comparison.weights.get(kind, kind)
+        left.plot(layers, [comparison.rows[kind][l]["normalised error"] for l in layers], "-o", color=colour, label=label)
+        right.plot(layers, [comparison.rows[kind][l]["SSIM"] for l in layers], "-o", color=colour, label=label)
+    left.axhline(comparison.mean_image["normalised error"], color="grey", ls=":", lw=1.2,
+                 label=f"mean image ({comparison.mean_image['normalised error']:.3f})")
+    right.axhline(comparison.mean_image["SSIM"], color="grey", ls=":", lw=1.2, label="mean image")
+    left.set(ylabel="normalised reconstruction error (lower is better)", xlabel=f"{comparison.encoder} layer",
+             title="error against depth")
+    right.set(ylabel="SSIM (higher is better)", xlabel=f"{comparison.encoder} layer", title="structure against depth")
+    for axes in (left, right):
+        axes.tick_params(axis="x", labelrotation=20, labelsize=8)
+    left.legend(frameon=False, fontsize=7)
+    figure.suptitle(f"{comparison.test_images} test crops of photographs never used for training, "
+                    f"{comparison.image_size}² input", fontsize=10)
     figure.tight_layout()
     return figure

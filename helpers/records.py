@@ -5,8 +5,9 @@ record                 file                        written by → read by
 =====================  ==========================  ==============================================
 ``SaliencyTraining``   ``saliency_training.json``  notebook 01 → notebook 02 (which model), report
 ``SaliencyEvaluation`` ``saliency_metrics.json``   notebook 02 → report
-``InversionLayer``     ``inversion_<layer>.json``  notebooks 03–06 → notebook 07 (which decoders), report
+``InversionLayer``     ``inversion_<enc>_<layer>_<kind>.json``  notebooks 03–07 → notebook 07, report
 ``InversionSummary``   ``inversion_metrics.json``  notebook 07 → report
+``InversionComparison`` ``inversion_comparison.json`` notebook 07 → report
 =====================  ==========================  ==============================================
 
 The fields of each class are the file's schema; :meth:`Record.read` refuses a file that does not
@@ -15,6 +16,7 @@ have them (written by an older version, or by hand) with a message naming it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,17 +32,19 @@ class RecordError(ValueError):
     """A record file is not in the expected format (the message names it)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Record:
     """A JSON file in the metrics folder whose fields are this dataclass's."""
 
     FILE: ClassVar[str] = ""
+    written: str = ""  # when: set by :meth:`write`
 
     def file_name(self) -> str:
         return self.FILE
 
     def write(self) -> Path:
         """Write the record atomically into the metrics folder; return its path."""
+        self.written = _dt.datetime.now().isoformat(timespec="seconds")
         return write_json_atomic(paths.ensure(paths.metrics_dir()) / self.file_name(), dataclasses.asdict(self))
 
     @classmethod
@@ -58,7 +62,7 @@ class Record:
                               "run the notebook that writes it again") from None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainingFields:
     """What every trained model's record carries (see :func:`helpers.training.fit`)."""
 
@@ -72,6 +76,11 @@ class TrainingFields:
     config: dict
     history: list[dict]
     epochs_trained: int
+    epochs_planned: int
+
+    @property
+    def finished(self) -> bool:
+        return self.epochs_trained >= self.epochs_planned
 
     @property
     def lowest_train_loss(self) -> float:
@@ -82,7 +91,7 @@ class TrainingFields:
         return min(row["val_loss"] for row in self.history)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SaliencyTraining(TrainingFields, Record):
     """Notebook 01's run: the data, the network and its training."""
 
@@ -93,7 +102,7 @@ class SaliencyTraining(TrainingFields, Record):
     ceil_mode: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SaliencyEvaluation(Record):
     """Notebook 02's scores: the mean of every metric per model, overall and per category."""
 
@@ -105,33 +114,37 @@ class SaliencyEvaluation(Record):
     seed: int
     centre_bias_sigma: list[float]
     epochs_trained: int
+    epochs_planned: int
     overall: dict[str, dict[str, float]]             # model → metric → mean
     per_category: dict[str, dict[str, dict[str, float]]]  # model → category → metric → mean
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InversionLayer(TrainingFields, Record):
-    """One layer notebook's run (03–06): the decoder, the encoder's weights and the test scores."""
+    """One decoder's run (notebooks 03–06, or notebook 07's comparison): the encoder and its weights,
+    the decoder's training and the test scores. One file per encoder, layer and kind of weights."""
 
+    encoder: str = "alexnet"
     layer: str = ""
     weights: str = ""          # what the figures and tables say about the encoder's weights
     weights_id: str = ""       # which weights they are, however they arrived
+    pretrained: bool = False   # False: the seeded random weights
     image_size: int = 227
     scores: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def kind(self) -> str:
+        return "pretrained" if self.pretrained else "random"
+
     def file_name(self) -> str:
-        return self.file_for(self.layer)
+        return f"inversion_{self.encoder}_{self.layer}_{self.kind}.json"
 
     @staticmethod
-    def file_for(layer: str) -> str:
-        return f"inversion_{layer}.json"
-
-    @classmethod
-    def read_layer(cls, layer: str) -> "InversionLayer | None":
-        return cls.read(cls.file_for(layer))
+    def files(encoder: str) -> list[Path]:
+        return list(paths.metrics_dir().glob(f"inversion_{encoder}_*.json"))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InversionSummary(Record):
     """Notebook 07's comparison of every trained layer on the same test images."""
 
@@ -143,6 +156,24 @@ class InversionSummary(Record):
     seed: int
     test_images: int
     layers: dict[str, dict[str, float]]    # layer → metric → value
+
+
+@dataclass(kw_only=True)
+class InversionComparison(Record):
+    """Notebook 07's second part: decoders trained on a pretrained network and on the same network
+    with random weights, depth by depth, beside the mean-image predictor."""
+
+    FILE: ClassVar[str] = "inversion_comparison.json"
+    dataset: str
+    encoder: str
+    layers: list[str]
+    WholeDataset: bool | int
+    seed: int
+    test_images: int
+    image_size: int
+    mean_image: dict[str, float]                      # metric → value of predicting the training mean
+    rows: dict[str, dict[str, dict[str, float]]]      # kind ("pretrained"/"random") → layer → metric → value
+    weights: dict[str, str]                           # kind → description of the encoder's weights
 
 
 def write_table(name: str, table: pd.DataFrame, index: bool = True, comment: str = "") -> Path:

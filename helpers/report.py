@@ -13,7 +13,7 @@ from pathlib import Path
 from . import paths
 from .evaluation import CENTRE_BIAS, NETWORK
 from .io import write_text_atomic
-from .records import InversionSummary, SaliencyEvaluation, SaliencyTraining
+from .records import InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
 
 #: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
 ASSIGNMENT_SALIENCY_LOSS = {"train": 0.0385, "validation": 0.0384}
@@ -38,10 +38,37 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _epochs(done: int, planned: int) -> str:
+    return f"{done} epochs" if done >= planned else f"**unfinished: {done} of {planned} epochs**"
+
+
+def _source(what: str, record, checkpoint: str, epochs: str) -> str:
+    return f"*From {what}, written {record.written.replace('T', ' ')}: `{Path(checkpoint).name}`, {epochs}.*\n"
+
+
+#: Metrics where a lower value is better; the rest are better higher.
+LOWER_IS_BETTER = {"KL"}
+
+
+def verdict(model: dict, baseline: dict, name: str) -> str:
+    """Whether the network beats ``name`` on every metric of the table, or on which it does not."""
+    metrics = [m for m in model if m != "images"]
+    worse = [m for m in metrics if not (model[m] < baseline[m] if m in LOWER_IS_BETTER else model[m] > baseline[m])]
+    if not worse:
+        return f"The network beats the {name} on every metric of the table ({', '.join(metrics)})."
+    if len(worse) == len(metrics):
+        return f"The network does not beat the {name} on any metric of the table."
+    better = [m for m in metrics if m not in worse]
+    return (f"The network beats the {name} on {len(better)} of {len(metrics)} metrics ({', '.join(better)}) "
+            f"but not on {', '.join(worse)}.")
+
+
 def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEvaluation | None) -> str:
     out = ["## 1. Saliency prediction with a halved SalNet\n"]
     if training is None:
         return out[0] + "\n*Notebook 01 has not run.*\n"
+    out.append(_source("notebook 01's run", training, training.checkpoint,
+                       _epochs(training.epochs_trained, training.epochs_planned)))
     config = training.config
     data_note = SAMPLE_NOTE if training.dataset == "sample" else f"**{training.dataset}**"
     out.append(
@@ -54,7 +81,7 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
         f"({'ceil' if training.ceil_mode else 'floor'} pooling).\n\n"
         f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
         f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
-        f"{training.epochs_trained} epochs, MSE on maps scaled to [-1, 1].\n")
+        f"{_epochs(training.epochs_trained, training.epochs_planned)}, MSE on maps scaled to [-1, 1].\n")
     out.append(_table(["", "lowest train loss", "lowest validation loss"], [
         ["this run", training.lowest_train_loss, training.lowest_val_loss],
         ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"], ASSIGNMENT_SALIENCY_LOSS["validation"]],
@@ -65,6 +92,13 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
     if evaluation is None:
         out.append("\n*Notebook 02 has not run.*\n")
         return "\n".join(out)
+    if (evaluation.checkpoint, evaluation.epochs_trained) != (training.checkpoint, training.epochs_trained):
+        out.append(f"\n*Notebook 02's scores (written {evaluation.written.replace('T', ' ')}) are of another model — "
+                   f"`{Path(evaluation.checkpoint).name}` after {evaluation.epochs_trained} epochs — than the run above; "
+                   "they are left out so the report does not mix runs. Run notebook 02 again.*\n")
+        return "\n".join(out)
+    out.append(_source("notebook 02's scores", evaluation, evaluation.checkpoint,
+                       _epochs(evaluation.epochs_trained, evaluation.epochs_planned)))
     out.append(
         f"{evaluation.held_out_images} held-out images scored at their original resolution, as the MIT "
         f"saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}). AUC-Judd is exact to "
@@ -81,9 +115,7 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
         out.append(_table(["category"] + models, [
             [category] + [evaluation.per_category[m][category]["AUC-Judd"] for m in models]
             for category in categories]))
-    model, centre = (evaluation.overall[k]["AUC-Judd"] for k in (NETWORK, CENTRE_BIAS))
-    verdict = "beats" if model > centre else "does not beat"
-    out.append(f"\nThe network's mean AUC-Judd ({model:.4f}) {verdict} the centre-bias baseline ({centre:.4f}).\n")
+    out.append("\n" + verdict(evaluation.overall[NETWORK], evaluation.overall[CENTRE_BIAS], "centre-bias baseline") + "\n")
     out.append(_figure("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"))
     out.append(_figure("fig_saliency_auc_distribution", "Per-image AUC-Judd of the network and the baselines"))
     out.append(_figure("fig_saliency_best_worst", "Best and worst predictions beside the fixations"))
@@ -95,14 +127,25 @@ def inversion_section(inversion: InversionSummary | None) -> str:
     if inversion is None:
         return out[0] + "\n*Notebooks 03–07 have not run.*\n"
     data_note = SAMPLE_NOTE if inversion.dataset == "sample" else f"**{inversion.dataset}**"
+    out.append(f"*From notebook 07's comparison, written {inversion.written.replace('T', ' ')}: "
+               f"`WholeDataset = {inversion.WholeDataset}`, seed {inversion.seed}.*\n")
     out.append(f"Data: {data_note}; {inversion.test_images} test images. Encoder: **{inversion.weights}**.\n\n"
                "Decoders follow Tables 3 and 4 and are trained as Table 5 (Adam, MSE in normalised pixel space). "
                "The normalised reconstruction error is the paper's: mean ‖x − x̂‖ over the mean distance "
-               "between random pairs of test images (predicting the mean image scores about 0.71).\n")
+               "between random pairs of test images; the *mean image* row predicts the training images' mean "
+               "for every test image, the error any decoder that learned something must beat.\n")
+    comparable = inversion.dataset == "tiny-imagenet" and "random" not in inversion.weights
+    out.append("The assignment's losses (pretrained AlexNet, Tiny-ImageNet) stand beside this run's "
+               + ("for comparison.\n" if comparable else
+                  "for reference only: they are **not comparable** — this run "
+                  + ", ".join(part for part in (
+                      "uses other data" if inversion.dataset != "tiny-imagenet" else "",
+                      "inverts a random AlexNet" if "random" in inversion.weights else "") if part)
+                  + ", and the loss depends on both.\n"))
     rows = []
     for layer, row in inversion.layers.items():
         paper = ASSIGNMENT_INVERSION_LOSS.get(layer, ("–", "–"))
-        rows.append([layer, row["lowest train loss"], row["lowest validation loss"], paper[0], paper[1],
+        rows.append([layer, row.get("lowest train loss", "–"), row.get("lowest test loss", "–"), paper[0], paper[1],
                      row["normalised error"], row["PSNR"], row["SSIM"]])
     out.append(_table(["layer", "lowest train loss", "lowest test loss", "assignment train", "assignment test",
                        "normalised error", "PSNR (dB)", "SSIM"], rows))
@@ -112,11 +155,43 @@ def inversion_section(inversion: InversionSummary | None) -> str:
     return "\n".join(out)
 
 
+def comparison_section(comparison: InversionComparison | None) -> str:
+    out = ["\n## 4. What ImageNet training keeps: a pretrained network against a random one\n"]
+    if comparison is None:
+        return out[0] + "\n*Notebook 07's part two has not run.*\n"
+    out.append(f"*From notebook 07's part two, written {comparison.written.replace('T', ' ')}: "
+               f"`WholeDataset = {comparison.WholeDataset}`, seed {comparison.seed}, {comparison.image_size}² input.*\n")
+    out.append(f"Decoders for {comparison.encoder} at {len(comparison.layers)} depths, trained on its ImageNet weights "
+               f"(**{comparison.weights.get('pretrained', '')}**) and on random weights "
+               f"(**{comparison.weights.get('random', '')}**), scored on the same {comparison.test_images} crops of "
+               "photographs never used for training.\n")
+    metrics = ["normalised error", "PSNR", "SSIM", "mean-colour error"]
+    rows = [["mean image", ""] + [comparison.mean_image[m] for m in metrics] + ["–"]]
+    for layer in comparison.layers:
+        for kind in ("pretrained", "random"):
+            row = comparison.rows[kind][layer]
+            rows.append([layer, kind] + [row[m] for m in metrics]
+                        + [f"{row['images with a better mean colour than the mean image']:.0%}"])
+    out.append(_table(["layer", "weights"] + metrics + ["images whose mean colour beats the mean image's"], rows))
+    mean_error = comparison.mean_image["normalised error"]
+    pretrained = [comparison.rows["pretrained"][layer]["normalised error"] for layer in comparison.layers]
+    beaten = [layer for layer, error in zip(comparison.layers, pretrained) if error <= 0.9 * mean_error]
+    better = [layer for layer in comparison.layers
+              if comparison.rows["pretrained"][layer]["normalised error"] < comparison.rows["random"][layer]["normalised error"]]
+    out.append(f"\nThe pretrained network's decoders are at least 10 % below the mean image's error at "
+               f"{len(beaten)} of {len(comparison.layers)} depths ({', '.join(beaten) or 'none'}) and below the random "
+               f"network's at {len(better)} ({', '.join(better) or 'none'}).\n")
+    out.append(_figure("fig_inversion_trained_vs_random", "Error and structure against depth, pretrained and random"))
+    out.append(_figure("fig_inversion_trained_vs_random_grid", "Reconstructions from each depth, pretrained and random"))
+    return "\n".join(out)
+
+
 def build_report() -> tuple[Path, Path]:
     """Write ``REPORT.md`` and ``REPORT.html`` into the report folder; return their paths."""
     import markdown
 
     training, evaluation, inversion = SaliencyTraining.read(), SaliencyEvaluation.read(), InversionSummary.read()
+    comparison = InversionComparison.read()
     datasets = sorted({record.dataset for record in (training, inversion) if record})
     weights = inversion.weights if inversion else "not used (Part 2 has not run)"
     header = (f"# Saliency prediction and inverting AlexNet — report\n\n"
@@ -124,7 +199,8 @@ def build_report() -> tuple[Path, Path]:
               f"- **Data:** {', '.join(datasets) or 'none yet'}"
               f"{' — generated samples, not the papers’ data' if 'sample' in datasets else ''}\n"
               f"- **AlexNet weights:** {weights}\n")
-    text = header + "\n" + saliency_section(training, evaluation) + "\n" + inversion_section(inversion)
+    text = (header + "\n" + saliency_section(training, evaluation) + "\n" + inversion_section(inversion)
+            + comparison_section(comparison))
     folder = paths.ensure(paths.report_dir())
     md_path = write_text_atomic(folder / "REPORT.md", text)
     body = markdown.markdown(text, extensions=["tables"])

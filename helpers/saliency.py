@@ -8,7 +8,7 @@ held-out images from the settings stored in the checkpoint.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -28,6 +28,13 @@ def checkpoint_for(config: TrainingConfig, metadata: dict) -> Path:
     return checkpoint_path("saliency", metadata["dataset"], config, metadata)
 
 
+def recorder(model: SaliencyNet, config: TrainingConfig, data_root: str | Path, train_images: int,
+             held_out_images: int) -> Callable[[TrainingRun], SaliencyTraining]:
+    """``fit``'s ``on_save``: rewrite notebook 01's record after every checkpoint, so the record always
+    says how far the checkpoint got."""
+    return lambda run: record_training(run, model, config, data_root, train_images, held_out_images)
+
+
 def record_training(run: TrainingRun, model: SaliencyNet, config: TrainingConfig, data_root: str | Path,
                     train_images: int, held_out_images: int) -> SaliencyTraining:
     """Write notebook 01's record (the run, its data and its network) for notebook 02 and the report."""
@@ -36,7 +43,7 @@ def record_training(run: TrainingRun, model: SaliencyNet, config: TrainingConfig
         dataset=meta["dataset"], data_root=str(data_root), WholeDataset=meta["WholeDataset"], seed=config.seed,
         checkpoint=str(run.checkpoint), train_images=train_images, held_out_images=held_out_images,
         config={**vars(config), "betas": list(config.betas)}, history=run.history,
-        epochs_trained=len(run.history), parameters=count_parameters(model), image_size=meta["image_size"],
+        epochs_trained=len(run.history), epochs_planned=run.epochs_planned, parameters=count_parameters(model), image_size=meta["image_size"],
         output_size=list(model.output_size(tuple(meta["image_size"]))), ceil_mode=meta["ceil_mode"])
     record.write()
     return record
@@ -64,6 +71,25 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
     state = read_checkpoint(checkpoint)
     model = SaliencyNet(ceil_mode=state["metadata"].get("ceil_mode", False))
     model.load_state_dict(state["model"])
-    return model.to(device).eval(), {**state["config"], **state["metadata"], "epochs_trained": state["epoch"]}
+    return model.to(device).eval(), {**state["config"], **state["metadata"], "epochs_trained": state["epoch"],
+                                     "epochs_planned": state.get("epochs_planned", state["epoch"])}
+
+
+class UnfinishedModelError(RuntimeError):
+    """The network to score stopped before the end of its training (the message says how far it got)."""
+
+
+def check_finished(trained: dict, checkpoint: str | Path, allow_unfinished: bool = False) -> str:
+    """``""`` for a finished network, else a note such as ``"unfinished: 2 of 20 epochs"`` — printed,
+    and stored with the scores — when ``allow_unfinished``; otherwise an :class:`UnfinishedModelError`."""
+    done, planned = trained["epochs_trained"], trained["epochs_planned"]
+    if done >= planned:
+        return ""
+    note = f"unfinished: {done} of {planned} epochs"
+    if not allow_unfinished:
+        raise UnfinishedModelError(f"{checkpoint}: the network is {note}. Run notebook 01 to the end (it resumes), "
+                                   "or set ALLOW_UNFINISHED = True to score it as it is")
+    print(f"NOTE: scoring a network that is {note}")
+    return note
 
 

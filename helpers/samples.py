@@ -216,10 +216,10 @@ def ensure_saliency_sample(root: str | Path | None = None, images_per_category: 
 
 
 # ---------------------------------------------------------------------------------------------
-# Inversion sample: crops of photographs that ship inside installed packages (Tiny-ImageNet layout)
+# Inversion sample: crops of real photographs, the test photographs never seen in training
 # ---------------------------------------------------------------------------------------------
 
-#: name → (how to load it, credit and licence). Each photograph becomes one "class".
+#: name → (how to load it, credit and licence): photographs that ship inside installed packages.
 PHOTOGRAPHS = {
     "astronaut": ("skimage.data.astronaut", "NASA (Eileen Collins); public domain"),
     "coffee": ("skimage.data.coffee", "Rachel Michetti, courtesy of Pikolo Espresso Bar; CC0"),
@@ -231,11 +231,37 @@ PHOTOGRAPHS = {
     "flower": ("sklearn:flower.jpg", "vultilion on Flickr; CC BY 2.0"),
     "grace_hopper": ("matplotlib:grace_hopper.jpg", "U.S. Navy (Grace Hopper); public domain"),
 }
-INVERSION_SAMPLE_VERSION = 1
+#: 20 ImageNet validation images that ship in the foolbox 3.3.4 wheel as ``foolbox/data/imagenet_NN_CLASS.jpg``
+#: (read from the wheel; foolbox itself is not installed).
+FOOLBOX = ("foolbox==3.3.4", "foolbox-3.3.4-py3-none-any.whl")
+FOOLBOX_IMAGES = ("00_243", "01_559", "02_438", "03_990", "04_949", "05_853", "06_609", "07_609", "08_915", "09_455",
+                  "10_541", "11_630", "12_741", "13_471", "14_129", "15_99", "16_251", "17_22", "18_317", "19_305")
+FOOLBOX_CREDIT = ("ImageNet (ILSVRC 2012) validation image, as shipped in the foolbox 3.3.4 wheel (MIT licence); "
+                  "ImageNet's terms: non-commercial research and education")
+#: Photographs whose crops are test images only: no test image shares a photograph with a training image.
+HELD_OUT_PHOTOGRAPHS = ("coffee", "rocket", "flower", "imagenet_03_990", "imagenet_08_915", "imagenet_13_471",
+                        "imagenet_18_317")
+INVERSION_SAMPLE_VERSION = 3
 
 
 def inversion_sample_dir() -> Path:
-    return paths.data_dir() / "tiny-imagenet-sample"
+    return paths.data_dir() / "inversion-sample"
+
+
+def foolbox_images() -> dict[str, np.ndarray]:
+    """The 20 ImageNet images of the foolbox wheel (fetched, checked, read; see
+    :func:`helpers.downloads.wheel`), by name ``imagenet_NN_CLASS``."""
+    from io import BytesIO
+
+    from .downloads import wheel_member
+
+    return {f"imagenet_{key}": np.asarray(Image.open(BytesIO(wheel_member(*FOOLBOX, f"foolbox/data/imagenet_{key}.jpg")))
+                                          .convert("RGB")) for key in FOOLBOX_IMAGES}
+
+
+def imagenet_class(name: str) -> int:
+    """The ImageNet class index in a foolbox image's name (``imagenet_03_990`` → 990)."""
+    return int(name.rsplit("_", 1)[1])
 
 
 def load_photograph(name: str) -> np.ndarray:
@@ -255,9 +281,38 @@ def load_photograph(name: str) -> np.ndarray:
     return np.asarray(getattr(skimage.data, source.rsplit(".", 1)[1])())[..., :3]
 
 
+def all_photographs(include_imagenet: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """``(photographs, credits)``: those shipped in packages, and foolbox's ImageNet images when the
+    package index can be reached (otherwise said, and left out)."""
+    photos = {name: load_photograph(name) for name in PHOTOGRAPHS}
+    credits = {name: f"`{PHOTOGRAPHS[name][0]}` — {PHOTOGRAPHS[name][1]}" for name in PHOTOGRAPHS}
+    if include_imagenet:
+        from .downloads import DownloadError
+
+        try:
+            imagenet = foolbox_images()
+        except DownloadError as error:
+            print(f"inversion sample without foolbox's ImageNet images: {error}")
+        else:
+            photos.update(imagenet)
+            credits.update({name: f"`foolbox/data/{name}.jpg` (class {imagenet_class(name)}) — {FOOLBOX_CREDIT}"
+                            for name in imagenet})
+    return photos, credits
+
+
+def _recoloured(crop: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The crop with its hues turned by a random angle and its saturation scaled: a training crop of
+    a few photographs then shows the decoder many colourings, so what it learns about colour carries
+    over to photographs it has never seen."""
+    hsv = np.asarray(crop.convert("HSV"), dtype=np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(0, 256)) % 256
+    hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(0.6, 1.4), 0, 255)
+    return Image.fromarray(hsv.astype(np.uint8), "HSV").convert("RGB")
+
+
 def _random_crop(photo: np.ndarray, rng: np.random.Generator, size: int) -> Image.Image:
     height, width = photo.shape[:2]
-    side = int(rng.uniform(0.25, 0.7) * min(height, width))
+    side = int(rng.uniform(0.2, 0.8) * min(height, width))
     top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
     crop = Image.fromarray(photo[top:top + side, left:left + side])
     if rng.random() < 0.5:
@@ -265,35 +320,32 @@ def _random_crop(photo: np.ndarray, rng: np.random.Generator, size: int) -> Imag
     return crop.resize((size, size), Image.Resampling.BICUBIC)
 
 
-def write_inversion_sample(root: str | Path, train_per_class: int = 60, val_per_class: int = 10,
-                           seed: int = 0, size: int = 64) -> Path:
-    """Write crops of :data:`PHOTOGRAPHS` in Tiny-ImageNet's layout under ``root/tiny-imagenet-200``:
-    ``wnids.txt``, ``words.txt``, ``train/<wnid>/images/*.JPEG`` and ``val/images`` with
-    ``val/val_annotations.txt``; plus ``SOURCES.md`` with the credits and licences."""
+def write_inversion_sample(root: str | Path, train_per_photo: int = 24, test_per_photo: int = 8, seed: int = 0,
+                           size: int = 64, include_imagenet: bool = True) -> Path:
+    """Write crops of real photographs in ImageNet's folder layout under ``root``: ``train/<photo>/*.JPEG``
+    from every photograph but :data:`HELD_OUT_PHOTOGRAPHS`, ``val/<photo>/*.JPEG`` from those only — so
+    the test measures reconstruction of unseen photographs, not memory of the training ones. Crops are
+    ``size``² like Tiny-ImageNet's images; ``SOURCES.md`` beside them credits every photograph."""
     root = Path(root)
-    base = root / "tiny-imagenet-200"
     rng = np.random.default_rng(seed)
-    wnids = [f"s{index:08d}" for index in range(len(PHOTOGRAPHS))]
-    annotations = []
-    paths.ensure(base / "val" / "images")
-    for wnid, name in zip(wnids, PHOTOGRAPHS):
-        photo = load_photograph(name)
-        folder = paths.ensure(base / "train" / wnid / "images")
-        for index in range(train_per_class):
-            _random_crop(photo, rng, size).save(folder / f"{wnid}_{index}.JPEG", quality=90)
-        for index in range(val_per_class):
-            file_name = f"val_{wnid}_{index}.JPEG"
-            _random_crop(photo, rng, size).save(base / "val" / "images" / file_name, quality=90)
-            annotations.append(f"{file_name}\t{wnid}\t0\t0\t{size - 1}\t{size - 1}")
-    (base / "wnids.txt").write_text("\n".join(wnids) + "\n")
-    (base / "words.txt").write_text("".join(f"{w}\t{n}\n" for w, n in zip(wnids, PHOTOGRAPHS)))
-    (base / "val" / "val_annotations.txt").write_text("\n".join(annotations) + "\n")
-    credits = "".join(f"| {w} | {n} | {PHOTOGRAPHS[n][0]} | {PHOTOGRAPHS[n][1]} |\n" for w, n in zip(wnids, PHOTOGRAPHS))
+    photos, credits = all_photographs(include_imagenet)
+    rows = []
+    for name, photo in photos.items():
+        split, count = ("val", test_per_photo) if name in HELD_OUT_PHOTOGRAPHS else ("train", train_per_photo)
+        folder = paths.ensure(root / split / name)
+        for index in range(count):
+            crop = _random_crop(photo, rng, size)
+            if split == "train" and index % 2:  # every other training crop recoloured; test crops never
+                crop = _recoloured(crop, rng)
+            crop.save(folder / f"{name}_{index:03d}.JPEG", quality=92)
+        rows.append(f"| {name} | {'test' if split == 'val' else 'training'} | {credits[name]} |")
     (root / "SOURCES.md").write_text(
-        "# Generated sample: crops of photographs shipped inside installed packages\n\n"
-        "| class | photograph | read from | credit and licence |\n|---|---|---|---|\n" + credits)
-    manifest = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_class": train_per_class,
-                "val_per_class": val_per_class, "size": size}
+        "# Generated sample: crops of real photographs (each photograph is one class)\n\n"
+        "Test crops come only from the held-out photographs: no test image shares a photograph with a training image.\n\n"
+        "| photograph | used for | source, credit and licence |\n|---|---|---|\n" + "\n".join(rows) + "\n")
+    manifest = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_photo": train_per_photo,
+                "test_per_photo": test_per_photo, "size": size, "photographs": sorted(photos),
+                "held_out": sorted(set(HELD_OUT_PHOTOGRAPHS) & set(photos))}
     (root / "sample.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return root
 
@@ -311,11 +363,13 @@ def _ensure(root: Path, manifest_matches, write) -> Path:
     return root
 
 
-def ensure_inversion_sample(root: str | Path | None = None, train_per_class: int = 60,
-                            val_per_class: int = 10, seed: int = 0) -> Path:
-    """The inversion sample's folder, generated when missing or made with other settings."""
+def ensure_inversion_sample(root: str | Path | None = None, train_per_photo: int = 24,
+                            test_per_photo: int = 8, seed: int = 0) -> Path:
+    """The inversion sample's folder, generated when missing or made with other settings (or without
+    foolbox's ImageNet images, which a later run with the package index in reach adds)."""
     root = Path(root) if root is not None else inversion_sample_dir()
-    wanted = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_class": train_per_class,
-              "val_per_class": val_per_class}
-    return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()),
-                   lambda staging: write_inversion_sample(staging, train_per_class, val_per_class, seed))
+    wanted = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_photo": train_per_photo,
+              "test_per_photo": test_per_photo}
+    complete = lambda found: len(found.get("photographs", [])) == len(PHOTOGRAPHS) + len(FOOLBOX_IMAGES)  # noqa: E731
+    return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()) and complete(found),
+                   lambda staging: write_inversion_sample(staging, train_per_photo, test_per_photo, seed))

@@ -72,6 +72,7 @@ class NonFiniteLossError(RuntimeError):
 class TrainingRun:
     """What ``fit`` returns: the per-epoch history and where the checkpoint is."""
 
+    epochs_planned: int = 0
     history: list[dict] = field(default_factory=list)
     checkpoint: Path | None = None
     resumed_from_epoch: int = 0
@@ -203,10 +204,16 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         config: TrainingConfig, checkpoint: str | Path, *, device: str | torch.device = "auto",
         trainable: nn.Module | None = None, loss_fn: nn.Module | None = None, retrain: bool = False,
         progress: bool = True, on_epoch_end: Callable[[int, dict], None] | None = None,
-        metadata: dict | None = None) -> TrainingRun:
+        on_save: Callable[[TrainingRun], None] | None = None, metadata: dict | None = None,
+        held_out_name: str = "validation") -> TrainingRun:
     """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
 
     ``metadata`` (JSON-like) is stored in the checkpoint for the notebooks that load it later.
+    ``held_out_name`` is what the per-epoch line calls ``val_loader``'s images ("validation" in
+    Part 1, "test" in Part 2, as the assignment names them). ``on_save(run)`` is called after every
+    checkpoint (and when a finished run is loaded), so a record of the run never lags behind its
+    checkpoint. The last epoch's checkpoint keeps no optimiser state (for Adam, two thirds of the
+    file): a finished run is loaded, not resumed.
     ``trainable`` is the part whose weights are optimised and checkpointed (default: the whole
     model; for feature inversion, the decoder behind a frozen encoder). Shuffling comes from the
     loader's ``generator``, which is re-seeded from ``config.seed`` and the epoch number, so a resumed
@@ -223,7 +230,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer([p for p in trainable.parameters() if p.requires_grad], config)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
-    run = TrainingRun(checkpoint=checkpoint, metadata=dict(metadata or {}))
+    run = TrainingRun(epochs_planned=config.epochs, checkpoint=checkpoint, metadata=dict(metadata or {}))
 
     wanted = settings_key(config, run.metadata)
     if checkpoint.is_file() and retrain:
@@ -242,8 +249,14 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
             run.loaded_finished = True
             print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
                   "pass retrain=True to train again")
+            if on_save is not None:
+                on_save(run)
             return run
-        optimizer.load_state_dict(state["optimizer"])
+        if state["optimizer"] is None:
+            print(f"{checkpoint.name} finished after {state['epoch']} epochs and kept no optimiser state; "
+                  "the optimiser starts afresh for the extra epochs")
+        else:
+            optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
         run.resumed_from_epoch = state["epoch"]
@@ -302,17 +315,33 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
             row["val_loss"] = validate()
         row["seconds"] = time.perf_counter() - started
         run.history.append(row)
+        finished = epoch == config.epochs
         _save(checkpoint, {
-            "model": trainable.state_dict(), "optimizer": optimizer.state_dict(),
+            "model": trainable.state_dict(), "optimizer": None if finished else optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "epoch": epoch,
-            "history": run.history, "config": settings_key(config), "metadata": _plain(run.metadata),
+            "epochs_planned": config.epochs, "history": run.history, "config": settings_key(config),
+            "metadata": _plain(run.metadata),
         })
+        if on_save is not None:
+            on_save(run)
         if progress:
             print(f"epoch {epoch:>3}/{config.epochs}  train {row['train_loss']:.4f}  "
-                  f"val {row['val_loss']:.4f}  lr {lr:.0e}  {row['seconds']:.0f}s", flush=True)
+                  f"{held_out_name} {row['val_loss']:.4f}  lr {lr:.0e}  {row['seconds']:.0f}s", flush=True)
+            if epoch == run.resumed_from_epoch + 1 and not finished:
+                left = (config.epochs - epoch) * row["seconds"]
+                print(f"  about {_duration(left)} more for the remaining {config.epochs - epoch} epochs "
+                      f"(the whole run: about {_duration(config.epochs * row['seconds'])})", flush=True)
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
     return run
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @torch.no_grad()

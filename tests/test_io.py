@@ -38,8 +38,9 @@ def test_the_samples_and_figures_are_readable_by_the_group_and_others(tmp_path, 
     umask(0o022)
     monkeypatch.setenv("SALIENCY_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(samples, "PHOTOGRAPHS", {"coffee": samples.PHOTOGRAPHS["coffee"]})
-    root = samples.ensure_inversion_sample(train_per_class=1, val_per_class=1)
-    assert mode(root) == 0o755
+    root = samples.write_inversion_sample(tmp_path / "sample", train_per_photo=1, test_per_photo=1,
+                                          include_imagenet=False)
+    assert mode(root) == 0o755 and mode(next((root / "val").iterdir())) == 0o755
     from helpers import plots
 
     import matplotlib.pyplot as plt

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from helpers import paths, pipeline
+from helpers import paths, pipeline, profiles
 from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
 from helpers.records import InversionLayer, InversionSummary, SaliencyEvaluation, SaliencyTraining
 from helpers.training import read_checkpoint
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def execute(stem: str, **overrides):
     notebook = paths.NOTEBOOKS / f"{stem}.ipynb"
     pipeline.ensure_kernel()
-    parameters = pipeline._accepted(notebook, pipeline.parameters_for(notebook, "smoke", overrides))
+    parameters = pipeline._accepted(notebook, pipeline.parameters_for("smoke", overrides))
     return pipeline.run_notebook(notebook, parameters, timeout=900)
 
 
@@ -31,7 +31,7 @@ def saliency_run(workspace):
 def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
     record = SaliencyTraining.read()
     state = read_checkpoint(record.checkpoint)
-    smoke = pipeline.SMOKE["01_saliency_model"]
+    smoke = profiles.SMOKE["saliency_model"]
     assert Path(record.checkpoint).parent == paths.checkpoint_dir() and Path(record.checkpoint).name.startswith("saliency_sample_")
     assert state["epoch"] == record.epochs_trained == smoke["EPOCHS"]
     assert state["metadata"]["WholeDataset"] == record.WholeDataset == smoke["WholeDataset"]
@@ -75,23 +75,45 @@ def inversion_run(workspace):
 
 
 def test_notebooks_03_to_07_train_every_layer_and_compare_them(inversion_run):
+    from helpers.inversion import layer_records
+
     summary = InversionSummary.read()
-    assert list(summary.layers) == ["conv2", "conv5", "fc6", "fc8"]
-    # no pretrained weights here: the fallback must be announced in the metrics files
+    assert list(summary.layers) == ["mean image", "conv2", "conv5", "fc6", "fc8"]
+    # no pretrained AlexNet here: the fallback must be announced in the metrics files
     assert summary.weights == "AlexNet: random weights — not the paper's setting"
     assert (paths.metrics_dir() / "inversion_metrics.csv").read_text().startswith("# AlexNet: random weights")
-    smoke = pipeline.SMOKE["03_invert_conv2"]
+    smoke = profiles.SMOKE["invert_layer"]
     assert summary.WholeDataset == smoke["WholeDataset"] and summary.test_images == 22  # round(0.15 × 144)
     layers = summary.layers
-    for layer, row in layers.items():
-        own = InversionLayer.read_layer(layer)  # each layer notebook's own record
+    own_records = layer_records("sample", "alexnet", "random")  # each layer notebook's own record
+    for layer in ("conv2", "conv5", "fc6", "fc8"):
+        row, own = layers[layer], own_records[layer]
         assert own.held_out_images == row["images"] == 22 and row["epochs"] == smoke["EPOCHS"]
         assert own.scores["normalised error"] == pytest.approx(row["normalised error"], rel=1e-6)
-        assert row["MSE"] == pytest.approx(row["lowest validation loss"], rel=0.2)  # same decoder, same images
+        assert row["MSE"] == pytest.approx(row["lowest test loss"], rel=0.2)  # same decoder, same images
         assert 0 < row["normalised error"] < 1.2 and 0 < row["SSIM"] < 1
-    assert layers["conv2"]["normalised error"] < layers["fc8"]["normalised error"]  # depth loses information
+    print({layer: round(row["normalised error"], 3) for layer, row in layers.items()})
+    assert layers["conv2"]["normalised error"] < layers["mean image"]["normalised error"]
     for name in ["fig3_inversion_loss_all_layers.png", "fig_inversion_error_by_layer.png",
-                 "fig4_reconstructions_all_layers.png"] + [f"fig4_reconstructions_{l}.png" for l in layers]:
+                 "fig4_reconstructions_all_layers.png"] + [f"fig4_reconstructions_alexnet_{l}_random.png"
+                                                            for l in own_records]:
+        assert (paths.figures_dir() / name).stat().st_size > 10_000
+
+
+def test_notebook_07_compares_a_pretrained_network_with_a_random_one_on_unseen_photographs(inversion_run):
+    from helpers.records import InversionComparison
+
+    comparison = InversionComparison.read()
+    assert comparison.weights["pretrained"] == "MobileNetV2: torchvision's ImageNet weights (IMAGENET1K_V1)"
+    assert comparison.weights["random"] == "MobileNetV2: random weights — not the paper's setting"
+    mean = comparison.mean_image["normalised error"]
+    pretrained = [comparison.rows["pretrained"][layer]["normalised error"] for layer in comparison.layers]
+    random = [comparison.rows["random"][layer]["normalised error"] for layer in comparison.layers]
+    print(f"mean image {mean:.3f}; pretrained {[round(e, 3) for e in pretrained]}; random {[round(e, 3) for e in random]}")
+    assert pretrained == sorted(pretrained)  # error grows with depth
+    assert all(error <= 0.9 * mean for error in pretrained[:-1])  # every block at least 10 % below the mean image
+    assert pretrained[0] < random[0] and pretrained[1] < random[1]  # ImageNet training keeps more, early on
+    for name in ("fig_inversion_trained_vs_random.png", "fig_inversion_trained_vs_random_grid.png"):
         assert (paths.figures_dir() / name).stat().st_size > 10_000
 
 

@@ -53,19 +53,6 @@ def test_parameters_reach_only_notebooks_that_declare_them(three_notebooks):
     assert declared == {"WholeDataset": 5} and undeclared == {}
 
 
-def test_unknown_profile_is_refused():
-    with pytest.raises(SystemExit, match="profile"):
-        pipeline.parameters_for(paths.NOTEBOOKS / "01_saliency_model.ipynb", "turbo", {})
-
-
-def test_smoke_profile_names_only_declared_parameters():
-    import papermill
-
-    for notebook in pipeline.notebooks():
-        declared = papermill.inspect_notebook(str(notebook))
-        assert set(pipeline.SMOKE.get(notebook.stem, {})) <= set(declared), notebook.name
-
-
 def test_a_misspelt_parameter_is_refused_with_the_closest_name(three_notebooks):
     folder, log = three_notebooks
     with pytest.raises(SystemExit, match=r"-p WholeDatset: .* declares a parameter 'WholeDatset'; did you mean 'WholeDataset'"):
@@ -94,3 +81,51 @@ def test_the_kernel_runs_without_the_tcp_warning(tmp_path, capfd):
     captured = capfd.readouterr()
     assert "without encryption" not in captured.err + captured.out
     assert "hello" in output.read_text()
+
+
+@pytest.mark.slow
+def test_what_a_notebook_prints_reaches_the_terminal_as_it_runs(tmp_path, capfd):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    write_notebook(folder / "01_talks.ipynb", "for epoch in (1, 2):\n    print(f'epoch {epoch} of 2', flush=True)")
+    assert pipeline.main(["--notebooks", str(folder)]) == 0
+    out = capfd.readouterr().out
+    assert "epoch 1 of 2" in out and "epoch 2 of 2" in out
+    assert "1 notebook ran" in out
+
+
+def test_the_default_cell_timeout_fits_a_cpu_run_on_real_data():
+    assert pipeline.DEFAULT_CELL_TIMEOUT >= 20 * 30 * 60  # 20 epochs of ~30 min on real CAT2000
+
+
+def make(*arguments, cwd):
+    import subprocess
+
+    return subprocess.run(["make", "-f", str(paths.ROOT / "Makefile"), *arguments], cwd=cwd, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_make_clean_keeps_trained_models_and_clean_models_says_what_it_removes(tmp_path):
+    for folder in ("executed", "data/.cache", "report/figures", "report/metrics", "checkpoints", "data/cat2000"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "file").write_text("x")
+    (tmp_path / "report" / "REPORT.md").write_text("stale")
+    out = make("clean", cwd=tmp_path)
+    assert (tmp_path / "checkpoints" / "file").exists() and "kept: checkpoints/" in out
+    assert (tmp_path / "data" / "cat2000" / "file").exists()
+    assert not any((tmp_path / f).exists() for f in ("executed", "data/.cache", "report/figures", "report/REPORT.md"))
+    out = make("clean-models", cwd=tmp_path)
+    assert "removing these trained models" in out and "file" in out and not (tmp_path / "checkpoints").exists()
+
+
+def test_active_env_makes_every_target_use_the_active_python():
+    out = make("-n", "run", "ACTIVE_ENV=1", cwd=paths.ROOT)
+    assert "python -m helpers.pipeline --profile smoke" in out and ".venv/bin/python" not in out
+
+
+def test_make_help_lines_up_every_target():
+    import re
+
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in make("help", cwd=paths.ROOT).splitlines()]
+    descriptions = {len(line) - len(line[2:].split(None, 1)[1]) for line in lines}
+    assert len(descriptions) == 1, lines

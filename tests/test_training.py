@@ -182,3 +182,42 @@ def test_device_choice():
     assert select_device("auto").type in {"cpu", "cuda", "mps"}
     with pytest.raises(ValueError, match="device"):
         select_device("tpu")
+
+
+def test_a_finished_checkpoint_keeps_no_optimiser_state_and_more_epochs_still_continue(tmp_path, capsys):
+    adam = TrainingConfig(epochs=3, batch_size=4, optimizer="adam", lr=1e-3, step_size=2)
+    cut = tmp_path / "cut.pt"
+
+    def wide_model():  # big enough that the weights, not the file's bookkeeping, set its size
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 256, 3, padding=1), nn.ReLU(), nn.Conv2d(256, 1, 3, padding=1))
+
+    with pytest.raises(Interrupt):
+        fit(wide_model(), *loaders(), adam, cut, device="cpu", progress=False, on_epoch_end=interrupt_after(2))
+    assert read_checkpoint(cut)["optimizer"] is not None  # mid-run: resumable exactly
+    mid_run_size = cut.stat().st_size
+    fit(wide_model(), *loaders(), adam, cut, device="cpu", progress=False)
+    finished = read_checkpoint(cut)
+    assert finished["optimizer"] is None and finished["epoch"] == finished["epochs_planned"] == 3
+    assert cut.stat().st_size < 0.6 * mid_run_size  # Adam's two moments per weight are gone
+    longer = TrainingConfig(epochs=4, batch_size=4, optimizer="adam", lr=1e-3, step_size=2)
+    run = fit(wide_model(), *loaders(), longer, cut, device="cpu", progress=False)
+    assert run.resumed_from_epoch == 3 and len(run.history) == 4
+    assert "kept no optimiser state" in capsys.readouterr().out
+
+
+def test_the_first_epoch_says_how_long_the_whole_run_will_take(tmp_path, capsys):
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("epoch   1/5") and "validation" in lines[0]
+    assert lines[1].strip().startswith("about") and "remaining 4 epochs" in lines[1] and "the whole run" in lines[1]
+    assert not any(line.strip().startswith("about") for line in lines[2:])
+
+
+def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):
+    seen = []
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
+        on_save=lambda run: seen.append((len(run.history), run.epochs_planned)))
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
+        on_save=lambda run: seen.append((len(run.history), run.loaded_finished)))
+    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5), (5, True)]

@@ -66,8 +66,9 @@ def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", 
 
     ``"tiny-imagenet"`` (default folder ``data/tiny-imagenet-200``, the original code's 20 classes),
     ``"imagenet"`` (an ImageFolder with ``train/`` and ``val/``, default ``data/imagenet``),
-    ``"sample"`` (crops of photographs shipped in packages, in Tiny-ImageNet's layout) or ``"auto"``:
-    Tiny-ImageNet when it is there, else the sample.
+    ``"sample"`` (crops of real photographs in ImageNet's folder layout, the test photographs never
+    used for training; :func:`helpers.samples.write_inversion_sample`) or ``"auto"``: Tiny-ImageNet
+    when it is there, else the sample.
     """
     from ..samples import ensure_inversion_sample
 
@@ -89,5 +90,5 @@ def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", 
         train, held_out = find_image_folder(root)
     else:
         root = ensure_inversion_sample(Path(data_dir) if data_dir else None)
-        train, held_out = find_tiny_imagenet(root)
+        train, held_out = find_image_folder(root)
     return (dataset, root, *split_official(train, held_out, WholeDataset, seed))

@@ -153,6 +153,19 @@ def denormalise_imagenet(image: torch.Tensor) -> torch.Tensor:
     return (image * std + mean).clamp(0, 1)
 
 
+def classification_input(image: Image.Image, size: int = 224) -> torch.Tensor:
+    """torchvision's ImageNet evaluation preprocessing: the shorter side resized to ``size × 8/7``
+    (256 for 224), the centre ``size``² cropped, scaled to [0, 1] and normalised. ``(3, size, size)``."""
+    short = round(size * 8 / 7)
+    width, height = image.size
+    scale = short / min(width, height)
+    image = image.convert("RGB").resize((max(short, round(width * scale)), max(short, round(height * scale))),
+                                        Image.Resampling.BILINEAR)
+    left, top = (image.width - size) // 2, (image.height - size) // 2
+    pixels = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.float32) / 255
+    return normalise_imagenet(torch.from_numpy(pixels).permute(2, 0, 1))
+
+
 class InversionDataset(DecodeOnceDataset):
     """``(image, image)``: the AlexNet input ``(3, S, S)`` normalised with the ImageNet statistics,
     and the same tensor as the reconstruction target. Decoded once (see :class:`DecodeOnceDataset`)."""

