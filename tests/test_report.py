@@ -57,3 +57,16 @@ def test_an_unfinished_network_is_refused_unless_allowed(capsys):
     assert check_finished(trained, "x.pt", allow_unfinished=True) == "unfinished: 2 of 20 epochs"
     assert "NOTE: scoring a network that is unfinished" in capsys.readouterr().out
     assert check_finished({"epochs_trained": 20, "epochs_planned": 20}, "x.pt") == ""
+
+
+def test_the_assignments_losses_are_marked_not_comparable_when_they_are_not():
+    from helpers.records import InversionSummary
+
+    row = {"lowest train loss": 0.6, "lowest test loss": 0.7, "normalised error": 0.5, "PSNR": 15.0, "SSIM": 0.4}
+    summary = InversionSummary(dataset="sample", weights="AlexNet: random weights — not the paper's setting",
+                               weights_id="alexnet: random (seed 0)", WholeDataset=144, seed=0, test_images=22,
+                               layers={"mean image": {"normalised error": 0.73, "PSNR": 12.0, "SSIM": 0.37},
+                                       "conv2": row})
+    text = report.inversion_section(summary)
+    assert "**not comparable** — this run uses other data, inverts a random AlexNet" in text
+    assert "| mean image | – | – | – | – | 0.7300 |" in text and "| conv2 | 0.6000 | 0.7000 | 0.2030 | 0.2010 |" in text
