@@ -101,7 +101,7 @@ def test_the_default_cell_timeout_fits_a_cpu_run_on_real_data():
 def make(*arguments, cwd):
     import subprocess
 
-    return subprocess.run(["make", "-f", str(paths.ROOT / "Makefile"), *arguments], cwd=cwd, capture_output=True,
+    return subprocess.run(["make", "--no-print-directory", "-f", str(paths.ROOT / "Makefile"), *arguments], cwd=cwd, capture_output=True,
                           text=True, check=True).stdout
 
 
