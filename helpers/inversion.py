@@ -171,11 +171,13 @@ def load_images(items, image_size: int) -> torch.Tensor:
 
 @dataclass
 class TrainedDecoder:
-    """A decoder trained (or loaded) by :func:`train_decoder`, with its record."""
+    """A decoder trained (or loaded) by :func:`train_decoder`, with its record and its reconstructions
+    of the test images (in their order)."""
 
     inverter: Inverter
     run: TrainingRun
     record: InversionLayer
+    reconstructions: torch.Tensor
 
 
 def train_decoder(encoder: str, layer: str, weights: str, dataset: str, data_root: str | Path, train_items: Sequence,
@@ -190,9 +192,10 @@ def train_decoder(encoder: str, layer: str, weights: str, dataset: str, data_roo
     run = fit(inverter, train_loader, test_loader, config, decoder_checkpoint(config, metadata), device=device,
               trainable=inverter.decoder, retrain=retrain, metadata=metadata, held_out_name="test")
     images = torch.cat([batch[0] for batch in test_loader])
-    scores = reconstruction_metrics(images, reconstruct(inverter, images, device), seed=config.seed)
-    return TrainedDecoder(inverter, run, record_layer(run, inverter, config, data_root, len(train_items),
-                                                      len(test_items), scores))
+    reconstructions = reconstruct(inverter, images, device)
+    scores = reconstruction_metrics(images, reconstructions, seed=config.seed)
+    record = record_layer(run, inverter, config, data_root, len(train_items), len(test_items), scores)
+    return TrainedDecoder(inverter, run, record, reconstructions)
 
 
 #: The two kinds of encoder weights compared, and the ``WEIGHTS`` value that gives each.
@@ -223,7 +226,7 @@ def compare_pretrained_and_random(encoder: str, layers: Sequence[str], dataset: 
                 raise DecoderMismatchError(f"no ImageNet weights for {encoder}: the comparison needs them "
                                            f"(python -m helpers.weights fetch {encoder})")
             descriptions[kind] = weights_note(trained.inverter)
-            reconstructions[kind][layer] = reconstruct(trained.inverter, test_images, device)
+            reconstructions[kind][layer] = trained.reconstructions
             colour = mean_colour_errors(test_images, reconstructions[kind][layer])
             rows[kind][layer] = {**trained.record.scores, "mean-colour error": float(colour.mean()),
                                  "images with a better mean colour than the mean image":
