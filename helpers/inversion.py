@@ -13,7 +13,7 @@ import torch
 from .data import InversionDataset, denormalise_imagenet, make_loader
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder
 from .records import InversionLayer
-from .training import TrainingConfig, TrainingRun, checkpoint_path, fit, load_checkpoint
+from .training import TrainingConfig, TrainingRun, checkpoint_path, config_record, fit, load_checkpoint
 
 
 def build_inverter(encoder: str, layer: str, weights: str = "", require_pretrained: bool = False,
@@ -64,7 +64,7 @@ def record_layer(run: TrainingRun, inverter: Inverter, config: TrainingConfig, d
     record = InversionLayer(
         dataset=meta["dataset"], data_root=str(data_root), WholeDataset=meta["WholeDataset"], seed=config.seed,
         checkpoint=str(run.checkpoint), train_images=train_images, held_out_images=test_images,
-        config={**vars(config), "betas": list(config.betas)}, history=run.history, epochs_trained=len(run.history),
+        config=config_record(config), history=run.history, epochs_trained=len(run.history),
         epochs_planned=run.epochs_planned, encoder=meta["encoder"], layer=meta["layer"],
         weights=weights_note(inverter), weights_id=meta["weights_id"], pretrained=inverter.encoder.pretrained,
         image_size=meta["image_size"], scores=scores)
@@ -169,6 +169,11 @@ def load_images(items, image_size: int) -> torch.Tensor:
     return torch.cat([batch[0] for batch in make_loader(InversionDataset(items, image_size), 64)])
 
 
+def mean_image_prediction(train_items, test_images: torch.Tensor, image_size: int) -> torch.Tensor:
+    """The baseline every decoder must beat: the training images' mean, predicted for each test image."""
+    return load_images(train_items, image_size).mean(dim=0, keepdim=True).expand_as(test_images)
+
+
 @dataclass
 class TrainedDecoder:
     """A decoder trained (or loaded) by :func:`train_decoder`, with its record and its reconstructions
@@ -191,7 +196,7 @@ def train_decoder(encoder: str, layer: str, weights: str, dataset: str, data_roo
     metadata = decoder_metadata(inverter, dataset, WholeDataset, image_size)
     run = fit(inverter, train_loader, test_loader, config, decoder_checkpoint(config, metadata), device=device,
               trainable=inverter.decoder, retrain=retrain, metadata=metadata, held_out_name="test")
-    images = torch.cat([batch[0] for batch in test_loader])
+    images = load_images(test_items, image_size)
     reconstructions = reconstruct(inverter, images, device)
     scores = reconstruction_metrics(images, reconstructions, seed=config.seed)
     record = record_layer(run, inverter, config, data_root, len(train_items), len(test_items), scores)
@@ -214,7 +219,7 @@ def compare_pretrained_and_random(encoder: str, layers: Sequence[str], dataset: 
     from .records import InversionComparison
 
     test_images = load_images(test_items, image_size)
-    mean_image = load_images(train_items, image_size).mean(dim=0, keepdim=True).expand_as(test_images)
+    mean_image = mean_image_prediction(train_items, test_images, image_size)
     baseline_colour = mean_colour_errors(test_images, mean_image)
     rows, reconstructions, descriptions = {}, {}, {}
     for kind, weights in KINDS.items():

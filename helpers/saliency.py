@@ -15,7 +15,7 @@ import torch
 from . import paths
 from .models import SaliencyNet, count_parameters
 from .records import SaliencyTraining
-from .training import TrainingConfig, TrainingRun, checkpoint_path, read_checkpoint
+from .training import TrainingConfig, TrainingRun, checkpoint_path, config_record, read_checkpoint
 
 
 def run_metadata(dataset: str, WholeDataset: bool | int, image_size: Sequence[int], ceil_mode: bool) -> dict:
@@ -42,7 +42,7 @@ def record_training(run: TrainingRun, model: SaliencyNet, config: TrainingConfig
     record = SaliencyTraining(
         dataset=meta["dataset"], data_root=str(data_root), WholeDataset=meta["WholeDataset"], seed=config.seed,
         checkpoint=str(run.checkpoint), train_images=train_images, held_out_images=held_out_images,
-        config={**vars(config), "betas": list(config.betas)}, history=run.history,
+        config=config_record(config), history=run.history,
         epochs_trained=len(run.history), epochs_planned=run.epochs_planned, parameters=count_parameters(model), image_size=meta["image_size"],
         output_size=list(model.output_size(tuple(meta["image_size"]))), ceil_mode=meta["ceil_mode"])
     record.write()

@@ -132,6 +132,11 @@ def settings_key(config: TrainingConfig, metadata: dict | None = None) -> dict:
     return {**key, **metadata}
 
 
+def config_record(config: TrainingConfig) -> dict:
+    """Every training setting as plain JSON-like data, as the metrics records store it."""
+    return _plain(dataclasses.asdict(config))
+
+
 def _plain(value):
     """JSON-like copy (tuples become lists), as a checkpoint stores and returns it."""
     return json.loads(json.dumps(value))
