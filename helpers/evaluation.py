@@ -1,28 +1,42 @@
 """Scoring saliency maps the way the MIT benchmark does: ground truth at the stimulus' resolution.
 
-Predictions, the centre-bias baseline and chance are each resized once to the fixation map's size
-(MATLAB's ``imresize``) and then scored with every metric of :mod:`helpers.metrics`.
+Each network's output is upsampled once to the fixation map's size (MATLAB's ``imresize``) and
+scaled to [0, 1] — an affine map, as saving it as an image does: no value is clipped, so no ties
+are made — and scored with every metric of :mod:`helpers.metrics`, beside the baselines:
+
+* **centre bias** — a centred Gaussian whose width is fitted on the training fixations;
+* **chance** — uniform noise;
+* **oracle** — the best one can do: on the generated sample, the density its fixations were drawn
+  from; on data with fixations per observer (SALICON), each observer's fixations predicted by the
+  others' (blurred as the MIT benchmark blurs); absent where the observers are pooled (CAT2000's
+  ``FIXATIONLOCS``, MIT1003's ``fixPts``), and the record says why;
+* **all items** (the sample only) — every item marked equally: it finds the items, not the odd one
+  out, which the **singleton AUC** (:func:`helpers.metrics.singleton_auc`) then shows.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 from tqdm.auto import tqdm
 
-from . import metrics
+from . import metrics, samples
 from .data import (SaliencyDataset, SaliencyItem, check_same_frame, load_fixations, load_gray, load_rgb,
-                   make_loader)
-from .models import SaliencyNet
+                   load_salicon_observers, make_loader)
 from .records import SaliencyEvaluation, write_table
 from .training import predict
 
-#: The maps scored for every image: the trained network and the two baselines.
-NETWORK, CENTRE_BIAS, CHANCE = "SalNet (half)", "centre bias", "chance"
-MODELS = (NETWORK, CENTRE_BIAS, CHANCE)
+#: The maps scored for every image: the networks and the baselines.
+NETWORK, SECOND_NETWORK = "SalNet (half)", "MobileNetV2 + contrast readout"
+CENTRE_BIAS, CHANCE, ALL_ITEMS = "centre bias", "chance", "all items"
+ORACLE_SAMPLE, ORACLE_OBSERVERS = "oracle (the sample's known density)", "oracle (the other observers)"
+BASELINES = (CENTRE_BIAS, CHANCE)
 
 
 @dataclass
@@ -31,26 +45,75 @@ class GroundTruth:
 
     fixations: np.ndarray   # (H, W) bool
     density: np.ndarray     # (H, W) float64, the continuous fixation map
+    known_density: np.ndarray | None = None   # the sample's: the density the fixations were drawn from
+    labels: np.ndarray | None = None          # the sample's: 1 on the singleton, 2 on the distractors
+    items: list | None = None                 # the sample's: every item's (x, y, radius), singleton first
+    observers: list | None = None             # one binary map per observer, where the data keep them
+
+
+def _sample_root(stimulus: Path) -> Path | None:
+    for folder in list(stimulus.parents)[:4]:
+        if (folder / "sample.json").is_file() and (folder / samples.TRUTH_DIR).is_dir():
+            return folder
+    return None
+
+
+@lru_cache(maxsize=8)
+def _sample_items(root: Path) -> dict:
+    return json.loads((root / "sample.json").read_text())["items"]
+
+
+def _sample_truth(item: SaliencyItem) -> dict:
+    """The generated sample's known density, item labels and items for ``item`` (empty elsewhere)."""
+    root = _sample_root(item.stimulus)
+    if root is None:
+        return {}
+    items = _sample_items(root)
+    for key in (f"{item.category}/{item.stimulus.stem}", item.stimulus.stem):
+        if key in items:
+            stem = root / samples.TRUTH_DIR / key.replace("/", "_")
+            density = np.asarray(Image.open(f"{stem}_density.png"), dtype=np.float64)
+            return {"known_density": density / density.sum(), "items": items[key],
+                    "labels": np.asarray(Image.open(f"{stem}_items.png"))}
+    return {}
 
 
 def load_ground_truth(item: SaliencyItem) -> GroundTruth:
-    """Fixations and density of one stimulus; either of another frame than the stimulus (another
-    aspect ratio, or transposed) is a :class:`helpers.data.DataError` naming the files."""
+    """Fixations and density of one stimulus (and, where the data have them, the sample's truth and
+    each observer's fixations); either of another frame than the stimulus (another aspect ratio, or
+    transposed) is a :class:`helpers.data.DataError` naming the files."""
     fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
     check_same_frame(item.stimulus, item.fixations, "fixation locations", fixations.shape[::-1])
     density = np.asarray(load_gray(item.saliency_map), dtype=np.float64)
     check_same_frame(item.stimulus, item.saliency_map, "fixation map", density.shape[::-1])
     if density.shape != fixations.shape:
         density = metrics.imresize(density, fixations.shape)
-    return GroundTruth(fixations, density)
+    observers = load_salicon_observers(item.fixations) if item.fixation_format == "salicon" else None
+    return GroundTruth(fixations, density, observers=observers if observers and len(observers) > 1 else None,
+                       **_sample_truth(item))
 
 
-def predict_saliency(model: SaliencyNet, items: Sequence[SaliencyItem], image_size, device="cpu",
+def oracle_name(truths: Sequence[GroundTruth]) -> str:
+    """Which oracle the data allow: the sample's known density, the other observers, or none ("")."""
+    if truths and all(t.known_density is not None for t in truths):
+        return ORACLE_SAMPLE
+    if truths and all(t.observers is not None for t in truths):
+        return ORACLE_OBSERVERS
+    return ""
+
+
+def oracle_absent_reason(dataset: str) -> str:
+    """Why the table has no oracle row for ``dataset``."""
+    return {"cat2000": "CAT2000's FIXATIONLOCS pool every observer's fixations, so no observer can be left out",
+            "mit1003": "MIT1003's fixPts maps pool every observer (the per-observer DATA folder is not read)",
+            }.get(dataset, "these data keep neither a known density nor fixations per observer")
+
+
+def predict_saliency(model, items: Sequence[SaliencyItem], image_size, device="cpu",
                      batch_size: int = 8) -> np.ndarray:
-    """Predicted maps ``(N, h, w)`` in [0, 1] at the network's output size."""
+    """The network's own output maps ``(N, h, w)`` at its output size — nothing clipped or rescaled."""
     dataset = SaliencyDataset(items, tuple(image_size), model.output_size(tuple(image_size)))
-    outputs = predict(model, make_loader(dataset, batch_size), device)[:, 0]
-    return ((outputs + 1) / 2).clamp(0, 1).numpy().astype(np.float64)
+    return predict(model, make_loader(dataset, batch_size), device)[:, 0].numpy().astype(np.float64)
 
 
 def _fixation_counts(fixations: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -73,18 +136,28 @@ def other_fixations(truths: Sequence[GroundTruth]) -> Iterator[np.ndarray]:
         yield (totals[shape] - _fixation_counts(truth.fixations, shape)) > 0
 
 
-def model_maps(prediction: np.ndarray, shape: tuple[int, int], centre_sigma: tuple[float, float],
+def model_maps(predictions: dict[str, np.ndarray], truth: GroundTruth, centre_sigma: tuple[float, float],
                seed: int = 0) -> dict[str, np.ndarray]:
-    """The three maps scored for one image, at the ground truth's ``shape``: the network's prediction
-    (upsampled), the centre-bias baseline and chance (seeded)."""
-    return {NETWORK: upsample(prediction, shape), CENTRE_BIAS: metrics.centre_bias_map(shape, centre_sigma),
-            CHANCE: metrics.chance_map(shape, seed=seed)}
+    """The maps scored for one image, at the ground truth's size: each network's prediction
+    (upsampled), the centre-bias baseline, chance (seeded), and on the sample the oracle (its known
+    density) and the all-items map. The leave-one-observer-out oracle is scored apart
+    (:func:`observer_oracle_scores`): it is a different map for each observer."""
+    shape = truth.fixations.shape
+    maps = {name: upsample(prediction, shape) for name, prediction in predictions.items()}
+    maps[CENTRE_BIAS] = metrics.centre_bias_map(shape, centre_sigma)
+    maps[CHANCE] = metrics.chance_map(shape, seed=seed)
+    if truth.known_density is not None:
+        maps[ORACLE_SAMPLE] = truth.known_density
+    if truth.items is not None:
+        maps[ALL_ITEMS] = samples.all_items_map(truth.items, shape[::-1])
+    return maps
 
 
 def score_map(saliency: np.ndarray, truth: GroundTruth, other: np.ndarray, baseline: np.ndarray,
               jitter: bool = True, seed: int = 0) -> dict[str, float]:
-    """Every metric for one map already at the ground truth's size."""
-    return {
+    """Every metric for one map already at the ground truth's size (and the singleton AUC where the
+    ground truth labels the items)."""
+    scores = {
         "AUC-Judd": metrics.auc_judd(saliency, truth.fixations, jitter=jitter, seed=seed),
         "AUC-Borji": metrics.auc_borji(saliency, truth.fixations, seed=seed),
         "sAUC": metrics.auc_shuffled(saliency, truth.fixations, other, seed=seed),
@@ -94,19 +167,44 @@ def score_map(saliency: np.ndarray, truth: GroundTruth, other: np.ndarray, basel
         "KL": metrics.kl_div(saliency, truth.density),
         "IG": metrics.info_gain(saliency, truth.fixations, baseline),
     }
+    if truth.labels is not None:
+        scores[metrics.SINGLETON_AUC] = metrics.singleton_auc(saliency, truth.labels)
+    return scores
 
 
-def evaluate(predictions: np.ndarray, items: Sequence[SaliencyItem], centre_sigma: tuple[float, float],
+def observer_oracle_scores(truth: GroundTruth, other: np.ndarray, baseline: np.ndarray, jitter: bool = True,
+                           seed: int = 0) -> dict[str, float]:
+    """Leave one observer out: each observer's fixations scored against the others' fixations blurred
+    by the MIT benchmark's Gaussian (:func:`helpers.metrics.mit_blur_sigma`); the mean over observers."""
+    from scipy.ndimage import gaussian_filter
+
+    sigma = metrics.mit_blur_sigma(truth.fixations.shape)
+    everyone = np.sum(truth.observers, axis=0, dtype=np.float64)
+    rows = []
+    for observer in truth.observers:
+        if not observer.any():
+            continue
+        others = gaussian_filter(everyone - observer, sigma)
+        alone = GroundTruth(observer, truth.density)
+        rows.append(score_map(others, alone, other, baseline, jitter=jitter, seed=seed))
+    return {name: float(np.nanmean([row[name] for row in rows])) for name in rows[0]} if rows else {}
+
+
+def evaluate(predictions: dict[str, np.ndarray], items: Sequence[SaliencyItem], centre_sigma: tuple[float, float],
              jitter: bool = True, seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """One row per image and model (the network, the centre-bias baseline and chance) with every
-    metric; the prediction is upsampled to the fixation map's resolution once."""
+    """One row per image and model — each network of ``predictions`` (name → maps ``(N, h, w)``), the
+    baselines, the oracle where the data allow one — with every metric; each prediction is
+    upsampled to the fixation map's resolution once."""
     truths = [load_ground_truth(item) for item in items]
     rows = []
     scored = zip(items, truths, other_fixations(truths))
     for index, (item, truth, other) in enumerate(tqdm(scored, total=len(items), desc="scoring", disable=not progress)):
-        maps = model_maps(predictions[index], truth.fixations.shape, centre_sigma, seed + index)
-        for model_name, saliency in maps.items():
-            scores = score_map(saliency, truth, other, maps[CENTRE_BIAS], jitter=jitter, seed=seed + index)
+        maps = model_maps({name: maps[index] for name, maps in predictions.items()}, truth, centre_sigma, seed + index)
+        by_model = {name: score_map(saliency, truth, other, maps[CENTRE_BIAS], jitter=jitter, seed=seed + index)
+                    for name, saliency in maps.items()}
+        if truth.observers is not None:
+            by_model[ORACLE_OBSERVERS] = observer_oracle_scores(truth, other, maps[CENTRE_BIAS], jitter, seed + index)
+        for model_name, scores in by_model.items():
             rows.append({"model": model_name, "category": item.category, "image": item.stimulus.stem,
                          "fixated_pixels": int(truth.fixations.sum()), **scores})
     return pd.DataFrame(rows)
@@ -117,7 +215,7 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
 
     ``images`` counts the images that were scored — those with a finite AUC-Judd; an image without
     fixations has none and is left out of every mean that needs fixations."""
-    metric_names = [m for m in metrics.METRIC_NAMES if m in scores]
+    metric_names = [m for m in (*metrics.METRIC_NAMES, metrics.SINGLETON_AUC) if m in scores]
     per_category = scores.groupby(["model", "category"], sort=False)[metric_names].mean()
     overall = scores.groupby("model", sort=False)[metric_names].mean()
     overall.index = pd.MultiIndex.from_product([overall.index, ["all"]], names=["model", "category"])
@@ -141,47 +239,118 @@ def per_model(table: pd.DataFrame) -> tuple[dict, dict]:
 
 
 def best_and_worst(scores: pd.DataFrame, items: Sequence[SaliencyItem], count: int = 3,
-                   metric: str = "AUC-Judd") -> list[tuple[SaliencyItem, float, str]]:
-    """The network's ``count`` best and ``count`` worst images by ``metric``: ``(item, score, label)``,
+                   metric: str = "AUC-Judd", model: str = NETWORK) -> list[tuple[SaliencyItem, str]]:
+    """``model``'s ``count`` best and ``count`` worst images by ``metric``: ``(item, label)``,
     matched to the items by category and name (not by row order)."""
     by_key = {(item.category, item.stimulus.stem): item for item in items}
-    ranked = scores[(scores["model"] == NETWORK) & np.isfinite(scores[metric])].sort_values(metric)
+    ranked = scores[(scores["model"] == model) & np.isfinite(scores[metric])].sort_values(metric)
     best, worst = ranked.iloc[::-1][:count], ranked.iloc[:count]
-    return [(by_key[(row.category, row.image)], float(row[metric]), f"{kind}: {metric} {row[metric]:.3f}")
+    return [(by_key[(row.category, row.image)], f"{kind}: {metric} {row[metric]:.3f}")
             for kind, rows in (("best", best), ("worst", worst)) for _, row in rows.iterrows()]
 
 
-def prediction_panels(picked: Sequence[tuple[SaliencyItem, float, str]], predictions: dict) -> dict[str, list]:
-    """Columns for :func:`helpers.plots.image_grid`: the stimulus with its fixations, the ground-truth
-    density and the prediction (``predictions[(category, name)]``, upsampled to the ground truth)."""
+def one_per_category(items: Sequence[SaliencyItem]) -> list[tuple[SaliencyItem, str]]:
+    """The first held-out image of every category: ``(item, "category/name")``."""
+    first: dict[str, SaliencyItem] = {}
+    for item in items:
+        first.setdefault(item.category, item)
+    return [(item, f"{item.category}/{item.stimulus.stem}") for item in first.values()]
+
+
+def prediction_panels(picked: Sequence[tuple[SaliencyItem, str]], predictions: dict[str, dict]) -> dict[str, list]:
+    """Columns for :func:`helpers.plots.image_grid`, one row per picked image: the stimulus with its
+    held-out fixations, the ground-truth density, and each network's prediction
+    (``predictions[name][(category, stem)]``, upsampled to the ground truth) with the same
+    fixations drawn over it."""
     from .plots import with_fixations
 
-    columns: dict[str, list] = {"image and fixations": [], "ground truth": [], "prediction": []}
-    for item, _, _ in picked:
+    columns: dict[str, list] = {"image and fixations": [], "ground truth": [],
+                                **{f"{name} and fixations": [] for name in predictions}}
+    for item, _ in picked:
         truth = load_ground_truth(item)
         image = np.asarray(load_rgb(item.stimulus, expected_size=truth.fixations.shape[::-1])) / 255
         columns["image and fixations"].append(with_fixations(image, truth.fixations))
         columns["ground truth"].append(truth.density)
-        columns["prediction"].append(upsample(predictions[(item.category, item.stimulus.stem)], truth.fixations.shape))
+        for name, by_image in predictions.items():
+            saliency = upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape)
+            columns[f"{name} and fixations"].append(with_fixations(colour_mapped(saliency), truth.fixations))
     return columns
 
 
+def colour_mapped(saliency: np.ndarray, cmap: str = "magma") -> np.ndarray:
+    """A map in [0, 1] as an RGB picture ``(H, W, 3)`` in the colour map the figures use for maps."""
+    import matplotlib
+
+    return matplotlib.colormaps[cmap](np.clip(saliency, 0, 1))[..., :3]
+
+
 def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A predicted map in [0, 1] at the ground truth's size: MATLAB's bicubic ``imresize``, clipped
-    back to [0, 1] (bicubic overshoot would otherwise leave negative values, which KL cannot take)."""
-    return np.clip(metrics.imresize(prediction, shape), 0.0, 1.0)
+    """A network's output at the ground truth's size, as the benchmark scores a saved map: MATLAB's
+    bicubic ``imresize``, then scaled to [0, 1] (lowest value 0, highest 1) — an affine map of the
+    output, so every metric that normalises scores the network's own values, and KL, which only
+    divides by the sum, gets no negative mass. Nothing is clipped."""
+    resized = metrics.imresize(prediction, shape)
+    low, high = resized.min(), resized.max()
+    return (resized - low) / (high - low) if high > low else np.zeros_like(resized)
 
 
-def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, checkpoint: str | Path,
-                      centre_sigma: tuple[float, float], jitter: bool, seed: int) -> SaliencyEvaluation:
+def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, checkpoints: dict[str, str],
+                      centre_sigma: tuple[float, float], jitter: bool, seed: int, oracle: str) -> SaliencyEvaluation:
     """Write notebook 02's results: the per-image scores and the summary as CSV, and the record the
-    report reads (:class:`helpers.records.SaliencyEvaluation`)."""
+    report reads (:class:`helpers.records.SaliencyEvaluation`). ``checkpoints``: network name →
+    checkpoint; ``oracle``: the oracle row's name, or why there is none."""
     write_table("saliency_scores_per_image", scores, index=False)
     write_table("saliency_metrics", table)
     overall, per_category = per_model(table)
     record = SaliencyEvaluation(
-        dataset=trained["dataset"], checkpoint=str(checkpoint), held_out_images=int(scores.groupby(["category", "image"]).ngroups),
-        jitter=jitter, seed=seed, centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
-        epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category)
+        dataset=trained["dataset"], checkpoint=str(checkpoints[NETWORK]), checkpoints=dict(checkpoints),
+        held_out_images=int(scores.groupby(["category", "image"]).ngroups), jitter=jitter, seed=seed,
+        centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
+        epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category, oracle=oracle,
+        sample_seed=trained.get("sample_seed"))
     record.write()
     return record
+
+
+def bars(overall: dict[str, dict[str, float]], network: str, oracle: str,
+         per_category: dict[str, dict[str, dict[str, float]]] | None = None) -> dict[str, bool]:
+    """Whether ``network`` meets each bar the sample sets (see the README): singleton AUC ≥ 0.90
+    overall and ≥ 0.80 in every category, AUC-Judd at least 60 % of the way from the centre bias to
+    the oracle, NSS ≥ 1, and better than the centre bias on every metric (lower KL, IG above 0)."""
+    net, centre = overall[network], overall[CENTRE_BIAS]
+    result = {}
+    if metrics.SINGLETON_AUC in net:
+        result["singleton AUC ≥ 0.90"] = net[metrics.SINGLETON_AUC] >= 0.90
+        for category, row in (per_category or {}).get(network, {}).items():
+            result[f"singleton AUC ≥ 0.80 in {category}"] = row[metrics.SINGLETON_AUC] >= 0.80
+    if oracle in overall:
+        target = centre["AUC-Judd"] + 0.6 * (overall[oracle]["AUC-Judd"] - centre["AUC-Judd"])
+        result[f"AUC-Judd ≥ {target:.4f} (60 % from centre bias to oracle)"] = net["AUC-Judd"] >= target
+    result["NSS ≥ 1.0"] = net["NSS"] >= 1.0
+    for name in metrics.METRIC_NAMES:
+        if name == "KL":
+            result["KL below the centre bias"] = net["KL"] < centre["KL"]
+        elif name == "IG":
+            result["IG above 0 (over the centre bias)"] = net["IG"] > 0
+        else:
+            result[f"{name} above the centre bias"] = net[name] > centre[name]
+    return result
+
+
+def held_out_scorer(items: Sequence[SaliencyItem], loader, device="cpu"):
+    """``fit``'s ``held_out_scores``: the network's mean AUC-Judd on the held-out images (``loader``
+    holds them, in ``items``' order) — and the mean singleton AUC where the data label the items."""
+    truths: list[GroundTruth] = []
+
+    def score(model) -> dict[str, float]:
+        if not truths:
+            truths.extend(load_ground_truth(item) for item in items)
+        outputs = predict(model, loader, device)[:, 0].numpy().astype(np.float64)
+        maps = [upsample(output, truth.fixations.shape) for output, truth in zip(outputs, truths)]
+        scores = {"AUC-Judd": float(np.nanmean([metrics.auc_judd(m, t.fixations) for m, t in zip(maps, truths)]))}
+        if all(t.labels is not None for t in truths):
+            scores[metrics.SINGLETON_AUC] = float(np.nanmean([metrics.singleton_auc(m, t.labels)
+                                                              for m, t in zip(maps, truths)]))
+        return scores
+
+    return score

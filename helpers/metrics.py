@@ -194,12 +194,17 @@ def _auc_against_negatives(positives: np.ndarray, negatives: np.ndarray, step: f
     return _trapz(fp, tp)
 
 
-def _split_auc(saliency_map, fixation_map, draw_negatives, step: float) -> float:
+def _split_auc(saliency_map, fixation_map, draw_negatives, step: float, name: str,
+               min_fixations: int = 1) -> float:
     fixations = _as_binary(fixation_map)
-    if not fixations.any():
-        warnings.warn("no fixations in the fixation map; the score is NaN", stacklevel=3)
+    if fixations.sum() < min_fixations:
+        warnings.warn(f"{name}: fewer than {min_fixations} fixated pixels in the fixation map; the score is NaN",
+                      stacklevel=3)
         return math.nan
     values = _normalise_min_max(imresize(saliency_map, fixations.shape).ravel())
+    if np.isnan(values).all():  # a constant map: MATLAB's min-max normalisation is 0/0 everywhere
+        warnings.warn(f"{name}: the saliency map is constant; the score is NaN", stacklevel=3)
+        return math.nan
     positives = values[fixations.ravel()]
     scores = [_auc_against_negatives(positives, values[indices], step)
               for indices in draw_negatives(values.size, positives.size)]
@@ -208,16 +213,21 @@ def _split_auc(saliency_map, fixation_map, draw_negatives, step: float) -> float
 
 def auc_borji(saliency_map, fixation_map, splits: int = 100, step: float = 0.1, seed: int = 0) -> float:
     """``AUC_Borji.m``: negatives are as many pixels as fixations, drawn uniformly (with replacement),
-    in each of ``splits`` splits; thresholds every ``step``; the mean AUC over the splits."""
+    in each of ``splits`` splits; thresholds every ``step``; the mean AUC over the splits.
+
+    As MIT's code, NaN (with a warning) for a constant map and for a map with fewer than two
+    fixated pixels (``sum(fixationMap(:)>0)<=1``)."""
     rng = np.random.default_rng(seed)
     draw = lambda n_pix, n_fix: rng.integers(0, n_pix, size=(splits, n_fix))  # noqa: E731
-    return _split_auc(saliency_map, fixation_map, draw, step)
+    return _split_auc(saliency_map, fixation_map, draw, step, "auc_borji", min_fixations=2)
 
 
 def auc_shuffled(saliency_map, fixation_map, other_map, splits: int = 100, step: float = 0.1,
                  seed: int = 0) -> float:
     """``AUC_shuffled.m``: negatives are the map's values at fixations of *other* images
-    (``other_map``, a binary map of the fixation map's size), so centre bias earns nothing."""
+    (``other_map``, a binary map of the fixation map's size), so centre bias earns nothing.
+
+    As MIT's code, NaN (with a warning) for a constant map or no fixations; one fixation is scored."""
     other = _as_binary(other_map).ravel()
     if other.size != _as_binary(fixation_map).size:
         raise ValueError(f"other_map must have the fixation map's shape {np.shape(fixation_map)}, "
@@ -232,7 +242,7 @@ def auc_shuffled(saliency_map, fixation_map, other_map, splits: int = 100, step:
         count = min(n_fix, candidates.size)
         return [rng.permutation(candidates)[:count] for _ in range(splits)]
 
-    return _split_auc(saliency_map, fixation_map, draw, step)
+    return _split_auc(saliency_map, fixation_map, draw, step, "auc_shuffled")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,10 +292,12 @@ def similarity(saliency_map, density_map) -> float:
 
 def kl_div(saliency_map, density_map) -> float:
     """``KLdiv.m``: KL divergence of the sum-normalised map from the ground-truth density, with
-    MATLAB's ``eps`` (2^-52) for regularisation. Lower is better."""
+    MATLAB's ``eps`` (2^-52) for regularisation. Lower is better. As MIT's code, a map with no
+    non-zero value is left as it is (not divided by its zero sum), so an all-zero map scores a
+    large finite value and an all-zero density 0."""
     density = _as_float64(density_map)
-    s = _sum_normalise(imresize(saliency_map, density.shape))
-    g = _sum_normalise(density)
+    s, g = imresize(saliency_map, density.shape), density
+    s, g = (_sum_normalise(m) if m.any() else m for m in (s, g))
     return float(np.sum(g * np.log(MATLAB_EPS + g / (s + MATLAB_EPS))))
 
 
@@ -299,6 +311,30 @@ def info_gain(saliency_map, fixation_map, baseline_map) -> float:
     s, b = (_sum_normalise(_normalise_min_max(imresize(m, fixations.shape)))
             for m in (saliency_map, baseline_map))
     return float(np.mean(np.log2(MATLAB_EPS + s[fixations]) - np.log2(MATLAB_EPS + b[fixations])))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pop-out: does the map single out the odd item?
+# ---------------------------------------------------------------------------------------------
+
+def singleton_auc(saliency_map, labels, singleton: int = 1, distractor: int = 2) -> float:
+    """The AUC of the map's values on the singleton's pixels against those on the distractors'
+    pixels (``labels`` marks them ``singleton`` and ``distractor``; the map is resized to it): the
+    probability that a singleton pixel outranks a distractor pixel, ties counting a half
+    (Mann–Whitney). 0.5 for a map that treats every item alike, 1.0 for a perfect singleton detector.
+    Not an MIT metric: the generated sample knows which item is the odd one out. NaN (with a warning)
+    when either kind of pixel is missing."""
+    from scipy.stats import rankdata
+
+    labels = _as_2d(labels)
+    values = imresize(saliency_map, labels.shape)
+    on_singleton, on_distractors = values[labels == singleton], values[labels == distractor]
+    if on_singleton.size == 0 or on_distractors.size == 0:
+        warnings.warn("singleton_auc: the labels mark no singleton or no distractor; the score is NaN", stacklevel=2)
+        return math.nan
+    ranks = rankdata(np.concatenate([on_singleton, on_distractors]))
+    n_s, n_d = on_singleton.size, on_distractors.size
+    return float((ranks[:n_s].sum() - n_s * (n_s + 1) / 2) / (n_s * n_d))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,6 +364,16 @@ def fit_centre_bias(fixation_maps) -> tuple[float, float]:
     return float(np.sqrt(np.mean(ys ** 2))), float(np.sqrt(np.mean(xs ** 2)))
 
 
+def mit_blur_sigma(shape: tuple[int, int]) -> float:
+    """The width, in pixels, of the Gaussian the MIT benchmark blurs fixations with to make a
+    continuous map: ``antonioGaussian.m`` with a cut-off of fc = 8 cycles per image (about one
+    degree of visual angle) on the image padded to a power of two, n = 2^ceil(log2(longest side)).
+    Its transfer function exp(-f²ln2/fc²) is a Gaussian of sigma = n·sqrt(ln 2) / (sqrt(2)·π·fc) pixels:
+    24 px for MIT1003's 1024-pixel side, 48 px for CAT2000's 1920, 24 px for SALICON's 640."""
+    n = 2 ** math.ceil(math.log2(max(shape)))
+    return n * math.sqrt(math.log(2)) / (math.sqrt(2) * math.pi * 8)
+
+
 def chance_map(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
     """Chance: uniform random values (every AUC ≈ 0.5)."""
     return np.random.default_rng(seed).random(shape)
@@ -336,3 +382,5 @@ def chance_map(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
 #: The metrics scored per image in notebook 02, in the order of its tables; KL is the one where
 #: lower is better.
 METRIC_NAMES = ("AUC-Judd", "AUC-Borji", "sAUC", "NSS", "CC", "SIM", "KL", "IG")
+#: Scored beside them where the data know the odd one out (the generated sample).
+SINGLETON_AUC = "singleton AUC"

@@ -69,6 +69,80 @@ class SaliencyNet(nn.Module):
         return side(input_size[0]), side(input_size[1])
 
 
+class _AlwaysEval(nn.Sequential):
+    """A frozen stack that stays in eval mode whatever its parent asks (batch norms keep their statistics)."""
+
+    def train(self, mode: bool = True) -> "_AlwaysEval":
+        return super().train(False)
+
+
+def image_contrast(features: torch.Tensor) -> torch.Tensor:
+    """Each channel's z-score across the image, ``(f − mean) / (std + 1e-3)`` over height and width:
+    how unusual a feature is *in this image* — a rare feature (the odd one out) scores high, one
+    shared by every item low. The normalisation step of Itti, Koch & Niebur (1998), learned-feature style."""
+    mean = features.mean(dim=(2, 3), keepdim=True)
+    std = features.std(dim=(2, 3), keepdim=True)
+    return (features - mean) / (std + 1e-3)
+
+
+class ContrastSaliencyNet(nn.Module):
+    """The second saliency model: a frozen ImageNet front end and a small trained contrast readout.
+
+    The SalNet paper's remedy for little data — its first layers came from an ImageNet network — in
+    a form that trains in minutes on a CPU. The front end is torchvision's MobileNetV2, frozen:
+    blocks 3, 6 and 13 give features at 1/4, 1/8 and 1/16 of the input (24 + 32 + 96 channels),
+    brought to 1/8. The readout sees each feature beside its :func:`image_contrast` twice: on the
+    front end's features (1×1 convolution to 64 channels, ReLU), then on those 64 (3×3 to 32, ReLU,
+    1×1 to 1). Pop-out is a comparison across the whole image, which the contrast makes one step;
+    SalNet's convolutions must learn it from examples. Input ``(B, 3, H, W)`` in [-1, 1] (as for
+    :class:`SaliencyNet`), output ``(B, 1, H, W)``, upsampled bilinearly from 1/8.
+    """
+
+    TAPS = (3, 6, 13)          # MobileNetV2 ``features`` blocks whose outputs the readout sees
+    TAP_CHANNELS = (24, 32, 96)
+
+    def __init__(self, weights: str = "", require_pretrained: bool = False, allow_download: bool = True):
+        super().__init__()
+        resolved = weight_files.resolve("mobilenet_v2", weights, require_pretrained, allow_download)
+        self.weights_description, self.weights_id = resolved.description, resolved.weights_id
+        self.pretrained = resolved.pretrained
+        self.front_end = _AlwaysEval(*weight_files.build("mobilenet_v2", resolved.state).features[: self.TAPS[-1] + 1])
+        self.front_end.requires_grad_(False)
+        channels = sum(self.TAP_CHANNELS)
+        self.features_readout = nn.Sequential(nn.Conv2d(2 * channels, 64, 1), nn.ReLU(inplace=True))
+        self.readout = nn.Sequential(nn.Conv2d(2 * 64, 32, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(32, 1, 1))
+        self.register_buffer("mean", torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1), persistent=False)
+
+    @property
+    def trainable(self) -> nn.Module:
+        """The part that is trained and checkpointed: the two readout stages."""
+        return nn.ModuleDict({"features_readout": self.features_readout, "readout": self.readout})
+
+    def front_end_features(self, images: torch.Tensor) -> torch.Tensor:
+        """The three taps, brought to 1/8 of the input: ``(B, 152, H/8, W/8)``."""
+        taps, x = [], (images + 1) / 2
+        x = (x - self.mean) / self.std
+        with torch.no_grad():
+            for index, block in enumerate(self.front_end):
+                x = block(x)
+                if index in self.TAPS:
+                    taps.append(x)
+        size = taps[1].shape[-2:]
+        return torch.cat([nn.functional.adaptive_avg_pool2d(taps[0], size), taps[1],
+                          nn.functional.interpolate(taps[2], size=size, mode="bilinear", align_corners=False)], 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        features = self.front_end_features(images)
+        hidden = self.features_readout(torch.cat([features, image_contrast(features)], 1))
+        out = self.readout(torch.cat([hidden, image_contrast(hidden)], 1))
+        return nn.functional.interpolate(out, size=images.shape[-2:], mode="bilinear", align_corners=False)
+
+    def output_size(self, input_size: tuple[int, int]) -> tuple[int, int]:
+        """The output is the input's size (the network's maps are upsampled from 1/8)."""
+        return check_image_size(input_size)
+
+
 #: The smallest input side the network can learn from: 32 px leave a 7×7 map after the two poolings.
 MIN_IMAGE_SIDE = 32
 

@@ -130,7 +130,9 @@ def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> p
     """Per-image scores of ``metric`` for each model: a violin with the images as dots (seaborn)."""
     import seaborn as sns
 
-    figure, axes = plt.subplots(figsize=(6.4, 3.8))
+    import textwrap
+
+    figure, axes = plt.subplots(figsize=(max(6.4, 1.35 * scores[by].nunique()), 4.0))
     sns.violinplot(data=scores, x=by, y=metric, hue=by, inner=None, cut=0, linewidth=0.8,
                    palette="pastel", legend=False, ax=axes)
     sns.stripplot(data=scores, x=by, y=metric, color="0.25", size=3, alpha=0.6, jitter=0.15, ax=axes)
@@ -139,6 +141,7 @@ def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> p
         axes.hlines(means[label], position - 0.3, position + 0.3, color="crimson", lw=2)
     if metric.startswith("AUC") or metric == "sAUC":
         axes.axhline(0.5, color="grey", ls=":", lw=1)
+    axes.set_xticks(range(len(means)), [textwrap.fill(str(label), 16) for label in means.index], fontsize=8)
     axes.set(xlabel="", title=f"{metric} per image (red: mean)")
     figure.tight_layout()
     return figure

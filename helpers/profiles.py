@@ -22,8 +22,8 @@ GROUPS = {"saliency_model": "01_saliency_model", "judd_auc_evaluation": "02_judd
           "invert_layer": "03_invert_conv2", "inversion_summary": "07_inversion_summary"}
 
 SMOKE = {
-    "saliency_model": {"WholeDataset": 80, "EPOCHS": 15, "OPTIMIZER": "adam", "LEARNING_RATE": 3e-4,
-                       "IMAGE_SIZE": [96, 128]},
+    "saliency_model": {"WholeDataset": 320, "EPOCHS": 4, "OPTIMIZER": "adam", "LEARNING_RATE": 3e-4,
+                       "IMAGE_SIZE": [96, 128], "SECOND_MODEL_EPOCHS": 12, "SECOND_MODEL_IMAGE_SIZE": [192, 256]},
     "invert_layer": {"WholeDataset": 144, "EPOCHS": 4, "BATCH_SIZE": 16, "LR_STEP": 3},
     "inversion_summary": {"COMPARE_WholeDataset": 300, "COMPARE_IMAGE_SIZE": 128, "EPOCHS": 4, "BATCH_SIZE": 16,
                           "LR_STEP": 3},

@@ -3,7 +3,7 @@
 =====================  ==========================  ==============================================
 record                 file                        written by → read by
 =====================  ==========================  ==============================================
-``SaliencyTraining``   ``saliency_training.json``  notebook 01 → notebook 02 (which model), report
+``SaliencyTraining``   ``saliency_training*.json`` notebook 01 → notebook 02 (which model), report
 ``SaliencyEvaluation`` ``saliency_metrics.json``   notebook 02 → report
 ``InversionLayer``     ``inversion_<enc>_<layer>_<kind>.json``  notebooks 03–07 → notebook 07, report
 ``InversionSummary``   ``inversion_metrics.json``  notebook 07 → report
@@ -96,10 +96,19 @@ class SaliencyTraining(TrainingFields, Record):
     """Notebook 01's run: the data, the network and its training."""
 
     FILE: ClassVar[str] = "saliency_training.json"
+    model: str = "salnet"      # helpers.saliency.SALNET, or CONTRAST (the second model)
     parameters: int = 0
     image_size: list[int] = field(default_factory=list)
     output_size: list[int] = field(default_factory=list)
     ceil_mode: bool = False
+
+    def file_name(self) -> str:
+        return self.file_for(self.model)
+
+    @classmethod
+    def file_for(cls, model: str) -> str:
+        """``saliency_training.json`` for SalNet, ``saliency_training_<model>.json`` for another model."""
+        return cls.FILE if model == "salnet" else f"saliency_training_{model}.json"
 
 
 @dataclass(kw_only=True)
@@ -117,6 +126,9 @@ class SaliencyEvaluation(Record):
     epochs_planned: int
     overall: dict[str, dict[str, float]]             # model → metric → mean
     per_category: dict[str, dict[str, dict[str, float]]]  # model → category → metric → mean
+    checkpoints: dict[str, str] = field(default_factory=dict)  # network → its checkpoint
+    oracle: str = ""                                   # the oracle row's name, or why there is none
+    sample_seed: int | None = None                     # the generated sample's seed, when scored on it
 
 
 @dataclass(kw_only=True)

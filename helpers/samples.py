@@ -13,6 +13,7 @@ from __future__ import annotations
 import colorsys
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -25,17 +26,39 @@ from .io import staging_dir
 #: Where each fixation comes from, and how many fixations (all observers together) an image gets.
 FIXATION_MODEL = {
     "fixations_per_image": 60,
-    "on_singleton": 0.60,     # Gaussian around the singleton, sd = 0.6 × its radius
+    "on_singleton": 0.60,     # Gaussian around the singleton, sd = fixation_sd × its radius
     "on_distractors": 0.25,   # the same around a distractor picked at random
-    "centre_bias": 0.15,      # Gaussian around the image centre, sd = 0.2 × width and height
+    "centre_bias": 0.15,      # Gaussian around the image centre, sd = centre_sd × width and height
+    "fixation_sd": 0.6,       # in item radii
+    "centre_sd": 0.2,         # as a fraction of the width and of the height
     "map_blur_sigma": 1 / 32,  # continuous maps: Gaussian blur, sigma as a fraction of the width
 }
 SALIENCY_CATEGORIES = ("ColourSingleton", "LuminanceSingleton", "OrientationSingleton", "SizeSingleton")
-SAMPLE_VERSION = 1
+SAMPLE_VERSION = 2
+#: Images per category of the sample that the notebooks make on first use.
+IMAGES_PER_CATEGORY = 80
+#: The environment variable that chooses the sample's seed (default 0): ``SAMPLE_SEED=7 make run``.
+SAMPLE_SEED_VARIABLE = "SAMPLE_SEED"
+#: Beside the displays, in every layout: ``truth/<key>_density.png`` (the density the fixations were
+#: drawn from, 16-bit) and ``truth/<key>_items.png`` (0 background, 1 the singleton, 2 a distractor).
+TRUTH_DIR = "truth"
+SINGLETON, DISTRACTOR = 1, 2
 
 
 def saliency_sample_dir() -> Path:
     return paths.data_dir() / "cat2000-sample"
+
+
+def sample_seed() -> int:
+    """The saliency sample's seed: the ``SAMPLE_SEED`` environment variable, else 0."""
+    text = os.environ.get(SAMPLE_SEED_VARIABLE, "").strip()
+    if not text:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{SAMPLE_SEED_VARIABLE} must be a whole number (the saliency sample's seed), "
+                         f"got {text!r}") from None
 
 
 def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -52,28 +75,33 @@ def _hue(h: float, saturation: float = 0.85, value: float = 0.9) -> tuple[int, i
     return tuple(int(round(c * 255)) for c in colorsys.hsv_to_rgb(h % 1.0, saturation, value))
 
 
-def _draw_item(draw: ImageDraw.ImageDraw, centre, radius: float, colour, angle: float | None) -> None:
+def _draw_item(draws, centre, radius: float, fills, angle: float | None) -> None:
+    """Draw one item (a disc, or a bar when ``angle`` is given) with ``fills[k]`` on ``draws[k]``."""
     x, y = centre
     if angle is None:
-        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colour)
+        for draw, fill in zip(draws, fills):
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=fill)
         return
     half_long, half_short = radius * 1.3, radius * 0.35
     c, s = math.cos(angle), math.sin(angle)
     corners = [(x + dx * c - dy * s, y + dx * s + dy * c)
                for dx, dy in ((-half_long, -half_short), (half_long, -half_short),
                               (half_long, half_short), (-half_long, half_short))]
-    draw.polygon(corners, fill=colour)
+    for draw, fill in zip(draws, fills):
+        draw.polygon(corners, fill=fill)
 
 
 def make_search_display(category: str, rng: np.random.Generator, size: tuple[int, int] = (640, 360)):
-    """One display: ``(image uint8 (H, W, 3), items)`` where ``items[0]`` is the singleton.
+    """One display: ``(image uint8 (H, W, 3), items, labels uint8 (H, W))``.
 
-    Each item is ``(x, y, radius)``; the rest are distractors, on a jittered grid.
+    ``items[0]`` is the singleton; each item is ``(x, y, radius)``; the rest are distractors, on a
+    jittered grid. ``labels`` marks every item's pixels: :data:`SINGLETON` or :data:`DISTRACTOR`.
     """
     width, height = size
     unit = width / 640
     image = Image.fromarray(_background(rng, height, width))
-    draw = ImageDraw.Draw(image)
+    labels = Image.new("L", (width, height), 0)
+    draws = (ImageDraw.Draw(image), ImageDraw.Draw(labels))
     rows, cols = 4, 7
     cells = [(r, c) for r in range(rows) for c in range(cols)]
     chosen = rng.permutation(len(cells))[: int(rng.integers(14, 22))]
@@ -97,9 +125,9 @@ def make_search_display(category: str, rng: np.random.Generator, size: tuple[int
             radius = base_radius * (1.9 if is_target else 1.0)
         else:
             raise ValueError(f"unknown sample category {category!r}; expected one of {SALIENCY_CATEGORIES}")
-        _draw_item(draw, (x, y), radius, colour, item_angle)
+        _draw_item(draws, (x, y), radius, (colour, SINGLETON if is_target else DISTRACTOR), item_angle)
         items.append((x, y, radius))
-    return np.asarray(image), items
+    return np.asarray(image), items, np.asarray(labels)
 
 
 def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
@@ -111,15 +139,48 @@ def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int]) -> 
     points = np.empty((n, 2))
     for i, kind in enumerate(source):
         if kind == 2:
-            points[i] = rng.normal([width / 2, height / 2], [0.2 * width, 0.2 * height])
+            points[i] = rng.normal([width / 2, height / 2], [model["centre_sd"] * width, model["centre_sd"] * height])
         else:
             x, y, radius = items[0] if kind == 0 else items[int(rng.integers(1, len(items)))]
-            points[i] = rng.normal([x, y], 0.6 * radius)
+            points[i] = rng.normal([x, y], model["fixation_sd"] * radius)
     cols = np.clip(np.round(points[:, 0]), 0, width - 1).astype(int)
     rows = np.clip(np.round(points[:, 1]), 0, height - 1).astype(int)
     counts = np.zeros((height, width), dtype=np.float64)
     np.add.at(counts, (rows, cols), 1.0)
     return counts
+
+
+def _gaussian(size: tuple[int, int], centre, sd) -> np.ndarray:
+    """A normalised 2-D Gaussian on the pixel grid (it sums to 1 over the whole plane, not the image)."""
+    width, height = size
+    sx, sy = (sd, sd) if np.isscalar(sd) else sd
+    gx = np.exp(-0.5 * ((np.arange(width) - centre[0]) / sx) ** 2) / (math.sqrt(2 * math.pi) * sx)
+    gy = np.exp(-0.5 * ((np.arange(height) - centre[1]) / sy) ** 2) / (math.sqrt(2 * math.pi) * sy)
+    return gy[:, None] * gx[None, :]
+
+
+def fixation_model_density(items, size: tuple[int, int]) -> np.ndarray:
+    """The density ``(H, W)`` that :func:`sample_fixations` draws from, summing to 1 over the image:
+    the *oracle* map, the best any model can do on the sample."""
+    width, height = size
+    model = FIXATION_MODEL
+    density = model["on_singleton"] * _gaussian(size, items[0][:2], model["fixation_sd"] * items[0][2])
+    for x, y, radius in items[1:]:
+        density += model["on_distractors"] / (len(items) - 1) * _gaussian(size, (x, y), model["fixation_sd"] * radius)
+    density += model["centre_bias"] * _gaussian(size, (width / 2, height / 2),
+                                                (model["centre_sd"] * width, model["centre_sd"] * height))
+    return density / density.sum()
+
+
+def all_items_map(items, size: tuple[int, int]) -> np.ndarray:
+    """Every item marked equally, the singleton as one of them: a Gaussian of peak 1 and sd
+    ``fixation_sd`` × radius on each item (the pixels of every item then take the same values, so
+    the singleton AUC is 0.5). A baseline that finds the items, not the odd one out."""
+    marked = np.zeros(size[::-1])
+    for x, y, radius in items:
+        sd = FIXATION_MODEL["fixation_sd"] * radius
+        np.maximum(marked, _gaussian(size, (x, y), sd) * (2 * math.pi * sd * sd), out=marked)
+    return marked
 
 
 def fixation_density(counts: np.ndarray) -> np.ndarray:
@@ -136,7 +197,8 @@ SALIENCY_LAYOUTS = ("cat2000", "salicon", "mit1003")
 def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed: int = 0,
                           size: tuple[int, int] = (640, 360), layout: str = "cat2000") -> Path:
     """Write the saliency sample under ``root`` in one of the real layouts, with a ``sample.json``
-    manifest recording each singleton ``(x, y, radius)``:
+    manifest recording every item ``(x, y, radius)`` of each display (the singleton first) and, in
+    ``truth/``, each display's known density and item labels (see :data:`TRUTH_DIR`):
 
     * ``"cat2000"``: ``trainSet/Stimuli|FIXATIONMAPS/<Category>/NNN.jpg``, ``FIXATIONLOCS/<Category>/NNN.mat``
       (``fixLocs``), and a decoy ``Output`` folder;
@@ -150,20 +212,25 @@ def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed:
     root = Path(root)
     rng = np.random.default_rng(seed)
     manifest = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category,
-                "layout": layout, "size": list(size), "fixation_model": FIXATION_MODEL, "singletons": {}}
+                "layout": layout, "size": list(size), "fixation_model": FIXATION_MODEL, "items": {}}
+    truth = paths.ensure(root / TRUTH_DIR)
     for category in SALIENCY_CATEGORIES:
         for index in range(1, images_per_category + 1):
-            image, items = make_search_display(category, rng, size)
+            image, items, labels = make_search_display(category, rng, size)
             counts = sample_fixations(items, rng, size)
             split = "val" if index > images_per_category - max(1, images_per_category // 5) else "train"
             key = _write_display(root, layout, category, index, split, image, counts, rng)
-            manifest["singletons"][key] = [round(v, 2) for v in items[0]]
+            manifest["items"][key] = [[round(v, 2) for v in item] for item in items]
+            density = fixation_model_density(items, size)
+            stem = key.replace("/", "_")
+            Image.fromarray(np.round(65535 * density / density.max()).astype(np.uint16)).save(
+                truth / f"{stem}_density.png")
+            Image.fromarray(labels).save(truth / f"{stem}_items.png")
     if layout == "cat2000":  # the real archive carries model outputs in "Output" folders
         decoy = paths.ensure(root / "trainSet" / "Stimuli" / "Output")
         Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(decoy / "001.jpg")
     (root / "sample.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return root
-
 
 def _write_display(root: Path, layout: str, category: str, index: int, split: str, image: np.ndarray,
                    counts: np.ndarray, rng: np.random.Generator) -> str:
@@ -205,11 +272,13 @@ def _write_display(root: Path, layout: str, category: str, index: int, split: st
     return name
 
 
-def ensure_saliency_sample(root: str | Path | None = None, images_per_category: int = 30,
-                           seed: int = 0) -> Path:
+def ensure_saliency_sample(root: str | Path | None = None, images_per_category: int = IMAGES_PER_CATEGORY,
+                           seed: int | None = None) -> Path:
     """The saliency sample's folder, generated (into a temporary folder renamed at the end) when it
-    is missing or was made with other settings."""
+    is missing or was made with other settings. ``seed`` defaults to :func:`sample_seed` (the
+    ``SAMPLE_SEED`` environment variable, else 0); the folder records it in ``sample.json``."""
     root = Path(root) if root is not None else saliency_sample_dir()
+    seed = sample_seed() if seed is None else seed
     wanted = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category}
     return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()),
                    lambda staging: write_saliency_sample(staging, images_per_category, seed))

@@ -210,14 +210,17 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         trainable: nn.Module | None = None, loss_fn: nn.Module | None = None, retrain: bool = False,
         progress: bool = True, on_epoch_end: Callable[[int, dict], None] | None = None,
         on_save: Callable[[TrainingRun], None] | None = None, metadata: dict | None = None,
-        held_out_name: str = "validation") -> TrainingRun:
+        held_out_name: str = "validation",
+        held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainingRun:
     """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
 
     ``metadata`` (JSON-like) is stored in the checkpoint for the notebooks that load it later.
     ``held_out_name`` is what the per-epoch line calls ``val_loader``'s images ("validation" in
     Part 1, "test" in Part 2, as the assignment names them). ``on_save(run)`` is called after every
     checkpoint (and when a finished run is loaded), so a record of the run never lags behind its
-    checkpoint. The last epoch's checkpoint keeps no optimiser state (for Adam, two thirds of the
+    checkpoint. ``held_out_scores(model)``, when given, is called after each validation; its scores
+    (say, a held-out AUC) join the epoch's row of the history and its printed line. The last epoch's
+    checkpoint keeps no optimiser state (for Adam, two thirds of the
     file): a finished run is loaded, not resumed.
     ``trainable`` is the part whose weights are optimised and checkpointed (default: the whole
     model; for feature inversion, the decoder behind a frozen encoder). Shuffling comes from the
@@ -318,6 +321,9 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": math.nan, "lr": lr}
         if val_loader is not None:
             row["val_loss"] = validate()
+        if held_out_scores is not None:
+            model.eval()
+            row.update(held_out_scores(model))
         row["seconds"] = time.perf_counter() - started
         run.history.append(row)
         finished = epoch == config.epochs
@@ -330,8 +336,9 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         if on_save is not None:
             on_save(run)
         if progress:
+            extra = "".join(f"  {name} {row[name]:.3f}" for name in row if name not in _ROW_KEYS)
             print(f"epoch {epoch:>3}/{config.epochs}  train {row['train_loss']:.4f}  "
-                  f"{held_out_name} {row['val_loss']:.4f}  lr {lr:.0e}  {row['seconds']:.0f}s", flush=True)
+                  f"{held_out_name} {row['val_loss']:.4f}{extra}  lr {lr:.0e}  {row['seconds']:.0f}s", flush=True)
             if epoch == run.resumed_from_epoch + 1 and not finished:
                 left = (config.epochs - epoch) * row["seconds"]
                 print(f"  about {_duration(left)} more for the remaining {config.epochs - epoch} epochs "
@@ -339,6 +346,9 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
     return run
+
+
+_ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
 
 
 def _duration(seconds: float) -> str:

@@ -217,13 +217,54 @@ def test_sample_fixations_mostly_land_on_the_singleton(small_sample):
 
     manifest = json.loads((small_sample / "sample.json").read_text())
     near, total = 0, 0
-    for key, (x, y, radius) in manifest["singletons"].items():
+    for key, items in manifest["items"].items():
+        x, y, radius = items[0]
         category, name = key.split("/")
         fixations = data.load_fixations(small_sample / "trainSet/FIXATIONLOCS" / category / f"{name}.mat")
         rows, cols = np.nonzero(fixations)
         near += np.sum(np.hypot(cols - x, rows - y) <= 2 * radius)
         total += rows.size
     assert 0.45 < near / total < 0.8  # the model says 60 % on the singleton (pixels, not fixations)
+
+
+def test_sample_truth_labels_the_singleton_and_its_density_peaks_there(small_sample):
+    import json
+
+    from PIL import Image
+
+    manifest = json.loads((small_sample / "sample.json").read_text())
+    for key, items in list(manifest["items"].items())[::7]:
+        stem = key.replace("/", "_")
+        labels = np.asarray(Image.open(small_sample / "truth" / f"{stem}_items.png"))
+        density = np.asarray(Image.open(small_sample / "truth" / f"{stem}_density.png")).astype(float)
+        (x, y, radius), distractors = items[0], items[1:]
+        rows, cols = np.nonzero(labels == 1)
+        # the singleton's pixels lie on the singleton (a bar reaches 1.3 radii from its centre)
+        assert rows.size > 0 and np.hypot(cols - x, rows - y).max() <= 1.4 * radius, key
+        assert (labels == 2).sum() > 10 * rows.size * (0.2 if "Size" in key else 0.5), key
+        peak_row, peak_col = np.unravel_index(density.argmax(), density.shape)
+        assert np.hypot(peak_col - x, peak_row - y) <= radius, key   # 60 % of the mass is there
+        assert len(distractors) >= 13
+
+
+def test_sample_seed_comes_from_the_environment_and_a_bad_value_is_named(monkeypatch, tmp_path):
+    import json
+
+    from helpers.samples import sample_seed
+
+    monkeypatch.delenv("SAMPLE_SEED", raising=False)
+    assert sample_seed() == 0
+    monkeypatch.setenv("SAMPLE_SEED", "7")
+    root = ensure_saliency_sample(tmp_path / "s", images_per_category=1)
+    assert json.loads((root / "sample.json").read_text())["seed"] == 7
+    first = (root / "trainSet/Stimuli/ColourSingleton/001.jpg").read_bytes()
+    monkeypatch.setenv("SAMPLE_SEED", "8")        # another seed: the folder is made again
+    ensure_saliency_sample(root, images_per_category=1)
+    assert json.loads((root / "sample.json").read_text())["seed"] == 8
+    assert (root / "trainSet/Stimuli/ColourSingleton/001.jpg").read_bytes() != first
+    monkeypatch.setenv("SAMPLE_SEED", "seven")
+    with pytest.raises(ValueError, match="SAMPLE_SEED must be a whole number.*'seven'"):
+        sample_seed()
 
 
 def test_every_sample_photograph_is_credited_in_data_sources():

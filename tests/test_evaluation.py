@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from helpers.data import SaliencyItem
-from helpers.evaluation import CENTRE_BIAS, NETWORK, best_and_worst, per_model, summarise
+from helpers import evaluation, metrics
+from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, NETWORK, ORACLE_OBSERVERS, ORACLE_SAMPLE, best_and_worst,
+                                per_model, summarise)
 
 
 def scores_table(rows):
@@ -34,6 +36,74 @@ def test_best_and_worst_are_matched_to_items_by_name_not_row_order():
     scores = scores_table([(CENTRE_BIAS, "B", "003", 0.99, 0), (NETWORK, "B", "003", 0.9, 0),
                            (NETWORK, "A", "002", 0.1, 0), (NETWORK, "A", "001", 0.5, 0)])
     picked = best_and_worst(scores, items, count=1)
-    assert [(item.stimulus.stem, score) for item, score, _ in picked] == [("003", 0.9), ("002", 0.1)]
-    assert [label for *_, label in picked] == ["best: AUC-Judd 0.900", "worst: AUC-Judd 0.100"]
-    assert np.isfinite([score for _, score, _ in picked]).all()
+    assert [(item.stimulus.stem, label) for item, label in picked] == [
+        ("003", "best: AUC-Judd 0.900"), ("002", "worst: AUC-Judd 0.100")]
+
+
+def test_a_network_output_is_scored_as_it_is_not_clipped():
+    """The issue's example: a ReLU-zeroed map. Clipping its lower half made one big tie that jitter
+    ordered at random; the affine scaling keeps every value's rank, so the AUC is the map's own."""
+    rng = np.random.default_rng(0)
+    fixations = np.zeros((40, 60), dtype=bool)
+    fixations[rng.integers(0, 40, 30), rng.integers(0, 60, 30)] = True
+    output = rng.normal(size=(40, 60)) - 1.5 * fixations   # fixated pixels *lower*: an AUC well below 0.5
+    scaled = evaluation.upsample(output, (40, 60))
+    assert scaled.min() == 0.0 and scaled.max() == 1.0
+    assert np.array_equal(np.argsort(scaled, axis=None), np.argsort(output, axis=None))   # same order
+    own = metrics.auc_judd(output, fixations, jitter=False)
+    assert metrics.auc_judd(scaled, fixations, jitter=False) == pytest.approx(own, abs=1e-12)
+    clipped = ((output + 1) / 2).clip(0, 1)     # what was scored before: ties at 0 below -1
+    assert abs(metrics.auc_judd(clipped, fixations) - own) > 0.02
+
+
+@pytest.fixture(scope="module")
+def sample_scores(small_sample):
+    from helpers.data import dirs_loader
+
+    _, held_out = dirs_loader(small_sample, True, 0)
+    rng = np.random.default_rng(1)
+    noise = {NETWORK: rng.random((len(held_out), 24, 32))}
+    return held_out, evaluation.evaluate(noise, held_out, (0.25, 0.25), progress=False)
+
+
+def test_the_sample_is_scored_against_its_oracle_and_the_all_items_map(sample_scores):
+    _, scores = sample_scores
+    table = summarise(scores)
+    assert {ORACLE_SAMPLE, ALL_ITEMS, CENTRE_BIAS, NETWORK} <= set(table.index.get_level_values(0))
+    overall, _ = per_model(table)
+    # the known density singles out the odd item; every item marked alike does not; noise neither
+    assert overall[ORACLE_SAMPLE][metrics.SINGLETON_AUC] > 0.97
+    assert overall[ALL_ITEMS][metrics.SINGLETON_AUC] == pytest.approx(0.5, abs=0.03)
+    assert overall[NETWORK][metrics.SINGLETON_AUC] == pytest.approx(0.5, abs=0.1)
+    # and AUC-Judd rewards finding items: all items scores far above the centre bias, the oracle higher
+    assert overall[ORACLE_SAMPLE]["AUC-Judd"] > overall[ALL_ITEMS]["AUC-Judd"] > overall[CENTRE_BIAS]["AUC-Judd"] + 0.2
+
+
+def test_bars_judge_a_network_against_the_centre_bias_and_the_oracle(sample_scores):
+    _, scores = sample_scores
+    overall, per_category = per_model(summarise(scores))
+    met = evaluation.bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)   # the oracle passes its own bars
+    assert all(met.values()) and len(met) == 4 + 1 + 1 + 1 + 8
+    noise = evaluation.bars(overall, NETWORK, ORACLE_SAMPLE, per_category)
+    assert not noise["singleton AUC ≥ 0.90"] and not noise["NSS ≥ 1.0"] and not all(noise.values())
+
+
+def test_salicon_observers_give_a_leave_one_out_oracle_and_pooled_data_none(tmp_path):
+    import shutil
+
+    from helpers.data import find_mit1003, find_salicon
+    from helpers.samples import write_saliency_sample
+
+    root = write_saliency_sample(tmp_path / "salicon", images_per_category=2, seed=4, layout="salicon")
+    shutil.rmtree(root / "truth")     # as real SALICON: no known density, but three observers per image
+    items = find_salicon(root, "train")[:3]
+    truths = [evaluation.load_ground_truth(item) for item in items]
+    assert evaluation.oracle_name(truths) == ORACLE_OBSERVERS and len(truths[0].observers) == 3
+    scores = evaluation.evaluate({NETWORK: np.random.default_rng(0).random((3, 12, 16))}, items, (0.25, 0.25),
+                                 progress=False)
+    oracle = scores[scores["model"] == ORACLE_OBSERVERS]
+    assert len(oracle) == 3 and (oracle["AUC-Judd"] > 0.75).all()   # the others' fixations predict each observer
+    mit = write_saliency_sample(tmp_path / "mit", images_per_category=1, seed=4, layout="mit1003")
+    shutil.rmtree(mit / "truth")
+    assert evaluation.oracle_name([evaluation.load_ground_truth(find_mit1003(mit)[0])]) == ""
+    assert "pool every observer" in evaluation.oracle_absent_reason("mit1003")

@@ -252,3 +252,57 @@ def test_other_fixations_are_the_union_of_every_other_image_on_each_images_size(
                 expected[((rows + 0.5) * shape[0] // truth.fixations.shape[0]).astype(int),
                          ((cols + 0.5) * shape[1] // truth.fixations.shape[1]).astype(int)] = True
         assert np.array_equal(got, expected), index
+
+
+# ---------------------------------------------------------------------------------------------
+# Degenerate inputs, as the MIT benchmark's MATLAB code (code_forMetrics at its latest revision)
+# handles them. The expected values are worked through that code by hand, step by step.
+# ---------------------------------------------------------------------------------------------
+
+def test_split_aucs_of_a_constant_map_are_nan_as_in_matlab():
+    # AUC_Borji.m / AUC_shuffled.m: (S - min) / (max - min) is 0/0 everywhere, and the
+    # "sum(isnan(saliencyMap(:)))==length(saliencyMap(:))" check returns the preset score = nan.
+    fixations = np.zeros((6, 8), dtype=bool)
+    fixations[1, 2] = fixations[4, 5] = True
+    other = np.zeros((6, 8), dtype=bool)
+    other[0, 0] = other[3, 3] = True
+    constant = np.full((6, 8), 0.3)
+    with pytest.warns(UserWarning, match="constant"):
+        assert math.isnan(metrics.auc_borji(constant, fixations))
+    with pytest.warns(UserWarning, match="constant"):
+        assert math.isnan(metrics.auc_shuffled(constant, fixations, other))
+
+
+def test_auc_borji_needs_two_fixated_pixels_and_auc_shuffled_scores_one():
+    # AUC_Borji.m returns NaN when sum(fixationMap(:)>0) <= 1; AUC_shuffled.m has no such check.
+    # The map is 1..48 (column-major in MATLAB, which does not matter here); the fixated pixel
+    # holds 25, the two other-image fixations 1 and 48. Normalised: (v - 1) / 47, so the
+    # fixation is at 24/47 = 0.5106, the negatives at 0 and 1.
+    ramp = np.arange(1, 49, dtype=float).reshape(6, 8)
+    single = ramp == 25
+    other = (ramp == 1) | (ramp == 48)
+    with pytest.warns(UserWarning, match="fewer than 2"):
+        assert math.isnan(metrics.auc_borji(ramp, single))
+    # Nfixations_oth = min(1, 2) = 1: each split takes one negative, 0 or 1 with equal chance.
+    # Thresholds 1.0, 0.9, ..., 0 (max = 1 when the negative is 1, else 0.5106 → 0.5, ..., 0):
+    #   negative 1: tp = [0, 0 (1.0) ... 0 (0.6), 1 (0.5) ... 1, 1], fp = [0, 1 (all ≥ 0), ...]
+    #     → the negative is above every threshold from 1.0 down: fp = 1 from the first one on,
+    #       tp reaches 1 at 0.5: trapz over fp ∈ {0, 1} of tp = 0 → area 0.
+    #   negative 0: fp = 0 down to threshold 0.1 and 1 at 0; tp = 1 from 0.5 down → area 1.
+    # The mean over 100 splits is the share of splits that drew the 0: about a half.
+    score = metrics.auc_shuffled(ramp, single, other, splits=400, seed=1)
+    assert 0.4 < score < 0.6
+    assert score * 400 == pytest.approx(round(score * 400))   # every split scores exactly 0 or 1
+
+
+def test_kl_div_of_an_all_zero_map_is_finite_as_in_matlab():
+    # KLdiv.m divides a map by its sum only "if any(map1(:))": an all-zero prediction stays zero,
+    # so the score is sum(g .* log(eps + g ./ (0 + eps))), worked out here for g = [1 3 0 4] / 8.
+    density = np.array([[1.0, 3.0], [0.0, 4.0]])
+    g = density / 8
+    eps = 2.0 ** -52
+    expected = sum(v * math.log(eps + v / eps) for v in g.ravel())
+    assert metrics.kl_div(np.zeros((2, 2)), density) == pytest.approx(expected, rel=1e-12)
+    assert math.isfinite(expected) and expected > 30       # log(1/eps) ≈ 36: a large, finite penalty
+    # And an all-zero density: g = 0 everywhere, so every term is 0 · log(eps + 0) = 0.
+    assert metrics.kl_div(np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2))) == 0.0

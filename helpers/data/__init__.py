@@ -19,7 +19,7 @@ from .datasets import (IMAGENET_MEAN, IMAGENET_STD, DecodeOnceDataset, classific
 from .image_layouts import (TINY_IMAGENET_CLASS_SEED, TINY_IMAGENET_CLASSES, ImageItem, choose_classes,
                             find_image_folder, find_tiny_imagenet, tiny_imagenet_root)
 from .readers import (FIXATION_FORMATS, IMAGE_SUFFIXES, DataError, check_same_frame, load_fixations, load_gray,
-                      load_rgb, load_salicon_fixations, same_aspect)
+                      load_rgb, load_salicon_fixations, load_salicon_observers, same_aspect)
 from .saliency_layouts import SaliencyItem, cat2000_root, dirs_loader, find_cat2000, find_mit1003, find_salicon
 from .subsets import (HELD_OUT_FRACTION, check_whole_dataset, select_subset, split_official, split_per_category,
                       spread)

@@ -138,20 +138,27 @@ def load_fixations(path: str | Path, variable: str = "fixLocs", fixation_format:
 
 
 def load_salicon_fixations(path: str | Path) -> np.ndarray:
-    """SALICON 2017 fixations: a ``gaze`` struct per observer whose ``fixations`` are 1-based
-    ``[x, y]`` rows; the map size comes from ``resolution`` ([height, width])."""
+    """SALICON 2017 fixations of all observers together (see :func:`load_salicon_observers`)."""
+    observers = load_salicon_observers(path)
+    return np.logical_or.reduce(observers) if len(observers) > 1 else observers[0]
+
+
+def load_salicon_observers(path: str | Path) -> list[np.ndarray]:
+    """SALICON 2017 fixations, one binary map ``(H, W)`` per observer: a ``gaze`` struct per observer
+    whose ``fixations`` are 1-based ``[x, y]`` rows; the map size comes from ``resolution`` ([height, width])."""
     path = Path(path)
     contents = _load_mat(path, squeeze_me=True, struct_as_record=False)
     if "gaze" not in contents or "resolution" not in contents:
         found = sorted(k for k in contents if not k.startswith("__"))
         raise DataError(f"{path}: expected SALICON's 'gaze' and 'resolution' variables, found {found}")
     height, width = (int(v) for v in np.atleast_1d(contents["resolution"])[:2])
-    fixations = np.zeros((height, width), dtype=bool)
+    observers = []
     for observer in np.atleast_1d(contents["gaze"]):
+        fixations = np.zeros((height, width), dtype=bool)
         points = np.atleast_2d(np.asarray(observer.fixations, dtype=float))
-        if points.size == 0:
-            continue
-        cols = np.clip(np.round(points[:, 0]).astype(int) - 1, 0, width - 1)
-        rows = np.clip(np.round(points[:, 1]).astype(int) - 1, 0, height - 1)
-        fixations[rows, cols] = True
-    return fixations
+        if points.size:
+            cols = np.clip(np.round(points[:, 0]).astype(int) - 1, 0, width - 1)
+            rows = np.clip(np.round(points[:, 1]).astype(int) - 1, 0, height - 1)
+            fixations[rows, cols] = True
+        observers.append(fixations)
+    return observers or [np.zeros((height, width), dtype=bool)]
