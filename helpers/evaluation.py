@@ -250,38 +250,33 @@ def best_and_worst(scores: pd.DataFrame, items: Sequence[SaliencyItem], count: i
 
 
 def one_per_category(items: Sequence[SaliencyItem]) -> list[tuple[SaliencyItem, str]]:
-    """The first held-out image of every category: ``(item, "category/name")``."""
+    """The first held-out image of every category: ``(item, "")`` (no note beside its name)."""
     first: dict[str, SaliencyItem] = {}
     for item in items:
         first.setdefault(item.category, item)
-    return [(item, f"{item.category}/{item.stimulus.stem}") for item in first.values()]
+    return [(item, "") for item in first.values()]
 
 
-def prediction_panels(picked: Sequence[tuple[SaliencyItem, str]], predictions: dict[str, dict]) -> dict[str, list]:
-    """Columns for :func:`helpers.plots.image_grid`, one row per picked image: the stimulus with its
-    held-out fixations, the ground-truth density, and each network's prediction
-    (``predictions[name][(category, stem)]``, upsampled to the ground truth) with the same
-    fixations drawn over it."""
-    from .plots import with_fixations
+def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: dict[str, dict],
+                      title: str | None = None):
+    """One row per picked ``(item, note)``, labelled by the image's category and name (and the note): the stimulus with its held-out fixations, the ground-truth density,
+    and each network's prediction (``predictions[name][(category, stem)]``, upsampled to the ground
+    truth) with the same fixations drawn over it as dots."""
+    from .plots import image_grid, with_fixations
 
-    columns: dict[str, list] = {"image and fixations": [], "ground truth": [],
-                                **{f"{name} and fixations": [] for name in predictions}}
+    columns: dict[str, list] = {"image and fixations": [], "ground truth": [], **{name: [] for name in predictions}}
+    fixations = []
     for item, _ in picked:
         truth = load_ground_truth(item)
         image = np.asarray(load_rgb(item.stimulus, expected_size=truth.fixations.shape[::-1])) / 255
         columns["image and fixations"].append(with_fixations(image, truth.fixations))
         columns["ground truth"].append(truth.density)
+        fixations.append(truth.fixations)
         for name, by_image in predictions.items():
-            saliency = upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape)
-            columns[f"{name} and fixations"].append(with_fixations(colour_mapped(saliency), truth.fixations))
-    return columns
-
-
-def colour_mapped(saliency: np.ndarray, cmap: str = "magma") -> np.ndarray:
-    """A map in [0, 1] as an RGB picture ``(H, W, 3)`` in the colour map the figures use for maps."""
-    import matplotlib
-
-    return matplotlib.colormaps[cmap](np.clip(saliency, 0, 1))[..., :3]
+            columns[name].append(upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape))
+    labels = [f"{note}\n{item.category}\n{item.stimulus.stem}" if note else f"{item.category}\n{item.stimulus.stem}"
+              for item, note in picked]
+    return image_grid(columns, row_labels=labels, title=title, points={name: fixations for name in predictions})
 
 
 def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -327,7 +322,7 @@ def bars(overall: dict[str, dict[str, float]], network: str, oracle: str,
         target = centre["AUC-Judd"] + 0.6 * (overall[oracle]["AUC-Judd"] - centre["AUC-Judd"])
         result[f"AUC-Judd ≥ {target:.4f} (60 % from centre bias to oracle)"] = net["AUC-Judd"] >= target
     result["NSS ≥ 1.0"] = net["NSS"] >= 1.0
-    for name in metrics.METRIC_NAMES:
+    for name in (m for m in metrics.METRIC_NAMES if m in net and m in centre):
         if name == "KL":
             result["KL below the centre bias"] = net["KL"] < centre["KL"]
         elif name == "IG":

@@ -1,6 +1,8 @@
 """Figures for the notebooks and the report, saved through one function."""
 from __future__ import annotations
 
+import textwrap
+
 from pathlib import Path
 from typing import Sequence
 
@@ -60,10 +62,12 @@ MAP_LABEL = "saliency (÷ the map's maximum)"
 
 def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[str] | None = None,
                title: str | None = None, cmaps: dict[str, str] | None = None,
-               cell_size: float = 2.2) -> plt.Figure:
+               cell_size: float = 2.2, points: dict[str, Sequence[np.ndarray]] | None = None) -> plt.Figure:
     """A grid with one column per entry of ``columns`` (e.g. image, ground truth, prediction) and one
     row per example. Arrays are ``(H, W, 3)`` in [0, 1] or ``(H, W)`` maps, drawn with a colour map
-    after dividing by their maximum, with a colour bar under each column of maps."""
+    after dividing by their maximum, with a colour bar under each column of maps. ``points[column]``
+    gives each row's points (a binary ``(H, W)`` map, e.g. fixations), drawn over that column as
+    white dots ringed in black."""
     names = list(columns)
     n_rows = len(columns[names[0]])
     aspect = np.shape(columns[names[0]][0])[0] / np.shape(columns[names[0]][0])[1]
@@ -81,13 +85,17 @@ def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[st
                 drawn = ax.imshow(picture / peak if peak > 0 else picture, cmap=cmaps.get(name, "magma"), vmin=0, vmax=1)
             else:
                 ax.imshow(picture.clip(0, 1))
+            if points and name in points:
+                rows, cols = np.nonzero(points[name][row])
+                ax.scatter(cols, rows, s=7, c="white", edgecolors="black", linewidths=0.5)
+                ax.set(xlim=(-0.5, picture.shape[1] - 0.5), ylim=(picture.shape[0] - 0.5, -0.5))
             ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if row == 0:
-                ax.set_title(name, fontsize=10)
+                ax.set_title(textwrap.fill(name, 28), fontsize=9)
             if col == 0 and row_labels is not None:
-                ax.set_ylabel(row_labels[row], fontsize=8)
+                ax.set_ylabel(row_labels[row], fontsize=7)
         if drawn is not None:
             bar = figure.colorbar(drawn, ax=axes[:, col], location="bottom", shrink=0.8, aspect=25, pad=0.01)
             bar.set_label(MAP_LABEL, fontsize=7)
@@ -114,13 +122,15 @@ def saliency_examples(images, maps, predictions, labels: Sequence[str] | None = 
 def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]]) -> plt.Figure:
     """ROC curves (true-positive rate against false-positive rate), one panel per image and one line
     per model, with each curve's AUC in the legend. ``curves[image][model] = (fpr, tpr, auc)``."""
-    figure, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.4), squeeze=False)
+    models = max(len(by_model) for by_model in curves.values())
+    figure, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.4 + 0.17 * models), squeeze=False)
     for ax, (image, by_model) in zip(axes[0], curves.items()):
         for index, (model, (fpr, tpr, auc)) in enumerate(by_model.items()):
             ax.plot(fpr, tpr, color=f"C{index}", lw=1.6, label=f"{model} ({auc:.3f})")
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
         ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false-positive rate", title=image, aspect="equal")
-        ax.legend(frameon=False, fontsize=7, loc="lower right", title="AUC-Judd", title_fontsize=7)
+        ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), title="AUC-Judd",
+                  title_fontsize=7)
     axes[0, 0].set_ylabel("true-positive rate")
     figure.tight_layout()
     return figure
@@ -129,8 +139,6 @@ def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]
 def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> plt.Figure:
     """Per-image scores of ``metric`` for each model: a violin with the images as dots (seaborn)."""
     import seaborn as sns
-
-    import textwrap
 
     figure, axes = plt.subplots(figsize=(max(6.4, 1.35 * scores[by].nunique()), 4.0))
     sns.violinplot(data=scores, x=by, y=metric, hue=by, inner=None, cut=0, linewidth=0.8,

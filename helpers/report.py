@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import paths
-from .evaluation import CENTRE_BIAS, NETWORK
+from .evaluation import NETWORK
 from .io import write_text_atomic
 from .records import InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
 
@@ -46,24 +46,57 @@ def _source(what: str, record, checkpoint: str, epochs: str) -> str:
     return f"*From {what}, written {record.written.replace('T', ' ')}: `{Path(checkpoint).name}`, {epochs}.*\n"
 
 
-#: Metrics where a lower value is better; the rest are better higher.
-LOWER_IS_BETTER = {"KL"}
+def _differs_from_table_2(training: SaliencyTraining) -> str:
+    """The settings of a SalNet run that are not Table 2's, as a sentence (empty when none differ)."""
+    from .training import SALIENCY_TRAINING
+
+    table_2 = {"optimizer": SALIENCY_TRAINING.optimizer, "lr": SALIENCY_TRAINING.lr, "batch_size": SALIENCY_TRAINING.batch_size,
+               "step_size": SALIENCY_TRAINING.step_size}
+    changed = [f"{name} {training.config[name]!r} (Table 2: {value!r})" for name, value in table_2.items()
+               if training.config.get(name) != value]
+    if training.epochs_planned != SALIENCY_TRAINING.epochs:
+        changed.append(f"{training.epochs_planned} epochs (Table 2: {SALIENCY_TRAINING.epochs})")
+    if list(training.image_size) != [240, 320]:
+        changed.append(f"input {training.image_size[0]}×{training.image_size[1]} (Table 2: 240×320)")
+    if not changed:
+        return ""
+    return ("These settings differ from Table 2: " + ", ".join(changed) + ". `PROFILE = 'smoke'` chooses them so that "
+            "the network trains on a 2-core CPU in minutes; Table 2's SGD at 1e-4 barely moves in so few steps. "
+            "`PROFILE = 'assignment'` (the default) trains with Table 2.\n")
 
 
-def verdict(model: dict, baseline: dict, name: str) -> str:
-    """Whether the network beats ``name`` on every metric of the table, or on which it does not."""
-    metrics = [m for m in model if m != "images"]
-    worse = [m for m in metrics if not (model[m] < baseline[m] if m in LOWER_IS_BETTER else model[m] > baseline[m])]
-    if not worse:
-        return f"The network beats the {name} on every metric of the table ({', '.join(metrics)})."
-    if len(worse) == len(metrics):
-        return f"The network does not beat the {name} on any metric of the table."
-    better = [m for m in metrics if m not in worse]
-    return (f"The network beats the {name} on {len(better)} of {len(metrics)} metrics ({', '.join(better)}) "
-            f"but not on {', '.join(worse)}.")
+def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyTraining) -> str:
+    if second is None:
+        return ""
+    if (second.dataset, second.WholeDataset, second.seed) != (training.dataset, training.WholeDataset, training.seed):
+        return (f"\n*The second model's record (`{Path(second.checkpoint).name}`) is of another split; it is left out. "
+                "Run notebook 01 again.*\n")
+    config = second.config
+    return (f"\n**Second model — a pretrained front end.** The SalNet paper took its first layers from an ImageNet "
+            f"network. The second model freezes torchvision's MobileNetV2 (ImageNet weights) and trains only a small "
+            f"readout (**{second.parameters:,} parameters**) that sees each feature beside its contrast with the rest "
+            f"of the image — pop-out is a comparison across the whole display, which the contrast makes one step. Same "
+            f"images, same loss; input {second.image_size[0]}×{second.image_size[1]}, {config['optimizer'].upper()} "
+            f"at {config['lr']:g}, batch {config['batch_size']}, {_epochs(second.epochs_trained, second.epochs_planned)}; "
+            f"lowest validation loss {second.lowest_val_loss:.4f}.\n")
 
 
-def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEvaluation | None) -> str:
+def _diagnosis_table() -> str:
+    path = paths.metrics_dir() / "saliency_diagnosis.csv"
+    if not path.is_file():
+        return ""
+    import pandas as pd
+
+    table = pd.read_csv(path, comment="#")
+    return ("\n**What the loss rewards** (notebook 01's diagnosis on the held-out images; see the README):\n\n"
+            + _table(["", "value"], table.values.tolist()))
+
+
+def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEvaluation | None,
+                     second: SaliencyTraining | None = None) -> str:
+    from .evaluation import SECOND_NETWORK, bars
+    from .metrics import SINGLETON_AUC
+
     out = ["## 1. Saliency prediction with a halved SalNet\n"]
     if training is None:
         return out[0] + "\n*Notebook 01 has not run.*\n"
@@ -82,12 +115,17 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
         f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
         f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
         f"{_epochs(training.epochs_trained, training.epochs_planned)}, MSE on maps scaled to [-1, 1].\n")
+    out.append(_differs_from_table_2(training))
     out.append(_table(["", "lowest train loss", "lowest validation loss"], [
         ["this run", training.lowest_train_loss, training.lowest_val_loss],
         ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"], ASSIGNMENT_SALIENCY_LOSS["validation"]],
     ]))
+    out.append(_diagnosis_table())
+    out.append(_second_model_paragraph(second, training))
     out.append(_figure("fig1_saliency_loss", "Figure 1 — train and validation loss per epoch"))
-    out.append(_figure("fig2_saliency_predictions", "Figure 2 — images, ground-truth maps and predictions"))
+    out.append(_figure("fig2_saliency_predictions",
+                       "Figure 2 — one validation image of each category: ground truth and predictions, the "
+                       "held-out fixations as dots"))
     out.append("\n## 2. Judd AUC and the other saliency metrics\n")
     if evaluation is None:
         out.append("\n*Notebook 02 has not run.*\n")
@@ -99,26 +137,49 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
         return "\n".join(out)
     out.append(_source("notebook 02's scores", evaluation, evaluation.checkpoint,
                        _epochs(evaluation.epochs_trained, evaluation.epochs_planned)))
+    oracle = evaluation.oracle if evaluation.oracle in evaluation.overall else ""
     out.append(
         f"{evaluation.held_out_images} held-out images scored at their original resolution, as the MIT "
-        f"saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}). AUC-Judd is exact to "
-        f"`AUC_Judd.m`; the baselines are a centre-bias Gaussian fitted on the training fixations "
-        f"(σ = {evaluation.centre_bias_sigma[0]:.3f} × height, {evaluation.centre_bias_sigma[1]:.3f} × width) "
-        f"and chance. KL: lower is better; IG is measured against the centre bias.\n")
+        f"saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}); each network's own output is "
+        f"scored, scaled to [0, 1], never clipped. AUC-Judd is exact to `AUC_Judd.m`; the baselines are a centre-bias "
+        f"Gaussian fitted on the training fixations (σ = {evaluation.centre_bias_sigma[0]:.3f} × height, "
+        f"{evaluation.centre_bias_sigma[1]:.3f} × width), chance"
+        + (f", the {oracle} — the best any model can do" if oracle else "")
+        + (", and *all items* (every item marked equally: it finds the items, not the odd one out)"
+           if "all items" in evaluation.overall else "")
+        + ". KL: lower is better; IG is measured against the centre bias."
+        + (" The **singleton AUC** asks whether a map's values on the odd item's pixels outrank those on the "
+           "other items' (0.5: every item alike; 1: the singleton always on top)." if SINGLETON_AUC in
+           next(iter(evaluation.overall.values())) else "")
+        + ("" if oracle else f" No oracle row: {evaluation.oracle}.") + "\n")
     metric_names = [k for k in next(iter(evaluation.overall.values())) if k != "images"]
     out.append(_table(["model"] + metric_names,
                       [[model] + [scores[m] for m in metric_names] for model, scores in evaluation.overall.items()]))
     models = list(evaluation.overall)
     categories = sorted(evaluation.per_category[models[0]])
     if len(categories) > 1:
-        out.append("\nAUC-Judd per category:\n")
-        out.append(_table(["category"] + models, [
-            [category] + [evaluation.per_category[m][category]["AUC-Judd"] for m in models]
-            for category in categories]))
-    out.append("\n" + verdict(evaluation.overall[NETWORK], evaluation.overall[CENTRE_BIAS], "centre-bias baseline") + "\n")
+        for metric in ("AUC-Judd", SINGLETON_AUC):
+            if metric in metric_names:
+                out.append(f"\n{metric} per category:\n")
+                out.append(_table(["category"] + models, [
+                    [category] + [evaluation.per_category[m][category][metric] for m in models]
+                    for category in categories]))
+    for network in (NETWORK, SECOND_NETWORK):
+        if network not in evaluation.overall:
+            continue
+        met = bars(evaluation.overall, network, oracle, evaluation.per_category)
+        missed = [bar for bar, ok in met.items() if not ok]
+        out.append(f"\n**{network}** — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
+                                             f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed)) + ".\n")
+    out.append(_figure("fig_saliency_per_category",
+                       "One held-out display of each category: every network's map with the fixations as dots"))
     out.append(_figure("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"))
-    out.append(_figure("fig_saliency_auc_distribution", "Per-image AUC-Judd of the network and the baselines"))
-    out.append(_figure("fig_saliency_best_worst", "Best and worst predictions beside the fixations"))
+    out.append(_figure("fig_saliency_auc_distribution", "Per-image AUC-Judd of the networks and the baselines"))
+    out.append(_figure("fig_saliency_singleton_auc", "Per-image singleton AUC: does the map single out the odd item?"))
+    out.append(_figure("fig_saliency_best_worst", f"Best and worst predictions of {NETWORK}, fixations as dots"))
+    if SECOND_NETWORK in evaluation.overall:
+        out.append(_figure("fig_saliency_best_worst_second_model",
+                           f"Best and worst predictions of {SECOND_NETWORK}, fixations as dots"))
     return "\n".join(out)
 
 
@@ -191,6 +252,7 @@ def build_report() -> tuple[Path, Path]:
     import markdown
 
     training, evaluation, inversion = SaliencyTraining.read(), SaliencyEvaluation.read(), InversionSummary.read()
+    second = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
     comparison = InversionComparison.read()
     datasets = sorted({record.dataset for record in (training, inversion) if record})
     weights = inversion.weights if inversion else "not used (Part 2 has not run)"
@@ -199,7 +261,7 @@ def build_report() -> tuple[Path, Path]:
               f"- **Data:** {', '.join(datasets) or 'none yet'}"
               f"{' — generated samples, not the papers’ data' if 'sample' in datasets else ''}\n"
               f"- **AlexNet weights:** {weights}\n")
-    text = (header + "\n" + saliency_section(training, evaluation) + "\n" + inversion_section(inversion)
+    text = (header + "\n" + saliency_section(training, evaluation, second) + "\n" + inversion_section(inversion)
             + comparison_section(comparison))
     folder = paths.ensure(paths.report_dir())
     md_path = write_text_atomic(folder / "REPORT.md", text)

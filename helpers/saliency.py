@@ -19,7 +19,7 @@ from torch import nn
 
 from . import paths
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
-from .records import SaliencyTraining
+from .records import SaliencyTraining, write_table
 from .training import TrainingConfig, TrainingRun, checkpoint_path, config_record, read_checkpoint
 
 #: The two models: the assignment's network and the second model, by key and by the name tables use.
@@ -140,7 +140,7 @@ def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple
     else ``None``, printing why."""
     record = SaliencyTraining.read(SaliencyTraining.file_for(CONTRAST))
     if record is None or not Path(record.checkpoint).is_file():
-        print(f"no second model to score: notebook 01 has not trained one (SECOND_MODEL = False?)")
+        print("no second model to score: notebook 01 has not trained one (SECOND_MODEL = False?)")
         return None
     network, info = load_saliency_model(record.checkpoint, device)
     differs = [name for name in SAME_SPLIT if info.get(name) != trained.get(name)]
@@ -212,11 +212,11 @@ def border_ratio(predictions: np.ndarray, band: float = 0.08) -> float:
     return float(np.mean(ratios))
 
 
-def diagnose(model: nn.Module, train_set, held_out_set, train_items, device="cpu") -> "pd.Series":
+def diagnose(model: nn.Module, train_set, held_out_set, train_items, device="cpu"):
     """Notebook 01's diagnosis of a trained network on its held-out images, as one table: the MSE of
     maps that ignore the image beside the network's, how concentrated the ground-truth maps are
     (with their own blur and with the MIT benchmark's), and the frame-edge ratio of the predictions
-    against the ground truth's."""
+    against the ground truth's. Also written to ``report/metrics/saliency_diagnosis.csv`` for the report."""
     import pandas as pd
     from scipy.ndimage import gaussian_filter
 
@@ -239,4 +239,6 @@ def diagnose(model: nn.Module, train_set, held_out_set, train_items, device="cpu
     rows["pixels holding half the mass: the same fixations, MIT's blur"] = mass_share(mit_blurred)
     rows["frame-edge ratio: predictions"] = border_ratio(predictions[:, 0].numpy())
     rows["frame-edge ratio: ground truth"] = border_ratio(truth_maps)
-    return pd.Series(rows, name="value").round(4)
+    table = pd.Series(rows, name="value").round(4)
+    write_table("saliency_diagnosis", table.to_frame(), comment=f"notebook 01's diagnosis of {MODEL_NAMES[SALNET]}")
+    return table

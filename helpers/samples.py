@@ -7,6 +7,9 @@ Saliency sample (CAT2000 layout): visual-search displays as in psychophysics —
 (a colour, orientation, size or luminance singleton) among distractors on a textured background.
 Fixations follow a stated model, :data:`FIXATION_MODEL`: most land on the singleton, some on
 distractors, some near the centre; the continuous maps are those fixations blurred by a Gaussian.
+The answer is kept beside the displays (:data:`TRUTH_DIR`): the density the fixations were drawn
+from (the *oracle*) and which pixels are the singleton's and the distractors' (for the singleton
+AUC). ``SAMPLE_SEED`` chooses the draw.
 """
 from __future__ import annotations
 

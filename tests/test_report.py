@@ -1,4 +1,4 @@
-"""The generated report: one run's records, marked when unfinished, verdicts on every metric."""
+"""The generated report: one run's records, marked when unfinished, every network judged against every bar."""
 import pytest
 
 from helpers import report
@@ -27,12 +27,19 @@ def evaluation_record(epochs_trained=15, checkpoint="checkpoints/saliency_sample
                               per_category={m: {"all-in-one": METRICS} for m in (NETWORK, CENTRE_BIAS, CHANCE)})
 
 
-def test_the_verdict_is_judged_on_every_metric():
-    centre = {"AUC-Judd": 0.6, "NSS": 0.5, "KL": 2.0, "IG": 0.0}
-    assert "beats the centre bias on every metric" in report.verdict(METRICS, centre, "centre bias")
+def test_each_network_is_judged_against_every_bar_and_the_missed_ones_named():
+    training = training_record()
+    text = report.saliency_section(training, evaluation_record())
+    assert "**SalNet (half)** — meets every bar (5): NSS ≥ 1.0; AUC-Judd above the centre bias" in text
     mixed = {**METRICS, "KL": 3.0, "IG": -0.2}  # KL: lower is better
-    assert report.verdict(mixed, centre, "centre bias") == (
-        "The network beats the centre bias on 2 of 4 metrics (AUC-Judd, NSS) but not on KL, IG.")
+    text = report.saliency_section(training, evaluation_record(network=mixed))
+    assert "misses 2 of 5 bars: KL below the centre bias; IG above 0 (over the centre bias)." in text
+
+
+def test_settings_other_than_table_2_are_named_with_the_profile_that_chose_them():
+    text = report.saliency_section(training_record(), None)
+    assert "differ from Table 2: optimizer 'adam' (Table 2: 'sgd'), lr 0.0003 (Table 2: 0.0001)" in text
+    assert "input 96×128 (Table 2: 240×320)" in text and "PROFILE = 'smoke'" in text
 
 
 def test_scores_of_another_run_are_left_out_not_mixed_in():
@@ -47,7 +54,7 @@ def test_each_section_says_which_run_it_comes_from():
     training.written = evaluation.written = "2026-11-28T10:00:00"
     text = report.saliency_section(training, evaluation)
     assert text.count("written 2026-11-28 10:00:00: `saliency_sample_aaaa.pt`, 15 epochs") == 2
-    assert "0.7000" in text and "beats the centre-bias baseline on every metric" in text
+    assert "0.7000" in text and "meets every bar" in text
 
 
 def test_an_unfinished_network_is_refused_unless_allowed(capsys):
