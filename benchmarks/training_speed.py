@@ -1,6 +1,11 @@
 """Training throughput (images per second) on the CPU and, when present, a GPU.
 
-    python benchmarks/training_speed.py [--part saliency|inversion|both] [--steps 6]
+    python benchmarks/training_speed.py [--part saliency|inversion|cpu-bf16|ddp|all] [--steps 6]
+
+``cpu-bf16``: bf16 autocast against fp32 on the CPU for the smoke profile's networks, with the loss
+after the same steps from the same start (a bf16 path is used only if ≥ 1.3× faster with the same
+curve). ``ddp``: images/s of one conv decoder with 1 and 2 processes (gloo, global batch 16), the
+scaling efficiency.
 
 Saliency network — CPU: batch 2 at 240×320 in fp32 (Table 2). GPU: batch 2 and a large batch, fp32
 against bf16 autocast with channels-last, and the fraction of the GPU's dense bf16 peak that this
@@ -102,14 +107,114 @@ def inversion(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("saliency", "inversion", "both"), default="both")
+    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "all"), default="both")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--large-batch", type=int, default=64)
     args = parser.parse_args()
-    if args.part in ("saliency", "both"):
+    if args.part in ("saliency", "both", "all"):
         saliency(args)
-    if args.part in ("inversion", "both"):
+    if args.part in ("inversion", "both", "all"):
         inversion(args)
+    if args.part in ("cpu-bf16", "all"):
+        cpu_bf16(args)
+    if args.part in ("ddp", "all"):
+        ddp_scaling(args)
+
+
+def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:
+    """The MSE after ``steps`` Adam steps on one fixed batch (same start for fp32 and bf16)."""
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    for _ in range(steps):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            outputs = model(inputs)
+        loss = nn.functional.mse_loss(outputs.float(), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return float(loss)
+
+
+def cpu_bf16(args):
+    import copy
+    import warnings
+
+    from helpers.models import ContrastSaliencyNet, InversionDecoder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        contrast = ContrastSaliencyNet(allow_download=False)
+    cases = {"SaliencyNet 96×128, batch 8": (SaliencyNet(), 8, (96, 128), None),
+             "second model 192×256, batch 8": (contrast, 8, (192, 256), contrast.trainable)}
+    print(f"CPU bf16 autocast against fp32 ({torch.get_num_threads()} threads; "
+          f"avx512_bf16: {'avx512_bf16' in open('/proc/cpuinfo').read()})")
+    for name, (model, batch, size, trainable) in cases.items():
+        torch.manual_seed(0)
+        start = copy.deepcopy(model.state_dict())
+        fp32 = images_per_second(model, batch, size, torch.device("cpu"), args.steps, trainable=trainable)
+        model.load_state_dict(start)
+        bf16 = images_per_second(model, batch, size, torch.device("cpu"), args.steps, bf16=True, trainable=trainable)
+        inputs = torch.randn(batch, 3, *size, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            targets = torch.rand_like(model(inputs).float()) * 2 - 1
+        losses = []
+        for use_bf16 in (False, True):
+            model.load_state_dict(start)
+            losses.append(loss_after(model, inputs, targets, 10, use_bf16))
+        print(f"  {name}: fp32 {fp32:6.1f}, bf16 {bf16:6.1f} images/s ({bf16 / fp32:4.2f}×); loss after 10 steps "
+              f"fp32 {losses[0]:.4f}, bf16 {losses[1]:.4f}", flush=True)
+    decoder = InversionDecoder("conv5", output_size=64, feature_shape=(256, 3, 3))
+    features = torch.randn(64, 256, 3, 3)
+    rates = []
+    for use_bf16 in (False, True):
+        started = time.perf_counter()
+        for _ in range(args.steps):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                out = decoder(features)
+            out.float().pow(2).mean().backward()
+        rates.append(args.steps * 64 / (time.perf_counter() - started))
+    print(f"  conv5 decoder 64², batch 64: fp32 {rates[0]:6.1f}, bf16 {rates[1]:6.1f} images/s ({rates[1] / rates[0]:4.2f}×)")
+
+
+def _ddp_rank(rank: int, world: int, folder: str, steps: int, result) -> None:
+    import torch.distributed as dist
+
+    from helpers.models import InversionDecoder
+
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank, world_size=world)
+    torch.set_num_threads(max(1, torch.get_num_threads() // world))
+    torch.manual_seed(0)
+    model = nn.parallel.DistributedDataParallel(InversionDecoder("conv5", output_size=64, feature_shape=(256, 3, 3)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batch = 16 // world
+    features, targets = torch.randn(batch, 256, 3, 3), torch.randn(batch, 3, 64, 64)
+    for step in range(steps + 2):
+        if step == 2:
+            dist.barrier()
+            started = time.perf_counter()
+        loss = nn.functional.mse_loss(model(features), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    dist.barrier()
+    if rank == 0:
+        result.put(steps * 16 / (time.perf_counter() - started))
+    dist.destroy_process_group()
+
+
+def ddp_scaling(args):
+    import tempfile
+
+    import torch.multiprocessing as mp
+
+    threads = torch.get_num_threads()
+    rates = {}
+    for world in (1, 2):
+        with tempfile.TemporaryDirectory() as folder:
+            queue = mp.get_context("spawn").SimpleQueue()
+            mp.spawn(_ddp_rank, args=(world, folder, args.steps * 5, queue), nprocs=world, join=True)
+            rates[world] = queue.get()
+    print(f"DDP on the CPU (gloo, conv5 decoder 64², global batch 16, {threads} cores shared out): 1 process "
+          f"{rates[1]:6.1f}, 2 processes {rates[2]:6.1f} images/s → scaling efficiency {rates[2] / (2 * rates[1]):.0%}")
 
 
 def saliency(args):

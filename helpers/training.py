@@ -1,9 +1,11 @@
-"""One training loop for both parts: device choice, seeds, checkpoints every epoch, exact resume.
+"""One training loop for both parts: device choice, seeds, checkpoints, exact resume, data parallel.
 
-``fit`` writes a checkpoint atomically after every epoch. Calling it again with the same
-configuration resumes from the last completed epoch — on the CPU the final weights are bit for bit
-those of an uninterrupted run — and a finished run is loaded instead of retrained unless
-``retrain=True``. A checkpoint of other settings is never overwritten: :func:`checkpoint_path` names
+``fit`` writes a checkpoint atomically after every epoch (and, if asked, every N steps or minutes).
+Calling it again with the same configuration resumes where the last checkpoint stopped — mid-epoch
+too: the sampler's position and every random state are in it, so on the CPU the final weights are
+bit for bit those of an uninterrupted run — and a finished run is loaded instead of retrained unless
+``retrain=True``. Under ``torchrun`` (a started process group, see :mod:`helpers.train`) the model is
+wrapped in DistributedDataParallel; only rank 0 validates, prints and writes. A checkpoint of other settings is never overwritten: :func:`checkpoint_path` names
 each file by its settings, and ``fit`` refuses a file whose settings differ from the run's.
 Checkpoints are read with ``weights_only=True``: opening one cannot run code.
 """
@@ -22,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -158,6 +161,30 @@ class CheckpointError(RuntimeError):
 CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "torch_rng", "epoch", "history", "config", "metadata")
 
 
+def process_group() -> tuple[int, int]:
+    """``(rank, world size)`` of this process: ``(0, 1)`` outside a started process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _random_states() -> dict:
+    """NumPy's and Python's random states as plain data (a checkpoint is read with ``weights_only``)."""
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    return {"numpy": [name, keys.tolist(), int(position), int(has_gauss), float(cached)], "python": random.getstate()}
+
+
+def _restore_random_states(states: dict | None) -> None:
+    if states:
+        name, keys, position, has_gauss, cached = states["numpy"]
+        np.random.set_state((name, np.array(keys, dtype=np.uint32), position, has_gauss, cached))
+        random.setstate(_as_tuple(states["python"]))
+
+
+def _as_tuple(value):
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
 def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict:
     """A checkpoint written by :func:`fit`, loaded as plain data (``weights_only=True``: a crafted file
     cannot run code). A missing, truncated or foreign file is a :class:`CheckpointError` naming it."""
@@ -211,7 +238,8 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         progress: bool = True, on_epoch_end: Callable[[int, dict], None] | None = None,
         on_save: Callable[[TrainingRun], None] | None = None, metadata: dict | None = None,
         held_out_name: str = "validation",
-        held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainingRun:
+        held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None,
+        checkpoint_every: int | None = None, checkpoint_minutes: float | None = None) -> TrainingRun:
     """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
 
     ``metadata`` (JSON-like) is stored in the checkpoint for the notebooks that load it later.
@@ -222,10 +250,15 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     (say, a held-out AUC) join the epoch's row of the history and its printed line. The last epoch's
     checkpoint keeps no optimiser state (for Adam, two thirds of the
     file): a finished run is loaded, not resumed.
+    ``checkpoint_every`` steps or ``checkpoint_minutes`` minutes, a checkpoint is also written within
+    an epoch, holding the sampler's position, the loss so far and the random states: a run killed
+    there resumes there.
     ``trainable`` is the part whose weights are optimised and checkpointed (default: the whole
     model; for feature inversion, the decoder behind a frozen encoder). Shuffling comes from the
-    loader's ``generator``, which is re-seeded from ``config.seed`` and the epoch number, so a resumed
-    run sees the same batches as an uninterrupted one.
+    loader's sampler (:func:`helpers.data.make_loader`: one permutation per epoch, seeded by the seed
+    and the epoch, shared out among the processes), so a resumed run sees the same batches as an
+    uninterrupted one, and N processes at a global batch B see, step by step, the images one process
+    sees at B. Under a process group the loader's batch is the per-rank share.
     """
     device = select_device(device)
     trainable = model if trainable is None else trainable
@@ -239,11 +272,20 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     optimizer = make_optimizer([p for p in trainable.parameters() if p.requires_grad], config)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
     run = TrainingRun(epochs_planned=config.epochs, checkpoint=checkpoint, metadata=dict(metadata or {}))
+    rank, world = process_group()
+    main = rank == 0
+    progress = progress and main
+    forward = model
+    if world > 1:
+        forward = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    resume_at, partial, resume_rng = 0, (0.0, 0), None
 
     wanted = settings_key(config, run.metadata)
-    if checkpoint.is_file() and retrain:
+    if checkpoint.is_file() and retrain and main:
         print(f"RETRAIN: the previous {checkpoint.name} is kept as {_set_aside(checkpoint).name}")
-    elif checkpoint.is_file():
+    if world > 1:
+        dist.barrier()  # every rank sees the set-aside before deciding whether to resume
+    if checkpoint.is_file():  # (after RETRAIN set it aside, it is not)
         state = read_checkpoint(checkpoint)  # on the CPU: the RNG state must stay there
         found = {**state["config"], **state["metadata"]}
         if found != wanted:
@@ -257,7 +299,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
             run.loaded_finished = True
             print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
                   "pass retrain=True to train again")
-            if on_save is not None:
+            if on_save is not None and main:
                 on_save(run)
             return run
         if state["optimizer"] is None:
@@ -266,9 +308,16 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         else:
             optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
         run.resumed_from_epoch = state["epoch"]
-        print(f"Resuming {checkpoint.name} after epoch {state['epoch']} of {config.epochs}")
+        resume_at = state.get("step_in_epoch", 0)
+        if resume_at:  # restored once this epoch's batches are drawn, as they were when it was saved
+            partial, resume_rng = tuple(state["partial"]) if main else (0.0, 0), state
+        else:
+            torch.set_rng_state(state["torch_rng"])
+            _restore_random_states(state.get("random"))
+        if main:
+            where = f"step {resume_at} of epoch {state['epoch'] + 1}" if resume_at else f"epoch {state['epoch']}"
+            print(f"Resuming {checkpoint.name} after {where} of {config.epochs}")
 
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and use_cuda_extras)
 
@@ -295,17 +344,56 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
             count += len(inputs)
         return total / max(count, 1)
 
+    def save(epoch_done: int, step_in_epoch: int = 0, totals: tuple[float, int] = (0.0, 0)) -> None:
+        finished = epoch_done == config.epochs and not step_in_epoch
+        _save(checkpoint, {
+            "model": trainable.state_dict(), "optimizer": None if finished else optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "random": _random_states(),
+            "epoch": epoch_done, "step_in_epoch": step_in_epoch, "partial": list(totals),
+            "epochs_planned": config.epochs, "history": run.history, "config": settings_key(config),
+            "metadata": _plain(run.metadata),
+        })
+
+    def step_checkpoint_due(step: int, last_saved: float) -> bool:
+        due = bool(checkpoint_every and step % checkpoint_every == 0)
+        if checkpoint_minutes:
+            due = due or time.monotonic() - last_saved >= 60 * checkpoint_minutes
+            if world > 1:  # rank 0's clock decides for every rank
+                flag = torch.tensor([int(due)])
+                dist.broadcast(flag, 0)
+                due = bool(flag.item())
+        return due
+
+    def summed(total: float, count: int) -> tuple[float, int]:
+        if world == 1:
+            return total, count
+        both = torch.tensor([total, float(count)], dtype=torch.float64)
+        dist.all_reduce(both)
+        return float(both[0]), int(both[1])
+
+    last_saved = time.monotonic()
     for epoch in range(run.resumed_from_epoch + 1, config.epochs + 1):
         started = time.perf_counter()
-        generator = getattr(train_loader, "generator", None)
-        if generator is not None:
-            generator.manual_seed(config.seed * 1_000_003 + epoch)
+        skip = resume_at if epoch == run.resumed_from_epoch + 1 else 0
+        sampler = getattr(train_loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+            if skip:
+                sampler.start_at(skip * train_loader.batch_size)
+        elif getattr(train_loader, "generator", None) is not None:
+            if skip:
+                raise ValueError("resuming mid-epoch needs a loader from helpers.data.make_loader")
+            train_loader.generator.manual_seed(config.seed * 1_000_003 + epoch)
         trainable.train()
-        total, count = 0.0, 0
-        for batch_index, (inputs, targets) in enumerate(batches(train_loader, f"epoch {epoch}"), start=1):
+        total, count = partial if skip else (0.0, 0)
+        epoch_batches = iter(batches(train_loader, f"epoch {epoch}"))
+        if skip:
+            torch.set_rng_state(resume_rng["torch_rng"])
+            _restore_random_states(resume_rng.get("random"))
+        for batch_index, (inputs, targets) in enumerate(epoch_batches, start=skip + 1):
             inputs, targets = to_device(inputs), to_device(targets)
             with autocast:
-                outputs = model(inputs)
+                outputs = forward(inputs)
             loss = loss_fn(outputs.float(), targets.float())
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
@@ -316,24 +404,27 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
             optimizer.step()
             total += loss.item() * len(inputs)
             count += len(inputs)
+            if (checkpoint_every or checkpoint_minutes) and step_checkpoint_due(batch_index, last_saved):
+                totals = summed(total, count)
+                if main:
+                    save(epoch - 1, batch_index, totals)
+                last_saved = time.monotonic()
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
+        total, count = summed(total, count)
         row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": math.nan, "lr": lr}
-        if val_loader is not None:
+        if val_loader is not None and main:
             row["val_loss"] = validate()
-        if held_out_scores is not None:
+        if held_out_scores is not None and main:
             model.eval()
             row.update(held_out_scores(model))
         row["seconds"] = time.perf_counter() - started
         run.history.append(row)
         finished = epoch == config.epochs
-        _save(checkpoint, {
-            "model": trainable.state_dict(), "optimizer": None if finished else optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "epoch": epoch,
-            "epochs_planned": config.epochs, "history": run.history, "config": settings_key(config),
-            "metadata": _plain(run.metadata),
-        })
-        if on_save is not None:
+        if main:
+            save(epoch)
+            last_saved = time.monotonic()
+        if on_save is not None and main:
             on_save(run)
         if progress:
             extra = "".join(f"  {name} {row[name]:.3f}" for name in row if name not in _ROW_KEYS)

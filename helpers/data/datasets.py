@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
+from torch.utils.data.distributed import DistributedSampler
 
 from .. import paths
 from ..io import atomic_path
@@ -45,6 +46,10 @@ def to_signed(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
+#: Above this many items a dataset streams instead of caching (see :class:`DecodeOnceDataset`).
+CACHE_LIMIT = 20_000
+
+
 class DecodeOnceDataset(Dataset):
     """A dataset that decodes and resizes each item's files once.
 
@@ -52,13 +57,20 @@ class DecodeOnceDataset(Dataset):
     under a key made of the item's source files (path, size, modification time) and
     :meth:`cache_settings` (the target sizes), so every later epoch — and every later run — reads a
     small array instead, and a changed file or size is decoded again. ``cache_dir=None`` decodes
-    every time. Subclasses define ``sources``, ``decode``, ``cache_settings`` and ``to_tensors``.
+    every time. The cache pays for small data sets, read for many epochs; ``"default"`` uses it for
+    at most :data:`CACHE_LIMIT` items and otherwise streams — each item decoded in the DataLoader's
+    worker processes every epoch (``NUM_WORKERS``), as ImageNet-size data want — and says so.
+    Subclasses define ``sources``, ``decode``, ``cache_settings`` and ``to_tensors``.
     """
 
     namespace = "items"
 
     def __init__(self, items: Sequence, cache_dir: str | Path | None = "default"):
         self.items = list(items)
+        if cache_dir == "default" and len(self.items) > CACHE_LIMIT:
+            print(f"{len(self.items):,} {self.namespace} images: streamed (decoded every epoch in the loader's worker "
+                  f"processes; set NUM_WORKERS), not cached — the per-item cache pays up to {CACHE_LIMIT:,} images")
+            cache_dir = None
         self.cache_dir = paths.cache_dir() / self.namespace if cache_dir == "default" else (
             Path(cache_dir) if cache_dir is not None else None)
 
@@ -192,12 +204,43 @@ class InversionDataset(DecodeOnceDataset):
         return image, image
 
 
+class EpochSampler(DistributedSampler):
+    """The items of one epoch in a seeded order, shared out among the processes of a run.
+
+    One permutation per epoch, seeded by ``seed + epoch`` (:meth:`set_epoch`), the same whatever the
+    number of processes; rank r of N takes every N-th item of it (``DistributedSampler``'s rule), so
+    N processes at batch B/N see, step by step, the items one process sees at batch B. Outside a
+    process group N = 1. :meth:`start_at` skips this rank's first items: a run resumed mid-epoch."""
+
+    def __init__(self, dataset, seed: int = 0):
+        from ..training import process_group
+
+        rank, world = process_group()
+        super().__init__(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+        self.skip = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        self.skip = 0
+
+    def start_at(self, position: int) -> None:
+        self.skip = position
+
+    def __iter__(self):
+        return iter(list(super().__iter__())[self.skip:])
+
+    def __len__(self) -> int:
+        return self.num_samples - self.skip
+
+
 def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = False, seed: int = 0,
                 num_workers: int = 0) -> torch.utils.data.DataLoader:
-    """A DataLoader whose shuffling comes from its own seeded generator (re-seeded per epoch by
-    :func:`helpers.training.fit`, which makes resumed runs exact)."""
-    generator = torch.Generator().manual_seed(seed) if shuffle else None
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
-                                       generator=generator, num_workers=num_workers,
-                                       pin_memory=torch.cuda.is_available(),
-                                       persistent_workers=num_workers > 0)
+    """A DataLoader; shuffled by an :class:`EpochSampler` (re-seeded every epoch by
+    :func:`helpers.training.fit`, which makes resumed runs exact and data-parallel runs equal to
+    one process). ``batch_size`` is per process; decoding happens in ``num_workers`` worker
+    processes, with pinned memory on a GPU."""
+    sampler = EpochSampler(dataset, seed) if shuffle else None
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                                       num_workers=num_workers, pin_memory=torch.cuda.is_available(),
+                                       persistent_workers=num_workers > 0,
+                                       prefetch_factor=4 if num_workers > 0 else None)

@@ -1,0 +1,145 @@
+"""Data-parallel training (gloo, 2 processes on the CPU), step checkpoints and exact resume."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.data import make_loader
+from helpers.models import InversionDecoder, SaliencyNet
+from helpers.training import TrainingConfig, fit, read_checkpoint
+
+CONFIG = TrainingConfig(epochs=1, batch_size=16, optimizer="adam", lr=1e-3, step_size=5, seed=3)
+
+
+def tensors(kind: str, count: int = 32):
+    """Inputs and targets for one of the three networks: SalNet on 32×48 images, a conv decoder
+    from 256×3×3 features, an fc decoder from 4096-d features."""
+    g = torch.Generator().manual_seed(11)
+    if kind == "salnet":
+        net = SaliencyNet()
+        return net, torch.randn(count, 3, 32, 48, generator=g), torch.randn(count, 1, *net.output_size((32, 48)), generator=g)
+    if kind == "conv":
+        net = InversionDecoder("conv5", output_size=48, feature_shape=(256, 3, 3))
+        return net, torch.randn(count, 256, 3, 3, generator=g), torch.randn(count, 3, 48, 48, generator=g)
+    net = InversionDecoder("fc6", output_size=32, feature_shape=(4096,))
+    return net, torch.randn(count, 4096, generator=g), torch.randn(count, 3, 32, 32, generator=g)
+
+
+def train(kind: str, checkpoint: Path, batch: int, **options) -> dict:
+    torch.manual_seed(0)
+    net, inputs, targets = tensors(kind)
+    loader = make_loader(torch.utils.data.TensorDataset(inputs, targets), batch, shuffle=True, seed=CONFIG.seed)
+    fit(net, loader, None, CONFIG, checkpoint, device="cpu", progress=False, **options)
+    return net.state_dict()
+
+
+def _rank(rank: int, world: int, kind: str, folder: str) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank, world_size=world)
+    try:
+        torch.set_num_threads(1)
+        train(kind, Path(folder) / f"{kind}.pt", CONFIG.batch_size // world)
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("kind", ["salnet", "conv", "fc"])
+def test_two_gloo_processes_end_with_the_weights_of_one_process_at_the_same_global_batch(kind, tmp_path):
+    torch.multiprocessing.spawn(_rank, args=(2, kind, str(tmp_path)), nprocs=2, join=True)
+    together = read_checkpoint(tmp_path / f"{kind}.pt")["model"]     # written by rank 0
+    alone = train(kind, tmp_path / f"{kind}-alone.pt", CONFIG.batch_size)
+    worst = max(float((together[name] - value).norm() / value.norm().clamp_min(1e-12)) for name, value in alone.items())
+    assert worst <= 1e-5, f"largest relative difference {worst:.2e}"
+    assert any(not torch.equal(together[n], v) for n, v in tensors(kind)[0].state_dict().items())  # it trained
+
+
+class CrashingAfter(torch.utils.data.Dataset):
+    """Wraps a dataset and raises on the ``after``-th item it hands out: a run dying mid-epoch."""
+
+    def __init__(self, inner, after: int):
+        self.inner, self.after, self.served = inner, after, 0
+
+    def __len__(self):
+        return len(self.inner)
+
+    def __getitem__(self, index):
+        self.served += 1
+        if self.served > self.after:
+            raise KeyboardInterrupt("simulated crash")
+        return self.inner[index]
+
+
+def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
+    config = TrainingConfig(epochs=2, batch_size=4, optimizer="adam", lr=1e-3, step_size=1, seed=5)
+    torch.manual_seed(0)
+    net, inputs, targets = tensors("conv", 24)
+    data = torch.utils.data.TensorDataset(inputs, targets)
+
+    def run(dataset, path, fresh_net):
+        loader = make_loader(dataset, config.batch_size, shuffle=True, seed=config.seed)
+        return fit(fresh_net, loader, None, config, path, device="cpu", progress=False, checkpoint_every=2)
+
+    torch.manual_seed(0)
+    whole = tensors("conv", 24)[0]
+    run(data, tmp_path / "whole.pt", whole)
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        run(CrashingAfter(data, 6 * 4 + 3 * 4 + 2), tmp_path / "cut.pt", tensors("conv", 24)[0])  # dies in epoch 2
+    state = read_checkpoint(tmp_path / "cut.pt")
+    assert (state["epoch"], state["step_in_epoch"]) == (1, 2)      # the last checkpoint: 2 steps into epoch 2
+    torch.manual_seed(123)                                         # the resumed run must not depend on this
+    resumed = tensors("conv", 24)[0]
+    run(data, tmp_path / "cut.pt", resumed)
+    assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+    losses = [[row["train_loss"] for row in read_checkpoint(tmp_path / name)["history"]] for name in ("cut.pt", "whole.pt")]
+    assert losses[0] == losses[1]      # the loss of the cut epoch counts the steps before the crash too
+
+
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "helpers.train",
+            "inversion", "--profile", "smoke", "--device", "cpu", "--encoder", "alexnet", "--layer", "conv2",
+            "--weights", "random", "--whole-dataset", "144", "--image-size", "96", "--epochs", "2",
+            "--batch-size", "16", "--checkpoint-every", "1"]
+
+
+@pytest.mark.slow
+def test_torchrun_killed_rank_stops_every_rank_and_the_rerun_resumes_to_the_same_weights(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SALIENCY_CHECKPOINT_DIR": str(tmp_path / "killed")}
+    run = subprocess.Popen(TORCHRUN, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    checkpoints = tmp_path / "killed"
+    deadline = time.time() + 300
+    while time.time() < deadline:  # wait for a step checkpoint inside the first epoch, then kill rank 1
+        found = list(checkpoints.glob("inversion_*.pt")) if checkpoints.is_dir() else []
+        if found:
+            state = read_checkpoint(found[0])
+            if state["epoch"] == 0 and state["step_in_epoch"] >= 2:
+                break
+        time.sleep(0.05)
+    ranks = subprocess.run(["pgrep", "-f", "-P", str(run.pid), "helpers.train"], capture_output=True, text=True)
+    workers = sorted(int(pid) for pid in ranks.stdout.split())
+    assert len(workers) == 2, ranks.stdout
+    os.kill(workers[1], signal.SIGKILL)
+    output, _ = run.communicate(timeout=300)
+    assert run.returncode != 0
+    assert "exitcode  : -9" in output or "Signal 9" in output or "SIGKILL" in output, output[-3000:]
+    assert "run the same command again to resume" in output, output[-3000:]
+    stopped_at = read_checkpoint(found[0])
+    assert stopped_at["epoch"] < 2
+    rerun = subprocess.run(TORCHRUN, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert "Resuming" in rerun.stdout + rerun.stderr
+    straight_env = {**env, "SALIENCY_CHECKPOINT_DIR": str(tmp_path / "straight")}
+    straight = subprocess.run(TORCHRUN, env=straight_env, capture_output=True, text=True, timeout=600)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    a = read_checkpoint(found[0])["model"]
+    b = read_checkpoint(next((tmp_path / "straight").glob("inversion_*.pt")))["model"]
+    worst = max(float((a[n] - b[n]).abs().max()) for n in a)
+    assert worst <= 1e-6, f"largest difference {worst:.2e}"
