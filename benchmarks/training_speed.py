@@ -131,7 +131,7 @@ def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 def cpu_bf16(args):
@@ -154,12 +154,13 @@ def cpu_bf16(args):
         model.load_state_dict(start)
         bf16 = images_per_second(model, batch, size, torch.device("cpu"), args.steps, bf16=True, trainable=trainable)
         inputs = torch.randn(batch, 3, *size, generator=torch.Generator().manual_seed(1))
-        with torch.no_grad():
-            targets = torch.rand_like(model(inputs).float()) * 2 - 1
+        with torch.no_grad():  # a target the network can learn: the input's brightness at the output's size
+            shape = model(inputs).shape[-2:]
+            targets = nn.functional.interpolate(inputs.mean(1, keepdim=True), size=shape, mode="bilinear").tanh()
         losses = []
         for use_bf16 in (False, True):
             model.load_state_dict(start)
-            losses.append(loss_after(model, inputs, targets, 10, use_bf16))
+            losses.append(loss_after(model, inputs, targets, 10, use_bf16))  # from the same start
         print(f"  {name}: fp32 {fp32:6.1f}, bf16 {bf16:6.1f} images/s ({bf16 / fp32:4.2f}×); loss after 10 steps "
               f"fp32 {losses[0]:.4f}, bf16 {losses[1]:.4f}", flush=True)
     decoder = InversionDecoder("conv5", output_size=64, feature_shape=(256, 3, 3))
