@@ -297,15 +297,16 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         run.history = state["history"]
         if state["epoch"] >= config.epochs:
             run.loaded_finished = True
-            print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
-                  "pass retrain=True to train again")
+            if main:
+                print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
+                      "pass retrain=True to train again")
             if on_save is not None and main:
                 on_save(run)
             return run
-        if state["optimizer"] is None:
+        if state["optimizer"] is None and main:
             print(f"{checkpoint.name} finished after {state['epoch']} epochs and kept no optimiser state; "
                   "the optimiser starts afresh for the extra epochs")
-        else:
+        if state["optimizer"] is not None:
             optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         run.resumed_from_epoch = state["epoch"]
