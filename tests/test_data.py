@@ -308,3 +308,14 @@ def test_whole_dataset_takes_15_percent_from_an_official_held_out_set():
     assert {i.category for i in small_held} == {"c0", "c1", "c2", "c3"}  # spread over the categories
     assert split_official(train, held_out) == (sorted(train, key=lambda i: (i.category, i.path.name)),
                                                sorted(held_out, key=lambda i: (i.category, i.path.name)))
+
+
+def test_a_data_set_above_the_cache_limit_streams_and_says_so(monkeypatch, capsys, small_sample):
+    from helpers.data import datasets, dirs_loader
+
+    items = dirs_loader(small_sample, True, 0)[0]
+    monkeypatch.setattr(datasets, "CACHE_LIMIT", len(items) - 1)
+    streamed = SaliencyDataset(items, (48, 64), (44, 60))
+    assert streamed.cache_dir is None and "streamed" in capsys.readouterr().out
+    monkeypatch.setattr(datasets, "CACHE_LIMIT", len(items))
+    assert SaliencyDataset(items, (48, 64), (44, 60)).cache_dir is not None
