@@ -38,8 +38,8 @@ def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
     assert state["metadata"]["WholeDataset"] == record.WholeDataset == smoke["WholeDataset"]
     assert state["metadata"]["sample_seed"] == 0
     assert record.train_images + record.held_out_images == smoke["WholeDataset"]
-    losses = [row["val_loss"] for row in state["history"]]
-    assert min(losses[-3:]) < 0.6 * losses[0]
+    losses = [row["train_loss"] for row in state["history"]]
+    assert losses[-1] < 0.6 * losses[0]     # it learns (what it learns is the diagnosis' business)
     assert all("AUC-Judd" in row and "singleton AUC" in row for row in state["history"])  # scored every epoch
     second = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
     assert second.epochs_trained == smoke["SECOND_MODEL_EPOCHS"] and second.parameters < 100_000
