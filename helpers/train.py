@@ -26,7 +26,9 @@ run killed mid-epoch resumes mid-epoch when the same command is run again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import os
 import signal
 import sys
@@ -123,24 +125,16 @@ def settings_for(group: str, names: dict[str, str], args: argparse.Namespace) ->
     from .profiles import apply_profile, notebook_defaults
 
     values = dict(notebook_defaults(group))
-    apply_profile(args.profile, group, values) if _is_rank_zero() else _quietly(apply_profile, args.profile, group, values)
+    if int(os.environ.get("RANK", "0")) == 0:   # one line about the profile, not one per process
+        apply_profile(args.profile, group, values)
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):
+            apply_profile(args.profile, group, values)
     for option, name in names.items():
         given = getattr(args, option, None)
         if given is not None and option != "profile":
             values[name] = list(given) if isinstance(given, tuple) else given
     return values
-
-
-def _is_rank_zero() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def _quietly(function, *args):
-    import contextlib
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return function(*args)
 
 
 def per_rank_batch(global_batch: int, world: int) -> int:
@@ -155,7 +149,7 @@ def train_saliency(args: argparse.Namespace) -> None:
     from .training import TrainingConfig, fit, set_seed
 
     s = settings_for("saliency_model", SALIENCY, args)
-    rank, world, device = distributed(s["DEVICE"])
+    _, world, device = distributed(s["DEVICE"])
     set_seed(s["SEED"])
     dataset, root = resolve_saliency_dataset(s["DATASET"], s["DATA_DIR"])
     train_items, val_items = saliency_splits(dataset, root, s["WholeDataset"], s["SEED"])
@@ -193,7 +187,7 @@ def train_inversion(args: argparse.Namespace) -> None:
     from .training import INVERSION_TRAINING, fit, set_seed
 
     s = settings_for("invert_layer", INVERSION, args)
-    rank, world, device = distributed(s["DEVICE"])
+    _, world, device = distributed(s["DEVICE"])
     set_seed(s["SEED"])
     dataset, root, train_items, test_items = resolve_inversion_dataset(s["DATASET"], s["DATA_DIR"], s["WholeDataset"],
                                                                        s["SEED"])
