@@ -12,11 +12,13 @@ Checkpoints are read with ``weights_only=True``: opening one cannot run code.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import math
 import os
 import random
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,10 +149,39 @@ def _plain(value):
 
 def checkpoint_path(kind: str, dataset: str, config: TrainingConfig, metadata: dict | None = None) -> Path:
     """Where the run of ``kind`` (``"saliency"``, ``"inversion_conv2"`` ...) on ``dataset`` with these
-    settings is checkpointed: ``checkpoints/<kind>_<dataset>_<8 hex digits of the settings>.pt``.
-    Two configurations never share a file, and the same configuration always finds its own."""
-    digest = hashlib.sha256(json.dumps(settings_key(config, metadata), sort_keys=True).encode()).hexdigest()
-    return paths.checkpoint_dir() / f"{kind}_{dataset}_{digest[:8]}.pt"
+    settings is checkpointed: ``checkpoints/<kind>_<dataset>_<8 hex digits of the settings>.pt``, and
+    when ``metadata`` holds the data's fingerprint (``"data"``, :func:`helpers.identity.data_fingerprint`)
+    ``..._<settings>_<6 hex digits of the data>.pt``. Two configurations never share a file, the same
+    configuration always finds its own, and the same settings on other data are found by
+    :func:`same_settings_other_data`."""
+    key = settings_key(config, metadata)
+    data = key.pop("data", None)
+    name = f"{kind}_{dataset}_{_digest(key)[:8]}"
+    if data is not None:
+        name += f"_{data['digest'][:6]}"
+    return paths.checkpoint_dir() / f"{name}.pt"
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def same_settings_other_data(checkpoint: Path) -> list[str]:
+    """One line for each checkpoint beside ``checkpoint`` trained with the same settings on other
+    data (named ``<kind>_<dataset>_<settings>_<data>.pt``): which folder and how many images."""
+    head = checkpoint.stem.rsplit("_", 1)[0]
+    lines = []
+    for other in sorted(checkpoint.parent.glob(f"{head}_*.pt")):
+        if other == checkpoint or other.stem.rsplit("_", 1)[0] != head:
+            continue
+        try:
+            data = read_checkpoint(other)["metadata"].get("data", {})
+        except (CheckpointError, OSError):
+            continue
+        images = " and ".join(f"{n} {split}" for split, n in data.get("images", {}).items())
+        lines.append(f"{other.name} has the same settings but was trained on other data ({data.get('folder', '?')}: "
+                     f"{images} images); this run trains into {checkpoint.name}, and that file is kept")
+    return lines
 
 
 class CheckpointError(RuntimeError):
@@ -228,216 +259,301 @@ def _set_aside(path: Path) -> Path:
 
 
 def _save(path: Path, state: dict) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    """Write ``state`` to ``path`` atomically; a full disk is a :class:`CheckpointError` naming the
+    file (the previous checkpoint, if any, is still there)."""
+    try:
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+    except (OSError, RuntimeError) as error:
+        if getattr(error, "errno", None) == errno.ENOSPC or "unexpected pos" in str(error) or "No space" in str(error):
+            free = shutil.disk_usage(path.parent).free
+            raise CheckpointError(f"{path}: could not be written, the disk is full ({free / 2**20:.0f} MiB free); "
+                                  "the previous checkpoint is kept. Free some space and run again to resume") from None
+        raise
 
 
-def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None,
-        config: TrainingConfig, checkpoint: str | Path, *, device: str | torch.device = "auto",
-        trainable: nn.Module | None = None, loss_fn: nn.Module | None = None, retrain: bool = False,
-        progress: bool = True, on_epoch_end: Callable[[int, dict], None] | None = None,
-        on_save: Callable[[TrainingRun], None] | None = None, metadata: dict | None = None,
-        held_out_name: str = "validation",
-        held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None,
-        checkpoint_every: int | None = None, checkpoint_minutes: float | None = None) -> TrainingRun:
-    """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
+@dataclass
+class FitOptions:
+    """Everything :func:`fit` takes besides the model, the data, the settings and the file."""
 
-    ``metadata`` (JSON-like) is stored in the checkpoint for the notebooks that load it later.
-    ``held_out_name`` is what the per-epoch line calls ``val_loader``'s images ("validation" in
-    Part 1, "test" in Part 2, as the assignment names them). ``on_save(run)`` is called after every
-    checkpoint (and when a finished run is loaded), so a record of the run never lags behind its
-    checkpoint. ``held_out_scores(model)``, when given, is called after each validation; its scores
-    (say, a held-out AUC) join the epoch's row of the history and its printed line. The last epoch's
-    checkpoint keeps no optimiser state (for Adam, two thirds of the
-    file): a finished run is loaded, not resumed.
-    ``checkpoint_every`` steps or ``checkpoint_minutes`` minutes, a checkpoint is also written within
-    an epoch, holding the sampler's position, the loss so far and the random states: a run killed
-    there resumes there.
-    ``trainable`` is the part whose weights are optimised and checkpointed (default: the whole
-    model; for feature inversion, the decoder behind a frozen encoder). Shuffling comes from the
-    loader's sampler (:func:`helpers.data.make_loader`: one permutation per epoch, seeded by the seed
-    and the epoch, shared out among the processes), so a resumed run sees the same batches as an
-    uninterrupted one, and N processes at a global batch B see, step by step, the images one process
-    sees at B. Under a process group the loader's batch is the per-rank share.
-    """
-    device = select_device(device)
-    trainable = model if trainable is None else trainable
-    loss_fn = nn.MSELoss() if loss_fn is None else loss_fn
-    checkpoint = Path(checkpoint)
-    use_cuda_extras = device.type == "cuda"
-    channels_last = config.channels_last and use_cuda_extras
-    model.to(device=device)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer([p for p in trainable.parameters() if p.requires_grad], config)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
-    run = TrainingRun(epochs_planned=config.epochs, checkpoint=checkpoint, metadata=dict(metadata or {}))
-    rank, world = process_group()
-    main = rank == 0
-    progress = progress and main
-    forward = model
-    if world > 1:
-        forward = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    resume_at, partial, resume_rng = 0, (0.0, 0), None
+    device: str | torch.device = "auto"
+    trainable: nn.Module | None = None       # the part optimised and checkpointed (default: the model)
+    loss_fn: nn.Module | None = None         # default: MSE
+    retrain: bool = False
+    progress: bool = True
+    on_epoch_end: Callable[[int, dict], None] | None = None
+    on_save: Callable[[TrainingRun], None] | None = None
+    metadata: dict | None = None             # part of the run's identity (see settings_key)
+    extra: dict | None = None                # stored in the checkpoint as it is, not compared (the spec ...)
+    held_out_name: str = "validation"
+    held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None
+    checkpoint_every: int | None = None
+    checkpoint_minutes: float | None = None
 
-    wanted = settings_key(config, run.metadata)
-    if checkpoint.is_file() and retrain and main:
-        print(f"RETRAIN: the previous {checkpoint.name} is kept as {_set_aside(checkpoint).name}")
-    if world > 1:
-        dist.barrier()  # every rank sees the set-aside before deciding whether to resume
-    if checkpoint.is_file():  # (after RETRAIN set it aside, it is not)
-        state = read_checkpoint(checkpoint)  # on the CPU: the RNG state must stay there
+
+class Checkpointer:
+    """One run's checkpoint file: setting an old one aside, resuming, and saving (rank 0 only)."""
+
+    def __init__(self, path: Path, config: TrainingConfig, options: FitOptions, is_main: bool):
+        self.path, self.config, self.options, self.is_main = path, config, options, is_main
+        self.wanted = settings_key(config, options.metadata)
+        self.last_saved = time.monotonic()
+
+    def set_aside_for_retrain(self) -> None:
+        if self.path.is_file() and self.options.retrain and self.is_main:
+            print(f"RETRAIN: the previous {self.path.name} is kept as {_set_aside(self.path).name}")
+
+    def read_matching(self) -> dict | None:
+        """The checkpoint's contents when there is one; one of other settings is refused."""
+        if not self.path.is_file():
+            return None
+        state = read_checkpoint(self.path)  # on the CPU: the RNG state must stay there
         found = {**state["config"], **state["metadata"]}
-        if found != wanted:
+        if found != self.wanted:
             raise CheckpointError(
-                f"{checkpoint} holds a model trained with other settings ({_differences(found, wanted)}); "
-                "it is not overwritten. Use another checkpoint path, or pass retrain=True (RETRAIN = True) "
-                "to train anew and keep the old file beside the new one")
-        trainable.load_state_dict(state["model"])
-        run.history = state["history"]
-        if state["epoch"] >= config.epochs:
-            run.loaded_finished = True
-            if main:
-                print(f"Loaded the finished run from {checkpoint} ({state['epoch']} epochs); "
-                      "pass retrain=True to train again")
-            if on_save is not None and main:
-                on_save(run)
-            return run
-        if state["optimizer"] is None and main:
-            print(f"{checkpoint.name} finished after {state['epoch']} epochs and kept no optimiser state; "
-                  "the optimiser starts afresh for the extra epochs")
-        if state["optimizer"] is not None:
-            optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        run.resumed_from_epoch = state["epoch"]
-        resume_at = state.get("step_in_epoch", 0)
-        if resume_at:  # restored once this epoch's batches are drawn, as they were when it was saved
-            partial, resume_rng = tuple(state["partial"]) if main else (0.0, 0), state
-        else:
-            torch.set_rng_state(state["torch_rng"])
-            _restore_random_states(state.get("random"))
-        if main:
-            where = f"step {resume_at} of epoch {state['epoch'] + 1}" if resume_at else f"epoch {state['epoch']}"
-            print(f"Resuming {checkpoint.name} after {where} of {config.epochs}")
+                f"{self.path} holds a model trained with other settings ({_differences(found, self.wanted)}); "
+                "it is not overwritten. Use another checkpoint path, or set RETRAIN = True (retrain=True, "
+                "--retrain) to train anew and keep the old file beside the new one")
+        return state
 
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and use_cuda_extras)
-
-    # Headless runs (helpers.pipeline) keep only the one line per epoch printed below.
-    show_bars = progress and os.environ.get("SALIENCY_PROGRESS_BARS", "1") != "0"
-
-    def batches(loader, description):
-        return tqdm(loader, desc=description, leave=False, disable=not show_bars, mininterval=2.0,
-                    unit="batch", dynamic_ncols=True)
-
-    def to_device(tensor):
-        tensor = tensor.to(device, non_blocking=True)
-        return tensor.contiguous(memory_format=torch.channels_last) if channels_last and tensor.ndim == 4 else tensor
-
-    @torch.no_grad()
-    def validate() -> float:
-        model.eval()
-        total, count = 0.0, 0
-        for inputs, targets in batches(val_loader, "validation"):
-            inputs, targets = to_device(inputs), to_device(targets)
-            with autocast:
-                outputs = model(inputs)
-            total += loss_fn(outputs.float(), targets.float()).item() * len(inputs)
-            count += len(inputs)
-        return total / max(count, 1)
-
-    def save(epoch_done: int, step_in_epoch: int = 0, totals: tuple[float, int] = (0.0, 0)) -> None:
-        finished = epoch_done == config.epochs and not step_in_epoch
-        _save(checkpoint, {
-            "model": trainable.state_dict(), "optimizer": None if finished else optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "random": _random_states(),
-            "epoch": epoch_done, "step_in_epoch": step_in_epoch, "partial": list(totals),
-            "epochs_planned": config.epochs, "history": run.history, "config": settings_key(config),
-            "metadata": _plain(run.metadata),
+    def save(self, training: "_Training", epoch_done: int, step_in_epoch: int = 0,
+             totals: tuple[float, int] = (0.0, 0)) -> None:
+        finished = epoch_done == self.config.epochs and not step_in_epoch
+        _save(self.path, {
+            "model": training.trainable.state_dict(),
+            "optimizer": None if finished else training.optimizer.state_dict(),
+            "scheduler": training.scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+            "random": _random_states(), "epoch": epoch_done, "step_in_epoch": step_in_epoch,
+            "partial": list(totals), "epochs_planned": self.config.epochs, "history": training.run.history,
+            "config": settings_key(self.config), "metadata": _plain(training.run.metadata),
+            **_plain(self.options.extra or {}),
         })
+        self.last_saved = time.monotonic()
 
-    def step_checkpoint_due(step: int, last_saved: float) -> bool:
-        due = bool(checkpoint_every and step % checkpoint_every == 0)
-        if checkpoint_minutes:
-            due = due or time.monotonic() - last_saved >= 60 * checkpoint_minutes
-            if world > 1:  # rank 0's clock decides for every rank
+    def step_due(self, step: int, world: int) -> bool:
+        """Whether a checkpoint is due within the epoch after ``step`` (rank 0's clock decides)."""
+        every, minutes = self.options.checkpoint_every, self.options.checkpoint_minutes
+        due = bool(every and step % every == 0)
+        if minutes:
+            due = due or time.monotonic() - self.last_saved >= 60 * minutes
+            if world > 1:
                 flag = torch.tensor([int(due)])
                 dist.broadcast(flag, 0)
                 due = bool(flag.item())
         return due
 
-    def summed(total: float, count: int) -> tuple[float, int]:
-        if world == 1:
+
+class _Training:
+    """The state of one :func:`fit` call: the model on its device, the optimiser, the schedule, the
+    run's history, and where an interrupted epoch resumes."""
+
+    def __init__(self, model: nn.Module, config: TrainingConfig, checkpoint: Path, options: FitOptions):
+        self.model, self.config, self.options = model, config, options
+        self.device = select_device(options.device)
+        self.trainable = model if options.trainable is None else options.trainable
+        self.loss_fn = nn.MSELoss() if options.loss_fn is None else options.loss_fn
+        cuda = self.device.type == "cuda"
+        self.channels_last = config.channels_last and cuda
+        model.to(device=self.device)
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.optimizer = make_optimizer([p for p in self.trainable.parameters() if p.requires_grad], config)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=config.step_size, gamma=config.gamma)
+        self.run = TrainingRun(epochs_planned=config.epochs, checkpoint=checkpoint, metadata=dict(options.metadata or {}))
+        self.rank, self.world = process_group()
+        self.is_main = self.rank == 0
+        self.forward = model if self.world == 1 else nn.parallel.DistributedDataParallel(
+            model, device_ids=[self.device.index] if cuda else None)
+        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and cuda)
+        self.resume_at, self.partial, self.resume_rng = 0, (0.0, 0), None
+        # Headless runs (helpers.pipeline) keep only the one line per epoch that fit prints.
+        self.show_bars = (options.progress and self.is_main
+                          and os.environ.get("SALIENCY_PROGRESS_BARS", "1") != "0")
+
+    def resume_from(self, state: dict) -> None:
+        """Continue the run ``state`` holds: optimiser, schedule, history and random states."""
+        self.trainable.load_state_dict(state["model"])
+        self.run.history = state["history"]
+        if state["optimizer"] is None and self.is_main:
+            print(f"{self.run.checkpoint.name} finished after {state['epoch']} epochs and kept no optimiser state; "
+                  "the optimiser starts afresh for the extra epochs")
+        if state["optimizer"] is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.run.resumed_from_epoch = state["epoch"]
+        self.resume_at = state.get("step_in_epoch", 0)
+        if self.resume_at:  # restored once this epoch's batches are drawn, as they were when it was saved
+            self.partial, self.resume_rng = tuple(state["partial"]) if self.is_main else (0.0, 0), state
+        else:
+            torch.set_rng_state(state["torch_rng"])
+            _restore_random_states(state.get("random"))
+        if self.is_main:
+            where = (f"step {self.resume_at} of epoch {state['epoch'] + 1}" if self.resume_at
+                     else f"epoch {state['epoch']}")
+            print(f"Resuming {self.run.checkpoint.name} after {where} of {self.config.epochs}")
+
+    def batches(self, loader, description: str):
+        return tqdm(loader, desc=description, leave=False, disable=not self.show_bars, mininterval=2.0,
+                    unit="batch", dynamic_ncols=True)
+
+    def to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        tensor = tensor.to(self.device, non_blocking=True)
+        if self.channels_last and tensor.ndim == 4:
+            return tensor.contiguous(memory_format=torch.channels_last)
+        return tensor
+
+    def summed(self, total: float, count: int) -> tuple[float, int]:
+        """The loss sum and image count over every process."""
+        if self.world == 1:
             return total, count
         both = torch.tensor([total, float(count)], dtype=torch.float64)
         dist.all_reduce(both)
         return float(both[0]), int(both[1])
 
-    last_saved = time.monotonic()
-    for epoch in range(run.resumed_from_epoch + 1, config.epochs + 1):
-        started = time.perf_counter()
-        skip = resume_at if epoch == run.resumed_from_epoch + 1 else 0
-        sampler = getattr(train_loader, "sampler", None)
+    def start_epoch(self, loader: DataLoader, epoch: int, skip: int):
+        """This epoch's batches, in the seeded order, after the ``skip`` steps a resumed run did."""
+        sampler = getattr(loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
             if skip:
-                sampler.start_at(skip * train_loader.batch_size)
-        elif getattr(train_loader, "generator", None) is not None:
+                sampler.start_at(skip * loader.batch_size)
+        elif getattr(loader, "generator", None) is not None:
             if skip:
                 raise ValueError("resuming mid-epoch needs a loader from helpers.data.make_loader")
-            train_loader.generator.manual_seed(config.seed * 1_000_003 + epoch)
-        trainable.train()
-        total, count = partial if skip else (0.0, 0)
-        epoch_batches = iter(batches(train_loader, f"epoch {epoch}"))
+            loader.generator.manual_seed(self.config.seed * 1_000_003 + epoch)
+        self.trainable.train()
+        epoch_batches = iter(self.batches(loader, f"epoch {epoch}"))
         if skip:
-            torch.set_rng_state(resume_rng["torch_rng"])
-            _restore_random_states(resume_rng.get("random"))
-        for batch_index, (inputs, targets) in enumerate(epoch_batches, start=skip + 1):
-            inputs, targets = to_device(inputs), to_device(targets)
-            with autocast:
-                outputs = forward(inputs)
-            loss = loss_fn(outputs.float(), targets.float())
+            torch.set_rng_state(self.resume_rng["torch_rng"])
+            _restore_random_states(self.resume_rng.get("random"))
+        return epoch_batches
+
+    def train_epoch(self, loader: DataLoader, epoch: int, checkpointer: Checkpointer) -> tuple[float, int]:
+        """One pass over ``loader``; returns the loss sum and the image count over every process."""
+        skip = self.resume_at if epoch == self.run.resumed_from_epoch + 1 else 0
+        total, count = self.partial if skip else (0.0, 0)
+        step_checkpoints = self.options.checkpoint_every or self.options.checkpoint_minutes
+        for step, (inputs, targets) in enumerate(self.start_epoch(loader, epoch, skip), start=skip + 1):
+            inputs, targets = self.to_device(inputs), self.to_device(targets)
+            with self.autocast:
+                outputs = self.forward(inputs)
+            loss = self.loss_fn(_full_precision(outputs), _full_precision(targets))
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
-                    f"the training loss became {loss.item()} at epoch {epoch}, batch {batch_index}; "
-                    f"lower the learning rate (lr={config.lr}) or check the data")
-            optimizer.zero_grad(set_to_none=True)
+                    f"the training loss became {loss.item()} at epoch {epoch}, batch {step}; "
+                    f"lower the learning rate (lr={self.config.lr}) or check the data")
+            self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
+            self.optimizer.step()
             total += loss.item() * len(inputs)
             count += len(inputs)
-            if (checkpoint_every or checkpoint_minutes) and step_checkpoint_due(batch_index, last_saved):
-                totals = summed(total, count)
-                if main:
-                    save(epoch - 1, batch_index, totals)
-                last_saved = time.monotonic()
-        lr = optimizer.param_groups[0]["lr"]
-        scheduler.step()
-        total, count = summed(total, count)
+            if step_checkpoints and checkpointer.step_due(step, self.world):
+                totals = self.summed(total, count)
+                if self.is_main:
+                    checkpointer.save(self, epoch - 1, step, totals)
+                checkpointer.last_saved = time.monotonic()
+        return self.summed(total, count)
+
+    @torch.no_grad()
+    def validate(self, loader: DataLoader) -> float:
+        """The mean loss over ``loader``'s images."""
+        self.model.eval()
+        total, count = 0.0, 0
+        for inputs, targets in self.batches(loader, "validation"):
+            inputs, targets = self.to_device(inputs), self.to_device(targets)
+            with self.autocast:
+                outputs = self.model(inputs)
+            total += self.loss_fn(_full_precision(outputs), _full_precision(targets)).item() * len(inputs)
+            count += len(inputs)
+        return total / max(count, 1)
+
+    def epoch_row(self, epoch: int, totals: tuple[float, int], lr: float, val_loader, started: float) -> dict:
+        """The history's row of one finished epoch: losses, held-out scores, learning rate, time."""
+        total, count = totals
         row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": math.nan, "lr": lr}
-        if val_loader is not None and main:
-            row["val_loss"] = validate()
-        if held_out_scores is not None and main:
-            model.eval()
-            row.update(held_out_scores(model))
+        if val_loader is not None and self.is_main:
+            row["val_loss"] = self.validate(val_loader)
+        if self.options.held_out_scores is not None and self.is_main:
+            self.model.eval()
+            row.update(self.options.held_out_scores(self.model))
         row["seconds"] = time.perf_counter() - started
-        run.history.append(row)
-        finished = epoch == config.epochs
-        if main:
-            save(epoch)
-            last_saved = time.monotonic()
-        if on_save is not None and main:
-            on_save(run)
-        if progress:
-            extra = "".join(f"  {name} {row[name]:.3f}" for name in row if name not in _ROW_KEYS)
-            print(f"epoch {epoch:>3}/{config.epochs}  train {row['train_loss']:.4f}  "
-                  f"{held_out_name} {row['val_loss']:.4f}{extra}  lr {lr:.0e}  {row['seconds']:.0f}s", flush=True)
-            if epoch == run.resumed_from_epoch + 1 and not finished:
-                left = (config.epochs - epoch) * row["seconds"]
-                print(f"  about {_duration(left)} more for the remaining {config.epochs - epoch} epochs "
-                      f"(the whole run: about {_duration(config.epochs * row['seconds'])})", flush=True)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, row)
-    return run
+        return row
+
+    def report(self, row: dict) -> None:
+        """The epoch's line, and after the first epoch of this call the time the rest will take."""
+        if not (self.options.progress and self.is_main):
+            return
+        epoch, epochs = row["epoch"], self.config.epochs
+        extra = "".join(f"  {name} {row[name]:.3f}" for name in row if name not in _ROW_KEYS)
+        print(f"epoch {epoch:>3}/{epochs}  train {row['train_loss']:.4f}  {self.options.held_out_name} "
+              f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row['seconds']:.0f}s", flush=True)
+        if epoch == self.run.resumed_from_epoch + 1 and epoch != epochs:
+            print(f"  about {_duration((epochs - epoch) * row['seconds'])} more for the remaining {epochs - epoch} "
+                  f"epochs (the whole run: about {_duration(epochs * row['seconds'])})", flush=True)
+
+
+def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
+        checkpoint: str | Path, **options) -> TrainingRun:
+    """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
+
+    ``options`` are :class:`FitOptions`' fields. ``metadata`` (JSON-like) is part of the run's
+    identity and stored in the checkpoint; ``extra`` is stored as it is (the spec, the network's
+    architecture). ``held_out_name`` is what the per-epoch line calls ``val_loader``'s images
+    ("validation" in Part 1, "test" in Part 2). ``on_save(run)`` is called after every checkpoint
+    (and when a finished run is loaded), so a record never lags behind its checkpoint.
+    ``held_out_scores(model)`` adds scores (a held-out AUC) to each epoch's row. The last epoch's
+    checkpoint keeps no optimiser state: a finished run is loaded, not resumed.
+    ``checkpoint_every`` steps or ``checkpoint_minutes`` minutes, a checkpoint is also written within
+    an epoch, holding the sampler's position, the loss so far and the random states: a run killed
+    there resumes there. ``trainable`` is the part optimised and checkpointed (default: the whole
+    model). Shuffling comes from the loader's sampler (:func:`helpers.data.make_loader`), so a
+    resumed run sees the same batches as an uninterrupted one, and N processes at a global batch B
+    see, step by step, the images one process sees at B; under a process group the loader's batch
+    is the per-rank share, and only rank 0 validates, prints and writes.
+    """
+    options = FitOptions(**options)
+    training = _Training(model, config, Path(checkpoint), options)
+    checkpointer = Checkpointer(Path(checkpoint), config, options, training.is_main)
+    checkpointer.set_aside_for_retrain()
+    if training.world > 1:
+        dist.barrier()  # every rank sees the set-aside before deciding whether to resume
+    state = checkpointer.read_matching()
+    if state is not None and state["epoch"] >= config.epochs:
+        return _loaded_finished(training, state)
+    if state is not None:
+        training.resume_from(state)
+    for epoch in range(training.run.resumed_from_epoch + 1, config.epochs + 1):
+        started = time.perf_counter()
+        totals = training.train_epoch(train_loader, epoch, checkpointer)
+        lr = training.optimizer.param_groups[0]["lr"]
+        training.scheduler.step()
+        row = training.epoch_row(epoch, totals, lr, val_loader, started)
+        training.run.history.append(row)
+        if training.is_main:
+            checkpointer.save(training, epoch)
+            if options.on_save is not None:
+                options.on_save(training.run)
+        training.report(row)
+        if options.on_epoch_end is not None:
+            options.on_epoch_end(epoch, row)
+    return training.run
+
+
+def _loaded_finished(training: _Training, state: dict) -> TrainingRun:
+    training.trainable.load_state_dict(state["model"])
+    training.run.history = state["history"]
+    training.run.loaded_finished = True
+    if training.is_main:
+        print(f"Loaded the finished run from {training.run.checkpoint} ({state['epoch']} epochs); "
+              "set RETRAIN = True (--retrain) to train again")
+        if training.options.on_save is not None:
+            training.options.on_save(training.run)
+    return training.run
+
+
+def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
+    """bf16/fp16 (autocast) outputs in float32 for the loss; float32 and float64 as they are."""
+    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
 
 
 _ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds")

@@ -19,13 +19,22 @@ from helpers.training import TrainingConfig, fit, read_checkpoint
 CONFIG = TrainingConfig(epochs=1, batch_size=16, optimizer="adam", lr=1e-3, step_size=5, seed=3)
 
 
+#: SalNet is compared in float64. What DDP guarantees is the same averaged gradient; in float32 a
+#: 2-thread process and two 1-thread processes sum SalNet's convolutions in other orders, and Adam
+#: turns a rounding-size gradient (a near-cancelling sum) into a learning-rate-size step, so the
+#: weights after two steps differ by ~1e-2 on some CPUs. In float64 the rounding is 1e-9 times smaller:
+#: the same bound then tests DDP, not the CPU's summation order. The decoders hold in float32.
+DTYPES = {"salnet": torch.float64, "conv": torch.float32, "fc": torch.float32}
+
+
 def tensors(kind: str, count: int = 32):
     """Inputs and targets for one of the three networks: SalNet on 32×48 images, a conv decoder
-    from 256×3×3 features, an fc decoder from 4096-d features."""
+    from 256×3×3 features, an fc decoder from 4096-d features (in :data:`DTYPES`' precision)."""
     g = torch.Generator().manual_seed(11)
     if kind == "salnet":
-        net = SaliencyNet()
-        return net, torch.randn(count, 3, 32, 48, generator=g), torch.randn(count, 1, *net.output_size((32, 48)), generator=g)
+        net = SaliencyNet().double()
+        inputs = torch.randn(count, 3, 32, 48, generator=g, dtype=torch.float64)
+        return net, inputs, torch.randn(count, 1, *net.output_size((32, 48)), generator=g, dtype=torch.float64)
     if kind == "conv":
         net = InversionDecoder("conv5", output_size=48, feature_shape=(256, 3, 3))
         return net, torch.randn(count, 256, 3, 3, generator=g), torch.randn(count, 3, 48, 48, generator=g)

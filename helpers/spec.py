@@ -1,0 +1,300 @@
+"""What a run is: one typed spec per part, its defaults the assignment's tables.
+
+================  =================================  ==========================================
+spec              trains                             defaults
+================  =================================  ==========================================
+``SaliencySpec``  the halved SalNet (notebook 01)    Table 2 (SGD 1e-4, batch 2, 20 epochs, 240×320)
+``ContrastSpec``  notebook 01's second model         Adam 1e-3, batch 8, 20 epochs, 240×320
+``InversionSpec`` one layer's decoder (03–07)        Table 5 (Adam 1e-3, batch 64, 20 epochs, 227²)
+================  =================================  ==========================================
+
+Every setting is one field, declared with :func:`setting`: its default, what it means, the table it
+comes from and how it is checked. Everything else is read from the fields — nothing names a
+setting twice:
+
+* a notebook builds its spec from its parameters cell, ``SaliencySpec.from_parameters(globals())``:
+  a field ``learning_rate`` is the parameter ``LEARNING_RATE`` (``whole_dataset`` is the
+  assignment's ``WholeDataset``), and any field can be set there by that name;
+* a profile (:mod:`helpers.profiles`) is a named set of overrides of the fields;
+* ``python -m helpers.train`` makes one flag per field, its help showing the default and its table;
+* ``torchrun`` receives the spec as one JSON file; the checkpoint and the record store it whole;
+* the run's identity (:meth:`Spec.identity`) is the fields that make a model what it is.
+
+**The rule for values.** A parameter left at ``None`` takes the profile's value, or the field's
+default; any value you set yourself — even one equal to the default — wins over the profile.
+
+**A new field does not rename old runs.** A field added later declares ``neutral=``: the value
+that does what the code did before the field existed. The identity leaves a field out while it has
+its neutral value, so every checkpoint trained before it keeps its name and loads as finished;
+any other value is a new identity. Changing a default that a finished run used changes its
+identity: its checkpoint is not taken for the new run's, and loading it as such is refused, naming
+the setting (:func:`helpers.training.fit`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Union
+
+from .data.subsets import check_whole_dataset
+from .models import MIN_IMAGE_SIDE, check_image_size
+from .profiles import profile_overrides, profile_reason
+from .training import TrainingConfig
+
+_MISSING = object()
+
+
+def setting(default, help: str, *, table: str = "", choices: tuple = (), minimum: float | None = None,
+            identity: bool = True, neutral: Any = _MISSING):
+    """A spec field. ``identity=False``: a setting of how to run, not of what is trained (it never
+    names a checkpoint). ``neutral``: for a field added after runs were trained, the value that
+    behaves as the code did before it (see the module's docstring)."""
+    return dataclasses.field(default=default, metadata={"help": help, "table": table, "choices": choices,
+                                                        "minimum": minimum, "identity": identity, "neutral": neutral})
+
+
+class SpecError(ValueError):
+    """A setting of a spec has a value it cannot take (the message names the parameter)."""
+
+
+#: How the notebooks spell the fields that are not simply the field's name in capitals.
+PARAMETER_NAMES = {"whole_dataset": "WholeDataset"}
+#: Fields read without a notebook's prefix (``SECOND_MODEL_``, ``COMPARE_``): the data and the split
+#: are the same for every model a notebook trains.
+SHARED = ("dataset", "data_dir", "whole_dataset", "seed")
+
+
+def parameter_name(field_name: str, prefix: str = "") -> str:
+    """The notebook parameter of a field: ``learning_rate`` → ``LEARNING_RATE``."""
+    name = PARAMETER_NAMES.get(field_name, field_name.upper())
+    return name if field_name in SHARED else prefix + name
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Fields shared by every part; subclasses add theirs. Build with :meth:`from_parameters`,
+    :meth:`from_values` or the constructor; every value is checked on construction."""
+
+    PART: ClassVar[str] = ""           # the profile group and the command-line sub-command
+    DATASETS: ClassVar[tuple] = ()
+
+    dataset: str = setting("auto", "auto (the real data set when it is under data/, else the generated sample) or a name")
+    data_dir: str = setting("", "folder of the data set; empty for its default under data/", identity=False)
+    whole_dataset: Union[bool, int] = setting(True, "True: every image; N: N images in all, 15 % of them held out",
+                                              table="the assignment's WholeDataset")
+    seed: int = setting(0, "one seed for the split, the initial weights and the shuffling")
+    epochs: int = setting(20, "passes over the training images", minimum=1)
+    batch_size: int = setting(2, "images per step (the global batch when several processes train)", minimum=1)
+    optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam (betas 0.9, 0.999)", choices=("sgd", "adam"))
+    learning_rate: float = setting(1e-4, "the starting learning rate", minimum=0)
+    lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", minimum=1)
+    mixed_precision: bool = setting(False, "bf16 autocast and channels-last (CUDA only)", identity=False)
+
+    def __post_init__(self):
+        for spec_field in dataclasses.fields(self):
+            self._check(spec_field, getattr(self, spec_field.name))
+        if self.DATASETS and self.dataset not in self.DATASETS:
+            raise SpecError(f"DATASET must be one of {self.DATASETS}, got {self.dataset!r}")
+        try:
+            check_whole_dataset(self.whole_dataset)
+        except ValueError as error:
+            raise SpecError(str(error)) from None
+
+    def _check(self, spec_field: dataclasses.Field, value) -> None:
+        name, meta = parameter_name(spec_field.name), spec_field.metadata
+        kind = _base_type(type(self), spec_field.name)
+        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                     or (kind is int and not float(value).is_integer())):
+            raise SpecError(f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
+        if kind is bool and not isinstance(value, bool):
+            raise SpecError(f"{name} must be True or False, got {value!r}")
+        if kind is str and not isinstance(value, str):
+            raise SpecError(f"{name} must be a string, got {value!r}")
+        if meta["choices"] and value not in meta["choices"]:
+            raise SpecError(f"{name} must be one of {meta['choices']}, got {value!r}")
+        if meta["minimum"] is not None:
+            low = meta["minimum"]
+            if kind is int and value < low:
+                raise SpecError(f"{name} must be at least {low}, got {value!r}")
+            if kind is float and value <= low:
+                raise SpecError(f"{name} must be above {low}, got {value!r}")
+
+    # -- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_values(cls, values: dict, profile: str = "assignment", group: str | None = None, report=print):
+        """The spec with the profile's overrides, then ``values`` (field → value; ``None`` means
+        "not set"). ``report`` receives one line saying what the profile changed and what was kept."""
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise SpecError(f"{cls.__name__} has no setting {unknown}; its settings are {cls.field_names()}")
+        given = {name: value for name, value in values.items() if value is not None}
+        overrides = profile_overrides(profile, group or cls.PART)
+        changed = {name: value for name, value in overrides.items() if name not in given}
+        kept = [parameter_name(name) for name in overrides if name in given]
+        if report is not None:
+            if changed:
+                report(f"PROFILE = {profile!r}: " + ", ".join(f"{parameter_name(n)} = {v!r}" for n, v in changed.items())
+                       + f" — {profile_reason(profile)}" + (f"; set by you, kept: {', '.join(kept)}" if kept else ""))
+            else:
+                report(f"PROFILE = {profile!r}: {cls.__name__}'s own defaults")
+        return cls(**{**changed, **given})
+
+    @classmethod
+    def from_parameters(cls, namespace: dict, prefix: str = "", group: str | None = None, report=print):
+        """The spec of a notebook: its ``PROFILE`` and every field's parameter found in
+        ``namespace`` (its ``globals()``) — ``prefix`` + the name in capitals, see
+        :func:`parameter_name`; a parameter at ``None`` is not set."""
+        values = {name: namespace[parameter_name(name, prefix)] for name in cls.field_names()
+                  if parameter_name(name, prefix) in namespace}
+        return cls.from_values(values, namespace.get("PROFILE", "assignment"), group, report)
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls(**json.loads(text))
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    def as_dict(self) -> dict:
+        """Every field as plain JSON-like data (what checkpoints and records store)."""
+        return _plain(dataclasses.asdict(self))
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    # -- what the spec means ----------------------------------------------------------------------
+
+    def identity(self) -> dict:
+        """The fields that make a trained model what it is: every field but those of how to run
+        (``identity=False``), the epoch count (more epochs continue a run) and the training
+        settings (:meth:`training` carries them), and without fields at their neutral value."""
+        training = {"epochs", "batch_size", "optimizer", "learning_rate", "lr_step", "seed"}
+        out = {}
+        for spec_field in dataclasses.fields(self):
+            value = getattr(self, spec_field.name)
+            if (not spec_field.metadata["identity"] or spec_field.name in training
+                    or value == spec_field.metadata["neutral"]):
+                continue
+            out[spec_field.name] = _plain(value)
+        return out
+
+    def training(self) -> TrainingConfig:
+        """The training loop's settings (:class:`helpers.training.TrainingConfig`)."""
+        return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer,
+                              lr=float(self.learning_rate), step_size=self.lr_step, seed=self.seed,
+                              mixed_precision=self.mixed_precision, channels_last=self.mixed_precision)
+
+    def describe(self) -> str:
+        """One line per setting: ``PARAMETER = value``, marked where it is not the default."""
+        lines = []
+        for spec_field in dataclasses.fields(self):
+            value = getattr(self, spec_field.name)
+            mark = "" if value == _default(spec_field) else f"   (default {_default(spec_field)!r})"
+            lines.append(f"  {parameter_name(spec_field.name):<16} = {value!r}{mark}")
+        return f"{type(self).__name__}:\n" + "\n".join(lines)
+
+
+def _default(spec_field: dataclasses.Field):
+    return spec_field.default
+
+
+def _plain(value):
+    return json.loads(json.dumps(value))
+
+
+def _base_type(cls, name: str):
+    hint = typing.get_type_hints(cls)[name]
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        return None  # checked by the field's own rule (whole_dataset)
+    return typing.get_origin(hint) or hint
+
+
+@dataclass(frozen=True)
+class SaliencySpec(Spec):
+    """The halved SalNet of notebook 01. Defaults: Table 2."""
+
+    PART: ClassVar[str] = "saliency"
+    DATASETS: ClassVar[tuple] = ("auto", "cat2000", "salicon", "mit1003", "sample")
+
+    epochs: int = setting(20, "passes over the training images", table="Table 2: 20", minimum=1)
+    batch_size: int = setting(2, "images per step (the global batch)", table="Table 2: 2", minimum=1)
+    optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam; adam trains faster in short smoke runs",
+                             table="Table 2: sgd", choices=("sgd", "adam"))
+    learning_rate: float = setting(1e-4, "the starting learning rate", table="Table 2: 1e-4", minimum=0)
+    lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", table="Table 2: 10", minimum=1)
+    image_size: tuple = setting((240, 320), "network input (height, width)", table="Table 2: 240×320")
+    ceil_mode: bool = setting(False, "False: PyTorch's floor pooling (236×316 out, the assignment); True: Caffe's "
+                                     "(240×320, the paper)", table="Table 1")
+    loss: str = setting("mse", "mse (Table 2), or kld: the prediction and the ground truth each normalised to sum "
+                               "to one, their KL divergence (the saliency literature's distribution loss)",
+                        table="Table 2: mse", choices=("mse", "kld"), neutral="mse")
+
+    MODEL: ClassVar[str] = "salnet"
+
+    def __post_init__(self):
+        object.__setattr__(self, "image_size", check_image_size(self.image_size))  # a list from JSON or papermill
+        super().__post_init__()
+
+
+@dataclass(frozen=True)
+class ContrastSpec(SaliencySpec):
+    """Notebook 01's second model: a frozen ImageNet MobileNetV2 front end and a contrast readout
+    (56 k weights). Only the readout learns, so it takes a learning rate SalNet's 2.6 M could not."""
+
+    PART: ClassVar[str] = "contrast"
+    MODEL: ClassVar[str] = "contrast"
+
+    batch_size: int = setting(8, "images per step (the global batch)", minimum=1)
+    optimizer: str = setting("adam", "sgd or adam", choices=("sgd", "adam"))
+    learning_rate: float = setting(1e-3, "the starting learning rate", minimum=0)
+    lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", minimum=1)
+    weights: str = setting("", "the front end's weights: empty for ImageNet's (helpers/weights.py), or 'random'")
+
+
+@dataclass(frozen=True)
+class InversionSpec(Spec):
+    """One layer's decoder behind a frozen encoder (notebooks 03–06, and 07's comparison).
+    Defaults: Table 5."""
+
+    PART: ClassVar[str] = "inversion"
+    DATASETS: ClassVar[tuple] = ("auto", "tiny-imagenet", "imagenet", "sample")
+
+    encoder: str = setting("alexnet", "alexnet (the assignment), or a torchvision classifier such as mobilenet_v2")
+    layer: str = setting("fc8", "the layer to invert: conv1 … conv5, fc6, fc7, fc8 (AlexNet) or a node name")
+    weights: str = setting("", "empty: ImageNet weights (torchvision's cache, its download, a mirror); 'random'; "
+                               "or a path")
+    require_pretrained: bool = setting(False, "True: stop rather than fall back to random weights", identity=False)
+    epochs: int = setting(20, "passes over the training images", table="Table 5: 20", minimum=1)
+    batch_size: int = setting(64, "images per step (the global batch)", table="Table 5: 64", minimum=1)
+    optimizer: str = setting("adam", "adam (betas 0.9, 0.999) or sgd", table="Table 5: adam", choices=("sgd", "adam"))
+    learning_rate: float = setting(1e-3, "the starting learning rate", table="Table 5: 1e-3", minimum=0)
+    lr_step: int = setting(5, "multiply the learning rate by 0.1 every LR_STEP epochs", table="Table 5: 5", minimum=1)
+    image_size: int = setting(227, "encoder input side", table="Table 5: 227")
+
+    def __post_init__(self):
+        side = self.image_size
+        if isinstance(side, bool) or not isinstance(side, int) or side < MIN_IMAGE_SIDE:
+            raise SpecError(f"IMAGE_SIZE must be one whole number of at least {MIN_IMAGE_SIDE} (the encoder's input "
+                            f"side; Table 5: 227), got {side!r}")
+        super().__post_init__()
+
+
+SPECS = {spec.PART: spec for spec in (SaliencySpec, ContrastSpec, InversionSpec)}
+
+
+def spec_file(spec: Spec, folder: Path) -> Path:
+    """Write ``spec`` as JSON into ``folder`` (what ``torchrun`` is handed); return the file."""
+    from .io import write_text_atomic
+
+    path = folder / f"{spec.PART}_spec.json"
+    write_text_atomic(path, spec.to_json())
+    return path
