@@ -279,6 +279,17 @@ def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: d
     return image_grid(columns, row_labels=labels, title=title, points={name: fixations for name in predictions})
 
 
+def prediction_figure_of(trained: Sequence, device="cpu", count: int = 6):
+    """Figure 2 of notebook 01: one held-out image of each category (at most ``count``) and each
+    trained network's map (``trained``: :class:`helpers.saliency.TrainedSaliency` of one split)."""
+    shown = one_per_category(trained[0].data.held_out_items)[:count]
+    items = [item for item, _ in shown]
+    keys = [(item.category, item.stimulus.stem) for item in items]
+    predictions = {model.name: dict(zip(keys, predict_saliency(model.model, items, model.spec.image_size, device)))
+                   for model in trained}
+    return prediction_figure(shown, predictions)
+
+
 def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A network's output at the ground truth's size, as the benchmark scores a saved map: MATLAB's
     bicubic ``imresize``, then scaled to [0, 1] (lowest value 0, highest 1) — an affine map of the

@@ -1,19 +1,32 @@
-"""Part 2 glue: an inverter for one layer of a frozen encoder, its checkpoint and record, the
-reconstruction error, and the comparison of decoders trained on a pretrained and a random network."""
+"""Part 2's recipe: a decoder for one layer of a frozen encoder, trained from its spec; its record,
+the reconstruction error, and the comparison of decoders trained on a pretrained and a random network.
+
+:func:`train_decoder` is what notebooks 03–06, notebook 07's comparison, ``python -m helpers.train
+inversion`` and the tests call: :class:`helpers.spec.InversionSpec` → data → inverter →
+:func:`helpers.training.fit` into the checkpoint named by the run's identity (the spec's identity,
+the encoder's weights, the data's fingerprint, the decoder's architecture) → scores on the test
+images → a :class:`helpers.records.InversionLayer` record."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from .data import InversionDataset, denormalise_imagenet, make_loader
-from .models import LAYERS, InversionDecoder, Inverter, build_encoder
-from .records import InversionLayer
-from .training import TrainingConfig, TrainingRun, checkpoint_path, config_record, fit, load_checkpoint
+from . import identity, plots
+from .data import InversionDataset, make_loader, resolve_inversion_dataset, to_pixels
+from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
+from .parallel import launch, parse_checkpoint_every, per_rank_batch, start_process_group
+from .records import InversionComparison, InversionLayer, InversionSummary, write_table
+from .spec import InversionSpec
+from .weights import resolve
+from .training import (TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, process_group,
+                       same_settings_other_data, set_seed)
 
 
 def build_inverter(encoder: str, layer: str, weights: str = "", require_pretrained: bool = False,
@@ -44,30 +57,44 @@ def run_name(encoder: str, layer: str, kind: str) -> str:
     return f"{encoder}_{layer}_{kind}"
 
 
-def decoder_metadata(inverter: Inverter, dataset: str, WholeDataset: bool | int, image_size: int) -> dict:
-    """What, besides the training settings, defines a trained decoder (stored in its checkpoint): the
-    encoder and layer, the data, and the encoder weights it learned to invert."""
-    return {"encoder": inverter.encoder.network, "layer": inverter.decoder.layer, "dataset": dataset,
-            "WholeDataset": WholeDataset, "image_size": int(image_size), "weights_id": inverter.encoder.weights_id}
+@dataclass
+class InversionData:
+    """The data set of a run and its split into training and test images."""
+
+    name: str
+    root: Path
+    train_items: list
+    test_items: list
+
+    def fingerprint(self) -> dict:
+        return identity.data_fingerprint(self.root, {"train": self.train_items, "test": self.test_items})
 
 
-def decoder_checkpoint(config: TrainingConfig, metadata: dict) -> Path:
-    """The checkpoint of the decoder with these settings."""
-    return checkpoint_path(f"inversion_{metadata['encoder']}_{metadata['layer']}", metadata["dataset"], config, metadata)
+def load_data(spec: InversionSpec) -> InversionData:
+    name, root, train_items, test_items = resolve_inversion_dataset(spec.dataset, spec.data_dir, spec.whole_dataset,
+                                                                    spec.seed)
+    return InversionData(name, Path(root), train_items, test_items)
 
 
-def record_layer(run: TrainingRun, inverter: Inverter, config: TrainingConfig, data_root: str | Path,
-                 train_images: int, test_images: int, scores: dict) -> InversionLayer:
-    """Write a layer notebook's record (the decoder, the encoder's weights, the test scores) for
-    notebook 07 and the report."""
-    meta = run.metadata
+def run_identity(spec: InversionSpec, inverter: Inverter, data: InversionData) -> dict:
+    """What, besides the training settings, defines a trained decoder: the spec's identity, the data
+    it saw, the encoder weights it learned to invert and the decoder's architecture."""
+    return {**spec.identity(), "encoder": inverter.encoder.network, "dataset": data.name, "data": data.fingerprint(),
+            "weights_id": inverter.encoder.weights_id,
+            "architecture": identity.digest(identity.architecture(inverter.decoder))}
+
+
+def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data: InversionData,
+                 scores: dict) -> InversionLayer:
+    """Write a decoder's record (its spec, the encoder's weights, the test scores) for notebook 07
+    and the report."""
     record = InversionLayer(
-        dataset=meta["dataset"], data_root=str(data_root), WholeDataset=meta["WholeDataset"], seed=config.seed,
-        checkpoint=str(run.checkpoint), train_images=train_images, held_out_images=test_images,
-        config=config_record(config), history=run.history, epochs_trained=len(run.history),
-        epochs_planned=run.epochs_planned, encoder=meta["encoder"], layer=meta["layer"],
-        weights=weights_note(inverter), weights_id=meta["weights_id"], pretrained=inverter.encoder.pretrained,
-        image_size=meta["image_size"], scores=scores)
+        dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset, seed=spec.seed,
+        checkpoint=str(run.checkpoint), train_images=len(data.train_items), held_out_images=len(data.test_items),
+        config=config_record(spec.training()), history=run.history, epochs_trained=len(run.history),
+        epochs_planned=run.epochs_planned, encoder=inverter.encoder.network, layer=spec.layer,
+        weights=weights_note(inverter), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
+        image_size=spec.image_size, scores=scores, spec=spec.as_dict(), identity=run.metadata)
     record.write()
     return record
 
@@ -120,11 +147,6 @@ def reconstruct(inverter: Inverter, images: torch.Tensor, device: torch.device |
     return torch.cat(outputs)
 
 
-def to_pixels(images: torch.Tensor) -> np.ndarray:
-    """Normalised ``(N, 3, S, S)`` → ``(N, S, S, 3)`` float in [0, 1] for plots and PSNR/SSIM."""
-    return denormalise_imagenet(images).permute(0, 2, 3, 1).numpy()
-
-
 def mean_pair_distance(images: np.ndarray, seed: int = 0, pairs: int = 2000) -> float:
     """Mean L2 distance between random pairs of different test images (the paper's normaliser)."""
     n = len(images)
@@ -144,8 +166,6 @@ def reconstruction_metrics(originals: torch.Tensor, reconstructions: torch.Tenso
     (mean ‖x − x̂‖ over the mean distance between random pairs of test images, in [0, 1] pixels),
     PSNR (the mean over images whose reconstruction is not perfect; infinite when all are) and SSIM
     (scikit-image, [0, 1] pixels)."""
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-
     mse = float(torch.mean((originals - reconstructions) ** 2))
     x, x_hat = to_pixels(originals), to_pixels(reconstructions)
     errors = np.linalg.norm((x - x_hat).reshape(len(x), -1), axis=1)
@@ -176,60 +196,141 @@ def mean_image_prediction(train_items, test_images: torch.Tensor, image_size: in
 
 @dataclass
 class TrainedDecoder:
-    """A decoder trained (or loaded) by :func:`train_decoder`, with its record and its reconstructions
-    of the test images (in their order)."""
+    """A decoder trained (or loaded) by :func:`train_decoder`, with its record, its test images and
+    their reconstructions (in the same order)."""
 
+    spec: InversionSpec
     inverter: Inverter
     run: TrainingRun
     record: InversionLayer
+    data: InversionData
+    test_images: torch.Tensor
     reconstructions: torch.Tensor
 
+    @property
+    def figure_suffix(self) -> str:
+        """How figure files name this decoder: ``alexnet_conv2_random``."""
+        return run_name(self.spec.encoder, self.spec.layer, weights_kind(self.inverter))
 
-def train_decoder(encoder: str, layer: str, weights: str, dataset: str, data_root: str | Path, train_items: Sequence,
-                  test_items: Sequence, config: TrainingConfig, WholeDataset: bool | int, image_size: int,
-                  device: str | torch.device = "auto", retrain: bool = False) -> TrainedDecoder:
-    """What a layer notebook does, as one call: build the inverter, train its decoder (or load or resume
-    it), score it on the test images and write its record."""
-    inverter = build_inverter(encoder, layer, weights, False, image_size)
-    train_loader = make_loader(InversionDataset(train_items, image_size), config.batch_size, shuffle=True, seed=config.seed)
-    test_loader = make_loader(InversionDataset(test_items, image_size), config.batch_size)
-    metadata = decoder_metadata(inverter, dataset, WholeDataset, image_size)
-    run = fit(inverter, train_loader, test_loader, config, decoder_checkpoint(config, metadata), device=device,
-              trainable=inverter.decoder, retrain=retrain, metadata=metadata, held_out_name="test")
-    images = load_images(test_items, image_size)
+    def summary(self) -> str:
+        scores, run = self.record.scores, self.run
+        return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training and "
+                f"{len(self.data.test_items)} test images\n{weights_note(self.inverter)}\n"
+                f"{self.spec.layer} features {self.inverter.encoder.feature_shape(self.spec.image_size)}; decoder: "
+                f"{count_parameters(self.inverter.decoder):,} parameters\ncheckpoint: {run.checkpoint}\n"
+                f"lowest train loss {min(run.train_loss):.4f}, lowest test loss {min(run.val_loss):.4f}\n"
+                f"{self.spec.layer} on {scores['images']} test images: MSE {scores['MSE']:.4f}, normalised error "
+                f"{scores['normalised error']:.3f}, PSNR {scores['PSNR']:.2f} dB, SSIM {scores['SSIM']:.3f}")
+
+    def loss_figure(self):
+        """Figure 3 for this layer: train and test loss per epoch."""
+        return plots.loss_curves({self.spec.layer: self.run.history}, held_out="test",
+                                 title=f"Decoder for {self.spec.layer}: MSE per epoch\n{weights_note(self.inverter)}")
+
+    def examples_figure(self, count: int = 8):
+        """Figure 4 for this layer: test images spread over the classes and their reconstructions."""
+        return plots.reconstruction_examples(self.test_images, {self.spec.layer: self.reconstructions}, count,
+                                             title=weights_note(self.inverter))
+
+
+def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, retrain: bool = False,
+                  num_workers: int = 0, checkpoint_every: str | None = None, progress: bool = True) -> TrainedDecoder:
+    """What a layer notebook does, as one call: build the inverter the spec describes, train its
+    decoder (or load or resume it), score it on the test images and write its record. ``nproc`` > 1
+    trains with that many processes under ``torchrun`` first, then loads what they left."""
+    device = start_process_group(device)
+    data = load_data(spec)
+    set_seed(spec.seed)  # the initial weights
+    inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)
+    test_loader = make_loader(InversionDataset(data.test_items, spec.image_size), spec.batch_size,
+                              num_workers=num_workers)
+    metadata = run_identity(spec, inverter, data)
+    checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec.training(), metadata)
+    if process_group()[0] == 0:
+        for line in same_settings_other_data(checkpoint):
+            print(line)
+    if nproc > 1 and process_group()[1] == 1:
+        launch(spec, nproc, str(device), retrain, num_workers, checkpoint_every)
+        retrain = False  # the processes trained it; this one loads what they left
+    every_steps, every_minutes = parse_checkpoint_every(checkpoint_every)
+    train_loader = make_loader(InversionDataset(data.train_items, spec.image_size), per_rank_batch(spec.batch_size),
+                               shuffle=True, seed=spec.seed, num_workers=num_workers)
+    run = fit(inverter, train_loader, test_loader, spec.training(), checkpoint, device=device,
+              trainable=inverter.decoder, retrain=retrain, metadata=metadata, held_out_name="test", progress=progress,
+              extra={"spec": spec.as_dict(), "architecture": identity.architecture(inverter.decoder)},
+              checkpoint_every=every_steps, checkpoint_minutes=every_minutes)
+    images = torch.cat([batch[0] for batch in test_loader])
     reconstructions = reconstruct(inverter, images, device)
-    scores = reconstruction_metrics(images, reconstructions, seed=config.seed)
-    record = record_layer(run, inverter, config, data_root, len(train_items), len(test_items), scores)
-    return TrainedDecoder(inverter, run, record, reconstructions)
+    scores = reconstruction_metrics(images, reconstructions, seed=spec.seed)
+    record = record_layer(run, spec, inverter, data, scores) if process_group()[0] == 0 else None
+    return TrainedDecoder(spec, inverter, run, record, data, images, reconstructions)
+
+
+@dataclass
+class LayerSummary:
+    """Notebook 07's first part: every trained layer scored on the same test images."""
+
+    table: pd.DataFrame                  # layer (and "mean image") → metric
+    histories: dict[str, list]           # layer → its training history
+    test_images: torch.Tensor
+    reconstructions: dict[str, torch.Tensor]
+    note: str                            # what the figures say about the encoder's weights
+
+
+def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "cpu") -> LayerSummary:
+    """Load every decoder the layer notebooks trained on ``spec``'s data set, encoder and kind of
+    weights (they must share one test set), score each beside the mean image, and write
+    ``inversion_metrics`` (CSV) and the :class:`helpers.records.InversionSummary` record."""
+    dataset = resolve_inversion_dataset(spec.dataset, spec.data_dir)[0]
+    kind = "pretrained" if resolve(spec.encoder, spec.weights, spec.require_pretrained).pretrained else "random"
+    records = layer_records(dataset, spec.encoder, kind)
+    if not records:
+        raise RuntimeError(f"no decoder trained on {kind} {spec.encoder} weights for {dataset}: run notebooks 03-06 first")
+    whole_dataset, seed, image_size = common_test_set(records)  # the subset every decoder was trained and tested on
+    _, _, train_items, test_items = resolve_inversion_dataset(dataset, spec.data_dir, whole_dataset, seed)
+    print(f"data: {dataset} (WholeDataset={whole_dataset}, seed {seed}); {len(test_items)} test images; "
+          f"trained layers: {', '.join(records)}")
+    test_images = load_images(test_items, image_size)
+    rows = {"mean image": reconstruction_metrics(test_images, mean_image_prediction(train_items, test_images, image_size),
+                                                 seed=seed)}
+    histories, reconstructions = {}, {}
+    for layer, record in records.items():
+        inverter = build_inverter(spec.encoder, layer, spec.weights, spec.require_pretrained, image_size)
+        state = load_decoder(inverter, record)  # refuses a decoder trained on other encoder weights
+        histories[layer], reconstructions[layer] = state["history"], reconstruct(inverter, test_images, device)
+        rows[layer] = {"lowest train loss": min(r["train_loss"] for r in state["history"]),
+                       "lowest test loss": min(r["val_loss"] for r in state["history"]), "epochs": state["epoch"],
+                       **reconstruction_metrics(test_images, reconstructions[layer], seed=seed)}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("layer")
+    write_table("inversion_metrics", table, comment=weights_note(inverter))
+    InversionSummary(dataset=dataset, weights=weights_note(inverter), weights_id=inverter.encoder.weights_id,
+                     WholeDataset=whole_dataset, seed=seed, test_images=len(test_items), layers=rows).write()
+    return LayerSummary(table, histories, test_images, reconstructions, weights_note(inverter))
 
 
 #: The two kinds of encoder weights compared, and the ``WEIGHTS`` value that gives each.
 KINDS = {"pretrained": "", "random": "random"}
 
 
-def compare_pretrained_and_random(encoder: str, layers: Sequence[str], dataset: str, data_root: str | Path,
-                                  train_items: Sequence, test_items: Sequence, config: TrainingConfig,
-                                  WholeDataset: bool | int, image_size: int, device: str | torch.device = "auto",
-                                  seed: int = 0):
-    """Train (or load) a decoder for every layer of ``encoder`` with its ImageNet weights and with
-    random weights, score each on the same test images beside the mean-image predictor (the training
-    images' mean), and write the :class:`helpers.records.InversionComparison` record.
+def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], device: str | torch.device = "auto"):
+    """Train (or load) a decoder for every layer of ``spec.encoder`` with its ImageNet weights and
+    with random weights — each :func:`train_decoder` with ``spec`` at that layer and weights — score
+    each on the same test images beside the mean-image predictor (the training images' mean), and
+    write the :class:`helpers.records.InversionComparison` record.
 
     Returns ``(record, test_images, reconstructions[kind][layer])``."""
-    from .records import InversionComparison
-
-    test_images = load_images(test_items, image_size)
-    mean_image = mean_image_prediction(train_items, test_images, image_size)
+    data = load_data(spec)
+    test_images = load_images(data.test_items, spec.image_size)
+    mean_image = mean_image_prediction(data.train_items, test_images, spec.image_size)
     baseline_colour = mean_colour_errors(test_images, mean_image)
     rows, reconstructions, descriptions = {}, {}, {}
     for kind, weights in KINDS.items():
         rows[kind], reconstructions[kind] = {}, {}
         for layer in layers:
-            trained = train_decoder(encoder, layer, weights, dataset, data_root, train_items, test_items,
-                                    replace(config, seed=seed), WholeDataset, image_size, device)
+            trained = train_decoder(spec.replace(layer=layer, weights=weights), device=device)
             if kind == "pretrained" and not trained.inverter.encoder.pretrained:
-                raise DecoderMismatchError(f"no ImageNet weights for {encoder}: the comparison needs them "
-                                           f"(python -m helpers.weights fetch {encoder})")
+                raise DecoderMismatchError(f"no ImageNet weights for {spec.encoder}: the comparison needs them "
+                                           f"(python -m helpers.weights fetch {spec.encoder})")
             descriptions[kind] = weights_note(trained.inverter)
             reconstructions[kind][layer] = trained.reconstructions
             colour = mean_colour_errors(test_images, reconstructions[kind][layer])
@@ -237,10 +338,10 @@ def compare_pretrained_and_random(encoder: str, layers: Sequence[str], dataset: 
                                  "images with a better mean colour than the mean image":
                                      float(np.mean(colour < baseline_colour)),
                                  "lowest test loss": trained.record.lowest_val_loss}
-    mean_scores = {**reconstruction_metrics(test_images, mean_image, seed=seed),
+    mean_scores = {**reconstruction_metrics(test_images, mean_image, seed=spec.seed),
                    "mean-colour error": float(baseline_colour.mean())}
-    record = InversionComparison(dataset=dataset, encoder=encoder, layers=list(layers), WholeDataset=WholeDataset,
-                                 seed=seed, test_images=len(test_items), image_size=image_size,
-                                 mean_image=mean_scores, rows=rows, weights=descriptions)
+    record = InversionComparison(dataset=data.name, encoder=spec.encoder, layers=list(layers),
+                                 WholeDataset=spec.whole_dataset, seed=spec.seed, test_images=len(data.test_items),
+                                 image_size=spec.image_size, mean_image=mean_scores, rows=rows, weights=descriptions)
     record.write()
     return record, test_images, reconstructions

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -50,8 +52,9 @@ def ensure_kernel(force: bool = False) -> Path | None:
 
 
 def parameters_for(profile: str, overrides: dict) -> dict:
-    """What every notebook is given: its ``PROFILE`` (resolved by :func:`helpers.profiles.apply_profile`
-    inside the notebook), the real-run policy for the assignment profile, and ``-p`` overrides."""
+    """What every notebook is given: its ``PROFILE`` (resolved inside the notebook by its spec,
+    :meth:`helpers.spec.Spec.from_parameters`), the real-run policy for the assignment profile, and
+    ``-p`` overrides."""
     profile = ALIASES.get(profile, profile)
     if profile not in PROFILES:
         raise SystemExit(f"--profile must be one of {sorted(PROFILES)}, got {profile!r}")
@@ -137,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if not selected:
         raise SystemExit(f"no notebook matches --only {args.only!r}")
     check_parameter_names(selected, overrides)
+    parameters = parameters_for(args.profile, overrides)  # an unknown profile stops here, before any notebook
     ensure_kernel()
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"  # the kernel inherits it: one line per epoch, no bars
     started = time.perf_counter()
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         clock = time.perf_counter()
         print(f"[{index}/{len(selected)}] {notebook.name} ...", flush=True)
         try:
-            output = run_notebook(notebook, _accepted(notebook, parameters_for(args.profile, overrides)),
+            output = run_notebook(notebook, _accepted(notebook, parameters),
                                   args.timeout or None, stream=not args.quiet)
         except Exception as error:  # papermill's execution error, a dead kernel, a timeout
             print(describe_failure(notebook, error), file=sys.stderr)
@@ -164,14 +168,33 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+#: A notebook's ``XSpec.from_parameters(globals(), prefix="P", shared=(...))`` call: every field of
+#: that spec is a parameter of the notebook, declared in its parameters cell or not.
+SPEC_CALL = re.compile(r'(\w+Spec)\.from_parameters\(globals\(\)(?:, prefix="(\w*)")?(?:, shared=\(([^)]*)\))?')
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """The parameters ``notebook`` takes: those its parameters cell declares, and every field of the
+    specs it builds (:mod:`helpers.spec`), by the name it reads them under."""
+    import papermill
+
+    from .spec import SHARED, SPECS
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    source = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"])
+    by_class = {spec.__name__: spec for spec in SPECS.values()}
+    for class_name, prefix, shared in SPEC_CALL.findall(source):
+        shared_fields = tuple(re.findall(r'"(\w+)"', shared)) if shared else SHARED
+        declared |= set(by_class[class_name].parameter_names(prefix, shared_fields).values())
+    return declared
+
+
 def check_parameter_names(selected: list[Path], overrides: dict) -> None:
     """Stop on a parameter that none of the selected notebooks declares (a typo would otherwise run
     the defaults without a word), suggesting the closest declared name."""
     import difflib
 
-    import papermill
-
-    declared = set().union(*(papermill.inspect_notebook(str(nb)) for nb in selected))
+    declared = set().union(*(declared_parameters(nb) for nb in selected))
     for name in overrides:
         if name not in declared:
             close = difflib.get_close_matches(name, sorted(declared), n=1)
@@ -188,10 +211,8 @@ def _literal(value: str):
 
 
 def _accepted(notebook: Path, parameters: dict) -> dict:
-    """Only the parameters the notebook declares (so ``-p WholeDataset 50`` reaches every notebook)."""
-    import papermill
-
-    declared = papermill.inspect_notebook(str(notebook))
+    """Only the parameters the notebook takes (so ``-p WholeDataset 50`` reaches every notebook)."""
+    declared = declared_parameters(notebook)
     return {name: value for name, value in parameters.items() if name in declared}
 
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import paths
+from .data import to_pixels
 from .io import atomic_path
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.spines.top": False,
@@ -32,29 +33,31 @@ def save_figure(figure: plt.Figure, name: str, vector: bool = False, folder: Pat
 def loss_curves(histories: dict[str, Sequence[dict]], title: str = "Loss per epoch",
                 ylabel: str = "MSE loss", held_out: str = "validation") -> plt.Figure:
     """Train (solid) and held-out (dashed; ``held_out`` names it: "validation" in Part 1, "test" in
-    Part 2) loss per epoch, one colour per run; learning-rate drops marked by a labelled dotted line."""
-    from matplotlib.ticker import MaxNLocator
-
-    figure, axes = plt.subplots(figsize=(6.4, 4.0))
-    drops = set()
-    for index, (label, history) in enumerate(histories.items()):
-        colour = f"C{index}"
-        epochs = [row["epoch"] for row in history]
-        prefix = f"{label}: " if len(histories) > 1 else ""
-        axes.plot(epochs, [row["train_loss"] for row in history], "-o", ms=3, color=colour,
-                  label=f"{prefix}train")
-        axes.plot(epochs, [row["val_loss"] for row in history], "--s", ms=3, color=colour,
-                  label=f"{prefix}{held_out}")
-        drops |= {(after["epoch"], after["lr"] / before["lr"]) for before, after in zip(history, history[1:])
-                  if after["lr"] < before["lr"]}
-    for number, (epoch, factor) in enumerate(sorted(drops)):
-        axes.axvline(epoch - 0.5, color="grey", ls=":", lw=1,
-                     label=f"learning rate ×{factor:.2g}" if number == 0 else None)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set(xlabel="epoch", ylabel=ylabel, title=title)
-    axes.legend(frameon=False, ncol=2 if len(histories) > 2 else 1)
+    Part 2) loss per epoch, one panel per run (each has its own scale, epochs and schedule), its
+    learning-rate drops marked by a labelled dotted line."""
+    width = 6.4 if len(histories) == 1 else 4.2 * len(histories)
+    figure, panels = plt.subplots(1, len(histories), figsize=(width, 4.0), squeeze=False)
+    for axes, (label, history) in zip(panels[0], histories.items()):
+        _loss_panel(axes, history, held_out)
+        axes.set(xlabel="epoch", ylabel=ylabel, title=label if len(histories) > 1 else title)
+    if len(histories) > 1:
+        figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def _loss_panel(axes: plt.Axes, history: Sequence[dict], held_out: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = [row["epoch"] for row in history]
+    axes.plot(epochs, [row["train_loss"] for row in history], "-o", ms=3, color="C0", label="train")
+    axes.plot(epochs, [row["val_loss"] for row in history], "--s", ms=3, color="C1", label=held_out)
+    drops = [(after["epoch"], after["lr"] / before["lr"]) for before, after in zip(history, history[1:])
+             if after["lr"] < before["lr"]]
+    for number, (epoch, factor) in enumerate(drops):
+        axes.axvline(epoch - 0.5, color="grey", ls=":", lw=1, label=f"learning rate ×{factor:.2g}" if number == 0 else None)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(frameon=False)
 
 
 MAP_LABEL = "saliency (÷ the map's maximum)"
@@ -181,6 +184,14 @@ def reconstruction_grid(originals: np.ndarray, reconstructions: dict[str, np.nda
     each layer. Arrays ``(N, S, S, 3)`` in [0, 1]."""
     columns = {"original": list(originals), **{layer: list(r) for layer, r in reconstructions.items()}}
     return image_grid(columns, title=title, cell_size=cell_size)
+
+
+def reconstruction_examples(images, reconstructions: dict, count: int = 6, title: str | None = None) -> plt.Figure:
+    """:func:`reconstruction_grid` of ``count`` images spread evenly over ``images`` (normalised
+    ``(N, 3, S, S)`` tensors, in class order), with their reconstructions (same shape, same order)."""
+    shown = np.linspace(0, len(images) - 1, min(count, len(images))).astype(int)
+    return reconstruction_grid(to_pixels(images[shown]),
+                               {name: to_pixels(r[shown]) for name, r in reconstructions.items()}, title=title)
 
 
 def error_by_layer(table, title: str | None = None, mean_image: float | None = None) -> plt.Figure:

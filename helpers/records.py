@@ -101,6 +101,8 @@ class SaliencyTraining(TrainingFields, Record):
     image_size: list[int] = field(default_factory=list)
     output_size: list[int] = field(default_factory=list)
     ceil_mode: bool = False
+    spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
+    identity: dict = field(default_factory=dict)   # what named its checkpoint: data, architecture, weights ...
 
     def file_name(self) -> str:
         return self.file_for(self.model)
@@ -143,6 +145,8 @@ class InversionLayer(TrainingFields, Record):
     pretrained: bool = False   # False: the seeded random weights
     image_size: int = 227
     scores: dict[str, float] = field(default_factory=dict)
+    spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
+    identity: dict = field(default_factory=dict)   # what named its checkpoint: data, weights, architecture ...
 
     @property
     def kind(self) -> str:

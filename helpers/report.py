@@ -14,6 +14,7 @@ from . import paths
 from .evaluation import NETWORK
 from .io import write_text_atomic
 from .records import InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from .spec import SaliencySpec
 
 #: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
 ASSIGNMENT_SALIENCY_LOSS = {"train": 0.0385, "validation": 0.0384}
@@ -48,16 +49,7 @@ def _source(what: str, record, checkpoint: str, epochs: str) -> str:
 
 def _differs_from_table_2(training: SaliencyTraining) -> str:
     """The settings of a SalNet run that are not Table 2's, as a sentence (empty when none differ)."""
-    from .training import SALIENCY_TRAINING
-
-    table_2 = {"optimizer": SALIENCY_TRAINING.optimizer, "lr": SALIENCY_TRAINING.lr, "batch_size": SALIENCY_TRAINING.batch_size,
-               "step_size": SALIENCY_TRAINING.step_size}
-    changed = [f"{name} {training.config[name]!r} (Table 2: {value!r})" for name, value in table_2.items()
-               if training.config.get(name) != value]
-    if training.epochs_planned != SALIENCY_TRAINING.epochs:
-        changed.append(f"{training.epochs_planned} epochs (Table 2: {SALIENCY_TRAINING.epochs})")
-    if list(training.image_size) != [240, 320]:
-        changed.append(f"input {training.image_size[0]}×{training.image_size[1]} (Table 2: 240×320)")
+    changed = SaliencySpec.differences_from_tables(training.spec)
     if not changed:
         return ""
     return ("These settings differ from Table 2: " + ", ".join(changed) + ". `PROFILE = 'smoke'` chooses them so that "

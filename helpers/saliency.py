@@ -1,44 +1,78 @@
-"""Part 1 glue: the two saliency models, their checkpoints, the records of their training, loading them.
+"""Part 1's recipe: train a saliency network from its spec, record it, and load it back.
 
-Notebook 01 trains the assignment's network (:data:`SALNET`, the halved SalNet of Table 1) and a
-second model (:data:`CONTRAST`, a frozen ImageNet front end with a contrast readout) into
-:func:`checkpoint_for` (named by the model, the data set and every setting, so two configurations
-never share a file), leaving a :class:`helpers.records.SaliencyTraining` record for each; notebook
-02 finds them through those records (:func:`trained_checkpoint`) and rebuilds the held-out images
-from the settings stored in the checkpoints.
+:func:`train` is what notebook 01, ``python -m helpers.train saliency|contrast`` and the tests
+call: spec (:class:`helpers.spec.SaliencySpec` for the halved SalNet of Table 1,
+:class:`helpers.spec.ContrastSpec` for the second model) → data → network → :func:`helpers.training.fit`
+into the checkpoint named by the run's identity (the spec's identity, the data's fingerprint, the
+network's architecture) → a :class:`helpers.records.SaliencyTraining` record after every epoch.
+Notebook 02 finds the models through those records (:func:`trained_checkpoint`) and rebuilds the
+network and the held-out images from what the checkpoint stores (:func:`load_saliency_model`).
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
+from scipy.ndimage import gaussian_filter
 from torch import nn
 
-from . import paths
+from . import evaluation, identity, paths
+from .data import DataError, SaliencyDataset, make_loader, resolve_saliency_dataset, saliency_splits
+from .evaluation import load_ground_truth
+from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
+from .parallel import launch, parse_checkpoint_every, per_rank_batch, start_process_group
 from .records import SaliencyTraining, write_table
-from .training import TrainingConfig, TrainingRun, checkpoint_path, config_record, read_checkpoint
+from .spec import ContrastSpec, SaliencySpec
+from .training import (TrainingRun, checkpoint_path, config_record, fit, predict, process_group, read_checkpoint,
+                       same_settings_other_data, set_seed)
 
 #: The two models: the assignment's network and the second model, by key and by the name tables use.
-SALNET, CONTRAST = "salnet", "contrast"
-MODEL_NAMES = {SALNET: "SalNet (half)", CONTRAST: "MobileNetV2 + contrast readout"}
-#: The second model's recipe: Adam at 1e-3 on batches of 8, the rate ×0.1 after 10 epochs. Only
-#: its readout (56 k weights) learns, so it takes a learning rate SalNet's 2.6 M could not.
-CONTRAST_TRAINING = TrainingConfig(epochs=20, batch_size=8, optimizer="adam", lr=1e-3, step_size=10)
+SALNET, CONTRAST = SaliencySpec.MODEL, ContrastSpec.MODEL
+MODEL_NAMES = {SALNET: evaluation.NETWORK, CONTRAST: evaluation.SECOND_NETWORK}
+SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
 
-def build_model(model: str = SALNET, ceil_mode: bool = False, weights: str = "",
-                require_pretrained: bool = False) -> nn.Module:
-    """A fresh network of either kind (``weights``: the second model's front end, as
-    :func:`helpers.weights.resolve` takes them)."""
-    if model == SALNET:
-        return SaliencyNet(ceil_mode=ceil_mode)
-    if model == CONTRAST:
-        return ContrastSaliencyNet(weights, require_pretrained)
-    raise ValueError(f"model must be one of {sorted(MODEL_NAMES)}, got {model!r}")
+@dataclass
+class SaliencyData:
+    """The data set of a run and its split (:mod:`helpers.data.subsets`)."""
+
+    name: str
+    root: Path
+    train_items: list
+    held_out_items: list
+
+    def fingerprint(self) -> dict:
+        return identity.data_fingerprint(self.root, {"train": self.train_items, "held_out": self.held_out_items})
+
+    def version(self) -> dict:
+        """What identifies the generated sample beyond its files: its seed and version."""
+        if self.name != "sample":
+            return {}
+        manifest = json.loads((self.root / "sample.json").read_text())
+        return {"sample_seed": manifest["seed"], "sample_version": manifest["version"]}
+
+
+def load_data(spec: SaliencySpec) -> SaliencyData:
+    """The spec's data set and split; an empty split is refused, naming the folder and ``WholeDataset``."""
+    name, root = resolve_saliency_dataset(spec.dataset, spec.data_dir)
+    train_items, held_out_items = saliency_splits(name, root, spec.whole_dataset, spec.seed)
+    for split, items in (("training", train_items), ("held-out", held_out_items)):
+        if not items:
+            raise DataError(f"{root}: no {split} images with WholeDataset = {spec.whole_dataset!r}; give WholeDataset a "
+                            "larger number (15 % of it is held out, at least one image per category), or check the folder")
+    return SaliencyData(name, Path(root), train_items, held_out_items)
+
+
+def build_model(spec: SaliencySpec) -> nn.Module:
+    """A fresh network of the spec's kind."""
+    if spec.MODEL == CONTRAST:
+        return ContrastSaliencyNet(spec.weights)
+    return SaliencyNet(ceil_mode=spec.ceil_mode)
 
 
 def trainable_part(model: nn.Module) -> nn.Module:
@@ -46,53 +80,112 @@ def trainable_part(model: nn.Module) -> nn.Module:
     return model.trainable if isinstance(model, ContrastSaliencyNet) else model
 
 
-def data_version(dataset: str, data_root: str | Path) -> dict:
-    """What identifies the data beyond their name: for the generated sample, its seed and version
-    (``SAMPLE_SEED`` makes another sample, and a model trained on one is not the other's)."""
-    if dataset != "sample":
-        return {}
-    manifest = json.loads((Path(data_root) / "sample.json").read_text())
-    return {"sample_seed": manifest["seed"], "sample_version": manifest["version"]}
+class DistributionKL(nn.Module):
+    """KL divergence between the ground-truth map and the prediction, each first made a
+    distribution: shifted so its minimum is 0 and divided by its sum — the normalisation the MIT
+    benchmark's KL gives a map scaled to [0, 1]. Inputs ``(B, 1, h, w)``; the mean over the batch."""
+
+    def __init__(self, eps: float = 1e-7):
+        super().__init__()
+        self.eps = eps
+
+    def distribution(self, maps: torch.Tensor) -> torch.Tensor:
+        shifted = maps - maps.amin(dim=(-2, -1), keepdim=True)
+        return shifted / (shifted.sum(dim=(-2, -1), keepdim=True) + self.eps)
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        p, q = self.distribution(prediction), self.distribution(target)
+        return (q * torch.log(self.eps + q / (p + self.eps))).sum(dim=(-2, -1)).mean()
 
 
-def run_metadata(dataset: str, data_root: str | Path, WholeDataset: bool | int, image_size: Sequence[int],
-                 model: nn.Module) -> dict:
-    """What, besides the training settings, defines a trained saliency network (stored in its checkpoint)."""
-    kind = CONTRAST if isinstance(model, ContrastSaliencyNet) else SALNET
-    meta = {"model": kind, "dataset": dataset, **data_version(dataset, data_root), "WholeDataset": WholeDataset,
-            "image_size": list(image_size)}
-    if kind == SALNET:
-        meta["ceil_mode"] = model.ceil_mode
-    else:
+def loss_function(spec: SaliencySpec) -> nn.Module:
+    """The training loss the spec names (``LOSS``): Table 2's MSE, or the distributions' KL divergence."""
+    return DistributionKL() if spec.loss == "kld" else nn.MSELoss()
+
+
+def run_identity(spec: SaliencySpec, data: SaliencyData, model: nn.Module) -> dict:
+    """Everything besides the training settings that makes a trained network what it is (it names the
+    checkpoint and is checked when the checkpoint is loaded)."""
+    meta = {**spec.identity(), "model": spec.MODEL, "dataset": data.name, **data.version(), "data": data.fingerprint(),
+            "architecture": identity.digest(identity.architecture(trainable_part(model)))}
+    if spec.MODEL == CONTRAST:
         meta["front_end_weights"] = model.weights_id
     return meta
 
 
-def checkpoint_for(config: TrainingConfig, metadata: dict) -> Path:
-    """The checkpoint of the saliency network with these settings."""
-    kind = "saliency" if metadata["model"] == SALNET else f"saliency_{metadata['model']}"
-    return checkpoint_path(kind, metadata["dataset"], config, metadata)
+@dataclass
+class TrainedSaliency:
+    """What :func:`train` returns: the network, its run and its data."""
+
+    spec: SaliencySpec
+    model: nn.Module
+    run: TrainingRun
+    data: SaliencyData
+    train_set: SaliencyDataset
+    held_out_set: SaliencyDataset
+
+    @property
+    def name(self) -> str:
+        return MODEL_NAMES[self.spec.MODEL]
+
+    def summary(self) -> str:
+        (h, w), (mh, mw) = self.spec.image_size, self.model.output_size(self.spec.image_size)
+        run = self.run
+        return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training and "
+                f"{len(self.data.held_out_items)} held-out images\n"
+                f"{self.name}: {count_parameters(trainable_part(self.model)):,} trained parameters; "
+                f"input {h}×{w} → output {mh}×{mw}; loss {self.spec.loss}\n"
+                f"checkpoint: {run.checkpoint}\nlowest train loss {min(run.train_loss):.4f}, "
+                f"lowest validation loss {min(run.val_loss):.4f}")
 
 
-def recorder(model: nn.Module, config: TrainingConfig, data_root: str | Path, train_images: int,
-             held_out_images: int) -> Callable[[TrainingRun], SaliencyTraining]:
-    """``fit``'s ``on_save``: rewrite notebook 01's record after every checkpoint, so the record always
-    says how far the checkpoint got."""
-    return lambda run: record_training(run, model, config, data_root, train_images, held_out_images)
+def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: bool = False, num_workers: int = 0,
+          checkpoint_every: str | None = None, progress: bool = True) -> TrainedSaliency:
+    """Train the network ``spec`` describes (or load its finished run, or resume it) and keep its record.
+
+    ``nproc`` > 1 trains with that many processes under ``torchrun`` first (:func:`helpers.parallel.launch`),
+    then loads what they left; ``checkpoint_every`` (``"200"`` steps or ``"10m"``) adds checkpoints
+    within epochs."""
+    device = start_process_group(device)
+    set_seed(spec.seed)  # the initial weights
+    data, model = load_data(spec), build_model(spec)
+    map_size = model.output_size(spec.image_size)
+    train_set = SaliencyDataset(data.train_items, spec.image_size, map_size)
+    held_out_set = SaliencyDataset(data.held_out_items, spec.image_size, map_size)
+    held_out_loader = make_loader(held_out_set, spec.batch_size, num_workers=num_workers)
+    metadata = run_identity(spec, data, model)
+    checkpoint = checkpoint_path("saliency" if spec.MODEL == SALNET else f"saliency_{spec.MODEL}", data.name,
+                                 spec.training(), metadata)
+    is_main = process_group()[0] == 0
+    if is_main:
+        for line in same_settings_other_data(checkpoint):
+            print(line)
+    if nproc > 1 and process_group()[1] == 1:
+        launch(spec, nproc, str(device), retrain, num_workers, checkpoint_every)
+        retrain = False  # the processes trained it; this one loads what they left
+    every_steps, every_minutes = parse_checkpoint_every(checkpoint_every)
+    run = fit(model, make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
+                                 num_workers=num_workers),
+              held_out_loader, spec.training(), checkpoint, device=device, trainable=trainable_part(model),
+              loss_fn=loss_function(spec), retrain=retrain, metadata=metadata, progress=progress,
+              extra={"spec": spec.as_dict(), "architecture": identity.architecture(trainable_part(model))},
+              on_save=lambda run: record_training(run, spec, model, data),
+              held_out_scores=evaluation.held_out_scorer(data.held_out_items, held_out_loader, device),
+              checkpoint_every=every_steps, checkpoint_minutes=every_minutes)
+    return TrainedSaliency(spec, model, run, data, train_set, held_out_set)
 
 
-def record_training(run: TrainingRun, model: nn.Module, config: TrainingConfig, data_root: str | Path,
-                    train_images: int, held_out_images: int) -> SaliencyTraining:
-    """Write notebook 01's record of one model (the run, its data and its network) for notebook 02
+def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data: SaliencyData) -> SaliencyTraining:
+    """Write notebook 01's record of one model (its spec, data, network and training) for notebook 02
     and the report."""
-    meta = run.metadata
     record = SaliencyTraining(
-        model=meta["model"], dataset=meta["dataset"], data_root=str(data_root), WholeDataset=meta["WholeDataset"],
-        seed=config.seed, checkpoint=str(run.checkpoint), train_images=train_images, held_out_images=held_out_images,
-        config=config_record(config), history=run.history, epochs_trained=len(run.history),
-        epochs_planned=run.epochs_planned, parameters=count_parameters(trainable_part(model)),
-        image_size=meta["image_size"], output_size=list(model.output_size(tuple(meta["image_size"]))),
-        ceil_mode=meta.get("ceil_mode", False))
+        model=spec.MODEL, dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset,
+        seed=spec.seed, checkpoint=str(run.checkpoint), train_images=len(data.train_items),
+        held_out_images=len(data.held_out_items), config=config_record(spec.training()), history=run.history,
+        epochs_trained=len(run.history), epochs_planned=run.epochs_planned,
+        parameters=count_parameters(trainable_part(model)), image_size=list(spec.image_size),
+        output_size=list(model.output_size(spec.image_size)), ceil_mode=spec.ceil_mode, spec=spec.as_dict(),
+        identity=run.metadata)
     record.write()
     return record
 
@@ -109,29 +202,42 @@ def trained_checkpoint(checkpoint: str | Path = "", model: str = SALNET) -> Path
     return Path(record.checkpoint)
 
 
+class ArchitectureMismatchError(RuntimeError):
+    """A checkpoint holds a network the code no longer builds (the message says what differs)."""
+
+
 def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
-    """A network trained by notebook 01 (of either kind) and the settings it was trained with (its
-    training settings and ``metadata``: model, data set, ``WholeDataset``, input size ...; plus
-    ``epochs_trained``)."""
+    """A network trained by notebook 01 (of either kind), rebuilt from the spec its checkpoint
+    stores, and the settings it was trained with (``dataset``, ``WholeDataset``, ``seed``,
+    ``image_size``, ``epochs_trained`` ...). A network the code now builds differently is refused,
+    saying what differs."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run notebook "
                                 "01_saliency_model.ipynb first (with the same DATASET)")
     state = read_checkpoint(checkpoint)
-    meta = {"model": SALNET, **state["metadata"]}
-    pretrained_front_end = meta["model"] == CONTRAST and meta["front_end_weights"] != "mobilenet_v2: random"
-    model = build_model(meta["model"], meta.get("ceil_mode", False),
-                        weights="" if pretrained_front_end else "random", require_pretrained=pretrained_front_end)
+    meta = state["metadata"]
+    if "spec" not in state or "architecture" not in state:
+        raise ArchitectureMismatchError(f"{checkpoint}: trained by an earlier version of this project (no spec stored); "
+                                        "train it again with notebook 01 (it is kept as it is)")
+    spec = SPEC_OF_MODEL[meta["model"]](**state["spec"])
+    model = build_model(spec)
+    built = identity.architecture(trainable_part(model))
+    if built != state["architecture"]:
+        raise ArchitectureMismatchError(f"{checkpoint}: the network in it is not the one the code builds now "
+                                        f"({identity.architecture_differences(state['architecture'], built)}); "
+                                        "train it again with notebook 01, or restore the code it was trained with")
     if meta["model"] == CONTRAST and model.weights_id != meta["front_end_weights"]:
-        raise RuntimeError(f"{checkpoint}: its readout was trained on the front end {meta['front_end_weights']!r}, "
-                           f"but {model.weights_id!r} is what is here")
+        raise ArchitectureMismatchError(f"{checkpoint}: its readout was trained on the front end "
+                                        f"{meta['front_end_weights']!r}, but {model.weights_id!r} is what is here")
     trainable_part(model).load_state_dict(state["model"])
-    return model.to(device).eval(), {**state["config"], **meta, "epochs_trained": state["epoch"],
-                                     "epochs_planned": state.get("epochs_planned", state["epoch"])}
+    info = {**state["config"], **meta, "WholeDataset": spec.whole_dataset, "image_size": list(spec.image_size),
+            "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state.get("epochs_planned", state["epoch"])}
+    return model.to(device).eval(), info
 
 
 #: What two networks must share for notebook 02 to score them on the same held-out images.
-SAME_SPLIT = ("dataset", "sample_seed", "WholeDataset", "seed")
+SAME_SPLIT = ("dataset", "sample_seed", "WholeDataset", "seed", "data")
 
 
 def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple[nn.Module, dict, Path] | None:
@@ -177,8 +283,6 @@ def trivial_map_losses(train_maps: torch.Tensor, held_out_maps: torch.Tensor,
                        centre_sigma: tuple[float, float]) -> dict[str, float]:
     """The held-out MSE (the training loss) of maps that look at no image: all background (−1, the
     value of an empty map), the mean training map, and the centre-bias Gaussian (scaled to [−1, 1])."""
-    from .metrics import centre_bias_map
-
     shape = tuple(held_out_maps.shape[-2:])
     centre = torch.as_tensor(centre_bias_map(shape, centre_sigma), dtype=held_out_maps.dtype) * 2 - 1
     candidates = {"all background": torch.full(shape, -1.0), "mean training map": train_maps.mean(0)[0],
@@ -217,13 +321,6 @@ def diagnose(model: nn.Module, train_set, held_out_set, train_items, device="cpu
     maps that ignore the image beside the network's, how concentrated the ground-truth maps are
     (with their own blur and with the MIT benchmark's), and the frame-edge ratio of the predictions
     against the ground truth's. Also written to ``report/metrics/saliency_diagnosis.csv`` for the report."""
-    import pandas as pd
-    from scipy.ndimage import gaussian_filter
-
-    from .evaluation import load_ground_truth
-    from .metrics import fit_centre_bias, mit_blur_sigma
-    from .training import predict
-
     train_maps = torch.stack([train_set[i][1] for i in range(len(train_set))])
     held_out_maps = torch.stack([held_out_set[i][1] for i in range(len(held_out_set))])
     centre_sigma = fit_centre_bias(load_ground_truth(item).fixations for item in train_items)

@@ -46,6 +46,8 @@ from .profiles import profile_overrides, profile_reason
 from .training import TrainingConfig
 
 _MISSING = object()
+#: The fields :meth:`Spec.training` hands to the training loop (which puts them in the identity itself).
+TRAINING_FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_step", "seed", "mixed_precision")
 
 
 def setting(default, help: str, *, table: str = "", choices: tuple = (), minimum: float | None = None,
@@ -68,10 +70,11 @@ PARAMETER_NAMES = {"whole_dataset": "WholeDataset"}
 SHARED = ("dataset", "data_dir", "whole_dataset", "seed")
 
 
-def parameter_name(field_name: str, prefix: str = "") -> str:
-    """The notebook parameter of a field: ``learning_rate`` → ``LEARNING_RATE``."""
+def parameter_name(field_name: str, prefix: str = "", shared: tuple = SHARED) -> str:
+    """The notebook parameter of a field: ``learning_rate`` → ``LEARNING_RATE``; with a prefix,
+    ``SECOND_MODEL_LEARNING_RATE``, except for the ``shared`` fields."""
     name = PARAMETER_NAMES.get(field_name, field_name.upper())
-    return name if field_name in SHARED else prefix + name
+    return name if field_name in shared else prefix + name
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class Spec:
     optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam (betas 0.9, 0.999)", choices=("sgd", "adam"))
     learning_rate: float = setting(1e-4, "the starting learning rate", minimum=0)
     lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", minimum=1)
-    mixed_precision: bool = setting(False, "bf16 autocast and channels-last (CUDA only)", identity=False)
+    mixed_precision: bool = setting(False, "bf16 autocast and channels-last (CUDA only)")
 
     def __post_init__(self):
         for spec_field in dataclasses.fields(self):
@@ -149,12 +152,18 @@ class Spec:
         return cls(**{**changed, **given})
 
     @classmethod
-    def from_parameters(cls, namespace: dict, prefix: str = "", group: str | None = None, report=print):
+    def parameter_names(cls, prefix: str = "", shared: tuple = SHARED) -> dict[str, str]:
+        """field → the notebook parameter that sets it."""
+        return {name: parameter_name(name, prefix, shared) for name in cls.field_names()}
+
+    @classmethod
+    def from_parameters(cls, namespace: dict, prefix: str = "", shared: tuple = SHARED, group: str | None = None,
+                        report=print):
         """The spec of a notebook: its ``PROFILE`` and every field's parameter found in
-        ``namespace`` (its ``globals()``) — ``prefix`` + the name in capitals, see
-        :func:`parameter_name`; a parameter at ``None`` is not set."""
-        values = {name: namespace[parameter_name(name, prefix)] for name in cls.field_names()
-                  if parameter_name(name, prefix) in namespace}
+        ``namespace`` (its ``globals()``) — ``prefix`` + the name in capitals, except the ``shared``
+        fields (:func:`parameter_name`); a parameter at ``None`` is not set."""
+        values = {name: namespace[parameter] for name, parameter in cls.parameter_names(prefix, shared).items()
+                  if parameter in namespace}
         return cls.from_values(values, namespace.get("PROFILE", "assignment"), group, report)
 
     @classmethod
@@ -177,11 +186,10 @@ class Spec:
         """The fields that make a trained model what it is: every field but those of how to run
         (``identity=False``), the epoch count (more epochs continue a run) and the training
         settings (:meth:`training` carries them), and without fields at their neutral value."""
-        training = {"epochs", "batch_size", "optimizer", "learning_rate", "lr_step", "seed"}
         out = {}
         for spec_field in dataclasses.fields(self):
             value = getattr(self, spec_field.name)
-            if (not spec_field.metadata["identity"] or spec_field.name in training
+            if (not spec_field.metadata["identity"] or spec_field.name in TRAINING_FIELDS
                     or value == spec_field.metadata["neutral"]):
                 continue
             out[spec_field.name] = _plain(value)
@@ -192,6 +200,14 @@ class Spec:
         return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer,
                               lr=float(self.learning_rate), step_size=self.lr_step, seed=self.seed,
                               mixed_precision=self.mixed_precision, channels_last=self.mixed_precision)
+
+    @classmethod
+    def differences_from_tables(cls, values: dict) -> list[str]:
+        """``values`` (a stored spec) where it differs from a field taken from the assignment's
+        tables: ``"OPTIMIZER 'adam' (Table 2: sgd)"``."""
+        return [f"{parameter_name(f.name)} {values.get(f.name)!r} ({f.metadata['table']})"
+                for f in dataclasses.fields(cls)
+                if f.metadata["table"].startswith("Table") and values.get(f.name) != _plain(f.default)]
 
     def describe(self) -> str:
         """One line per setting: ``PARAMETER = value``, marked where it is not the default."""

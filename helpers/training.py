@@ -63,10 +63,6 @@ class TrainingConfig:
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
 
 
-#: Table 2: SGD lr 1e-4, momentum 0.9, weight decay 1e-4, ×0.1 every 10 epochs, batch 2, 20 epochs.
-SALIENCY_TRAINING = TrainingConfig()
-#: Table 5: Adam lr 1e-3, betas 0.9/0.999, weight decay 1e-4, ×0.1 every 5 epochs, batch 64, 20 epochs.
-INVERSION_TRAINING = TrainingConfig(batch_size=64, optimizer="adam", lr=1e-3, step_size=5)
 
 
 class NonFiniteLossError(RuntimeError):

@@ -306,14 +306,14 @@ def test_decoders_trained_on_different_subsets_are_not_compared():
 
 
 def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_path):
-    from helpers.inversion import DecoderMismatchError, decoder_metadata, load_decoder
+    from helpers.inversion import DecoderMismatchError, load_decoder
     from helpers.models import Inverter
     from helpers.training import TrainingConfig, fit
 
     random_encoder = Inverter(encoder("fc8"), InversionDecoder("fc8"))
     images = normalise_imagenet(torch.rand(4, 3, 227, 227))
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, images), batch_size=4)
-    metadata = decoder_metadata(random_encoder, "sample", 4, 227)
+    metadata = {"weights_id": random_encoder.encoder.weights_id}
     checkpoint = tmp_path / "fc8.pt"
     fit(random_encoder, loader, None, TrainingConfig(epochs=1, batch_size=4), checkpoint, device="cpu",
         trainable=random_encoder.decoder, progress=False, metadata=metadata)

@@ -15,7 +15,7 @@ needs is importable from ``helpers.data`` itself.
 from .choice import (INVERSION_DATASETS, SALIENCY_DATASETS, resolve_inversion_dataset,
                      resolve_saliency_dataset, saliency_splits)
 from .datasets import (IMAGENET_MEAN, IMAGENET_STD, DecodeOnceDataset, classification_input, InversionDataset, SaliencyDataset,
-                       denormalise_imagenet, make_loader, normalise_imagenet, to_signed)
+                       denormalise_imagenet, make_loader, normalise_imagenet, to_pixels, to_signed)
 from .image_layouts import (TINY_IMAGENET_CLASS_SEED, TINY_IMAGENET_CLASSES, ImageItem, choose_classes,
                             find_image_folder, find_tiny_imagenet, tiny_imagenet_root)
 from .readers import (FIXATION_FORMATS, IMAGE_SUFFIXES, DataError, check_same_frame, load_fixations, load_gray,

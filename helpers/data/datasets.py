@@ -165,6 +165,11 @@ def denormalise_imagenet(image: torch.Tensor) -> torch.Tensor:
     return (image * std + mean).clamp(0, 1)
 
 
+def to_pixels(images: torch.Tensor) -> np.ndarray:
+    """Normalised ``(N, 3, S, S)`` → ``(N, S, S, 3)`` float in [0, 1] for plots and PSNR/SSIM."""
+    return denormalise_imagenet(images).permute(0, 2, 3, 1).numpy()
+
+
 def classification_input(image: Image.Image, size: int = 224) -> torch.Tensor:
     """torchvision's ImageNet evaluation preprocessing: the shorter side resized to ``size × 8/7``
     (256 for 224), the centre ``size``² cropped, scaled to [0, 1] and normalised. ``(3, size, size)``."""
