@@ -155,21 +155,11 @@ def model_maps(predictions: dict[str, np.ndarray], truth: GroundTruth, centre_si
 
 def score_map(saliency: np.ndarray, truth: GroundTruth, other: np.ndarray, baseline: np.ndarray,
               jitter: bool = True, seed: int = 0) -> dict[str, float]:
-    """Every metric for one map already at the ground truth's size (and the singleton AUC where the
-    ground truth labels the items)."""
-    scores = {
-        "AUC-Judd": metrics.auc_judd(saliency, truth.fixations, jitter=jitter, seed=seed),
-        "AUC-Borji": metrics.auc_borji(saliency, truth.fixations, seed=seed),
-        "sAUC": metrics.auc_shuffled(saliency, truth.fixations, other, seed=seed),
-        "NSS": metrics.nss(saliency, truth.fixations),
-        "CC": metrics.cc(saliency, truth.density),
-        "SIM": metrics.similarity(saliency, truth.density),
-        "KL": metrics.kl_div(saliency, truth.density),
-        "IG": metrics.info_gain(saliency, truth.fixations, baseline),
-    }
-    if truth.labels is not None:
-        scores[metrics.SINGLETON_AUC] = metrics.singleton_auc(saliency, truth.labels)
-    return scores
+    """Every metric of :data:`helpers.metrics.METRICS` whose ground truth ``truth`` has, for one map
+    already at the ground truth's size."""
+    context = metrics.ScoringContext(other, baseline, jitter, seed)
+    return {metric.name: metric.compute(saliency, truth, context) for metric in metrics.METRICS
+            if metric.available(truth)}
 
 
 def observer_oracle_scores(truth: GroundTruth, other: np.ndarray, baseline: np.ndarray, jitter: bool = True,
@@ -215,7 +205,7 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
 
     ``images`` counts the images that were scored — those with a finite AUC-Judd; an image without
     fixations has none and is left out of every mean that needs fixations."""
-    metric_names = [m for m in (*metrics.METRIC_NAMES, metrics.SINGLETON_AUC) if m in scores]
+    metric_names = [metric.name for metric in metrics.METRICS if metric.name in scores]
     per_category = scores.groupby(["model", "category"], sort=False)[metric_names].mean()
     overall = scores.groupby("model", sort=False)[metric_names].mean()
     overall.index = pd.MultiIndex.from_product([overall.index, ["all"]], names=["model", "category"])
@@ -333,13 +323,10 @@ def bars(overall: dict[str, dict[str, float]], network: str, oracle: str,
         target = centre["AUC-Judd"] + 0.6 * (overall[oracle]["AUC-Judd"] - centre["AUC-Judd"])
         result[f"AUC-Judd ≥ {target:.4f} (60 % from centre bias to oracle)"] = net["AUC-Judd"] >= target
     result["NSS ≥ 1.0"] = net["NSS"] >= 1.0
-    for name in (m for m in metrics.METRIC_NAMES if m in net and m in centre):
-        if name == "KL":
-            result["KL below the centre bias"] = net["KL"] < centre["KL"]
-        elif name == "IG":
-            result["IG above 0 (over the centre bias)"] = net["IG"] > 0
-        else:
-            result[f"{name} above the centre bias"] = net[name] > centre[name]
+    for metric in metrics.METRICS:
+        if metric.name in net and metric.name in centre and metric.reads != "labels":
+            rival = 0.0 if metric.relative_to_centre else centre[metric.name]
+            result[metric.bar()] = metric.better(net[metric.name], rival)
     return result
 
 

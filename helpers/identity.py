@@ -46,8 +46,7 @@ def data_fingerprint(root: str | Path, splits: dict[str, Sequence]) -> dict:
     root = Path(root).resolve()
     listing = {split: sorted([_relative(file, root), os.stat(file).st_size] for item in items for file in _files(item))
                for split, items in splits.items()}
-    return {"digest": digest(listing), "images": {split: len(items) for split, items in splits.items()},
-            "folder": str(root)}
+    return {"digest": digest(listing), "images": {split: len(items) for split, items in splits.items()}}
 
 
 def architecture(module: nn.Module) -> list[str]:

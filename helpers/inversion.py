@@ -257,7 +257,7 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
                                shuffle=True, seed=spec.seed, num_workers=num_workers)
     run = fit(inverter, train_loader, test_loader, spec.training(), checkpoint, device=device,
               trainable=inverter.decoder, retrain=retrain, metadata=metadata, held_out_name="test", progress=progress,
-              extra={"spec": spec.as_dict(), "architecture": identity.architecture(inverter.decoder)},
+              extra={"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": identity.architecture(inverter.decoder)},
               checkpoint_every=every_steps, checkpoint_minutes=every_minutes)
     images = torch.cat([batch[0] for batch in test_loader])
     reconstructions = reconstruct(inverter, images, device)

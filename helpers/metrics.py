@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
@@ -379,8 +381,57 @@ def chance_map(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random(shape)
 
 
-#: The metrics scored per image in notebook 02, in the order of its tables; KL is the one where
-#: lower is better.
-METRIC_NAMES = ("AUC-Judd", "AUC-Borji", "sAUC", "NSS", "CC", "SIM", "KL", "IG")
+@dataclass(frozen=True)
+class Metric:
+    """One metric of notebook 02's tables: how to compute it on a map already at the ground truth's
+    size, which ground truth it reads, and which way is better. Scoring
+    (:func:`helpers.evaluation.score_map`), the summaries, the quality bars and the report all
+    iterate over :data:`METRICS`."""
+
+    name: str
+    compute: Callable  # (map, truth, context) → float; truth has .fixations, .density, .labels
+    reads: str         # the ground truth it needs: "fixations", "density" or "labels"
+    higher_is_better: bool = True
+    #: the score the centre bias has by definition, where the metric is measured against it (IG: 0)
+    relative_to_centre: bool = False
+
+    def available(self, truth) -> bool:
+        return getattr(truth, self.reads, None) is not None
+
+    def better(self, score: float, than: float) -> bool:
+        return score > than if self.higher_is_better else score < than
+
+    def bar(self) -> str:
+        """How the bar "better than the centre bias" reads for this metric."""
+        if self.relative_to_centre:
+            return f"{self.name} {'above' if self.higher_is_better else 'below'} 0 (over the centre bias)"
+        return f"{self.name} {'above' if self.higher_is_better else 'below'} the centre bias"
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What some metrics need besides the map and its own ground truth."""
+
+    other: np.ndarray       # the other images' fixations (sAUC's negatives)
+    baseline: np.ndarray    # the centre bias (IG is measured against it)
+    jitter: bool = True
+    seed: int = 0
+
+
 #: Scored beside them where the data know the odd one out (the generated sample).
 SINGLETON_AUC = "singleton AUC"
+#: Every metric, in the order of notebook 02's tables.
+METRICS = (
+    Metric("AUC-Judd", lambda s, t, c: auc_judd(s, t.fixations, jitter=c.jitter, seed=c.seed), "fixations"),
+    Metric("AUC-Borji", lambda s, t, c: auc_borji(s, t.fixations, seed=c.seed), "fixations"),
+    Metric("sAUC", lambda s, t, c: auc_shuffled(s, t.fixations, c.other, seed=c.seed), "fixations"),
+    Metric("NSS", lambda s, t, c: nss(s, t.fixations), "fixations"),
+    Metric("CC", lambda s, t, c: cc(s, t.density), "density"),
+    Metric("SIM", lambda s, t, c: similarity(s, t.density), "density"),
+    Metric("KL", lambda s, t, c: kl_div(s, t.density), "density", higher_is_better=False),
+    Metric("IG", lambda s, t, c: info_gain(s, t.fixations, c.baseline), "fixations", relative_to_centre=True),
+    Metric(SINGLETON_AUC, lambda s, t, c: singleton_auc(s, t.labels), "labels"),
+)
+METRIC_BY_NAME = {metric.name: metric for metric in METRICS}
+#: The MIT benchmark's eight, scored for every data set.
+METRIC_NAMES = tuple(metric.name for metric in METRICS if metric.reads != "labels")

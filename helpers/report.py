@@ -14,6 +14,7 @@ from . import paths
 from .evaluation import NETWORK
 from .io import write_text_atomic
 from .records import InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from .metrics import METRICS, SINGLETON_AUC
 from .spec import SaliencySpec
 
 #: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
@@ -87,7 +88,6 @@ def _diagnosis_table() -> str:
 def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEvaluation | None,
                      second: SaliencyTraining | None = None) -> str:
     from .evaluation import SECOND_NETWORK, bars
-    from .metrics import SINGLETON_AUC
 
     out = ["## 1. Saliency prediction with a halved SalNet\n"]
     if training is None:
@@ -139,7 +139,8 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
         + (f", the {oracle} — the best any model can do" if oracle else "")
         + (", and *all items* (every item marked equally: it finds the items, not the odd one out)"
            if "all items" in evaluation.overall else "")
-        + ". KL: lower is better; IG is measured against the centre bias."
+        + ". " + "; ".join(f"{m.name}: lower is better" for m in METRICS if not m.higher_is_better)
+        + "; " + ", ".join(m.name for m in METRICS if m.relative_to_centre) + " is measured against the centre bias."
         + (" The **singleton AUC** asks whether a map's values on the odd item's pixels outrank those on the "
            "other items' (0.5: every item alike; 1: the singleton always on top)." if SINGLETON_AUC in
            next(iter(evaluation.overall.values())) else "")

@@ -168,7 +168,7 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
                                  num_workers=num_workers),
               held_out_loader, spec.training(), checkpoint, device=device, trainable=trainable_part(model),
               loss_fn=loss_function(spec), retrain=retrain, metadata=metadata, progress=progress,
-              extra={"spec": spec.as_dict(), "architecture": identity.architecture(trainable_part(model))},
+              extra={"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": identity.architecture(trainable_part(model))},
               on_save=lambda run: record_training(run, spec, model, data),
               held_out_scores=evaluation.held_out_scorer(data.held_out_items, held_out_loader, device),
               checkpoint_every=every_steps, checkpoint_minutes=every_minutes)

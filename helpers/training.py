@@ -171,11 +171,11 @@ def same_settings_other_data(checkpoint: Path) -> list[str]:
         if other == checkpoint or other.stem.rsplit("_", 1)[0] != head:
             continue
         try:
-            data = read_checkpoint(other)["metadata"].get("data", {})
+            state = read_checkpoint(other)
         except (CheckpointError, OSError):
             continue
-        images = " and ".join(f"{n} {split}" for split, n in data.get("images", {}).items())
-        lines.append(f"{other.name} has the same settings but was trained on other data ({data.get('folder', '?')}: "
+        images = " and ".join(f"{n} {split}" for split, n in state["metadata"].get("data", {}).get("images", {}).items())
+        lines.append(f"{other.name} has the same settings but was trained on other data ({state.get('data_folder', '?')}: "
                      f"{images} images); this run trains into {checkpoint.name}, and that file is kept")
     return lines
 

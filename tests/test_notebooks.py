@@ -32,17 +32,17 @@ def saliency_run(workspace):
 def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
     record = SaliencyTraining.read()
     state = read_checkpoint(record.checkpoint)
-    smoke = profiles.SMOKE["saliency_model"]
+    smoke = profiles.SMOKE["saliency"]
     assert Path(record.checkpoint).parent == paths.checkpoint_dir() and Path(record.checkpoint).name.startswith("saliency_sample_")
-    assert state["epoch"] == record.epochs_trained == smoke["EPOCHS"]
-    assert state["metadata"]["WholeDataset"] == record.WholeDataset == smoke["WholeDataset"]
+    assert state["epoch"] == record.epochs_trained == smoke["epochs"]
+    assert state["spec"]["whole_dataset"] == record.WholeDataset == smoke["whole_dataset"]
     assert state["metadata"]["sample_seed"] == 0
-    assert record.train_images + record.held_out_images == smoke["WholeDataset"]
+    assert record.train_images + record.held_out_images == smoke["whole_dataset"]
     losses = [row["train_loss"] for row in state["history"]]
     assert losses[-1] < 0.6 * losses[0]     # it learns (what it learns is the diagnosis' business)
     assert all("AUC-Judd" in row and "singleton AUC" in row for row in state["history"])  # scored every epoch
     second = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
-    assert second.epochs_trained == smoke["SECOND_MODEL_EPOCHS"] and second.parameters < 100_000
+    assert second.epochs_trained == profiles.SMOKE["contrast"]["epochs"] and second.parameters < 100_000
     diagnosis = pd.read_csv(paths.metrics_dir() / "saliency_diagnosis.csv", comment="#", index_col=0)["value"]
     # drawing nothing scores a lower MSE than the mean map would suggest: the empty map is a strong rival
     assert diagnosis["held-out MSE: all background"] < 0.05
@@ -119,13 +119,13 @@ def test_notebooks_03_to_07_train_every_layer_and_compare_them(inversion_run):
     # no pretrained AlexNet here: the fallback must be announced in the metrics files
     assert summary.weights == "AlexNet: random weights — not the paper's setting"
     assert (paths.metrics_dir() / "inversion_metrics.csv").read_text().startswith("# AlexNet: random weights")
-    smoke = profiles.SMOKE["invert_layer"]
-    assert summary.WholeDataset == smoke["WholeDataset"] and summary.test_images == 22  # round(0.15 × 144)
+    smoke = profiles.SMOKE["inversion"]
+    assert summary.WholeDataset == smoke["whole_dataset"] and summary.test_images == 22  # round(0.15 × 144)
     layers = summary.layers
     own_records = layer_records("sample", "alexnet", "random")  # each layer notebook's own record
     for layer in ("conv2", "conv5", "fc6", "fc8"):
         row, own = layers[layer], own_records[layer]
-        assert own.held_out_images == row["images"] == 22 and row["epochs"] == smoke["EPOCHS"]
+        assert own.held_out_images == row["images"] == 22 and row["epochs"] == smoke["epochs"]
         assert own.scores["normalised error"] == pytest.approx(row["normalised error"], rel=1e-6)
         assert row["MSE"] == pytest.approx(row["lowest test loss"], rel=0.2)  # same decoder, same images
         assert 0 < row["normalised error"] < 1.2 and 0 < row["SSIM"] < 1

@@ -1,55 +1,67 @@
 """PROFILE: one switch between the assignment's settings and the quick ones, in JupyterLab and headless."""
-import papermill
+import json
+
 import pytest
 
-from helpers import paths, pipeline, profiles
+from helpers import pipeline, profiles
+from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec
 
 
-def test_the_smoke_profile_sets_only_settings_left_at_their_defaults(capsys):
-    namespace = {"PROFILE": "smoke", **profiles.notebook_defaults("saliency_model")}
-    namespace["EPOCHS"] = 3  # set by hand: kept
-    changed = profiles.apply_profile("smoke", "saliency_model", namespace)
-    assert namespace["EPOCHS"] == 3 and "EPOCHS" not in changed
-    assert namespace["OPTIMIZER"] == "adam" and namespace["IMAGE_SIZE"] == [96, 128]
-    assert namespace["BATCH_SIZE"] == 2  # not in the profile: the notebook's own
-    assert "set by hand, kept: EPOCHS" in capsys.readouterr().out
+def test_the_smoke_profile_sets_only_settings_left_unset(capsys):
+    spec = SaliencySpec.from_parameters({"PROFILE": "smoke", "EPOCHS": 3, "BATCH_SIZE": None})
+    assert spec.epochs == 3                                 # set by hand: kept
+    assert spec.optimizer == "adam" and spec.image_size == (96, 128)
+    assert spec.batch_size == 2                             # not in the profile: the spec's own (Table 2)
+    assert "set by you, kept: EPOCHS" in capsys.readouterr().out
+
+
+def test_a_value_set_equal_to_the_default_still_wins_over_the_profile(capsys):
+    typed = SaliencySpec.from_parameters({"PROFILE": "smoke", "EPOCHS": 20, "OPTIMIZER": "sgd"})
+    assert (typed.epochs, typed.optimizer) == (20, "sgd")   # Table 2's values, typed in: not replaced by 4 / adam
+    untouched = SaliencySpec.from_parameters({"PROFILE": "smoke", "EPOCHS": None, "OPTIMIZER": None})
+    assert (untouched.epochs, untouched.optimizer) == (4, "adam")
 
 
 def test_the_assignment_profile_changes_nothing():
-    namespace = dict(profiles.notebook_defaults("invert_layer"))
-    assert profiles.apply_profile("assignment", "invert_layer", namespace) == {}
-    assert namespace == profiles.notebook_defaults("invert_layer")
+    assert SaliencySpec.from_parameters({"PROFILE": "assignment"}, report=None) == SaliencySpec()
+    assert InversionSpec.from_parameters({"PROFILE": "assignment", "LAYER": None}, report=None) == InversionSpec()
 
 
 def test_the_assignment_defaults_are_tables_2_and_5():
-    saliency = profiles.notebook_defaults("saliency_model")
-    assert (saliency["EPOCHS"], saliency["BATCH_SIZE"], saliency["OPTIMIZER"], saliency["LEARNING_RATE"],
-            saliency["LR_STEP"], saliency["IMAGE_SIZE"]) == (20, 2, "sgd", 1e-4, 10, [240, 320])
-    inversion = profiles.notebook_defaults("invert_layer")
-    assert (inversion["EPOCHS"], inversion["BATCH_SIZE"], inversion["LEARNING_RATE"], inversion["LR_STEP"],
-            inversion["IMAGE_SIZE"]) == (20, 64, 1e-3, 5, 227)
+    saliency = SaliencySpec()
+    assert (saliency.epochs, saliency.batch_size, saliency.optimizer, saliency.learning_rate, saliency.lr_step,
+            saliency.image_size, saliency.loss) == (20, 2, "sgd", 1e-4, 10, (240, 320), "mse")
+    inversion = InversionSpec()
+    assert (inversion.epochs, inversion.batch_size, inversion.optimizer, inversion.learning_rate, inversion.lr_step,
+            inversion.image_size) == (20, 64, "adam", 1e-3, 5, 227)
 
 
 def test_an_unknown_profile_is_a_clear_error():
     with pytest.raises(ValueError, match=r"PROFILE must be one of \['assignment', 'smoke'\], got 'quick'"):
-        profiles.apply_profile("quick", "saliency_model", {})
+        SaliencySpec.from_parameters({"PROFILE": "quick"})
 
 
-def test_every_notebook_declares_profile_and_every_profile_setting():
-    for notebook in pipeline.notebooks():
-        declared = papermill.inspect_notebook(str(notebook))
-        assert declared["PROFILE"]["default"] == '"assignment"', notebook.name
+def test_every_profile_setting_is_a_field_of_its_spec():
+    specs = {"saliency": SaliencySpec, "contrast": ContrastSpec, "inversion": InversionSpec, "comparison": InversionSpec}
     for group, settings in profiles.SMOKE.items():
-        declared = papermill.inspect_notebook(str(paths.NOTEBOOKS / f"{profiles.GROUPS[group]}.ipynb"))
-        assert set(settings) <= set(declared), group
+        assert set(settings) <= set(specs[group].field_names()), group
+        specs[group](**settings)  # and takes the values
 
 
-def test_every_notebook_applies_its_profile_right_after_its_parameters():
-    import json
-
+def test_every_training_notebook_declares_profile_and_builds_its_spec_right_after_its_parameters():
     for notebook in pipeline.notebooks():
         cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
-        assert "apply_profile(PROFILE, " in "".join(cells[1]["source"]), notebook.name
+        if "Spec.from_parameters(globals()" not in "".join("".join(c["source"]) for c in cells):
+            continue  # notebook 02 trains nothing
+        assert 'PROFILE: str = "assignment"' in "".join(cells[0]["source"]), notebook.name
+        assert "Spec.from_parameters(globals()" in "".join(cells[1]["source"]), notebook.name
+
+
+def test_a_notebook_takes_every_field_of_its_spec_listed_or_not():
+    declared = pipeline.declared_parameters(pipeline.notebooks()[0])           # 01: SalNet and the second model
+    assert {"LOSS", "EPOCHS", "WholeDataset", "SECOND_MODEL_EPOCHS", "SECOND_MODEL_LOSS"} <= declared
+    summary = pipeline.declared_parameters(pipeline.notebooks()[-1])          # 07: COMPARE_ prefix, own subset
+    assert {"COMPARE_EPOCHS", "COMPARE_WholeDataset", "DATASET"} <= summary and "COMPARE_DATASET" not in summary
 
 
 def test_the_headless_runner_passes_only_the_profile_and_the_real_run_policy():

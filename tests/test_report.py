@@ -5,6 +5,7 @@ from helpers import report
 from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
 from helpers.records import SaliencyEvaluation, SaliencyTraining
 from helpers.saliency import UnfinishedModelError, check_finished
+from helpers.spec import SaliencySpec
 
 METRICS = {"AUC-Judd": 0.7, "NSS": 1.2, "KL": 1.5, "IG": 0.3}
 
@@ -16,7 +17,9 @@ def training_record(epochs_trained=15, epochs_planned=15, checkpoint="checkpoint
                                     "weight_decay": 1e-4, "batch_size": 2},
                             history=[{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "lr": 3e-4}],
                             epochs_trained=epochs_trained, epochs_planned=epochs_planned, parameters=6_457_057,
-                            image_size=[96, 128], output_size=[92, 124])
+                            image_size=[96, 128], output_size=[92, 124],
+                            spec=SaliencySpec(whole_dataset=80, epochs=epochs_planned, optimizer="adam",
+                                              learning_rate=3e-4, image_size=(96, 128)).as_dict())
 
 
 def evaluation_record(epochs_trained=15, checkpoint="checkpoints/saliency_sample_aaaa.pt", network=METRICS):
@@ -38,8 +41,9 @@ def test_each_network_is_judged_against_every_bar_and_the_missed_ones_named():
 
 def test_settings_other_than_table_2_are_named_with_the_profile_that_chose_them():
     text = report.saliency_section(training_record(), None)
-    assert "differ from Table 2: optimizer 'adam' (Table 2: 'sgd'), lr 0.0003 (Table 2: 0.0001)" in text
-    assert "input 96×128 (Table 2: 240×320)" in text and "PROFILE = 'smoke'" in text
+    assert ("differ from Table 2: EPOCHS 15 (Table 2: 20), OPTIMIZER 'adam' (Table 2: sgd), "
+            "LEARNING_RATE 0.0003 (Table 2: 1e-4), IMAGE_SIZE [96, 128] (Table 2: 240×320)") in text
+    assert "BATCH_SIZE" not in text and "PROFILE = 'smoke'" in text
 
 
 def test_scores_of_another_run_are_left_out_not_mixed_in():

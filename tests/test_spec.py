@@ -1,0 +1,180 @@
+"""One spec and one recipe per part: a run's identity (settings, data, architecture), the CLI made
+from the fields, and the LOSS field."""
+import dataclasses
+import shutil
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import saliency, train
+from helpers.identity import architecture
+from helpers.models import SaliencyNet
+from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
+from helpers.spec import InversionSpec, SaliencySpec, SpecError, setting
+from helpers.training import CheckpointError, checkpoint_path, fit
+
+TINY = dict(dataset="cat2000", whole_dataset=16, epochs=1, optimizer="adam", learning_rate=1e-3,
+            image_size=(32, 48), batch_size=4)
+
+
+@pytest.fixture
+def cat2000(small_sample, tmp_path):
+    """A copy of the small CAT2000-layout sample that a test may change."""
+    return shutil.copytree(small_sample, tmp_path / "cat2000")
+
+
+def tiny_run(spec_class=SaliencySpec, **changes):
+    return saliency.train(spec_class(**{**TINY, **changes}), device="cpu", progress=False)
+
+
+# -- the rule for values and the checks ---------------------------------------------------------
+
+@pytest.mark.parametrize("bad, message", [
+    ({"epochs": 0}, "EPOCHS must be at least 1, got 0"),
+    ({"learning_rate": -1e-3}, "LEARNING_RATE must be above 0"),
+    ({"optimizer": "rmsprop"}, "OPTIMIZER must be one of"),
+    ({"loss": "l1"}, r"LOSS must be one of \('mse', 'kld'\)"),
+    ({"image_size": (16, 16)}, "IMAGE_SIZE must be"),
+    ({"whole_dataset": 0}, "WholeDataset must be True or a positive number"),
+    ({"batch_size": 2.5}, "BATCH_SIZE must be a whole number"),
+    ({"dataset": "coco"}, "DATASET must be one of"),
+])
+def test_a_bad_setting_is_refused_naming_the_notebook_parameter(bad, message):
+    with pytest.raises(ValueError, match=message):
+        SaliencySpec(**bad)
+
+
+@pytest.mark.parametrize("side", [0, 16, -5])
+def test_part_2_refuses_an_image_size_below_the_smallest_input(side):
+    with pytest.raises(SpecError, match=f"IMAGE_SIZE must be one whole number of at least 32.*got {side}"):
+        InversionSpec(image_size=side)
+
+
+def test_an_unknown_setting_is_refused_with_the_list_of_settings():
+    with pytest.raises(SpecError, match="has no setting \\['epoch'\\]"):
+        SaliencySpec.from_values({"epoch": 3})
+
+
+def test_a_spec_survives_its_json_round_trip():
+    spec = SaliencySpec(image_size=[96, 128], loss="kld", whole_dataset=40)
+    assert SaliencySpec.from_json(spec.to_json()) == spec
+
+
+# -- the run's identity -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WithANewSetting(SaliencySpec):
+    """SaliencySpec after a developer added a field, with the value that does what the code did."""
+
+    dropout: float = setting(0.0, "dropout before the last layer", neutral=0.0)
+
+
+@dataclass(frozen=True)
+class WithAnotherDefault(SaliencySpec):
+    """SaliencySpec after a developer changed the default of a setting finished runs used."""
+
+    ceil_mode: bool = setting(True, "Caffe's pooling")
+    MODEL: ClassVar[str] = "salnet"
+
+
+def test_adding_a_setting_with_its_neutral_default_keeps_a_finished_run(cat2000):
+    first = tiny_run(data_dir=str(cat2000))
+    again = tiny_run(WithANewSetting, data_dir=str(cat2000))
+    assert again.run.loaded_finished and again.run.checkpoint == first.run.checkpoint
+    other = tiny_run(WithANewSetting, data_dir=str(cat2000), dropout=0.5)
+    assert not other.run.loaded_finished and other.run.checkpoint != first.run.checkpoint
+
+
+def test_changing_a_default_a_finished_run_used_is_refused_naming_it(cat2000):
+    first = tiny_run(data_dir=str(cat2000))
+    changed = WithAnotherDefault(**TINY, data_dir=str(cat2000))
+    model = saliency.build_model(changed)
+    identity = saliency.run_identity(changed, saliency.load_data(changed), model)
+    assert checkpoint_path("saliency", "cat2000", changed.training(), identity) != first.run.checkpoint
+    loader = torch.utils.data.DataLoader(first.train_set, batch_size=4)
+    with pytest.raises(CheckpointError, match="ceil_mode: False in the file, True now"):
+        fit(model, loader, None, changed.training(), first.run.checkpoint, device="cpu", progress=False,
+            metadata=identity)
+
+
+def test_a_moved_data_folder_is_the_same_data_and_changed_data_gets_its_own_file(cat2000, tmp_path, capsys):
+    first = tiny_run(data_dir=str(cat2000))
+    moved = cat2000.rename(tmp_path / "elsewhere")
+    assert tiny_run(data_dir=str(moved)).run.loaded_finished
+    image = moved / first.data.train_items[0].stimulus.relative_to(cat2000)
+    image.write_bytes(image.read_bytes() + b"\0")     # one training image replaced by another file
+    capsys.readouterr()
+    changed = tiny_run(data_dir=str(moved))
+    assert not changed.run.loaded_finished and changed.run.checkpoint != first.run.checkpoint
+    assert first.run.checkpoint.is_file()              # nothing overwritten
+    line = capsys.readouterr().out
+    assert f"{first.run.checkpoint.name} has the same settings but was trained on other data" in line
+    assert "12 train and 4 held_out images" in line
+    assert changed.run.metadata["data"]["digest"] != first.run.metadata["data"]["digest"]
+
+
+class TanhSalNet(SaliencyNet):
+    """The network after a student changed its activations."""
+
+    def __init__(self, ceil_mode=False):
+        super().__init__(ceil_mode)
+        for name, module in list(self.features.named_children()):
+            if isinstance(module, nn.ReLU):
+                setattr(self.features, name, nn.Tanh())
+
+
+def test_another_architecture_is_never_loaded_as_this_run_and_says_what_differs(cat2000, monkeypatch):
+    first = tiny_run(data_dir=str(cat2000))
+    monkeypatch.setattr(saliency, "SaliencyNet", TanhSalNet)
+    edited = tiny_run(data_dir=str(cat2000))
+    assert not edited.run.loaded_finished and edited.run.checkpoint != first.run.checkpoint
+    with pytest.raises(ArchitectureMismatchError, match=r"features\.1: ReLU\(inplace=True\) in the checkpoint, "
+                                                        r"Tanh\(\) in the code"):
+        load_saliency_model(first.run.checkpoint)
+
+
+def test_the_checkpoint_and_the_record_store_the_whole_spec_and_the_identity(cat2000):
+    run = tiny_run(data_dir=str(cat2000), loss="kld")
+    model, info = load_saliency_model(run.run.checkpoint)
+    assert info["spec"] == run.spec and info["loss"] == "kld"
+    record = saliency.SaliencyTraining.read()
+    assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 12, "held_out": 4}
+    assert record.identity["architecture"] and architecture(model) != []
+
+
+# -- one flag per field -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("part", ["saliency", "contrast", "inversion"])
+def test_the_command_line_has_one_flag_per_field_showing_its_default_and_table(part):
+    spec_class = train.SPECS[part]
+    sub = train.parser()._subparsers._group_actions[0].choices[part]
+    flags = {action.dest: action for action in sub._actions}
+    assert set(spec_class.field_names()) <= set(flags)
+    epochs = flags["epochs"].help
+    assert f"default: {dataclasses.fields(spec_class)[4].default!r}" in epochs
+    if part != "contrast":
+        assert "Table" in epochs
+
+
+def test_the_command_line_builds_the_spec_the_notebook_would():
+    args = train.parser().parse_args(["saliency", "--profile", "smoke", "--epochs", "20", "--loss", "kld",
+                                      "--image-size", "64", "96"])
+    spec = train.spec_from_arguments(args)
+    notebook = SaliencySpec.from_parameters({"PROFILE": "smoke", "EPOCHS": 20, "LOSS": "kld", "IMAGE_SIZE": [64, 96]},
+                                            report=None)
+    assert spec == notebook and spec.epochs == 20 and spec.optimizer == "adam"
+
+
+# -- LOSS ---------------------------------------------------------------------------------------
+
+def test_the_kld_loss_compares_distributions_not_values():
+    target = torch.rand(2, 1, 8, 8) * 2 - 1
+    rescaled = 3 * target + 0.5                       # the same map, scaled and shifted: the same distribution
+    assert DistributionKL()(rescaled, target) < 1e-5 < nn.MSELoss()(rescaled, target)
+    flat = torch.zeros(2, 1, 8, 8) + torch.rand(2, 1, 8, 8) * 1e-3
+    assert DistributionKL()(flat, target) > 0.1      # a map that spreads its mass everywhere is far off
+    assert isinstance(saliency.loss_function(SaliencySpec(loss="kld")), DistributionKL)
+    assert isinstance(saliency.loss_function(SaliencySpec()), nn.MSELoss)
