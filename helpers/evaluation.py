@@ -24,19 +24,28 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 from PIL import Image
+from scipy.ndimage import gaussian_filter
 from tqdm.auto import tqdm
 
 from . import metrics, samples
-from .data import (SaliencyDataset, SaliencyItem, check_same_frame, load_fixations, load_gray, load_rgb,
-                   load_salicon_observers, make_loader)
-from .records import SaliencyEvaluation, write_table
+from .data import (
+    SaliencyDataset,
+    SaliencyItem,
+    check_same_frame,
+    load_fixations,
+    load_gray,
+    load_rgb,
+    load_salicon_observers,
+    make_loader,
+)
+from .plots import image_grid, with_fixations
+from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyEvaluation, write_table
 from .training import predict
 
 #: The maps scored for every image: the networks and the baselines.
-NETWORK, SECOND_NETWORK = "SalNet (half)", "MobileNetV2 + contrast readout"
+NETWORK, SECOND_NETWORK = MODEL_NAMES[SALNET], MODEL_NAMES[CONTRAST]
 CENTRE_BIAS, CHANCE, ALL_ITEMS = "centre bias", "chance", "all items"
 ORACLE_SAMPLE, ORACLE_OBSERVERS = "oracle (the sample's known density)", "oracle (the other observers)"
-BASELINES = (CENTRE_BIAS, CHANCE)
 
 
 @dataclass
@@ -102,13 +111,6 @@ def oracle_name(truths: Sequence[GroundTruth]) -> str:
     return ""
 
 
-def oracle_absent_reason(dataset: str) -> str:
-    """Why the table has no oracle row for ``dataset``."""
-    return {"cat2000": "CAT2000's FIXATIONLOCS pool every observer's fixations, so no observer can be left out",
-            "mit1003": "MIT1003's fixPts maps pool every observer (the per-observer DATA folder is not read)",
-            }.get(dataset, "these data keep neither a known density nor fixations per observer")
-
-
 def predict_saliency(model, items: Sequence[SaliencyItem], image_size, device="cpu",
                      batch_size: int = 8) -> np.ndarray:
     """The network's own output maps ``(N, h, w)`` at its output size — nothing clipped or rescaled."""
@@ -166,8 +168,6 @@ def observer_oracle_scores(truth: GroundTruth, other: np.ndarray, baseline: np.n
                            seed: int = 0) -> dict[str, float]:
     """Leave one observer out: each observer's fixations scored against the others' fixations blurred
     by the MIT benchmark's Gaussian (:func:`helpers.metrics.mit_blur_sigma`); the mean over observers."""
-    from scipy.ndimage import gaussian_filter
-
     sigma = metrics.mit_blur_sigma(truth.fixations.shape)
     everyone = np.sum(truth.observers, axis=0, dtype=np.float64)
     rows = []
@@ -252,8 +252,6 @@ def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: d
     """One row per picked ``(item, note)``, labelled by the image's category and name (and the note): the stimulus with its held-out fixations, the ground-truth density,
     and each network's prediction (``predictions[name][(category, stem)]``, upsampled to the ground
     truth) with the same fixations drawn over it as dots."""
-    from .plots import image_grid, with_fixations
-
     columns: dict[str, list] = {"image and fixations": [], "ground truth": [], **{name: [] for name in predictions}}
     fixations = []
     for item, _ in picked:
@@ -308,7 +306,7 @@ def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, 
     return record
 
 
-def bars(overall: dict[str, dict[str, float]], network: str, oracle: str,
+def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str,
          per_category: dict[str, dict[str, dict[str, float]]] | None = None) -> dict[str, bool]:
     """Whether ``network`` meets each bar the sample sets (see the README): singleton AUC ≥ 0.90
     overall and ≥ 0.80 in every category, AUC-Judd at least 60 % of the way from the centre bias to

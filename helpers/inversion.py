@@ -21,12 +21,19 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from . import identity, plots
 from .data import InversionDataset, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
-from .parallel import launch, parse_checkpoint_every, per_rank_batch, start_process_group
+from .parallel import launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
+from .training import (
+    TrainingRun,
+    checkpoint_path,
+    config_record,
+    fit,
+    load_checkpoint,
+    same_settings_other_data,
+    set_seed,
+)
 from .weights import resolve
-from .training import (TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, process_group,
-                       same_settings_other_data, set_seed)
 
 
 def build_inverter(encoder: str, layer: str, weights: str = "", require_pretrained: bool = False,

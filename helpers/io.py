@@ -46,7 +46,10 @@ def remove_leftovers(target: Path, kind: str) -> list[Path]:
     for path in target.parent.glob(f".{target.name}.{kind}.*"):
         parts = path.name[len(f".{target.name}.{kind}."):].rsplit(".", 1)
         if len(parts) == 2 and _owner_is_gone(parts[0]):
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 

@@ -10,6 +10,7 @@ import shutil
 import sys
 
 from . import paths
+from .pipeline import ensure_kernel
 
 
 def lab_arguments(extra: list[str], as_root: bool) -> list[str]:
@@ -19,8 +20,6 @@ def lab_arguments(extra: list[str], as_root: bool) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .pipeline import ensure_kernel
-
     ensure_kernel()
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if as_root:

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
+from scipy.stats import rankdata
 
 #: MATLAB's ``eps``: the spacing of doubles at 1.0, exactly 2^-52 (not the rounded 2.2204e-16).
 MATLAB_EPS = 2.0 ** -52
@@ -326,8 +327,6 @@ def singleton_auc(saliency_map, labels, singleton: int = 1, distractor: int = 2)
     (Mann–Whitney). 0.5 for a map that treats every item alike, 1.0 for a perfect singleton detector.
     Not an MIT metric: the generated sample knows which item is the odd one out. NaN (with a warning)
     when either kind of pixel is missing."""
-    from scipy.stats import rankdata
-
     labels = _as_2d(labels)
     values = imresize(saliency_map, labels.shape)
     on_singleton, on_distractors = values[labels == singleton], values[labels == distractor]

@@ -5,8 +5,10 @@ import math
 
 import torch
 from torch import nn
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 from . import weights as weight_files
+from .data.datasets import IMAGENET_MEAN, IMAGENET_STD
 
 # ---------------------------------------------------------------------------------------------
 # Part 1 — the halved SalNet (Table 1)
@@ -111,8 +113,8 @@ class ContrastSaliencyNet(nn.Module):
         channels = sum(self.TAP_CHANNELS)
         self.features_readout = nn.Sequential(nn.Conv2d(2 * channels, 64, 1), nn.ReLU(inplace=True))
         self.readout = nn.Sequential(nn.Conv2d(2 * 64, 32, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(32, 1, 1))
-        self.register_buffer("mean", torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     @property
     def trainable(self) -> nn.Module:
@@ -195,7 +197,6 @@ UPCONV_CHANNELS = {
     "fc7": (256, 256, 128, 64, 32, 3),
     "fc8": (256, 256, 128, 64, 32, 3),
 }
-RANDOM_WEIGHTS_WARNING = weight_files.random_description("alexnet")
 
 
 def _check_layer(layer: str) -> str:
@@ -229,8 +230,6 @@ class FrozenEncoder(nn.Module):
 
     def _cut(self, model: nn.Module, layer: str) -> nn.Module:
         """The network up to ``layer``: torchvision's feature extraction at a node of its graph."""
-        from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
-
         nodes = get_graph_node_names(model)[1]
         if layer not in nodes:
             import difflib

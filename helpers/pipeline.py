@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import json
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+import papermill
+from ipykernel.kernelspec import install
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from traitlets.config import Config
+
 from . import paths
 from .profiles import PROFILES
+from .report import build_report
+from .spec import SHARED, SPECS
 
 KERNEL_NAME = "saliency-inversion"
 KERNEL_DISPLAY_NAME = "Python (saliency-inversion)"
@@ -38,16 +48,12 @@ def notebooks(folder: Path = paths.NOTEBOOKS) -> list[Path]:
 def ensure_kernel(force: bool = False) -> Path | None:
     """Register this interpreter as the project's Jupyter kernel, inside its environment (a venv or a
     conda environment), when it is missing or runs another interpreter; return where it was written."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
     try:
         spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
         if not force and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
             return None
     except NoSuchKernel:
         pass
-    from ipykernel.kernelspec import install
-
     return Path(install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix))
 
 
@@ -68,11 +74,6 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
 
     The kernel talks to papermill over local IPC sockets in a private temporary folder rather than
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
-    import tempfile
-
-    import papermill
-    from traitlets.config import Config
-
     output = paths.ensure(paths.executed_dir()) / notebook.name
     streams = dict(log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
     with tempfile.TemporaryDirectory(prefix="kernel-ipc-") as sockets:
@@ -86,8 +87,6 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
 def _interrupted_cell(output: Path) -> str:
     """Where the executed copy says the run stopped: the cell papermill marked failed, else the last
     cell that started (a dead kernel leaves no error, and papermill marks the cell completed)."""
-    import nbformat
-
     try:
         executed = nbformat.read(output, as_version=4)
     except (OSError, ValueError):
@@ -155,8 +154,6 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"[{index}/{len(selected)}] {notebook.name} done in {time.perf_counter() - clock:.0f}s → {output}",
               flush=True)
-    from .report import build_report
-
     report_md, report_html = build_report()
     print(f"{_count(len(selected), 'notebook')} ran in {time.perf_counter() - started:.0f}s; "
           f"figures in {paths.figures_dir()}, metrics in {paths.metrics_dir()}\n"
@@ -176,10 +173,6 @@ SPEC_CALL = re.compile(r'(\w+Spec)\.from_parameters\(globals\(\)(?:, prefix="(\w
 def declared_parameters(notebook: Path) -> set[str]:
     """The parameters ``notebook`` takes: those its parameters cell declares, and every field of the
     specs it builds (:mod:`helpers.spec`), by the name it reads them under."""
-    import papermill
-
-    from .spec import SHARED, SPECS
-
     declared = set(papermill.inspect_notebook(str(notebook)))
     source = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"])
     by_class = {spec.__name__: spec for spec in SPECS.values()}
@@ -192,8 +185,6 @@ def declared_parameters(notebook: Path) -> set[str]:
 def check_parameter_names(selected: list[Path], overrides: dict) -> None:
     """Stop on a parameter that none of the selected notebooks declares (a typo would otherwise run
     the defaults without a word), suggesting the closest declared name."""
-    import difflib
-
     declared = set().union(*(declared_parameters(nb) for nb in selected))
     for name in overrides:
         if name not in declared:

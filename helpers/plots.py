@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import textwrap
-
 from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import MaxNLocator
+from scipy.ndimage import binary_dilation
 
 from . import paths
 from .data import to_pixels
@@ -47,8 +50,6 @@ def loss_curves(histories: dict[str, Sequence[dict]], title: str = "Loss per epo
 
 
 def _loss_panel(axes: plt.Axes, history: Sequence[dict], held_out: str) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     epochs = [row["epoch"] for row in history]
     axes.plot(epochs, [row["train_loss"] for row in history], "-o", ms=3, color="C0", label="train")
     axes.plot(epochs, [row["val_loss"] for row in history], "--s", ms=3, color="C1", label=held_out)
@@ -108,20 +109,6 @@ def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[st
     return figure
 
 
-def saliency_examples(images, maps, predictions, labels: Sequence[str] | None = None,
-                      title: str | None = None) -> plt.Figure:
-    """The assignment's Figure 2: input images, ground-truth maps and predicted maps, one row each.
-
-    ``images`` ``(N, 3, H, W)``, ``maps`` and ``predictions`` ``(N, 1, h, w)``, all in [-1, 1].
-    """
-    as_picture = lambda t: ((np.asarray(t, dtype=np.float32) + 1) / 2).clip(0, 1)  # noqa: E731
-    return image_grid({
-        "image": [as_picture(x).transpose(1, 2, 0) for x in images],
-        "ground truth": [as_picture(m)[0] for m in maps],
-        "prediction": [as_picture(p)[0] for p in predictions],
-    }, row_labels=labels, title=title)
-
-
 def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]]) -> plt.Figure:
     """ROC curves (true-positive rate against false-positive rate), one panel per image and one line
     per model, with each curve's AUC in the legend. ``curves[image][model] = (fpr, tpr, auc)``."""
@@ -141,8 +128,6 @@ def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]
 
 def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> plt.Figure:
     """Per-image scores of ``metric`` for each model: a violin with the images as dots (seaborn)."""
-    import seaborn as sns
-
     figure, axes = plt.subplots(figsize=(max(6.4, 1.35 * scores[by].nunique()), 4.0))
     sns.violinplot(data=scores, x=by, y=metric, hue=by, inner=None, cut=0, linewidth=0.8,
                    palette="pastel", legend=False, ax=axes)
@@ -166,8 +151,6 @@ def _disc(radius: int) -> np.ndarray:
 def with_fixations(image: np.ndarray, fixations: np.ndarray) -> np.ndarray:
     """An RGB image ``(H, W, 3)`` in [0, 1] with its fixated pixels drawn as white dots in a black
     ring, visible on any background (light, dark, or of the dots' own colour)."""
-    from scipy.ndimage import binary_dilation
-
     radius = max(2, image.shape[1] // 200)
     ring = max(1, radius // 2)
     dots = binary_dilation(fixations, structure=_disc(radius))
@@ -215,8 +198,6 @@ def error_by_layer(table, title: str | None = None, mean_image: float | None = N
 
 def comparison_table(comparison):
     """Notebook 07's part two as a table: one row per depth and kind of weights, and the mean image."""
-    import pandas as pd
-
     columns = ["normalised error", "PSNR", "SSIM", "mean-colour error",
                "images with a better mean colour than the mean image"]
     rows = {("mean image", ""): {k: comparison.mean_image.get(k, float("nan")) for k in columns}}

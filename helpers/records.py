@@ -27,6 +27,11 @@ import pandas as pd
 from . import paths
 from .io import write_json_atomic, write_text_atomic
 
+#: The two saliency networks of notebook 01: their keys (in specs, checkpoints and file names) and
+#: the names tables and figures give them.
+SALNET, CONTRAST = "salnet", "contrast"
+MODEL_NAMES = {SALNET: "SalNet (half)", CONTRAST: "MobileNetV2 + contrast readout"}
+
 
 class RecordError(ValueError):
     """A record file is not in the expected format (the message names it)."""
@@ -96,7 +101,7 @@ class SaliencyTraining(TrainingFields, Record):
     """Notebook 01's run: the data, the network and its training."""
 
     FILE: ClassVar[str] = "saliency_training.json"
-    model: str = "salnet"      # helpers.saliency.SALNET, or CONTRAST (the second model)
+    model: str = SALNET        # or CONTRAST (the second model)
     parameters: int = 0
     image_size: list[int] = field(default_factory=list)
     output_size: list[int] = field(default_factory=list)
@@ -110,7 +115,7 @@ class SaliencyTraining(TrainingFields, Record):
     @classmethod
     def file_for(cls, model: str) -> str:
         """``saliency_training.json`` for SalNet, ``saliency_training_<model>.json`` for another model."""
-        return cls.FILE if model == "salnet" else f"saliency_training_{model}.json"
+        return cls.FILE if model == SALNET else f"saliency_training_{model}.json"
 
 
 @dataclass(kw_only=True)

@@ -10,11 +10,14 @@ import datetime as _dt
 import sys
 from pathlib import Path
 
+import markdown
+import pandas as pd
+
 from . import paths
-from .evaluation import NETWORK
+from .evaluation import NETWORK, SECOND_NETWORK, quality_bars
 from .io import write_text_atomic
-from .records import InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
 from .metrics import METRICS, SINGLETON_AUC
+from .records import CONTRAST, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
 from .spec import SaliencySpec
 
 #: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
@@ -78,8 +81,6 @@ def _diagnosis_table() -> str:
     path = paths.metrics_dir() / "saliency_diagnosis.csv"
     if not path.is_file():
         return ""
-    import pandas as pd
-
     table = pd.read_csv(path, comment="#")
     return ("\n**What the loss rewards** (notebook 01's diagnosis on the held-out images; see the README):\n\n"
             + _table(["", "value"], table.values.tolist()))
@@ -87,16 +88,20 @@ def _diagnosis_table() -> str:
 
 def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEvaluation | None,
                      second: SaliencyTraining | None = None) -> str:
-    from .evaluation import SECOND_NETWORK, bars
-
-    out = ["## 1. Saliency prediction with a halved SalNet\n"]
+    """Sections 1 (notebook 01's training) and 2 (notebook 02's scores) of the report."""
     if training is None:
-        return out[0] + "\n*Notebook 01 has not run.*\n"
-    out.append(_source("notebook 01's run", training, training.checkpoint,
-                       _epochs(training.epochs_trained, training.epochs_planned)))
+        return "## 1. Saliency prediction with a halved SalNet\n\n*Notebook 01 has not run.*\n"
+    return training_section(training, second) + "\n" + evaluation_section(training, evaluation)
+
+
+def training_section(training: SaliencyTraining, second: SaliencyTraining | None) -> str:
     config = training.config
     data_note = SAMPLE_NOTE if training.dataset == "sample" else f"**{training.dataset}**"
-    out.append(
+    loss = training.spec.get("loss", "mse")
+    return "\n".join([
+        "## 1. Saliency prediction with a halved SalNet\n",
+        _source("notebook 01's run", training, training.checkpoint,
+                _epochs(training.epochs_trained, training.epochs_planned)),
         f"Data: {data_note}; {training.train_images} training and {training.held_out_images} validation images "
         f"(`WholeDataset = {training.WholeDataset}`).\n\n"
         f"The network follows Table 1: nine convolutions with half SalNet's channels, LRN and max-pooling after "
@@ -106,31 +111,45 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
         f"({'ceil' if training.ceil_mode else 'floor'} pooling).\n\n"
         f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
         f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
-        f"{_epochs(training.epochs_trained, training.epochs_planned)}, MSE on maps scaled to [-1, 1].\n")
-    out.append(_differs_from_table_2(training))
-    out.append(_table(["", "lowest train loss", "lowest validation loss"], [
-        ["this run", training.lowest_train_loss, training.lowest_val_loss],
-        ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"], ASSIGNMENT_SALIENCY_LOSS["validation"]],
-    ]))
-    out.append(_diagnosis_table())
-    out.append(_second_model_paragraph(second, training))
-    out.append(_figure("fig1_saliency_loss", "Figure 1 — train and validation loss per epoch"))
-    out.append(_figure("fig2_saliency_predictions",
-                       "Figure 2 — one validation image of each category: ground truth and predictions, the "
-                       "held-out fixations as dots"))
-    out.append("\n## 2. Judd AUC and the other saliency metrics\n")
+        f"{_epochs(training.epochs_trained, training.epochs_planned)}, "
+        + ("MSE on maps scaled to [-1, 1].\n" if loss == "mse" else
+           "KL divergence of the two maps as distributions (`LOSS = 'kld'`; Table 2: MSE).\n"),
+        _differs_from_table_2(training),
+        _table(["", "lowest train loss", "lowest validation loss"], [
+            ["this run", training.lowest_train_loss, training.lowest_val_loss],
+            ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"],
+             ASSIGNMENT_SALIENCY_LOSS["validation"]]]),
+        _diagnosis_table(),
+        _second_model_paragraph(second, training),
+        _figure("fig1_saliency_loss", "Figure 1 — train and validation loss per epoch, one panel per network"),
+        _figure("fig2_saliency_predictions", "Figure 2 — one validation image of each category: ground truth and "
+                                             "predictions, the held-out fixations as dots"),
+    ])
+
+
+def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluation | None) -> str:
+    out = ["## 2. Judd AUC and the other saliency metrics\n"]
     if evaluation is None:
-        out.append("\n*Notebook 02 has not run.*\n")
-        return "\n".join(out)
+        return "\n".join(out + ["\n*Notebook 02 has not run.*\n"])
     if (evaluation.checkpoint, evaluation.epochs_trained) != (training.checkpoint, training.epochs_trained):
-        out.append(f"\n*Notebook 02's scores (written {evaluation.written.replace('T', ' ')}) are of another model — "
-                   f"`{Path(evaluation.checkpoint).name}` after {evaluation.epochs_trained} epochs — than the run above; "
-                   "they are left out so the report does not mix runs. Run notebook 02 again.*\n")
-        return "\n".join(out)
-    out.append(_source("notebook 02's scores", evaluation, evaluation.checkpoint,
-                       _epochs(evaluation.epochs_trained, evaluation.epochs_planned)))
+        return "\n".join(out + [
+            f"\n*Notebook 02's scores (written {evaluation.written.replace('T', ' ')}) are of another model — "
+            f"`{Path(evaluation.checkpoint).name}` after {evaluation.epochs_trained} epochs — than the run above; "
+            "they are left out so the report does not mix runs. Run notebook 02 again.*\n"])
     oracle = evaluation.oracle if evaluation.oracle in evaluation.overall else ""
-    out.append(
+    metric_names = [k for k in next(iter(evaluation.overall.values())) if k != "images"]
+    out += [_source("notebook 02's scores", evaluation, evaluation.checkpoint,
+                    _epochs(evaluation.epochs_trained, evaluation.epochs_planned)),
+            _evaluation_intro(evaluation, oracle),
+            _table(["model"] + metric_names,
+                   [[model] + [scores[m] for m in metric_names] for model, scores in evaluation.overall.items()]),
+            *_per_category_tables(evaluation, metric_names), *_bar_lines(evaluation, oracle),
+            *_evaluation_figures(evaluation)]
+    return "\n".join(out)
+
+
+def _evaluation_intro(evaluation: SaliencyEvaluation, oracle: str) -> str:
+    return (
         f"{evaluation.held_out_images} held-out images scored at their original resolution, as the MIT "
         f"saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}); each network's own output is "
         f"scored, scaled to [0, 1], never clipped. AUC-Judd is exact to `AUC_Judd.m`; the baselines are a centre-bias "
@@ -145,35 +164,41 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
            "other items' (0.5: every item alike; 1: the singleton always on top)." if SINGLETON_AUC in
            next(iter(evaluation.overall.values())) else "")
         + ("" if oracle else f" No oracle row: {evaluation.oracle}.") + "\n")
-    metric_names = [k for k in next(iter(evaluation.overall.values())) if k != "images"]
-    out.append(_table(["model"] + metric_names,
-                      [[model] + [scores[m] for m in metric_names] for model, scores in evaluation.overall.items()]))
+
+
+def _per_category_tables(evaluation: SaliencyEvaluation, metric_names: list[str]) -> list[str]:
     models = list(evaluation.overall)
     categories = sorted(evaluation.per_category[models[0]])
-    if len(categories) > 1:
-        for metric in ("AUC-Judd", SINGLETON_AUC):
-            if metric in metric_names:
-                out.append(f"\n{metric} per category:\n")
-                out.append(_table(["category"] + models, [
-                    [category] + [evaluation.per_category[m][category][metric] for m in models]
-                    for category in categories]))
+    if len(categories) < 2:
+        return []
+    return [f"\n{metric} per category:\n" + _table(["category"] + models, [
+        [category] + [evaluation.per_category[m][category][metric] for m in models] for category in categories])
+        for metric in ("AUC-Judd", SINGLETON_AUC) if metric in metric_names]
+
+
+def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
+    lines = []
     for network in (NETWORK, SECOND_NETWORK):
-        if network not in evaluation.overall:
-            continue
-        met = bars(evaluation.overall, network, oracle, evaluation.per_category)
-        missed = [bar for bar, ok in met.items() if not ok]
-        out.append(f"\n**{network}** — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
-                                             f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed)) + ".\n")
-    out.append(_figure("fig_saliency_per_category",
-                       "One held-out display of each category: every network's map with the fixations as dots"))
-    out.append(_figure("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"))
-    out.append(_figure("fig_saliency_auc_distribution", "Per-image AUC-Judd of the networks and the baselines"))
-    out.append(_figure("fig_saliency_singleton_auc", "Per-image singleton AUC: does the map single out the odd item?"))
-    out.append(_figure("fig_saliency_best_worst", f"Best and worst predictions of {NETWORK}, fixations as dots"))
+        if network in evaluation.overall:
+            met = quality_bars(evaluation.overall, network, oracle, evaluation.per_category)
+            missed = [bar for bar, ok in met.items() if not ok]
+            lines.append(f"\n**{network}** — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
+                                                    f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed))
+                         + ".\n")
+    return lines
+
+
+def _evaluation_figures(evaluation: SaliencyEvaluation) -> list[str]:
+    figures = [("fig_saliency_per_category", "One held-out display of each category: every network's map with the "
+                                             "fixations as dots"),
+               ("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"),
+               ("fig_saliency_auc_distribution", "Per-image AUC-Judd of the networks and the baselines"),
+               ("fig_saliency_singleton_auc", "Per-image singleton AUC: does the map single out the odd item?"),
+               ("fig_saliency_best_worst", f"Best and worst predictions of {NETWORK}, fixations as dots")]
     if SECOND_NETWORK in evaluation.overall:
-        out.append(_figure("fig_saliency_best_worst_second_model",
-                           f"Best and worst predictions of {SECOND_NETWORK}, fixations as dots"))
-    return "\n".join(out)
+        figures.append(("fig_saliency_best_worst_second_model",
+                        f"Best and worst predictions of {SECOND_NETWORK}, fixations as dots"))
+    return [_figure(name, caption) for name, caption in figures]
 
 
 def inversion_section(inversion: InversionSummary | None) -> str:
@@ -242,10 +267,8 @@ def comparison_section(comparison: InversionComparison | None) -> str:
 
 def build_report() -> tuple[Path, Path]:
     """Write ``REPORT.md`` and ``REPORT.html`` into the report folder; return their paths."""
-    import markdown
-
     training, evaluation, inversion = SaliencyTraining.read(), SaliencyEvaluation.read(), InversionSummary.read()
-    second = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
+    second = SaliencyTraining.read(SaliencyTraining.file_for(CONTRAST))
     comparison = InversionComparison.read()
     datasets = sorted({record.dataset for record in (training, inversion) if record})
     weights = inversion.weights if inversion else "not used (Part 2 has not run)"

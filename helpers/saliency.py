@@ -25,15 +25,20 @@ from .data import DataError, SaliencyDataset, make_loader, resolve_saliency_data
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
-from .parallel import launch, parse_checkpoint_every, per_rank_batch, start_process_group
-from .records import SaliencyTraining, write_table
+from .parallel import launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
+from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
-from .training import (TrainingRun, checkpoint_path, config_record, fit, predict, process_group, read_checkpoint,
-                       same_settings_other_data, set_seed)
+from .training import (
+    TrainingRun,
+    checkpoint_path,
+    config_record,
+    fit,
+    predict,
+    read_checkpoint,
+    same_settings_other_data,
+    set_seed,
+)
 
-#: The two models: the assignment's network and the second model, by key and by the name tables use.
-SALNET, CONTRAST = SaliencySpec.MODEL, ContrastSpec.MODEL
-MODEL_NAMES = {SALNET: evaluation.NETWORK, CONTRAST: evaluation.SECOND_NETWORK}
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
 

@@ -18,12 +18,16 @@ import json
 import math
 import os
 import shutil
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy.io import savemat
+from scipy.ndimage import gaussian_filter
 
 from . import paths
+from .downloads import DownloadError, wheel_member
 from .io import staging_dir
 
 #: Where each fixation comes from, and how many fixations (all observers together) an image gets.
@@ -188,8 +192,6 @@ def all_items_map(items, size: tuple[int, int]) -> np.ndarray:
 
 def fixation_density(counts: np.ndarray) -> np.ndarray:
     """The continuous map: fixation counts blurred by :data:`FIXATION_MODEL`'s Gaussian, uint8."""
-    from scipy.ndimage import gaussian_filter
-
     blurred = gaussian_filter(counts, sigma=FIXATION_MODEL["map_blur_sigma"] * counts.shape[1])
     return np.round(255 * blurred / blurred.max()).astype(np.uint8)
 
@@ -238,8 +240,6 @@ def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed:
 def _write_display(root: Path, layout: str, category: str, index: int, split: str, image: np.ndarray,
                    counts: np.ndarray, rng: np.random.Generator) -> str:
     """Write one display and its ground truth in ``layout``; return its manifest key."""
-    from scipy.io import savemat
-
     density = Image.fromarray(fixation_density(counts))
     if layout == "cat2000":
         base, name = root / "trainSet", f"{index:03d}"
@@ -323,10 +323,6 @@ def inversion_sample_dir() -> Path:
 def foolbox_images() -> dict[str, np.ndarray]:
     """The 20 ImageNet images of the foolbox wheel (fetched, checked, read; see
     :func:`helpers.downloads.wheel`), by name ``imagenet_NN_CLASS``."""
-    from io import BytesIO
-
-    from .downloads import wheel_member
-
     return {f"imagenet_{key}": np.asarray(Image.open(BytesIO(wheel_member(*FOOLBOX, f"foolbox/data/imagenet_{key}.jpg")))
                                           .convert("RGB")) for key in FOOLBOX_IMAGES}
 
@@ -348,7 +344,7 @@ def load_photograph(name: str) -> np.ndarray:
 
         with cbook.get_sample_data(source.split(":", 1)[1]) as handle:
             return np.asarray(Image.open(handle).convert("RGB"))
-    import skimage.data
+    import skimage.data  # deferred on purpose: slow to import, needed only to make the inversion sample
 
     return np.asarray(getattr(skimage.data, source.rsplit(".", 1)[1])())[..., :3]
 
@@ -359,8 +355,6 @@ def all_photographs(include_imagenet: bool = True) -> tuple[dict[str, np.ndarray
     photos = {name: load_photograph(name) for name in PHOTOGRAPHS}
     credits = {name: f"`{PHOTOGRAPHS[name][0]}` — {PHOTOGRAPHS[name][1]}" for name in PHOTOGRAPHS}
     if include_imagenet:
-        from .downloads import DownloadError
-
         try:
             imagenet = foolbox_images()
         except DownloadError as error:

@@ -37,12 +37,13 @@ import json
 import types
 import typing
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Union
 
+from .data import INVERSION_DATASETS, SALIENCY_DATASETS
 from .data.subsets import check_whole_dataset
 from .models import MIN_IMAGE_SIDE, check_image_size
 from .profiles import profile_overrides, profile_reason
+from .records import CONTRAST, SALNET
 from .training import TrainingConfig
 
 _MISSING = object()
@@ -239,7 +240,7 @@ class SaliencySpec(Spec):
     """The halved SalNet of notebook 01. Defaults: Table 2."""
 
     PART: ClassVar[str] = "saliency"
-    DATASETS: ClassVar[tuple] = ("auto", "cat2000", "salicon", "mit1003", "sample")
+    DATASETS: ClassVar[tuple] = SALIENCY_DATASETS
 
     epochs: int = setting(20, "passes over the training images", table="Table 2: 20", minimum=1)
     batch_size: int = setting(2, "images per step (the global batch)", table="Table 2: 2", minimum=1)
@@ -254,7 +255,7 @@ class SaliencySpec(Spec):
                                "to one, their KL divergence (the saliency literature's distribution loss)",
                         table="Table 2: mse", choices=("mse", "kld"), neutral="mse")
 
-    MODEL: ClassVar[str] = "salnet"
+    MODEL: ClassVar[str] = SALNET
 
     def __post_init__(self):
         object.__setattr__(self, "image_size", check_image_size(self.image_size))  # a list from JSON or papermill
@@ -267,7 +268,7 @@ class ContrastSpec(SaliencySpec):
     (56 k weights). Only the readout learns, so it takes a learning rate SalNet's 2.6 M could not."""
 
     PART: ClassVar[str] = "contrast"
-    MODEL: ClassVar[str] = "contrast"
+    MODEL: ClassVar[str] = CONTRAST
 
     batch_size: int = setting(8, "images per step (the global batch)", minimum=1)
     optimizer: str = setting("adam", "sgd or adam", choices=("sgd", "adam"))
@@ -282,7 +283,7 @@ class InversionSpec(Spec):
     Defaults: Table 5."""
 
     PART: ClassVar[str] = "inversion"
-    DATASETS: ClassVar[tuple] = ("auto", "tiny-imagenet", "imagenet", "sample")
+    DATASETS: ClassVar[tuple] = INVERSION_DATASETS
 
     encoder: str = setting("alexnet", "alexnet (the assignment), or a torchvision classifier such as mobilenet_v2")
     layer: str = setting("fc8", "the layer to invert: conv1 … conv5, fc6, fc7, fc8 (AlexNet) or a node name")
@@ -305,12 +306,3 @@ class InversionSpec(Spec):
 
 
 SPECS = {spec.PART: spec for spec in (SaliencySpec, ContrastSpec, InversionSpec)}
-
-
-def spec_file(spec: Spec, folder: Path) -> Path:
-    """Write ``spec`` as JSON into ``folder`` (what ``torchrun`` is handed); return the file."""
-    from .io import write_text_atomic
-
-    path = folder / f"{spec.PART}_spec.json"
-    write_text_atomic(path, spec.to_json())
-    return path

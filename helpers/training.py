@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .io import atomic_path
+from .parallel import process_group, select_device
 
 
 @dataclass(frozen=True)
@@ -87,23 +88,6 @@ class TrainingRun:
     @property
     def val_loss(self) -> list[float]:
         return [row["val_loss"] for row in self.history]
-
-
-def select_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to ``torch.device``."""
-    if device in (None, "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        chosen = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}") from exc
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for, but no CUDA GPU is visible")
-    return chosen
 
 
 def set_seed(seed: int) -> None:
@@ -186,13 +170,6 @@ class CheckpointError(RuntimeError):
 
 #: What every checkpoint written by :func:`fit` holds.
 CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "torch_rng", "epoch", "history", "config", "metadata")
-
-
-def process_group() -> tuple[int, int]:
-    """``(rank, world size)`` of this process: ``(0, 1)`` outside a started process group."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def _random_states() -> dict:

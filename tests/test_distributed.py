@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch import nn
 
 from helpers.data import make_loader
 from helpers.models import InversionDecoder, SaliencyNet

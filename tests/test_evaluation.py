@@ -6,10 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.data import SaliencyItem
 from helpers import evaluation, metrics
-from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, NETWORK, ORACLE_OBSERVERS, ORACLE_SAMPLE, best_and_worst,
-                                per_model, summarise)
+from helpers.data import SaliencyItem, no_oracle_reason
+from helpers.evaluation import (
+    ALL_ITEMS,
+    CENTRE_BIAS,
+    NETWORK,
+    ORACLE_OBSERVERS,
+    ORACLE_SAMPLE,
+    best_and_worst,
+    per_model,
+    summarise,
+)
 
 
 def scores_table(rows):
@@ -82,9 +90,9 @@ def test_the_sample_is_scored_against_its_oracle_and_the_all_items_map(sample_sc
 def test_bars_judge_a_network_against_the_centre_bias_and_the_oracle(sample_scores):
     _, scores = sample_scores
     overall, per_category = per_model(summarise(scores))
-    met = evaluation.bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)   # the oracle passes its own bars
+    met = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)   # the oracle passes its own bars
     assert all(met.values()) and len(met) == 4 + 1 + 1 + 1 + 8
-    noise = evaluation.bars(overall, NETWORK, ORACLE_SAMPLE, per_category)
+    noise = evaluation.quality_bars(overall, NETWORK, ORACLE_SAMPLE, per_category)
     assert not noise["singleton AUC ≥ 0.90"] and not noise["NSS ≥ 1.0"] and not all(noise.values())
 
 
@@ -106,4 +114,4 @@ def test_salicon_observers_give_a_leave_one_out_oracle_and_pooled_data_none(tmp_
     mit = write_saliency_sample(tmp_path / "mit", images_per_category=1, seed=4, layout="mit1003")
     shutil.rmtree(mit / "truth")
     assert evaluation.oracle_name([evaluation.load_ground_truth(find_mit1003(mit)[0])]) == ""
-    assert "pool every observer" in evaluation.oracle_absent_reason("mit1003")
+    assert "pool every observer" in no_oracle_reason("mit1003")

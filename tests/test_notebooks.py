@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from helpers import paths, pipeline, profiles
-from helpers.evaluation import ALL_ITEMS, CENTRE_BIAS, CHANCE, NETWORK, ORACLE_SAMPLE, SECOND_NETWORK, bars
-from helpers.records import InversionSummary, SaliencyEvaluation, SaliencyTraining
+from helpers.evaluation import ALL_ITEMS, CENTRE_BIAS, CHANCE, NETWORK, ORACLE_SAMPLE, SECOND_NETWORK, quality_bars
+from helpers.records import CONTRAST, InversionSummary, SaliencyEvaluation, SaliencyTraining
 from helpers.training import read_checkpoint
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_notebook_01_trains_and_draws_the_assignment_figures(saliency_run):
     losses = [row["train_loss"] for row in state["history"]]
     assert losses[-1] < 0.6 * losses[0]     # it learns (what it learns is the diagnosis' business)
     assert all("AUC-Judd" in row and "singleton AUC" in row for row in state["history"])  # scored every epoch
-    second = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
+    second = SaliencyTraining.read(SaliencyTraining.file_for(CONTRAST))
     assert second.epochs_trained == profiles.SMOKE["contrast"]["epochs"] and second.parameters < 100_000
     diagnosis = pd.read_csv(paths.metrics_dir() / "saliency_diagnosis.csv", comment="#", index_col=0)["value"]
     # drawing nothing scores a lower MSE than the mean map would suggest: the empty map is a strong rival
@@ -56,7 +56,7 @@ def assert_the_second_model_finds_the_singleton(summary: SaliencyEvaluation):
     """Every bar of the sample (the README's): singleton AUC, AUC-Judd towards the oracle, NSS, and
     better than the centre bias on every metric — judged on the network's own output."""
     assert summary.oracle == ORACLE_SAMPLE
-    met = bars(summary.overall, SECOND_NETWORK, summary.oracle, summary.per_category)
+    met = quality_bars(summary.overall, SECOND_NETWORK, summary.oracle, summary.per_category)
     assert len(met) == 1 + 4 + 1 + 1 + 8
     missed = [bar for bar, ok in met.items() if not ok]
     print({name: {m: round(v, 4) for m, v in scores.items()} for name, scores in summary.overall.items()})

@@ -12,6 +12,7 @@ from torch import nn
 from helpers import saliency, train
 from helpers.identity import architecture
 from helpers.models import SaliencyNet
+from helpers.records import SALNET
 from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
 from helpers.spec import InversionSpec, SaliencySpec, SpecError, setting
 from helpers.training import CheckpointError, checkpoint_path, fit
@@ -77,7 +78,7 @@ class WithAnotherDefault(SaliencySpec):
     """SaliencySpec after a developer changed the default of a setting finished runs used."""
 
     ceil_mode: bool = setting(True, "Caffe's pooling")
-    MODEL: ClassVar[str] = "salnet"
+    MODEL: ClassVar[str] = SALNET
 
 
 def test_adding_a_setting_with_its_neutral_default_keeps_a_finished_run(cat2000):

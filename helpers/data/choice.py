@@ -1,4 +1,9 @@
-"""Which data set a notebook uses: the real one when it is there, else the generated sample.
+"""Which data set a notebook uses: one :class:`Layout` record per data set, and the choice between
+the real data and the generated sample.
+
+Everything the project knows about a data set lives in its record of :data:`LAYOUTS`: the part it
+serves, its default folder under ``data/``, how to tell it is there, how its items are found and
+split (:mod:`helpers.data.subsets`), why it allows no oracle, and how to fetch it.
 
 ``DATASET = "auto"`` (every notebook's default) takes the first real data set found under ``data/``
 and otherwise a generated **sample** in the same on-disk format (:mod:`helpers.samples`), and says
@@ -6,21 +11,85 @@ which; a named real data set that is missing is an error that says how to get it
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .. import paths
+from ..samples import ensure_inversion_sample, ensure_saliency_sample
 from .image_layouts import ImageItem, find_image_folder, find_tiny_imagenet
 from .readers import DataError
 from .saliency_layouts import SaliencyItem, cat2000_root, dirs_loader, find_mit1003, find_salicon
 from .subsets import split_official, split_per_category
 
-SALIENCY_DATASETS = ("auto", "cat2000", "salicon", "mit1003", "sample")
-INVERSION_DATASETS = ("auto", "tiny-imagenet", "imagenet", "sample")
+
+def _salicon_split(root: Path, whole_dataset, seed: int) -> tuple[list, list]:
+    if not (root / "images" / "train").is_dir():
+        return split_per_category(find_salicon(root, ""), whole_dataset, seed)  # one flat folder
+    return split_official(find_salicon(root, "train"), find_salicon(root, "val"), whole_dataset, seed)
 
 
-def _saliency_dataset_present(name: str, root: Path) -> bool:
-    return {"cat2000": (root / "trainSet" / "Stimuli").is_dir() or (root / "Stimuli").is_dir(),
-            "salicon": (root / "images").is_dir(), "mit1003": (root / "ALLSTIMULI").is_dir()}[name]
+def _tiny_imagenet_split(root: Path, whole_dataset, seed: int) -> tuple[list, list]:
+    try:
+        train, held_out = find_tiny_imagenet(root)
+    except DataError as error:
+        raise DataError(f"{error}\nDownload it with `python -m helpers.downloads tiny-imagenet` "
+                        "or set DATASET='sample'") from None
+    return split_official(train, held_out, whole_dataset, seed)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One data set as the project reads it."""
+
+    name: str
+    part: str                        # "saliency" (notebooks 01–02) or "inversion" (03–07)
+    folder: str                      # default folder under data/ ("" for data/ itself)
+    markers: tuple[str, ...]         # paths under the folder, any of which says the data set is there
+    split: Callable                  # (root, WholeDataset, seed) → (train items, held-out items)
+    fetch: str = ""                  # the command that downloads it ("" where it is fetched by hand)
+    no_oracle: str = "these data keep neither a known density nor fixations per observer"
+    base: Callable[[Path], Path] = lambda root: root   # the folder the items are read from
+
+    def root(self, data_dir: str | Path = "") -> Path:
+        return Path(data_dir) if data_dir else paths.data_dir() / self.folder
+
+    def present(self, root: Path) -> bool:
+        return any((root / marker).exists() for marker in self.markers)
+
+    def missing(self, root: Path) -> DataError:
+        how = f"download it with `{self.fetch}`" if self.fetch else "see the README's Data section"
+        return DataError(f"{root}: {self.name} is not there; {how}, or set DATASET='sample'")
+
+
+LAYOUTS = {layout.name: layout for layout in (
+    Layout("cat2000", "saliency", "cat2000", ("trainSet/Stimuli", "Stimuli"),
+           lambda root, whole, seed: dirs_loader(root, whole, seed), "python -m helpers.downloads cat2000",
+           "CAT2000's FIXATIONLOCS pool every observer's fixations, so no observer can be left out",
+           base=lambda root: cat2000_root(root).parent),
+    Layout("salicon", "saliency", "salicon", ("images",), _salicon_split, "python -m helpers.downloads salicon"),
+    Layout("mit1003", "saliency", "mit1003", ("ALLSTIMULI",),
+           lambda root, whole, seed: split_per_category(find_mit1003(root), whole, seed),
+           "python -m helpers.downloads mit1003",
+           "MIT1003's fixPts maps pool every observer (the per-observer DATA folder is not read)"),
+    Layout("tiny-imagenet", "inversion", "", ("tiny-imagenet-200/wnids.txt", "wnids.txt"), _tiny_imagenet_split,
+           "python -m helpers.downloads tiny-imagenet"),
+    Layout("imagenet", "inversion", "imagenet", ("train",),
+           lambda root, whole, seed: split_official(*find_image_folder(root), whole, seed)),
+)}
+SALIENCY_DATASETS = ("auto", *(n for n, layout in LAYOUTS.items() if layout.part == "saliency"), "sample")
+INVERSION_DATASETS = ("auto", *(n for n, layout in LAYOUTS.items() if layout.part == "inversion"), "sample")
+
+
+def _choose(part: str, dataset: str, data_dir: str | Path) -> str:
+    """The named data set, or for ``"auto"`` the first real one of ``part`` that is there, else the sample."""
+    names = SALIENCY_DATASETS if part == "saliency" else INVERSION_DATASETS
+    if dataset not in names:
+        raise ValueError(f"DATASET must be one of {names}, got {dataset!r}")
+    if dataset == "auto":
+        present = [name for name in names[1:-1] if LAYOUTS[name].present(LAYOUTS[name].root(data_dir))]
+        return present[0] if present else "sample"
+    return dataset
 
 
 def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "") -> tuple[str, Path]:
@@ -30,34 +99,29 @@ def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "") -
     ``data/<name>``); ``"sample"`` the generated sample (made on first use); ``"auto"`` the first real
     data set that is there (CAT2000, SALICON, MIT1003), else the sample.
     """
-    from ..samples import ensure_saliency_sample
-
-    if dataset not in SALIENCY_DATASETS:
-        raise ValueError(f"DATASET must be one of {SALIENCY_DATASETS}, got {dataset!r}")
-    if dataset == "auto":
-        present = [name for name in SALIENCY_DATASETS[1:-1]
-                   if _saliency_dataset_present(name, Path(data_dir) if data_dir else paths.data_dir() / name)]
-        dataset = present[0] if present else "sample"
+    dataset = _choose("saliency", dataset, data_dir)
     if dataset == "sample":
         return "sample", ensure_saliency_sample(Path(data_dir) if data_dir else None)
-    root = Path(data_dir) if data_dir else paths.data_dir() / dataset
-    if not _saliency_dataset_present(dataset, root):
-        raise DataError(f"{root}: {dataset} is not there; download it with "
-                        f"`python -m helpers.downloads {dataset}` or set DATASET='sample'")
-    return dataset, cat2000_root(root).parent if dataset == "cat2000" else root
+    layout = LAYOUTS[dataset]
+    root = layout.root(data_dir)
+    if not layout.present(root):
+        raise layout.missing(root)
+    return dataset, layout.base(root)
 
 
 def saliency_splits(dataset: str, root: str | Path, WholeDataset: bool | int = True,
                     seed: int = 0) -> tuple[list[SaliencyItem], list[SaliencyItem]]:
     """``(train, held_out)`` items as :mod:`helpers.data.subsets` defines them: CAT2000, MIT1003 and
     the sample hold out 15 % per category; SALICON keeps its official train and val sets."""
-    if dataset == "salicon" and not (Path(root) / "images" / "train").is_dir():
-        return split_per_category(find_salicon(root, ""), WholeDataset, seed)  # one flat folder
-    if dataset == "salicon":
-        return split_official(find_salicon(root, "train"), find_salicon(root, "val"), WholeDataset, seed)
-    if dataset == "mit1003":
-        return split_per_category(find_mit1003(root), WholeDataset, seed)
-    return dirs_loader(root, WholeDataset, seed)
+    if dataset == "sample":
+        return dirs_loader(root, WholeDataset, seed)  # the sample is written in CAT2000's layout
+    return LAYOUTS[dataset].split(Path(root), WholeDataset, seed)
+
+
+def no_oracle_reason(dataset: str) -> str:
+    """Why notebook 02's table has no oracle row for ``dataset``."""
+    layout = LAYOUTS.get(dataset)
+    return layout.no_oracle if layout else Layout.no_oracle
 
 
 def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", WholeDataset: bool | int = True,
@@ -70,25 +134,9 @@ def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", 
     used for training; :func:`helpers.samples.write_inversion_sample`) or ``"auto"``: Tiny-ImageNet
     when it is there, else the sample.
     """
-    from ..samples import ensure_inversion_sample
-
-    if dataset not in INVERSION_DATASETS:
-        raise ValueError(f"DATASET must be one of {INVERSION_DATASETS}, got {dataset!r}")
-    if dataset == "auto":
-        real = Path(data_dir) if data_dir else paths.data_dir()
-        dataset = "tiny-imagenet" if ((real / "tiny-imagenet-200" / "wnids.txt").is_file()
-                                      or (real / "wnids.txt").is_file()) else "sample"
-    if dataset == "tiny-imagenet":
-        root = Path(data_dir) if data_dir else paths.data_dir()
-        try:
-            train, held_out = find_tiny_imagenet(root)
-        except DataError as error:
-            raise DataError(f"{error}\nDownload it with `python -m helpers.downloads tiny-imagenet` "
-                            "or set DATASET='sample'") from None
-    elif dataset == "imagenet":
-        root = Path(data_dir) if data_dir else paths.data_dir() / "imagenet"
-        train, held_out = find_image_folder(root)
-    else:
+    dataset = _choose("inversion", dataset, data_dir)
+    if dataset == "sample":
         root = ensure_inversion_sample(Path(data_dir) if data_dir else None)
-        train, held_out = find_image_folder(root)
-    return (dataset, root, *split_official(train, held_out, WholeDataset, seed))
+        return (dataset, root, *split_official(*find_image_folder(root), WholeDataset, seed))
+    root = LAYOUTS[dataset].root(data_dir)
+    return (dataset, root, *LAYOUTS[dataset].split(root, WholeDataset, seed))

@@ -19,6 +19,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from .. import paths
 from ..io import atomic_path
+from ..parallel import process_group
 from .image_layouts import ImageItem
 from .readers import check_same_frame, load_gray, load_rgb
 from .saliency_layouts import SaliencyItem
@@ -218,8 +219,6 @@ class EpochSampler(DistributedSampler):
     process group N = 1. :meth:`start_at` skips this rank's first items: a run resumed mid-epoch."""
 
     def __init__(self, dataset, seed: int = 0):
-        from ..training import process_group
-
         rank, world = process_group()
         super().__init__(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
         self.skip = 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy.io import loadmat
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
@@ -102,8 +103,6 @@ def load_gray(path: str | Path, draft_size: tuple[int, int] | None = None) -> Im
 
 
 def _load_mat(path: Path, **options) -> dict:
-    from scipy.io import loadmat
-
     if not path.is_file():
         raise DataError(f"{path}: fixation file not found")
     try:
