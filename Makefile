@@ -23,7 +23,7 @@ STAMP := $(VENV)/.installed
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv kernel sample run report test lab bench clean clean-models
+.PHONY: help venv kernel sample run report test test-quick lab bench clean clean-models
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,8 +55,11 @@ run: venv sample ## Run every notebook headless (PROFILE=smoke|assignment, Whole
 report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
 	$(PYTHON) -m helpers.report
 
-test: venv ## Run the test suite (executes the notebooks on the sample)
+test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-quick: venv ## Run the quick tier: every test without the slow mark (no notebook, no long training)
+	$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lab: venv ## Open JupyterLab with the project's kernel (adds --allow-root when run as root)
 	$(PYTHON) -m helpers.lab

@@ -1,4 +1,5 @@
-"""Shared fixtures. Every test writes under a temporary folder, never into the repository."""
+"""Shared fixtures, and the check that keeps the quick tier quick. Every test writes under a
+temporary folder, never into the repository."""
 from __future__ import annotations
 
 import os
@@ -7,6 +8,38 @@ from pathlib import Path
 import pytest
 
 from helpers.samples import write_saliency_sample
+
+def pytest_addoption(parser):
+    parser.addini("slow_limit", "seconds an unmarked test may run before the session fails (the quick tier "
+                                "is every test without the slow mark)", default="5")
+
+
+class SlowMarkCheck:
+    """Fails the session when a test without the ``slow`` mark ran longer than ``slow_limit``
+    seconds (its call, as pytest times it): the mark must be honest for ``make test-quick`` to stay quick."""
+
+    def __init__(self, limit: float):
+        self.limit, self.unmarked, self.offenders = limit, set(), []
+
+    def pytest_collection_modifyitems(self, items):
+        self.unmarked = {item.nodeid for item in items if item.get_closest_marker("slow") is None}
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call" and report.nodeid in self.unmarked and report.duration > self.limit:
+            self.offenders.append((report.nodeid, report.duration))
+
+    def pytest_sessionfinish(self, session):
+        if self.offenders and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for nodeid, seconds in self.offenders:
+            terminalreporter.write_line(f"SLOW MARK MISSING: {nodeid} ran {seconds:.1f} s (limit {self.limit:g} s); "
+                                        "mark it @pytest.mark.slow", red=True)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(SlowMarkCheck(float(config.getini("slow_limit"))), "slow-mark-check")
 
 
 @pytest.fixture(scope="session")
