@@ -188,10 +188,31 @@ def _count_at_or_above(saliency: np.ndarray, low: float, high: float, thresholds
 # AUC-Borji and shuffled AUC
 # ---------------------------------------------------------------------------------------------
 
+def matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
+    """MATLAB's ``start:step:stop`` for a positive step, value for value: the number of intervals is
+    rounded (within a tolerance of ``stop``), an end point within the tolerance becomes ``stop``, and
+    the first half of the values is built up from ``start`` and the second half down from the end
+    point — so ``0:0.1:1`` holds exactly 0.6 and 0.7, where ``np.arange`` gives 0.6000000000000001."""
+    tol = 2.0 * np.finfo(float).eps * max(abs(start), abs(stop))
+    n = round((stop - start) / step)
+    if start + n * step - stop > tol:
+        n -= 1
+    if n < 0:
+        return np.empty(0)
+    end = start + n * step
+    if end - stop > -tol:
+        end = stop
+    values = np.empty(n + 1)
+    k = np.arange(n // 2 + 1)
+    values[k] = start + k * step
+    values[n - k] = end - k * step   # as MATLAB, the middle value (n even) comes from the end point
+    return values
+
+
 def _auc_against_negatives(positives: np.ndarray, negatives: np.ndarray, step: float) -> float:
     """MIT's fixed-step ROC: thresholds 0, step, … up to the largest value, from the top down."""
     top = max(positives.max(), negatives.max())
-    thresholds = np.arange(0.0, top + step * 1e-9, step)[::-1]  # MATLAB's 0:step:top, reversed
+    thresholds = matlab_colon(0.0, step, top)[::-1]  # fliplr(0:thresholdstep:max(...))
     tp = np.concatenate([[0.0], (positives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
     fp = np.concatenate([[0.0], (negatives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
     return _trapz(fp, tp)

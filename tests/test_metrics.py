@@ -306,3 +306,27 @@ def test_kl_div_of_an_all_zero_map_is_finite_as_in_matlab():
     assert math.isfinite(expected) and expected > 30       # log(1/eps) ≈ 36: a large, finite penalty
     # And an all-zero density: g = 0 everywhere, so every term is 0 · log(eps + 0) = 0.
     assert metrics.kl_div(np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2))) == 0.0
+
+
+def test_auc_thresholds_are_matlabs_colon_values_not_numpys():
+    """``0:0.1:1`` in MATLAB holds exactly 0.6 and 0.7 (the second half is counted down from the end);
+    np.arange gives 0.6000000000000001 and 0.7000000000000001."""
+    from helpers.metrics import matlab_colon
+
+    thresholds = matlab_colon(0.0, 0.1, 1.0)
+    assert len(thresholds) == 11 and thresholds[6] == 0.6 and thresholds[7] == 0.7
+    assert thresholds[3] == 3 * 0.1        # the first half counts up from 0, as MATLAB's does
+    assert len(matlab_colon(0.0, 0.1, 0.6)) == 7 and matlab_colon(0.0, 0.1, 0.6)[-1] == 0.6
+    assert len(matlab_colon(0.0, 0.1, 0.987)) == 10
+
+
+def test_a_uint8_map_whose_fixated_value_is_exactly_a_threshold_scores_as_in_matlab():
+    """Worked by hand: the fixated pixels are 153/255 = 0.6 after min-max normalisation, the other
+    images' fixations fall on 140/255 ≈ 0.549 and 0; the largest value among them is 0.6, so the
+    thresholds are 0.6, 0.5, ..., 0. At MATLAB's 0.6 both fixated pixels are above it and no
+    negative is: the ROC goes straight to (0, 1), AUC 1. With np.arange's 0.6000000000000001 the first
+    point is (0, 0) and the next (0.5, 1), AUC 0.75."""
+    saliency = np.array([[153, 153, 140, 0, 255]], dtype=np.uint8)
+    fixations = np.array([[1, 1, 0, 0, 0]])
+    other = np.array([[0, 0, 1, 1, 0]])          # two candidates for two fixations: every split is the same
+    assert metrics.auc_shuffled(saliency, fixations, other, splits=3) == 1.0
