@@ -130,3 +130,36 @@ def test_auto_picks_the_first_real_data_set_present(salicon, monkeypatch, tmp_pa
 def test_a_missing_real_data_set_says_how_to_get_it(tmp_path):
     with pytest.raises(DataError, match="helpers.downloads salicon"):
         resolve_saliency_dataset("salicon", tmp_path)
+
+
+def test_hidden_and_appledouble_files_are_skipped_in_every_layout(tmp_path):
+    """macOS copies leave ``._name`` beside every file; one rule (helpers.data.readers.listed) skips
+    them, and hidden files, in CAT2000, SALICON, MIT1003 and ImageNet alike."""
+    from helpers.data import find_cat2000, find_image_folder
+
+    def shadow(folder, suffix):
+        """An AppleDouble file beside the first file of ``folder`` (not an image) and a hidden one."""
+        first = next(p for p in sorted(folder.iterdir()) if p.suffix.lower() == suffix)
+        (folder / f"._{first.name}").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+        (folder / f".hidden{suffix}").write_bytes(b"not an image")
+
+    counts = {}
+    for layout, find in (("cat2000", find_cat2000), ("mit1003", find_mit1003)):
+        root = write_saliency_sample(tmp_path / layout, images_per_category=3, seed=1, layout=layout)
+        before = len(find(root))
+        folder = next(root.rglob("Stimuli/*")) if layout == "cat2000" else root / "ALLSTIMULI"
+        shadow(folder, ".jpg" if layout == "cat2000" else ".jpeg")
+        counts[layout] = (before, len(find(root)))
+    salicon = tmp_path / "salicon-layout"
+    write_salicon(salicon, "train", "COCO_train_1", [[(10, 20)]])
+    shadow(salicon / "images" / "train", ".jpg")
+    counts["salicon"] = (1, len(find_salicon(salicon, "train")))
+    imagenet = tmp_path / "imagenet"
+    for split in ("train", "val"):
+        (imagenet / split / "n01").mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(imagenet / split / "n01" / "a.JPEG")
+        shadow(imagenet / split / "n01", ".jpeg")
+        (imagenet / split / ".n02").mkdir()                      # a hidden folder is no class
+    train, val = find_image_folder(imagenet)
+    counts["imagenet"] = (2, len(train) + len(val))
+    assert all(before == after and before > 0 for before, after in counts.values()), counts

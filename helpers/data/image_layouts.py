@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .readers import IMAGE_SUFFIXES, DataError
+from .readers import DataError, listed
 
 #: The original code's choice: 20 of Tiny-ImageNet's 200 classes, drawn with seed 476.
 TINY_IMAGENET_CLASSES, TINY_IMAGENET_CLASS_SEED = 20, 476
@@ -56,7 +56,7 @@ def find_tiny_imagenet(root: str | Path, classes: int | None = TINY_IMAGENET_CLA
         folder = base / "train" / wnid / "images"
         if not folder.is_dir():
             raise DataError(f"{folder}: missing (class {wnid} is listed in wnids.txt)")
-        train += [ImageItem(wnid, p) for p in sorted(folder.glob("*.JPEG"))]
+        train += [ImageItem(wnid, p) for p in listed(folder, {".jpeg"})]
     annotations = base / "val" / "val_annotations.txt"
     if not annotations.is_file():
         raise DataError(f"{annotations}: missing")
@@ -81,6 +81,5 @@ def find_image_folder(root: str | Path) -> tuple[list[ImageItem], list[ImageItem
         folder = root / split
         if not folder.is_dir():
             raise DataError(f"{folder}: missing (expected {root}/train/<class>/*.JPEG and {root}/val/<class>/*.JPEG)")
-        splits.append([ImageItem(c.name, p) for c in sorted(folder.iterdir()) if c.is_dir()
-                       for p in sorted(c.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES])
+        splits.append([ImageItem(c.name, p) for c in listed(folder, folders=True) for p in listed(c)])
     return splits[0], splits[1]

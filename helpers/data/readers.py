@@ -15,6 +15,16 @@ from scipy.io import loadmat
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
+def listed(folder: Path, suffixes: set[str] | None = IMAGE_SUFFIXES, folders: bool = False) -> list[Path]:
+    """What a data set's folder holds, the one rule for every layout: sorted; hidden names (``.x``)
+    and the ``._x`` files macOS leaves beside copied files are skipped; only sub-folders when
+    ``folders``, else only files whose suffix (any case) is in ``suffixes`` (``None``: any)."""
+    entries = (p for p in Path(folder).iterdir() if not p.name.startswith("."))
+    if folders:
+        return sorted(p for p in entries if p.is_dir())
+    return sorted(p for p in entries if p.is_file() and (suffixes is None or p.suffix.lower() in suffixes))
+
+
 class DataError(ValueError):
     """A data file is missing, unreadable or not in the expected format (the message names it)."""
 

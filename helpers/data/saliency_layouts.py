@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .readers import IMAGE_SUFFIXES, DataError
+from .readers import DataError, listed
 from .subsets import split_per_category
 
 SKIPPED_FOLDERS = {"Output"}
@@ -51,14 +51,11 @@ def find_cat2000(root: str | Path) -> list[SaliencyItem]:
     """Every stimulus of a CAT2000 ``trainSet`` with its map and fixations, sorted by category and name."""
     base = cat2000_root(root)
     items = []
-    categories = sorted(p for p in (base / "Stimuli").iterdir()
-                        if p.is_dir() and p.name not in SKIPPED_FOLDERS)
+    categories = [p for p in listed(base / "Stimuli", folders=True) if p.name not in SKIPPED_FOLDERS]
     if not categories:
         raise DataError(f"{base / 'Stimuli'}: no category folders")
     for category in categories:
-        for stimulus in sorted(category.iterdir()):
-            if stimulus.suffix.lower() not in IMAGE_SUFFIXES or stimulus.name.startswith("."):
-                continue
+        for stimulus in listed(category):
             saliency_map = base / "FIXATIONMAPS" / category.name / stimulus.name
             fixations = base / "FIXATIONLOCS" / category.name / f"{stimulus.stem}.mat"
             _require(stimulus, ((saliency_map, "fixation map"), (fixations, "fixation locations")))
@@ -82,7 +79,7 @@ def find_salicon(root: str | Path, split: str) -> list[SaliencyItem]:
         raise DataError(f"{root}: not a SALICON folder (expected images/, maps/ and fixations/; "
                         "see `python -m helpers.downloads salicon`)")
     items = []
-    for stimulus in sorted(images.glob("*.jpg")):
+    for stimulus in listed(images, {".jpg"}):
         saliency_map = root / "maps" / split / f"{stimulus.stem}.png"
         fixations = root / "fixations" / split / f"{stimulus.stem}.mat"
         _require(stimulus, ((saliency_map, "saliency map"), (fixations, "fixations")))
@@ -99,7 +96,7 @@ def find_mit1003(root: str | Path) -> list[SaliencyItem]:
         raise DataError(f"{root}: not an MIT1003 folder (expected ALLSTIMULI/ and ALLFIXATIONMAPS/)")
     items = []
     maps = root / "ALLFIXATIONMAPS"
-    for stimulus in sorted(p for p in stimuli.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+    for stimulus in listed(stimuli):
         saliency_map, points = maps / f"{stimulus.stem}_fixMap.jpg", maps / f"{stimulus.stem}_fixPts.jpg"
         _require(stimulus, ((saliency_map, "fixation map"), (points, "fixation points")))
         items.append(SaliencyItem("MIT1003", stimulus, saliency_map, points, "fixPts"))
