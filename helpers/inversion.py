@@ -21,7 +21,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from . import identity, plots
 from .data import InversionDataset, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
-from .parallel import launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
+from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
 from .training import (
@@ -46,8 +46,27 @@ def build_inverter(encoder: str, layer: str, weights: str = "", require_pretrain
         print("=" * 72 + f"\n{frozen.weights_description.upper()}\n"
               f"Reconstructions below invert a randomly initialised {frozen.network}, not an ImageNet-trained one.\n"
               + "=" * 72)
-    shape = None if encoder == "alexnet" else frozen.feature_shape(image_size)
+    shape = input_side_checked(frozen, image_size)  # AlexNet's decoders follow Tables 3 and 4 instead
+    shape = None if encoder == "alexnet" else shape
     return Inverter(frozen, InversionDecoder(layer, output_size=image_size, feature_shape=shape))
+
+
+def input_side_checked(frozen, image_size: int) -> tuple[int, ...]:
+    """The features' shape at ``image_size``, or an error naming the smallest input side the encoder takes."""
+    try:
+        return frozen.feature_shape(image_size)
+    except RuntimeError:
+        smallest = next(side for side in range(image_size + 1, 1024) if _works(frozen, side))
+        raise ValueError(f"IMAGE_SIZE {image_size} is too small for {frozen.network} up to {frozen.layer}: the "
+                         f"smallest input side it takes is {smallest}") from None
+
+
+def _works(frozen, side: int) -> bool:
+    try:
+        frozen.feature_shape(side)
+        return True
+    except RuntimeError:
+        return False
 
 
 def weights_note(inverter: Inverter) -> str:
@@ -246,6 +265,7 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
     decoder (or load or resume it), score it on the test images and write its record. ``nproc`` > 1
     trains with that many processes under ``torchrun`` first, then loads what they left."""
     device = start_process_group(device)
+    check_nproc(nproc, device)
     data = load_data(spec)
     set_seed(spec.seed)  # the initial weights
     inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)

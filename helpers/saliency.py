@@ -25,7 +25,7 @@ from .data import DataError, SaliencyDataset, make_loader, resolve_saliency_data
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
-from .parallel import launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
+from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
 from .training import (
@@ -152,6 +152,7 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     then loads what they left; ``checkpoint_every`` (``"200"`` steps or ``"10m"``) adds checkpoints
     within epochs."""
     device = start_process_group(device)
+    check_nproc(nproc, device)
     set_seed(spec.seed)  # the initial weights
     data, model = load_data(spec), build_model(spec)
     map_size = model.output_size(spec.image_size)

@@ -39,12 +39,17 @@ import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
+import torchvision
+
 from .data import INVERSION_DATASETS, SALIENCY_DATASETS
 from .data.subsets import check_whole_dataset
 from .models import MIN_IMAGE_SIDE, check_image_size
 from .profiles import profile_overrides, profile_reason
 from .records import CONTRAST, SALNET
 from .training import TrainingConfig
+
+#: The networks ``ENCODER`` may name: torchvision's image classifiers.
+CLASSIFIERS = tuple(torchvision.models.list_models(module=torchvision.models))
 
 _MISSING = object()
 #: The fields :meth:`Spec.training` hands to the training loop (which puts them in the identity itself).
@@ -298,6 +303,11 @@ class InversionSpec(Spec):
     image_size: int = setting(227, "encoder input side", table="Table 5: 227")
 
     def __post_init__(self):
+        if self.encoder not in CLASSIFIERS:
+            raise SpecError(f"ENCODER must be one of torchvision's classification models "
+                            f"(torchvision.models.list_models(module=torchvision.models)), got {self.encoder!r}: "
+                            "detection, segmentation, video and optical-flow models have no single image "
+                            "classifier to cut")
         side = self.image_size
         if isinstance(side, bool) or not isinstance(side, int) or side < MIN_IMAGE_SIDE:
             raise SpecError(f"IMAGE_SIZE must be one whole number of at least {MIN_IMAGE_SIDE} (the encoder's input "

@@ -179,3 +179,25 @@ def test_the_kld_loss_compares_distributions_not_values():
     assert DistributionKL()(flat, target) > 0.1      # a map that spreads its mass everywhere is far off
     assert isinstance(saliency.loss_function(SaliencySpec(loss="kld")), DistributionKL)
     assert isinstance(saliency.loss_function(SaliencySpec()), nn.MSELoss)
+
+
+# -- parameters checked where they are declared -------------------------------------------------
+
+@pytest.mark.parametrize("encoder", ["raft_small", "fasterrcnn_resnet50_fpn", "r3d_18", "resnet"])
+def test_an_encoder_that_is_not_a_torchvision_classifier_is_refused_by_name(encoder):
+    with pytest.raises(SpecError, match=f"ENCODER must be one of torchvision's classification models.*{encoder!r}"):
+        InversionSpec(encoder=encoder)
+
+
+def test_an_image_too_small_for_the_encoder_names_the_smallest_input(capsys):
+    from helpers.inversion import build_inverter
+
+    with pytest.raises(ValueError, match="IMAGE_SIZE 40 is too small for alexnet up to conv5: the smallest input "
+                                         "side it takes is 63"):
+        build_inverter("alexnet", "conv5", "random", image_size=40)
+
+
+@pytest.mark.parametrize("nproc", [-1, 0, 99, 1.5])
+def test_nproc_outside_the_machines_processes_is_refused(nproc, cat2000):
+    with pytest.raises(ValueError, match=f"NPROC must be a whole number from 1 to .*got {nproc!r}"):
+        saliency.train(SaliencySpec(**TINY, data_dir=str(cat2000)), device="cpu", nproc=nproc)
