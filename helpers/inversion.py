@@ -98,7 +98,7 @@ class InversionData:
 
 def load_data(spec: InversionSpec) -> InversionData:
     name, root, train_items, test_items = resolve_inversion_dataset(spec.dataset, spec.data_dir, spec.whole_dataset,
-                                                                    spec.seed)
+                                                                    spec.seed, spec.require_real_data)
     return InversionData(name, Path(root), train_items, test_items)
 
 
@@ -308,7 +308,7 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
     """Load every decoder the layer notebooks trained on ``spec``'s data set, encoder and kind of
     weights (they must share one test set), score each beside the mean image, and write
     ``inversion_metrics`` (CSV) and the :class:`helpers.records.InversionSummary` record."""
-    dataset = resolve_inversion_dataset(spec.dataset, spec.data_dir)[0]
+    dataset = resolve_inversion_dataset(spec.dataset, spec.data_dir, require_real=spec.require_real_data)[0]
     kind = "pretrained" if resolve(spec.encoder, spec.weights, spec.require_pretrained).pretrained else "random"
     records = layer_records(dataset, spec.encoder, kind)
     if not records:

@@ -17,11 +17,11 @@ from __future__ import annotations
 #: group → field → value. The groups: ``saliency`` (notebook 01's SalNet), ``contrast`` (its second
 #: model), ``inversion`` (notebooks 03–06) and ``comparison`` (notebook 07's second part).
 SMOKE = {
-    "saliency": {"whole_dataset": 320, "epochs": 4, "optimizer": "adam", "learning_rate": 3e-4,
+    "saliency": {"require_real_data": False, "whole_dataset": 320, "epochs": 4, "optimizer": "adam", "learning_rate": 3e-4,
                  "image_size": (96, 128)},
-    "contrast": {"whole_dataset": 320, "epochs": 12, "image_size": (192, 256)},
-    "inversion": {"whole_dataset": 144, "epochs": 4, "batch_size": 16, "lr_step": 3},
-    "comparison": {"whole_dataset": 300, "image_size": 128, "epochs": 4, "batch_size": 16, "lr_step": 3},
+    "contrast": {"require_real_data": False, "whole_dataset": 320, "epochs": 12, "image_size": (192, 256)},
+    "inversion": {"require_real_data": False, "whole_dataset": 144, "epochs": 4, "batch_size": 16, "lr_step": 3},
+    "comparison": {"require_real_data": False, "whole_dataset": 300, "image_size": 128, "epochs": 4, "batch_size": 16, "lr_step": 3},
 }
 PROFILES = {"assignment": {}, "smoke": SMOKE}
 REASONS = {

@@ -64,7 +64,7 @@ class SaliencyData:
 
 def load_data(spec: SaliencySpec) -> SaliencyData:
     """The spec's data set and split; an empty split is refused, naming the folder and ``WholeDataset``."""
-    name, root = resolve_saliency_dataset(spec.dataset, spec.data_dir)
+    name, root = resolve_saliency_dataset(spec.dataset, spec.data_dir, spec.require_real_data)
     train_items, held_out_items = saliency_splits(name, root, spec.whole_dataset, spec.seed)
     for split, items in (("training", train_items), ("held-out", held_out_items)):
         if not items:

@@ -93,6 +93,9 @@ class Spec:
 
     dataset: str = setting("auto", "auto (the real data set when it is under data/, else the generated sample) or a name")
     data_dir: str = setting("", "folder of the data set; empty for its default under data/", identity=False)
+    require_real_data: bool = setting(True, "with DATASET 'auto', stop when no real data set is there rather than use "
+                                            "the generated sample (PROFILE 'smoke' sets False; the environment "
+                                            "variable REQUIRE_REAL_DATA=1 sets True)", identity=False)
     whole_dataset: Union[bool, int] = setting(True, "True: every image; N: N images in all, 15 % of them held out",
                                               table="the assignment's WholeDataset")
     seed: int = setting(0, "one seed for the split, the initial weights and the shuffling")

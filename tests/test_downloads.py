@@ -71,6 +71,12 @@ def server(tmp_path):
     httpd.server_close()
 
 
+def recorded(tmp_path):
+    """The SHA-256 recorded beside the data (the repository's data/checksums.json is never written)."""
+    path = tmp_path / "data" / "downloads" / "recorded-checksums.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def make_zip(path, members):
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in members.items():
@@ -84,8 +90,8 @@ def test_a_good_archive_is_downloaded_recorded_and_extracted(server, tmp_path):
     checksums = tmp_path / "checksums.json"
     target = download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
     assert (target / "trainSet" / "Stimuli" / "Action" / "001.jpg").read_bytes() == b"jpeg"
-    recorded = json.loads(checksums.read_text())
-    assert recorded["trainSet.zip"]["sha256"] == sha256_file(served / "trainSet.zip")
+    assert recorded(tmp_path)["trainSet.zip"]["sha256"] == sha256_file(served / "trainSet.zip")
+    assert not checksums.exists()  # the published table is only read
     assert not list((tmp_path / "data").glob(".*extracting*"))  # no staging folder left behind
 
 
@@ -150,7 +156,7 @@ def test_unknown_data_set_names_the_choices(tmp_path):
 
 
 def test_every_direct_download_points_at_an_official_host():
-    urls = [url for source in downloads.DATASETS.values() for url, _ in source.archives]
+    urls = [url for source in downloads.DATASETS.values() for url, _, _ in source.archives]
     assert {url.split("/")[2] for url in urls} == {"saliency.mit.edu", "people.csail.mit.edu", "cs231n.stanford.edu"}
     assert all(url.startswith("https://") for url in urls)
 
@@ -161,7 +167,7 @@ def test_the_published_md5_sums_are_in_the_committed_checksums_file():
     table = downloads.read_checksums()  # data/checksums.json, in the repository
     assert table["trainSet.zip"]["md5"] == "56ad5c77e6c8f72ed9ef2901628d6e48"
     assert table["ALLSTIMULI.zip"]["md5"] == "0d7df8b954ecba69b6796e77b9afe4b6"
-    archives = {name for source in downloads.DATASETS.values() for _, name in source.archives}
+    archives = {name for source in downloads.DATASETS.values() for _, name, _ in source.archives}
     assert archives <= set(table)  # every archive has an entry, with or without a published sum
 
 
@@ -171,8 +177,8 @@ def test_an_archive_matching_its_published_md5_is_used_and_its_sha256_recorded(s
     checksums = tmp_path / "checksums.json"
     checksums.write_text(json.dumps({"trainSet.zip": {"md5": md5_file(served / "trainSet.zip"), "sha256": ""}}))
     download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
-    entry = json.loads(checksums.read_text())["trainSet.zip"]
-    assert entry["sha256"] == sha256_file(served / "trainSet.zip") and entry["md5"] == md5_file(served / "trainSet.zip")
+    assert recorded(tmp_path)["trainSet.zip"]["sha256"] == sha256_file(served / "trainSet.zip")
+    assert json.loads(checksums.read_text()) == {"trainSet.zip": {"md5": md5_file(served / "trainSet.zip"), "sha256": ""}}
 
 
 def test_an_archive_not_matching_its_published_md5_is_refused_and_nothing_recorded(server, tmp_path):
@@ -182,7 +188,7 @@ def test_an_archive_not_matching_its_published_md5_is_refused_and_nothing_record
     checksums.write_text(json.dumps({"trainSet.zip": {"md5": "56ad5c77e6c8f72ed9ef2901628d6e48", "sha256": ""}}))
     with pytest.raises(DownloadError, match="published MD5 .* does not match"):
         download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
-    assert json.loads(checksums.read_text())["trainSet.zip"]["sha256"] == ""
+    assert json.loads(checksums.read_text())["trainSet.zip"]["sha256"] == "" and recorded(tmp_path) == {}
     assert not (tmp_path / "data" / "cat2000").exists()
 
 
@@ -197,11 +203,11 @@ def test_a_connection_that_closes_early_leaves_a_part_file_that_the_next_run_res
     downloaded = tmp_path / "data" / "downloads"
     assert not (downloaded / "trainSet.zip").exists()
     assert (downloaded / "trainSet.zip.part").stat().st_size == size // 2
-    assert not checksums.exists()  # no hash of a half file
+    assert not checksums.exists() and recorded(tmp_path) == {}  # no hash of a half file
     download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
     assert requests[-1] == f"bytes={size // 2}-"
     assert (downloaded / "trainSet.zip").read_bytes() == whole.read_bytes()
-    assert json.loads(checksums.read_text())["trainSet.zip"]["sha256"] == sha256_file(whole)
+    assert recorded(tmp_path)["trainSet.zip"]["sha256"] == sha256_file(whole)
 
 
 def test_an_archive_refused_at_extraction_has_no_hash_recorded(server, tmp_path):
@@ -210,7 +216,7 @@ def test_an_archive_refused_at_extraction_has_no_hash_recorded(server, tmp_path)
     checksums = tmp_path / "checksums.json"
     with pytest.raises(DownloadError, match="outside"):
         download("cat2000", tmp_path / "data", base_url=url, progress=False, checksums=checksums)
-    assert not checksums.exists()
+    assert not checksums.exists() and recorded(tmp_path) == {}
 
 
 def test_a_file_placed_by_hand_is_checked_and_used_without_the_network(tmp_path):
@@ -250,3 +256,63 @@ def test_https_falls_back_to_http_when_no_secure_connection_can_be_made(server, 
     assert (tmp_path / "f.bin").read_bytes() == b"payload"
     assert "NO checksum guards it" in capsys.readouterr().out
 
+
+
+# --- an archive touches only its own folder ------------------------------------------------------
+
+def other_data_sets(data):
+    """data/cat2000 and data/mit1003 as a user has them, to check that nothing touches them."""
+    (data / "cat2000" / "trainSet" / "Stimuli" / "A").mkdir(parents=True)
+    (data / "cat2000" / "trainSet" / "Stimuli" / "A" / "001.jpg").write_bytes(b"my cat2000")
+    (data / "mit1003" / "ALLSTIMULI").mkdir(parents=True)
+    (data / "mit1003" / "ALLSTIMULI" / "i1.jpeg").write_bytes(b"my mit1003")
+    return {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+
+
+def test_an_archive_with_members_outside_its_own_folder_changes_nothing(tmp_path):
+    """A hand-placed tiny-imagenet-200.zip whose top-level members are cat2000/... and a file mit1003."""
+    data = tmp_path / "data"
+    before = other_data_sets(data)
+    (data / "downloads").mkdir()
+    make_zip(data / "downloads" / "tiny-imagenet-200.zip", {"cat2000/x.txt": b"x", "mit1003": b"a file"})
+    committed = downloads.checksums_file().read_bytes()
+    with pytest.raises(DownloadError, match=r"'cat2000/x.txt' is outside the archive's expected folder "
+                                            r"tiny-imagenet-200/.*nothing was extracted"):
+        download("tiny-imagenet", data, base_url="http://127.0.0.1:9", progress=False)
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file() and "downloads" not in p.parts} == before
+    assert (data / "mit1003").is_dir() and not (data / "tiny-imagenet-200").exists()
+    assert downloads.checksums_file().read_bytes() == committed and recorded(tmp_path) == {}
+
+
+def test_a_good_archive_replaces_only_its_own_folder_and_records_its_hash_beside_the_data(tmp_path, capsys):
+    data = tmp_path / "data"
+    before = other_data_sets(data)
+    (data / "downloads").mkdir()
+    placed = make_zip(data / "downloads" / "tiny-imagenet-200.zip",
+                      {"tiny-imagenet-200/wnids.txt": b"n0\n", "__MACOSX/._wnids.txt": b"junk"})
+    committed = downloads.checksums_file().read_bytes()
+    target = download("tiny-imagenet", data, base_url="http://127.0.0.1:9", progress=False)
+    assert target == data / "tiny-imagenet-200" and (target / "wnids.txt").read_bytes() == b"n0\n"
+    assert {p: p.read_bytes() for p in before} == before and not (data / "__MACOSX").exists()
+    assert downloads.checksums_file().read_bytes() == committed
+    assert recorded(tmp_path)["tiny-imagenet-200.zip"]["sha256"] == sha256_file(placed)
+    assert "recorded in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"trainSet/link": "symlink"}, "is a symbolic link"),
+    ({"trainSet/a": b"file", "trainSet/a/b.txt": b"x"}, "'trainSet/a' is both a file and a folder"),
+])
+def test_a_symlink_or_a_file_where_a_folder_goes_is_a_download_error(tmp_path, members, message):
+    archive_path = tmp_path / "trainSet.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for name, content in members.items():
+            if content == "symlink":
+                info = zipfile.ZipInfo(name)
+                info.external_attr = (0o120777 << 16)
+                archive.writestr(info, "/etc/passwd")
+            else:
+                archive.writestr(name, content)
+    with pytest.raises(DownloadError, match=message):
+        extract([archive_path], tmp_path / "data" / "cat2000", ["trainSet"])
+    assert not (tmp_path / "data" / "cat2000").exists()

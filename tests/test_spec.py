@@ -14,6 +14,7 @@ from helpers.identity import architecture
 from helpers.models import SaliencyNet
 from helpers.records import SALNET
 from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
+from helpers.data import DataError, choose_dataset
 from helpers.spec import InversionSpec, SaliencySpec, SpecError, setting
 from helpers.training import CheckpointError, checkpoint_path, fit
 
@@ -155,7 +156,8 @@ def test_the_command_line_has_one_flag_per_field_showing_its_default_and_table(p
     flags = {action.dest: action for action in sub._actions}
     assert set(spec_class.field_names()) <= set(flags)
     epochs = flags["epochs"].help
-    assert f"default: {dataclasses.fields(spec_class)[4].default!r}" in epochs
+    default = next(f.default for f in dataclasses.fields(spec_class) if f.name == "epochs")
+    assert f"default: {default!r}" in epochs
     if part != "contrast":
         assert "Table" in epochs
 
@@ -201,3 +203,26 @@ def test_an_image_too_small_for_the_encoder_names_the_smallest_input(capsys):
 def test_nproc_outside_the_machines_processes_is_refused(nproc, cat2000):
     with pytest.raises(ValueError, match=f"NPROC must be a whole number from 1 to .*got {nproc!r}"):
         saliency.train(SaliencySpec(**TINY, data_dir=str(cat2000)), device="cpu", nproc=nproc)
+
+
+# -- the real run never quietly runs on the sample ---------------------------------------------
+
+def test_the_assignment_settings_stop_when_no_real_data_is_there_instead_of_using_the_sample(tmp_path, monkeypatch,
+                                                                                              capsys):
+    from helpers import inversion
+
+    monkeypatch.setenv("SALIENCY_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.delenv("REQUIRE_REAL_DATA", raising=False)
+    with pytest.raises(DataError, match=r"no real saliency data set is there \(looked in .*empty/cat2000, .*empty/salicon, "
+                                        r".*empty/mit1003\).*python -m helpers.downloads cat2000.*PROFILE = 'smoke'"):
+        saliency.load_data(SaliencySpec())
+    with pytest.raises(DataError, match="no real inversion data set.*python -m helpers.downloads tiny-imagenet"):
+        inversion.load_data(InversionSpec())
+    smoke = SaliencySpec.from_values({}, "smoke", report=None)
+    assert not smoke.require_real_data
+    assert choose_dataset("saliency", smoke.dataset, smoke.data_dir, smoke.require_real_data) == "sample"
+    assert "using the generated sample" in capsys.readouterr().out
+    assert choose_dataset("saliency", "sample", "", True) == "sample"          # asked for by name: fine
+    monkeypatch.setenv("REQUIRE_REAL_DATA", "1")
+    with pytest.raises(DataError, match="no real saliency data set"):
+        choose_dataset("saliency", smoke.dataset, smoke.data_dir, smoke.require_real_data)

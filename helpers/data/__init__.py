@@ -12,7 +12,7 @@ choice            which data set a notebook uses: the real one, else the generat
 Downloads are :mod:`helpers.downloads` (``python -m helpers.downloads NAME``). Everything a notebook
 needs is importable from ``helpers.data`` itself.
 """
-from .choice import (INVERSION_DATASETS, LAYOUTS, SALIENCY_DATASETS, Layout, no_oracle_reason,
+from .choice import (INVERSION_DATASETS, LAYOUTS, SALIENCY_DATASETS, Layout, choose_dataset, no_oracle_reason,
                      resolve_inversion_dataset, resolve_saliency_dataset, saliency_splits)
 from .datasets import (IMAGENET_MEAN, IMAGENET_STD, DecodeOnceDataset, classification_input, InversionDataset, SaliencyDataset,
                        denormalise_imagenet, make_loader, normalise_imagenet, to_pixels, to_signed)

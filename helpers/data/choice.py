@@ -11,6 +11,7 @@ which; a named real data set that is missing is an error that says how to get it
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -81,25 +82,38 @@ SALIENCY_DATASETS = ("auto", *(n for n, layout in LAYOUTS.items() if layout.part
 INVERSION_DATASETS = ("auto", *(n for n, layout in LAYOUTS.items() if layout.part == "inversion"), "sample")
 
 
-def _choose(part: str, dataset: str, data_dir: str | Path) -> str:
-    """The named data set, or for ``"auto"`` the first real one of ``part`` that is there, else the sample."""
+def choose_dataset(part: str, dataset: str, data_dir: str | Path, require_real: bool) -> str:
+    """The named data set, or for ``"auto"`` the first real one of ``part`` that is there, else the
+    sample — unless ``require_real`` (or the environment variable ``REQUIRE_REAL_DATA``): then a
+    missing data set stops the run, naming where it looked and how to fetch one."""
     names = SALIENCY_DATASETS if part == "saliency" else INVERSION_DATASETS
     if dataset not in names:
         raise ValueError(f"DATASET must be one of {names}, got {dataset!r}")
-    if dataset == "auto":
-        present = [name for name in names[1:-1] if LAYOUTS[name].present(LAYOUTS[name].root(data_dir))]
-        return present[0] if present else "sample"
-    return dataset
+    if dataset != "auto":
+        return dataset
+    real = [LAYOUTS[name] for name in names[1:-1]]
+    present = [layout.name for layout in real if layout.present(layout.root(data_dir))]
+    if present:
+        return present[0]
+    if require_real or os.environ.get("REQUIRE_REAL_DATA", "") not in ("", "0"):
+        looked = ", ".join(str(layout.root(data_dir)) for layout in real)
+        fetch = "; ".join(f"`{layout.fetch}`" for layout in real if layout.fetch)
+        raise DataError(f"no real {part} data set is there (looked in {looked}), and the real run does not fall back "
+                        f"to the generated sample. Fetch one ({fetch}), set DATA_DIR to where it is, or run on the "
+                        "sample on purpose: PROFILE = 'smoke', or DATASET = 'sample'")
+    print(f"DATASET 'auto': no real {part} data set under {paths.data_dir()}; using the generated sample")
+    return "sample"
 
 
-def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "") -> tuple[str, Path]:
+def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "",
+                             require_real: bool = False) -> tuple[str, Path]:
     """``(name, root)`` of the saliency data set to use.
 
     ``"cat2000"``, ``"salicon"`` and ``"mit1003"`` are the real data under ``data_dir`` (default
     ``data/<name>``); ``"sample"`` the generated sample (made on first use); ``"auto"`` the first real
     data set that is there (CAT2000, SALICON, MIT1003), else the sample.
     """
-    dataset = _choose("saliency", dataset, data_dir)
+    dataset = choose_dataset("saliency", dataset, data_dir, require_real)
     if dataset == "sample":
         return "sample", ensure_saliency_sample(Path(data_dir) if data_dir else None)
     layout = LAYOUTS[dataset]
@@ -125,7 +139,7 @@ def no_oracle_reason(dataset: str) -> str:
 
 
 def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", WholeDataset: bool | int = True,
-                              seed: int = 0) -> tuple[str, Path, list[ImageItem], list[ImageItem]]:
+                              seed: int = 0, require_real: bool = False) -> tuple[str, Path, list[ImageItem], list[ImageItem]]:
     """``(name, root, train, held_out)`` for Part 2, split as :mod:`helpers.data.subsets` defines.
 
     ``"tiny-imagenet"`` (default folder ``data/tiny-imagenet-200``, the original code's 20 classes),
@@ -134,7 +148,7 @@ def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", 
     used for training; :func:`helpers.samples.write_inversion_sample`) or ``"auto"``: Tiny-ImageNet
     when it is there, else the sample.
     """
-    dataset = _choose("inversion", dataset, data_dir)
+    dataset = choose_dataset("inversion", dataset, data_dir, require_real)
     if dataset == "sample":
         root = ensure_inversion_sample(Path(data_dir) if data_dir else None)
         return (dataset, root, *split_official(*find_image_folder(root), WholeDataset, seed))
