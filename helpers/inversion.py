@@ -19,7 +19,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from . import identity, plots
-from .data import InversionDataset, make_loader, resolve_inversion_dataset, to_pixels
+from .data import DataError, InversionDataset, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
 from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
@@ -99,6 +99,11 @@ class InversionData:
 def load_data(spec: InversionSpec) -> InversionData:
     name, root, train_items, test_items = resolve_inversion_dataset(spec.dataset, spec.data_dir, spec.whole_dataset,
                                                                     spec.seed, spec.require_real_data)
+    for split, items in (("training", train_items), ("test", test_items)):
+        if not items:
+            raise DataError(f"{root}: no {split} images with WholeDataset = {spec.whole_dataset!r}; give WholeDataset a "
+                            "larger number, or check the folder")
+    check_image_items(train_items + test_items)
     return InversionData(name, Path(root), train_items, test_items)
 
 

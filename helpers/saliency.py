@@ -21,7 +21,7 @@ from scipy.ndimage import gaussian_filter
 from torch import nn
 
 from . import evaluation, identity, paths
-from .data import DataError, SaliencyDataset, make_loader, resolve_saliency_dataset, saliency_splits
+from .data import DataError, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
@@ -70,6 +70,7 @@ def load_data(spec: SaliencySpec) -> SaliencyData:
         if not items:
             raise DataError(f"{root}: no {split} images with WholeDataset = {spec.whole_dataset!r}; give WholeDataset a "
                             "larger number (15 % of it is held out, at least one image per category), or check the folder")
+    check_saliency_items(train_items + held_out_items)
     return SaliencyData(name, Path(root), train_items, held_out_items)
 
 

@@ -5,6 +5,7 @@ import shutil
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -226,3 +227,43 @@ def test_the_assignment_settings_stop_when_no_real_data_is_there_instead_of_usin
     monkeypatch.setenv("REQUIRE_REAL_DATA", "1")
     with pytest.raises(DataError, match="no real saliency data set"):
         choose_dataset("saliency", smoke.dataset, smoke.data_dir, smoke.require_real_data)
+
+
+# -- bad data is found before the first epoch ---------------------------------------------------
+
+def test_a_corrupt_held_out_fixation_file_stops_the_run_before_any_training(cat2000, workspace):
+    spec = SaliencySpec(**TINY, data_dir=str(cat2000))
+    held_out = saliency.load_data(spec).held_out_items[-1]
+    held_out.fixations.write_bytes(b"MATLAB 5.0 MAT-file, but cut short")
+    checkpoints = sorted((workspace / "checkpoint").glob("*"))
+    with pytest.raises(DataError, match=f"1 of 16 saliency items cannot be used, found before training: "
+                                        f"{held_out.fixations}: not a readable MATLAB file"):
+        saliency.train(spec, device="cpu", progress=False)
+    assert sorted((workspace / "checkpoint").glob("*")) == checkpoints   # no epoch was spent
+
+
+@pytest.mark.parametrize("whole_dataset", [1, 3])
+def test_a_split_without_held_out_images_is_refused_naming_the_folder_and_whole_dataset(cat2000, whole_dataset):
+    with pytest.raises(DataError, match=f"{cat2000}.*no held-out images with WholeDataset = {whole_dataset}"):
+        saliency.load_data(SaliencySpec(**{**TINY, "whole_dataset": whole_dataset}, data_dir=str(cat2000)))
+
+
+def test_a_fixation_file_without_fixations_warns_naming_it(cat2000):
+    from scipy.io import loadmat, savemat
+
+    spec = SaliencySpec(**TINY, data_dir=str(cat2000))
+    item = saliency.load_data(spec).train_items[0]
+    savemat(item.fixations, {"fixLocs": np.zeros_like(loadmat(item.fixations)["fixLocs"])})
+    with pytest.warns(UserWarning, match=f"{item.fixations}: no fixation at all"):
+        saliency.load_data(spec)
+
+
+def test_a_file_that_is_not_an_image_stops_part_2_before_training(tmp_path):
+    from helpers.data import ImageItem, check_image_items
+    from PIL import Image
+
+    good, bad = tmp_path / "a.JPEG", tmp_path / "b.JPEG"
+    Image.new("RGB", (8, 8)).save(good, "JPEG")
+    bad.write_text("<html>a download error page</html>")
+    with pytest.raises(DataError, match=f"1 of 2 images cannot be used.*{bad}: not a readable image"):
+        check_image_items([ImageItem("n0", good), ImageItem("n0", bad)])

@@ -6,12 +6,14 @@ saliency_layouts  CAT2000, SALICON and MIT1003 on disk (``find_cat2000``, ``dirs
 image_layouts     Part 2's Tiny-ImageNet and ImageNet folders
 subsets           what ``WholeDataset`` means, and the training / held-out split (defined once)
 datasets          the PyTorch datasets that decode each file once, and ``make_loader``
+checks            every file of a run's splits checked before the first step
 choice            which data set a notebook uses: the real one, else the generated sample
 ================  ===============================================================================
 
 Downloads are :mod:`helpers.downloads` (``python -m helpers.downloads NAME``). Everything a notebook
 needs is importable from ``helpers.data`` itself.
 """
+from .checks import check_image_items, check_saliency_items
 from .choice import (INVERSION_DATASETS, LAYOUTS, SALIENCY_DATASETS, Layout, choose_dataset, no_oracle_reason,
                      resolve_inversion_dataset, resolve_saliency_dataset, saliency_splits)
 from .datasets import (IMAGENET_MEAN, IMAGENET_STD, DecodeOnceDataset, classification_input, InversionDataset, SaliencyDataset,

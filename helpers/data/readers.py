@@ -112,7 +112,7 @@ def load_gray(path: str | Path, draft_size: tuple[int, int] | None = None) -> Im
     return ImageOps.exif_transpose(_open_image(Path(path), draft_size)).convert("L")
 
 
-def _load_mat(path: Path, **options) -> dict:
+def load_mat(path: Path, **options) -> dict:
     if not path.is_file():
         raise DataError(f"{path}: fixation file not found")
     try:
@@ -136,7 +136,7 @@ def load_fixations(path: str | Path, variable: str = "fixLocs", fixation_format:
         return np.asarray(load_gray(path)) > 127  # binary points stored as JPEG: undo the artefacts
     if fixation_format != "fixLocs":
         raise ValueError(f"fixation_format must be one of {FIXATION_FORMATS}, got {fixation_format!r}")
-    contents = _load_mat(path)
+    contents = load_mat(path)
     if variable not in contents:
         found = sorted(k for k in contents if not k.startswith("__"))
         raise DataError(f"{path}: expected a variable {variable!r}, found {found}")
@@ -156,7 +156,7 @@ def load_salicon_observers(path: str | Path) -> list[np.ndarray]:
     """SALICON 2017 fixations, one binary map ``(H, W)`` per observer: a ``gaze`` struct per observer
     whose ``fixations`` are 1-based ``[x, y]`` rows; the map size comes from ``resolution`` ([height, width])."""
     path = Path(path)
-    contents = _load_mat(path, squeeze_me=True, struct_as_record=False)
+    contents = load_mat(path, squeeze_me=True, struct_as_record=False)
     if "gaze" not in contents or "resolution" not in contents:
         found = sorted(k for k in contents if not k.startswith("__"))
         raise DataError(f"{path}: expected SALICON's 'gaze' and 'resolution' variables, found {found}")
