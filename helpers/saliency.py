@@ -70,7 +70,7 @@ def load_data(spec: SaliencySpec) -> SaliencyData:
         if not items:
             raise DataError(f"{root}: no {split} images with WholeDataset = {spec.whole_dataset!r}; give WholeDataset a "
                             "larger number (15 % of it is held out, at least one image per category), or check the folder")
-    check_saliency_items(train_items + held_out_items)
+    check_saliency_items(train_items, held_out_items)
     return SaliencyData(name, Path(root), train_items, held_out_items)
 
 

@@ -242,17 +242,27 @@ def test_a_corrupt_held_out_fixation_file_stops_the_run_before_any_training(cat2
     assert sorted((workspace / "checkpoint").glob("*")) == checkpoints   # no epoch was spent
 
 
+def test_a_training_fixation_file_of_another_frame_is_refused_from_its_header(cat2000):
+    from scipy.io import savemat
+
+    spec = SaliencySpec(**TINY, data_dir=str(cat2000))
+    item = saliency.load_data(spec).train_items[0]
+    savemat(item.fixations, {"fixLocs": np.zeros((640, 360), np.uint8)}, do_compression=True)  # transposed
+    with pytest.raises(DataError, match=f"{item.fixations}: fixation locations of 360×640.*transposed"):
+        saliency.load_data(spec)
+
+
 @pytest.mark.parametrize("whole_dataset", [1, 3])
 def test_a_split_without_held_out_images_is_refused_naming_the_folder_and_whole_dataset(cat2000, whole_dataset):
     with pytest.raises(DataError, match=f"{cat2000}.*no held-out images with WholeDataset = {whole_dataset}"):
         saliency.load_data(SaliencySpec(**{**TINY, "whole_dataset": whole_dataset}, data_dir=str(cat2000)))
 
 
-def test_a_fixation_file_without_fixations_warns_naming_it(cat2000):
+def test_a_held_out_fixation_file_without_fixations_warns_naming_it(cat2000):
     from scipy.io import loadmat, savemat
 
     spec = SaliencySpec(**TINY, data_dir=str(cat2000))
-    item = saliency.load_data(spec).train_items[0]
+    item = saliency.load_data(spec).held_out_items[0]
     savemat(item.fixations, {"fixLocs": np.zeros_like(loadmat(item.fixations)["fixLocs"])})
     with pytest.warns(UserWarning, match=f"{item.fixations}: no fixation at all"):
         saliency.load_data(spec)

@@ -2,10 +2,11 @@
 
 A damaged or mismatched file found after an epoch costs that epoch; found before, it costs seconds.
 :func:`check_saliency_items` opens each stimulus' and fixation map's image header (no decoding: the
-kind and the size), reads each fixation file (CAT2000's ``fixLocs`` variable, SALICON's ``gaze``
-struct, MIT1003's points) and checks that all three show the same frame; :func:`check_image_items`
+kind and the size), checks each fixation file (CAT2000's ``fixLocs`` from its MATLAB header alone
+for the training images, read whole for the held-out ones; SALICON's ``gaze`` struct and MIT1003's
+points read) and that all three show the same frame; :func:`check_image_items`
 opens each image's header. A file that cannot be used is an error naming it (and how many others
-there are); an all-zero or NaN fixation file is a warning naming it — the image scores nothing.
+there are); an all-zero or NaN held-out fixation file is a warning naming it — the image scores nothing.
 ``benchmarks/data_check.py`` times the check on 2,000 CAT2000-sized items.
 """
 from __future__ import annotations
@@ -18,15 +19,23 @@ from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from .image_layouts import ImageItem
-from .readers import DataError, check_same_frame, load_fixations, load_mat
+from .readers import DataError, check_same_frame, load_fixations, load_mat, mat_variables
 from .saliency_layouts import SaliencyItem
 
 
-def _fixation_warning(item: SaliencyItem) -> str:
-    """Why ``item``'s fixations score nothing ("" when they are usable); errors name the file."""
+def _fixations_checked(item: SaliencyItem, read: bool) -> str:
+    """Check ``item``'s fixation file: from the MATLAB headers alone for CAT2000's ``fixLocs`` (the
+    variable, 2-D, the stimulus' frame), or — when ``read``, and for the other formats — by reading it.
+    Returns why the fixations score nothing ("" when they are usable); errors name the file."""
+    if item.fixation_format == "fixLocs" and not read:
+        variables = mat_variables(item.fixations)
+        if "fixLocs" not in variables or len(variables["fixLocs"][0]) != 2:
+            raise DataError(f"{item.fixations}: expected a 2-D variable 'fixLocs', found {variables}")
+        check_same_frame(item.stimulus, item.fixations, "fixation locations", variables["fixLocs"][0][::-1])
+        return ""
     if item.fixation_format == "fixLocs":
-        raw = load_mat(item.fixations).get("fixLocs")
-        if raw is not None and np.issubdtype(np.asarray(raw).dtype, np.floating) and np.isnan(raw).any():
+        raw = np.asarray(load_mat(item.fixations).get("fixLocs", np.zeros(0)))
+        if np.issubdtype(raw.dtype, np.floating) and np.isnan(raw).any():
             return f"{item.fixations}: its fixLocs holds NaN values (counted as not fixated)"
     fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
     check_same_frame(item.stimulus, item.fixations, "fixation locations", fixations.shape[::-1])
@@ -40,14 +49,18 @@ def _report(problems: list[str], checked: int, what: str) -> None:
                         f"{problems[0]}{more}")
 
 
-def check_saliency_items(items: Sequence[SaliencyItem], progress: bool = True) -> None:
-    """Open every stimulus, fixation map and fixation file of ``items`` cheaply; raise a
-    :class:`DataError` naming the first bad file, warn about fixation files that mark nothing."""
-    problems = []
-    for item in tqdm(items, desc="checking the data", disable=not progress or len(items) < 200, leave=False):
+def check_saliency_items(train_items: Sequence[SaliencyItem], held_out_items: Sequence[SaliencyItem],
+                         progress: bool = True) -> None:
+    """Check every stimulus, fixation map and fixation file of both splits cheaply (image headers;
+    MATLAB headers for the training images' ``fixLocs``, read whole for the held-out images, which
+    are scored every epoch); raise a :class:`DataError` naming the first bad file, and warn about
+    held-out fixation files that mark nothing."""
+    problems, items = [], [(item, False) for item in train_items] + [(item, True) for item in held_out_items]
+    for item, held_out in tqdm(items, desc="checking the data", disable=not progress or len(items) < 200,
+                               leave=False):
         try:
             check_same_frame(item.stimulus, item.saliency_map, "fixation map")
-            note = _fixation_warning(item)
+            note = _fixations_checked(item, read=held_out)
         except DataError as error:
             problems.append(str(error))
             continue

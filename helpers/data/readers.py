@@ -5,7 +5,9 @@ format, and :func:`check_same_frame` stops a fixation map that cannot belong to 
 """
 from __future__ import annotations
 
+import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +121,55 @@ def load_mat(path: Path, **options) -> dict:
         return loadmat(path, **options)
     except Exception as exc:  # scipy raises several types for a damaged or HDF5 (v7.3) file
         raise DataError(f"{path}: not a readable MATLAB file ({exc})") from exc
+
+
+_MAT_CLASSES = {1: "cell", 2: "struct", 3: "object", 4: "char", 5: "sparse", 6: "double", 7: "single", 8: "int8",
+                9: "uint8", 10: "int16", 11: "uint16", 12: "int32", 13: "uint32", 14: "int64", 15: "uint64"}
+
+
+def mat_variables(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """``{name: (shape, MATLAB class)}`` of a MATLAB 5 file's variables, from their headers alone: a
+    compressed variable is inflated only as far as its header (a few hundred bytes), so checking a
+    1920×1080 ``fixLocs`` costs a fraction of a millisecond instead of reading 2 MB. A file that is
+    not a MATLAB 5 file (a damaged one, or a v7.3 HDF5 file) is a :class:`DataError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: fixation file not found")
+    data = path.read_bytes()
+    if len(data) < 128 or data[126:128] not in (b"IM", b"MI"):
+        raise DataError(f"{path}: not a readable MATLAB file (no MATLAB 5 header; v7.3/HDF5 files are not read)")
+    order = "<" if data[126:128] == b"IM" else ">"
+    variables, position = {}, 128
+    try:
+        while position + 8 <= len(data):
+            kind, size = struct.unpack_from(order + "II", data, position)
+            body = data[position + 8:position + 8 + size]
+            if len(body) < size:
+                raise ValueError(f"an element of {size} bytes is cut short at byte {len(data)}")
+            if kind == 15:  # miCOMPRESSED: the variable is a zlib stream of a miMATRIX element
+                body = zlib.decompressobj().decompress(body, 1024)
+                kind, _ = struct.unpack_from(order + "II", body, 0)
+                body = body[8:]
+            if kind == 14:  # miMATRIX: array flags, dimensions, name
+                name, shape, matlab_class = _matrix_header(body, order)
+                variables[name] = (shape, matlab_class)
+            position += 8 + size + (-size % 8 if kind != 15 else 0)
+    except (struct.error, zlib.error, ValueError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a readable MATLAB file ({error})") from None
+    return variables
+
+
+def _matrix_header(body: bytes, order: str) -> tuple[str, tuple[int, ...], str]:
+    flags = struct.unpack_from(order + "I", body, 8)[0]
+    _, dims_bytes = struct.unpack_from(order + "II", body, 16)
+    shape = struct.unpack_from(order + "i" * (dims_bytes // 4), body, 24)
+    at = 24 + dims_bytes + (-dims_bytes % 8)
+    kind, size = struct.unpack_from(order + "II", body, at)
+    if kind >> 16:  # the small element format: size and type in one word, the name in the next four bytes
+        size, name = kind >> 16, body[at + 4:at + 4 + (kind >> 16)]
+    else:
+        name = body[at + 8:at + 8 + size]
+    return name.decode("ascii"), tuple(shape), _MAT_CLASSES.get(flags & 0xFF, "unknown")
 
 
 #: How a data set stores its fixations: CAT2000's ``fixLocs`` (binary map in a .mat), SALICON's
