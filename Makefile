@@ -69,7 +69,7 @@ bench: venv ## Run the benchmarks (installs pysaliency and numba for the compari
 	$(PYTHON) benchmarks/run_all.py
 
 clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models)
-	rm -rf executed data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html
+	rm -rf executed .cache data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html
 	@echo "kept: checkpoints/ (trained models; 'make clean-models' removes them)"
 
 clean-models: ## Remove every trained model in checkpoints/ (says what it removes)

@@ -10,6 +10,7 @@ umask — as ``open`` and ``mkdir`` do — never the private ``0o600`` / ``0o700
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -54,18 +55,36 @@ def remove_leftovers(target: Path, kind: str) -> list[Path]:
     return removed
 
 
+class DiskFullError(OSError):
+    """A file could not be written because its disk is full (the message names the file); whatever
+    was at that path before is still there."""
+
+
+def disk_full(path: Path) -> DiskFullError:
+    free = shutil.disk_usage(path.parent).free if path.parent.exists() else 0
+    return DiskFullError(errno.ENOSPC, f"{path}: could not be written, the disk is full ({free / 2**20:.1f} MiB free); "
+                                       "what was there before is kept. Free some space and run again")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (an empty file, mode 0o666 & ~umask); on success it
-    is renamed onto ``path``, on failure removed."""
+    is renamed onto ``path``, on failure removed. A full disk is a :class:`DiskFullError` naming ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(path, "tmp")
-    tmp = _temporary_name(path, "tmp")
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(path, "tmp")
+        tmp = _temporary_name(path, "tmp")
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except OSError as error:
+        raise (disk_full(path) if error.errno == errno.ENOSPC else error) from None
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as error:
+        if error.errno == errno.ENOSPC and not isinstance(error, DiskFullError):
+            raise disk_full(path) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

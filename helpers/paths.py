@@ -6,7 +6,7 @@ Each folder can be moved with an environment variable (useful on a cluster or in
 function            environment variable         default
 ==================  ===========================  ==================================
 ``data_dir()``      ``SALIENCY_DATA_DIR``        ``<root>/data``
-``cache_dir()``     ``SALIENCY_CACHE_DIR``       ``<data>/.cache``
+``cache_dir()``     ``SALIENCY_CACHE_DIR``       ``<root>/.cache``
 ``checkpoint_dir()`` ``SALIENCY_CHECKPOINT_DIR``  ``<root>/checkpoints``
 ``report_dir()``    ``SALIENCY_REPORT_DIR``      ``<root>/report``
 ``executed_dir()``  ``SALIENCY_EXECUTED_DIR``    ``<root>/executed``
@@ -34,8 +34,9 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Decoded, resized images kept between epochs and runs."""
-    return _from_env("SALIENCY_CACHE_DIR", data_dir() / ".cache")
+    """Decoded, resized images kept between epochs and runs: in the project's own folder, not beside
+    the data (a data set on a read-only mount is read, never written)."""
+    return _from_env("SALIENCY_CACHE_DIR", ROOT / ".cache")
 
 
 def checkpoint_dir() -> Path:

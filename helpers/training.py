@@ -12,7 +12,6 @@ Checkpoints are read with ``weights_only=True``: opening one cannot run code.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import hashlib
 import json
 import math
@@ -32,7 +31,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from . import paths
-from .io import atomic_path
+from .io import DiskFullError, atomic_path
 from .parallel import process_group, select_device
 
 
@@ -233,16 +232,18 @@ def _set_aside(path: Path) -> Path:
 
 def _save(path: Path, state: dict) -> None:
     """Write ``state`` to ``path`` atomically; a full disk is a :class:`CheckpointError` naming the
-    file (the previous checkpoint, if any, is still there)."""
+    file (the previous checkpoint, if any, is still there). torch reports a full disk as a failed
+    write inside its zip writer ("unexpected pos"), which is read as such."""
     try:
         with atomic_path(path) as tmp:
             torch.save(state, tmp)
     except (OSError, RuntimeError) as error:
-        if getattr(error, "errno", None) == errno.ENOSPC or "unexpected pos" in str(error) or "No space" in str(error):
-            free = shutil.disk_usage(path.parent).free
-            raise CheckpointError(f"{path}: could not be written, the disk is full ({free / 2**20:.0f} MiB free); "
-                                  "the previous checkpoint is kept. Free some space and run again to resume") from None
-        raise
+        full = isinstance(error, DiskFullError) or "unexpected pos" in str(error) or "No space" in str(error)
+        if not full:
+            raise
+        free = shutil.disk_usage(path.parent).free
+        raise CheckpointError(f"{path}: could not be written, the disk is full ({free / 2**20:.1f} MiB free); the "
+                              "previous checkpoint is kept. Free some space and run again to resume") from None
 
 
 @dataclass

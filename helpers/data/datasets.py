@@ -106,9 +106,14 @@ class DecodeOnceDataset(Dataset):
         except (FileNotFoundError, OSError, ValueError, KeyError):
             pass  # missing or damaged: decode again
         arrays = self.decode(index)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **arrays)
+        try:
+            with atomic_path(path) as tmp:
+                with open(tmp, "wb") as handle:
+                    np.savez(handle, **arrays)
+        except OSError as error:  # read-only, full, no permission: the run goes on without the cache
+            print(f"the decode cache {self.cache_dir} cannot be written ({error.strerror or error}); decoding every "
+                  "epoch instead (set SALIENCY_CACHE_DIR to a writable folder to keep the cache)", flush=True)
+            self.cache_dir = None
         return arrays
 
     def __getitem__(self, index: int):
