@@ -49,6 +49,23 @@ def measure(sample_seed: int, loss: str, workspace: Path) -> dict:
             "seconds": round(time.perf_counter() - started), **held_out_scores(trained)}
 
 
+def markdown_table(runs: list[dict]) -> str:
+    """The README's table of these runs (``tests/test_readme.py`` checks the README holds exactly it)."""
+    network = saliency.MODEL_NAMES[saliency.SALNET]
+    lines = [f"| sample seed | map | training | {' | '.join(SHOWN)} |", "|---|---|---|" + "---|" * len(SHOWN)]
+    for run in runs:
+        spec = run["spec"]
+        training = (f"{spec['optimizer'].upper()} {spec['learning_rate']:g}, batch {spec['batch_size']}, "
+                    f"{spec['image_size'][0]}×{spec['image_size'][1]}, {spec['epochs']} epochs")
+        for name, label, how in ((network, f"{network}, `LOSS = {run['loss']!r}`", training),
+                                 (evaluation.CENTRE_BIAS, "centre bias", "none (fitted on the training fixations)")):
+            if name == evaluation.CENTRE_BIAS and run["loss"] != "mse":
+                continue  # the same row as the MSE run's: the same held-out displays
+            lines.append(f"| {run['sample_seed']} | {label} | {how} | "
+                         + " | ".join(f"{run[name][m]:.3f}" for m in SHOWN) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 7], help="SAMPLE_SEED values (default: 0 7)")
@@ -61,11 +78,7 @@ def main() -> int:
                 print(f"SAMPLE_SEED={seed}, LOSS={loss!r} ...", flush=True)
                 runs.append({"sample_seed": seed, "loss": loss, **measure(seed, loss, Path(workspace))})
     write_json_atomic(RESULTS, {"command": "python benchmarks/saliency_loss.py", "profile": "smoke", "runs": runs})
-    print(f"\n| sample seed | map | {' | '.join(SHOWN)} |\n|---|---|" + "---|" * len(SHOWN))
-    for run in runs:
-        for name in (saliency.MODEL_NAMES[saliency.SALNET], evaluation.CENTRE_BIAS):
-            label = f"{name}, LOSS={run['loss']!r}" if name != evaluation.CENTRE_BIAS else name
-            print(f"| {run['sample_seed']} | {label} | " + " | ".join(f"{run[name][m]:.3f}" for m in SHOWN) + " |")
+    print("\n" + markdown_table(runs))
     print(f"\nwritten: {RESULTS}")
     return 0
 
