@@ -28,16 +28,8 @@ from scipy.ndimage import gaussian_filter
 from tqdm.auto import tqdm
 
 from . import metrics, samples
-from .data import (
-    SaliencyDataset,
-    SaliencyItem,
-    check_same_frame,
-    load_fixations,
-    load_gray,
-    load_rgb,
-    load_salicon_observers,
-    make_loader,
-)
+from .data import (SaliencyDataset, SaliencyItem, check_same_frame, load_fixations, load_gray, load_rgb,
+                   load_salicon_observers, make_loader)
 from .plots import image_grid, with_fixations
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyEvaluation, write_table
 from .training import predict

@@ -24,15 +24,8 @@ from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_par
 from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .training import (
-    TrainingRun,
-    checkpoint_path,
-    config_record,
-    fit,
-    load_checkpoint,
-    same_settings_other_data,
-    set_seed,
-)
+from .training import (TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, same_settings_other_data,
+                       set_seed)
 from .weights import resolve
 
 

@@ -21,23 +21,16 @@ from scipy.ndimage import gaussian_filter
 from torch import nn
 
 from . import evaluation, identity, paths
-from .data import DataError, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
+from .data import (DataError, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
+                   saliency_splits)
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
 from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
-from .training import (
-    TrainingRun,
-    checkpoint_path,
-    config_record,
-    fit,
-    predict,
-    read_checkpoint,
-    same_settings_other_data,
-    set_seed,
-)
+from .training import (TrainingRun, checkpoint_path, config_record, duration_text, fit, predict, read_checkpoint,
+                       same_settings_other_data, set_seed)
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -178,8 +171,24 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
               extra={"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": identity.architecture(trainable_part(model))},
               on_save=lambda run: record_training(run, spec, model, data),
               held_out_scores=evaluation.held_out_scorer(data.held_out_items, held_out_loader, device),
-              checkpoint_every=every_steps, checkpoint_minutes=every_minutes)
+              checkpoint_every=every_steps, checkpoint_minutes=every_minutes, cost_hint=smoke_hint(spec, device))
     return TrainedSaliency(spec, model, run, data, train_set, held_out_set)
+
+
+def smoke_hint(spec: SaliencySpec, device: torch.device):
+    """On a CPU, for settings heavier than the smoke profile's: what ``PROFILE = "smoke"`` would take,
+    from the measured time per image scaled by images, epochs and pixels (a rough figure)."""
+    smoke = type(spec).from_values({}, "smoke", report=None)
+    if device.type != "cpu" or (spec.image_size, spec.epochs) == (smoke.image_size, smoke.epochs):
+        return None
+
+    def hint(seconds_per_image: float) -> str:
+        pixels = (smoke.image_size[0] * smoke.image_size[1]) / (spec.image_size[0] * spec.image_size[1])
+        images = round(smoke.whole_dataset * 0.85)
+        return (f"this is a CPU: PROFILE = 'smoke' ({smoke.epochs} epochs of {images} images at "
+                f"{smoke.image_size[0]}×{smoke.image_size[1]}) would take about "
+                f"{duration_text(seconds_per_image * pixels * images * smoke.epochs)}")
+    return hint
 
 
 def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data: SaliencyData) -> SaliencyTraining:

@@ -263,6 +263,7 @@ class FitOptions:
     held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None
     checkpoint_every: int | None = None
     checkpoint_minutes: float | None = None
+    cost_hint: Callable[[float], str] | None = None   # seconds per training image → a sentence for the estimate
 
 
 class Checkpointer:
@@ -402,10 +403,23 @@ class _Training:
             _restore_random_states(self.resume_rng.get("random"))
         return epoch_batches
 
+    def estimate(self, loader: DataLoader, epoch: int, images: int) -> None:
+        """Before the run spends its time: what the first steps took, scaled to the epoch and the run."""
+        if not (self.options.progress and self.is_main):
+            return
+        per_image = (time.perf_counter() - self.epoch_started) / max(images, 1)
+        per_epoch = per_image * len(loader.dataset) / self.world
+        epochs = self.config.epochs - epoch + 1
+        hint = self.options.cost_hint(per_image) if self.options.cost_hint is not None else ""
+        print(f"  timed over the first {ESTIMATE_AFTER_STEPS} steps: about {duration_text(per_epoch)} per epoch, "
+              f"{duration_text(per_epoch * epochs)} for the {epochs} epoch{'s' if epochs > 1 else ''} to go"
+              + (f"; {hint}" if hint else ""), flush=True)
+
     def train_epoch(self, loader: DataLoader, epoch: int, checkpointer: Checkpointer) -> tuple[float, int]:
         """One pass over ``loader``; returns the loss sum and the image count over every process."""
         skip = self.resume_at if epoch == self.run.resumed_from_epoch + 1 else 0
         total, count = self.partial if skip else (0.0, 0)
+        self.epoch_started = time.perf_counter()
         step_checkpoints = self.options.checkpoint_every or self.options.checkpoint_minutes
         for step, (inputs, targets) in enumerate(self.start_epoch(loader, epoch, skip), start=skip + 1):
             inputs, targets = self.to_device(inputs), self.to_device(targets)
@@ -421,6 +435,8 @@ class _Training:
             self.optimizer.step()
             total += loss.item() * len(inputs)
             count += len(inputs)
+            if step == skip + ESTIMATE_AFTER_STEPS and epoch == self.run.resumed_from_epoch + 1:
+                self.estimate(loader, epoch, count - (self.partial[1] if skip else 0))
             if step_checkpoints and checkpointer.step_due(step, self.world):
                 totals = self.summed(total, count)
                 if self.is_main:
@@ -462,8 +478,8 @@ class _Training:
         print(f"epoch {epoch:>3}/{epochs}  train {row['train_loss']:.4f}  {self.options.held_out_name} "
               f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row['seconds']:.0f}s", flush=True)
         if epoch == self.run.resumed_from_epoch + 1 and epoch != epochs:
-            print(f"  about {_duration((epochs - epoch) * row['seconds'])} more for the remaining {epochs - epoch} "
-                  f"epochs (the whole run: about {_duration(epochs * row['seconds'])})", flush=True)
+            print(f"  about {duration_text((epochs - epoch) * row['seconds'])} more for the remaining {epochs - epoch} "
+                  f"epochs (the whole run: about {duration_text(epochs * row['seconds'])})", flush=True)
 
 
 def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
@@ -530,10 +546,12 @@ def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
 
 
+#: Steps timed at the start of a run before its duration is estimated and printed.
+ESTIMATE_AFTER_STEPS = 5
 _ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

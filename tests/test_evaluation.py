@@ -8,16 +8,8 @@ import pytest
 
 from helpers import evaluation, metrics
 from helpers.data import SaliencyItem, no_oracle_reason
-from helpers.evaluation import (
-    ALL_ITEMS,
-    CENTRE_BIAS,
-    NETWORK,
-    ORACLE_OBSERVERS,
-    ORACLE_SAMPLE,
-    best_and_worst,
-    per_model,
-    summarise,
-)
+from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, NETWORK, ORACLE_OBSERVERS, ORACLE_SAMPLE, best_and_worst,
+                                per_model, summarise)
 
 
 def scores_table(rows):

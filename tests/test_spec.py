@@ -17,7 +17,7 @@ from helpers.records import SALNET
 from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
 from helpers.data import DataError, choose_dataset
 from helpers.spec import InversionSpec, SaliencySpec, SpecError, setting
-from helpers.training import CheckpointError, checkpoint_path, fit
+from helpers.training import CheckpointError, TrainingConfig, checkpoint_path, fit
 
 TINY = dict(dataset="cat2000", whole_dataset=16, epochs=1, optimizer="adam", learning_rate=1e-3,
             image_size=(32, 48), batch_size=4)
@@ -277,3 +277,23 @@ def test_a_file_that_is_not_an_image_stops_part_2_before_training(tmp_path):
     bad.write_text("<html>a download error page</html>")
     with pytest.raises(DataError, match=f"1 of 2 images cannot be used.*{bad}: not a readable image"):
         check_image_items([ImageItem("n0", good), ImageItem("n0", bad)])
+
+
+# -- the cost is said before it is spent ----------------------------------------------------------
+
+def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_epoch_ends(tmp_path, capsys):
+    model = nn.Linear(4, 4)
+    data = torch.utils.data.TensorDataset(torch.randn(40, 4), torch.randn(40, 4))
+    loader = torch.utils.data.DataLoader(data, batch_size=4)   # 10 steps per epoch
+    config = TrainingConfig(epochs=3, batch_size=4, optimizer="sgd", lr=1e-3, step_size=5)
+    fit(model, loader, None, config, tmp_path / "c.pt", device="cpu", cost_hint=lambda s: "PROFILE = 'smoke' is faster")
+    out = capsys.readouterr().out
+    estimate = out.index("timed over the first 5 steps: about")
+    assert estimate < out.index("epoch   1/3")
+    assert "for the 3 epochs to go; PROFILE = 'smoke' is faster" in out
+
+
+def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cost():
+    hint = saliency.smoke_hint(SaliencySpec(), torch.device("cpu"))
+    assert "PROFILE = 'smoke' (4 epochs of 272 images at 96×128) would take about" in hint(0.5)
+    assert saliency.smoke_hint(SaliencySpec(), torch.device("cuda")) is None
