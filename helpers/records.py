@@ -108,6 +108,7 @@ class SaliencyTraining(TrainingFields, Record):
     ceil_mode: bool = False
     spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
     identity: dict = field(default_factory=dict)   # what named its checkpoint: data, architecture, weights ...
+    front_end: str = ""                            # the second model's: which weights its frozen front end has
 
     def file_name(self) -> str:
         return self.file_for(self.model)

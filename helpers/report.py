@@ -17,7 +17,8 @@ from . import paths
 from .evaluation import NETWORK, SECOND_NETWORK, quality_bars
 from .io import write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
-from .records import CONTRAST, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from .records import CONTRAST, SALNET, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from .saliency import training_record
 from .spec import SaliencySpec
 
 #: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
@@ -69,7 +70,7 @@ def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyT
                 "Run notebook 01 again.*\n")
     config = second.config
     return (f"\n**Second model — a pretrained front end.** The SalNet paper took its first layers from an ImageNet "
-            f"network. The second model freezes torchvision's MobileNetV2 (ImageNet weights) and trains only a small "
+            f"network. The second model freezes torchvision's MobileNetV2 (**{second.front_end}**) and trains only a small "
             f"readout (**{second.parameters:,} parameters**) that sees each feature beside its contrast with the rest "
             f"of the image — pop-out is a comparison across the whole display, which the contrast makes one step. Same "
             f"images, same loss; input {second.image_size[0]}×{second.image_size[1]}, {config['optimizer'].upper()} "
@@ -267,8 +268,8 @@ def comparison_section(comparison: InversionComparison | None) -> str:
 
 def build_report() -> tuple[Path, Path]:
     """Write ``REPORT.md`` and ``REPORT.html`` into the report folder; return their paths."""
-    training, evaluation, inversion = SaliencyTraining.read(), SaliencyEvaluation.read(), InversionSummary.read()
-    second = SaliencyTraining.read(SaliencyTraining.file_for(CONTRAST))
+    training, evaluation, inversion = training_record(SALNET), SaliencyEvaluation.read(), InversionSummary.read()
+    second = training_record(CONTRAST)
     comparison = InversionComparison.read()
     datasets = sorted({record.dataset for record in (training, inversion) if record})
     weights = inversion.weights if inversion else "not used (Part 2 has not run)"

@@ -70,7 +70,7 @@ def load_data(spec: SaliencySpec) -> SaliencyData:
 def build_model(spec: SaliencySpec) -> nn.Module:
     """A fresh network of the spec's kind."""
     if spec.MODEL == CONTRAST:
-        return ContrastSaliencyNet(spec.weights)
+        return ContrastSaliencyNet(spec.weights, spec.require_pretrained)
     return SaliencyNet(ceil_mode=spec.ceil_mode)
 
 
@@ -201,21 +201,53 @@ def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data
         epochs_trained=len(run.history), epochs_planned=run.epochs_planned,
         parameters=count_parameters(trainable_part(model)), image_size=list(spec.image_size),
         output_size=list(model.output_size(spec.image_size)), ceil_mode=spec.ceil_mode, spec=spec.as_dict(),
-        identity=run.metadata)
+        identity=run.metadata, front_end=getattr(model, "weights_description", ""))
     record.write()
     return record
 
 
 def trained_checkpoint(checkpoint: str | Path = "", model: str = SALNET) -> Path:
     """The saliency network to score: ``checkpoint`` when given, else the one of kind ``model`` that
-    notebook 01 trained last (as its record says)."""
+    notebook 01 trained last — as its record says, or, without a record (``make clean`` removes
+    them), the newest finished checkpoint of that kind, whose record is rebuilt from it."""
     if checkpoint:
         return Path(checkpoint)
-    record = SaliencyTraining.read(SaliencyTraining.file_for(model))
+    record = training_record(model)
     if record is None:
-        raise FileNotFoundError(f"{paths.metrics_dir() / SaliencyTraining.file_for(model)}: no record of a trained "
-                                f"{MODEL_NAMES[model]}; run notebook 01_saliency_model.ipynb first, or set CHECKPOINT")
+        raise FileNotFoundError(f"no trained {MODEL_NAMES[model]}: neither a record in {paths.metrics_dir()} nor a "
+                                f"finished checkpoint in {paths.checkpoint_dir()}; run notebook 01_saliency_model.ipynb "
+                                "first, or set CHECKPOINT")
     return Path(record.checkpoint)
+
+
+def training_record(model: str = SALNET) -> SaliencyTraining | None:
+    """Notebook 01's record of ``model``; when it is gone, the one rebuilt from the newest finished
+    checkpoint of that kind (a checkpoint carries its spec, identity and history) and written again."""
+    record = SaliencyTraining.read(SaliencyTraining.file_for(model))
+    if record is not None:
+        return record
+    prefix = "saliency_" if model == SALNET else f"saliency_{model}_"
+    candidates = sorted((p for p in paths.checkpoint_dir().glob(f"{prefix}*.pt") if ".replaced-" not in p.name
+                         and (model != SALNET or not p.name.startswith("saliency_contrast_"))),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        state = read_checkpoint(path)
+        if "spec" in state and state["epoch"] >= state.get("epochs_planned", state["epoch"]):
+            print(f"no record of the {MODEL_NAMES[model]} in {paths.metrics_dir()}: rebuilt it from {path.name}")
+            return record_from_checkpoint(path, state)
+    return None
+
+
+def record_from_checkpoint(path: Path, state: dict) -> SaliencyTraining:
+    """Notebook 01's record of a run, from its checkpoint alone (and written)."""
+    spec = SPEC_OF_MODEL[state["metadata"]["model"]](**state["spec"])
+    model = build_model(spec)
+    run = TrainingRun(epochs_planned=state.get("epochs_planned", state["epoch"]), history=state["history"],
+                      checkpoint=path, metadata=state["metadata"])
+    images = state["metadata"]["data"]["images"]
+    data = SaliencyData(state["metadata"]["dataset"], Path(state.get("data_folder", "")),
+                        [None] * images["train"], [None] * images["held_out"])
+    return record_training(run, spec, model, data)
 
 
 class ArchitectureMismatchError(RuntimeError):
@@ -260,7 +292,7 @@ def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple
     """The second model notebook 01 trained last — ``(network, settings, checkpoint)`` as
     :func:`load_saliency_model` gives them — when it was trained on the same split as ``trained``;
     else ``None``, printing why."""
-    record = SaliencyTraining.read(SaliencyTraining.file_for(CONTRAST))
+    record = training_record(CONTRAST)
     if record is None or not Path(record.checkpoint).is_file():
         print("no second model to score: notebook 01 has not trained one (SECOND_MODEL = False?)")
         return None

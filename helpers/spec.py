@@ -73,7 +73,7 @@ class SpecError(ValueError):
 PARAMETER_NAMES = {"whole_dataset": "WholeDataset"}
 #: Fields read without a notebook's prefix (``SECOND_MODEL_``, ``COMPARE_``): the data and the split
 #: are the same for every model a notebook trains.
-SHARED = ("dataset", "data_dir", "whole_dataset", "seed")
+SHARED = ("dataset", "data_dir", "whole_dataset", "seed", "require_real_data", "require_pretrained")
 
 
 def parameter_name(field_name: str, prefix: str = "", shared: tuple = SHARED) -> str:
@@ -283,6 +283,8 @@ class ContrastSpec(SaliencySpec):
     learning_rate: float = setting(1e-3, "the starting learning rate", minimum=0)
     lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", minimum=1)
     weights: str = setting("", "the front end's weights: empty for ImageNet's (helpers/weights.py), or 'random'")
+    require_pretrained: bool = setting(False, "True: stop rather than fall back to a random front end (the real run "
+                                              "sets it)", identity=False)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ def random_id(network: str) -> str:
 
 
 def pretrained_id(network: str) -> str:
-    return f"{network}: torchvision IMAGENET1K_V1"
+    """Which ImageNet weights: torchvision's file, by name and the SHA-256 it is checked against."""
+    return f"{network}: torchvision IMAGENET1K_V1 (sha256 {KNOWN[network].sha256[:16]})"
 
 
 def cache_path(network: str) -> Path:

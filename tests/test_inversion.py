@@ -115,7 +115,8 @@ def test_weights_in_torchvisions_cache_are_loaded_when_the_hash_matches(no_weigh
         weights.KNOWN["alexnet"], sha256=hashlib.sha256(target.read_bytes()).hexdigest()))
     net = AlexNetEncoder("conv1", allow_download=False)
     assert net.pretrained and "torchvision's ImageNet weights" in net.weights_description
-    assert net.weights_id == "alexnet: torchvision IMAGENET1K_V1"
+    checked = hashlib.sha256(target.read_bytes()).hexdigest()
+    assert net.weights_id == f"alexnet: torchvision IMAGENET1K_V1 (sha256 {checked[:16]})"  # the hash it checked
     assert torch.equal(net.net[0].weight, state["features.0.weight"])
 
 

