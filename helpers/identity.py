@@ -4,9 +4,9 @@ Both are part of a run's identity (:meth:`helpers.spec.Spec.identity` is the res
 checkpoint, are stored in it and in its record, and are checked when it is loaded, so a model
 trained on other images, or built by other code, is never taken for this run's.
 
-* :func:`data_fingerprint` — every file of both splits by its path *relative to the data set's
-  folder* and its size: a moved or renamed data folder with the same files is the same data; an
-  added, removed or replaced image is not.
+* :meth:`helpers.data.RunData.fingerprint` — every file of both splits by its path *relative to the
+  data set's folder* and its size: a moved or renamed data folder with the same files is the same
+  data; an added, removed or replaced image is not.
 * :func:`architecture` — the module tree (each module's type and settings) and every parameter's
   shape: ReLU changed to Tanh, or a layer widened, is another network.
 """
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from torch import nn
 
@@ -24,29 +22,6 @@ from torch import nn
 def digest(value, length: int = 12) -> str:
     """A short hex digest of JSON-like ``value`` (key order does not matter)."""
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:length]
-
-
-def _files(item) -> Iterable[Path]:
-    for name in ("stimulus", "saliency_map", "fixations", "path"):
-        value = getattr(item, name, None)
-        if isinstance(value, Path):
-            yield value
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:  # a file outside the data folder: its full path is what identifies it
-        return path.resolve().as_posix()
-
-
-def data_fingerprint(root: str | Path, splits: dict[str, Sequence]) -> dict:
-    """``{"digest", "images", "folder"}``: the digest of every file of every split (relative path
-    and size), the number of items per split, and the folder (for messages only)."""
-    root = Path(root).resolve()
-    listing = {split: sorted([_relative(file, root), os.stat(file).st_size] for item in items for file in _files(item))
-               for split, items in splits.items()}
-    return {"digest": digest(listing), "images": {split: len(items) for split, items in splits.items()}}
 
 
 def architecture(module: nn.Module) -> list[str]:

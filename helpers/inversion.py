@@ -19,7 +19,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from . import identity, plots
-from .data import DataError, InversionDataset, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
+from .data import InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
 from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
@@ -76,31 +76,17 @@ def run_name(encoder: str, layer: str, kind: str) -> str:
     return f"{encoder}_{layer}_{kind}"
 
 
-@dataclass
-class InversionData:
-    """The data set of a run and its split into training and test images."""
-
-    name: str
-    root: Path
-    train_items: list
-    test_items: list
-
-    def fingerprint(self) -> dict:
-        return identity.data_fingerprint(self.root, {"train": self.train_items, "test": self.test_items})
-
-
-def load_data(spec: InversionSpec) -> InversionData:
+def load_data(spec: InversionSpec) -> RunData:
+    """The spec's data set and its split into training and test images (held out), checked."""
     name, root, train_items, test_items = resolve_inversion_dataset(spec.dataset, spec.data_dir, spec.whole_dataset,
                                                                     spec.seed, spec.require_real_data)
-    for split, items in (("training", train_items), ("test", test_items)):
-        if not items:
-            raise DataError(f"{root}: no {split} images with WholeDataset = {spec.whole_dataset!r}; give WholeDataset a "
-                            "larger number, or check the folder")
+    data = RunData(name, Path(root), train_items, test_items)
+    data.check_not_empty(spec.whole_dataset)
     check_image_items(train_items + test_items)
-    return InversionData(name, Path(root), train_items, test_items)
+    return data
 
 
-def run_identity(spec: InversionSpec, inverter: Inverter, data: InversionData) -> dict:
+def run_identity(spec: InversionSpec, inverter: Inverter, data: RunData) -> dict:
     """What, besides the training settings, defines a trained decoder: the spec's identity, the data
     it saw, the encoder weights it learned to invert and the decoder's architecture."""
     return {**spec.identity(), "encoder": inverter.encoder.network, "dataset": data.name, "data": data.fingerprint(),
@@ -108,13 +94,13 @@ def run_identity(spec: InversionSpec, inverter: Inverter, data: InversionData) -
             "architecture": identity.digest(identity.architecture(inverter.decoder))}
 
 
-def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data: InversionData,
+def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data: RunData,
                  scores: dict) -> InversionLayer:
     """Write a decoder's record (its spec, the encoder's weights, the test scores) for notebook 07
     and the report."""
     record = InversionLayer(
         dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset, seed=spec.seed,
-        checkpoint=str(run.checkpoint), train_images=len(data.train_items), held_out_images=len(data.test_items),
+        checkpoint=str(run.checkpoint), train_images=len(data.train_items), held_out_images=len(data.held_out_items),
         config=config_record(spec.training()), history=run.history, epochs_trained=len(run.history),
         epochs_planned=run.epochs_planned, encoder=inverter.encoder.network, layer=spec.layer,
         weights=weights_note(inverter), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
@@ -227,7 +213,7 @@ class TrainedDecoder:
     inverter: Inverter
     run: TrainingRun
     record: InversionLayer
-    data: InversionData
+    data: RunData
     test_images: torch.Tensor
     reconstructions: torch.Tensor
 
@@ -239,7 +225,7 @@ class TrainedDecoder:
     def summary(self) -> str:
         scores, run = self.record.scores, self.run
         return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training and "
-                f"{len(self.data.test_items)} test images\n{weights_note(self.inverter)}\n"
+                f"{len(self.data.held_out_items)} test images\n{weights_note(self.inverter)}\n"
                 f"{self.spec.layer} features {self.inverter.encoder.feature_shape(self.spec.image_size)}; decoder: "
                 f"{count_parameters(self.inverter.decoder):,} parameters\ncheckpoint: {run.checkpoint}\n"
                 f"lowest train loss {min(run.train_loss):.4f}, lowest test loss {min(run.val_loss):.4f}\n"
@@ -267,7 +253,7 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
     data = load_data(spec)
     set_seed(spec.seed)  # the initial weights
     inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)
-    test_loader = make_loader(InversionDataset(data.test_items, spec.image_size), spec.batch_size,
+    test_loader = make_loader(InversionDataset(data.held_out_items, spec.image_size), spec.batch_size,
                               num_workers=num_workers)
     metadata = run_identity(spec, inverter, data)
     checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec.training(), metadata)
@@ -345,7 +331,7 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
 
     Returns ``(record, test_images, reconstructions[kind][layer])``."""
     data = load_data(spec)
-    test_images = load_images(data.test_items, spec.image_size)
+    test_images = load_images(data.held_out_items, spec.image_size)
     mean_image = mean_image_prediction(data.train_items, test_images, spec.image_size)
     baseline_colour = mean_colour_errors(test_images, mean_image)
     rows, reconstructions, descriptions = {}, {}, {}
@@ -366,7 +352,7 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
     mean_scores = {**reconstruction_metrics(test_images, mean_image, seed=spec.seed),
                    "mean-colour error": float(baseline_colour.mean())}
     record = InversionComparison(dataset=data.name, encoder=spec.encoder, layers=list(layers),
-                                 WholeDataset=spec.whole_dataset, seed=spec.seed, test_images=len(data.test_items),
+                                 WholeDataset=spec.whole_dataset, seed=spec.seed, test_images=len(data.held_out_items),
                                  image_size=spec.image_size, mean_image=mean_scores, rows=rows, weights=descriptions)
     record.write()
     return record, test_images, reconstructions

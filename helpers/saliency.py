@@ -21,8 +21,7 @@ from scipy.ndimage import gaussian_filter
 from torch import nn
 
 from . import evaluation, identity, paths
-from .data import (DataError, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
-                   saliency_splits)
+from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
@@ -35,17 +34,8 @@ from .training import (TrainingRun, checkpoint_path, config_record, duration_tex
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
 
-@dataclass
-class SaliencyData:
-    """The data set of a run and its split (:mod:`helpers.data.subsets`)."""
-
-    name: str
-    root: Path
-    train_items: list
-    held_out_items: list
-
-    def fingerprint(self) -> dict:
-        return identity.data_fingerprint(self.root, {"train": self.train_items, "held_out": self.held_out_items})
+class SaliencyData(RunData):
+    """Part 1's data of a run (:class:`helpers.data.RunData`), and the generated sample's version."""
 
     def version(self) -> dict:
         """What identifies the generated sample beyond its files: its seed and version."""
@@ -58,13 +48,10 @@ class SaliencyData:
 def load_data(spec: SaliencySpec) -> SaliencyData:
     """The spec's data set and split; an empty split is refused, naming the folder and ``WholeDataset``."""
     name, root = resolve_saliency_dataset(spec.dataset, spec.data_dir, spec.require_real_data)
-    train_items, held_out_items = saliency_splits(name, root, spec.whole_dataset, spec.seed)
-    for split, items in (("training", train_items), ("held-out", held_out_items)):
-        if not items:
-            raise DataError(f"{root}: no {split} images with WholeDataset = {spec.whole_dataset!r}; give WholeDataset a "
-                            "larger number (15 % of it is held out, at least one image per category), or check the folder")
-    check_saliency_items(train_items, held_out_items)
-    return SaliencyData(name, Path(root), train_items, held_out_items)
+    data = SaliencyData(name, Path(root), *saliency_splits(name, root, spec.whole_dataset, spec.seed))
+    data.check_not_empty(spec.whole_dataset)
+    check_saliency_items(data.train_items, data.held_out_items)
+    return data
 
 
 def build_model(spec: SaliencySpec) -> nn.Module:

@@ -129,7 +129,7 @@ def _plain(value):
 def checkpoint_path(kind: str, dataset: str, config: TrainingConfig, metadata: dict | None = None) -> Path:
     """Where the run of ``kind`` (``"saliency"``, ``"inversion_conv2"`` ...) on ``dataset`` with these
     settings is checkpointed: ``checkpoints/<kind>_<dataset>_<8 hex digits of the settings>.pt``, and
-    when ``metadata`` holds the data's fingerprint (``"data"``, :func:`helpers.identity.data_fingerprint`)
+    when ``metadata`` holds the data's fingerprint (``"data"``, :meth:`helpers.data.RunData.fingerprint`)
     ``..._<settings>_<6 hex digits of the data>.pt``. Two configurations never share a file, the same
     configuration always finds its own, and the same settings on other data are found by
     :func:`same_settings_other_data`."""

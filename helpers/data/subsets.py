@@ -19,10 +19,17 @@ trained model, so they always score the images that model never trained on.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import random
-from typing import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
+
+from .readers import DataError
 
 #: The share of a run's images that is held out (the assignment's 85 % / 15 % split).
 HELD_OUT_FRACTION = 0.15
@@ -89,3 +96,48 @@ def split_official(train_items: Sequence, held_out_items: Sequence, WholeDataset
         return spread(train_items, True, seed), spread(held_out_items, True, seed)
     n_held = max(1, round(WholeDataset * HELD_OUT_FRACTION))
     return (spread(train_items, max(1, WholeDataset - n_held), seed), spread(held_out_items, n_held, seed))
+
+
+@dataclass
+class RunData:
+    """The data of one run: the data set's name and folder, and its split into training and held-out
+    items (held out: Part 1's validation, Part 2's test images)."""
+
+    name: str
+    root: Path
+    train_items: list
+    held_out_items: list
+
+    def fingerprint(self) -> dict:
+        """``{"digest", "images"}``: the digest of every file of both splits (path relative to the data
+        set's folder, and size) and the number of items in each. Where the folder is is not part of it."""
+        root = Path(self.root).resolve()
+        splits = {"train": self.train_items, "held_out": self.held_out_items}
+        listing = {split: sorted([_relative(file, root), os.stat(file).st_size] for item in items for file in _files(item))
+                   for split, items in splits.items()}
+        digest = hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()[:12]
+        return {"digest": digest, "images": {split: len(items) for split, items in splits.items()}}
+
+    def check_not_empty(self, WholeDataset) -> None:
+        """An empty split stops the run, naming the folder and ``WholeDataset``."""
+        for split, items in (("training", self.train_items), ("held-out", self.held_out_items)):
+            if not items:
+                raise DataError(f"{self.root}: no {split} images with WholeDataset = {WholeDataset!r}; give "
+                                "WholeDataset a larger number (15 % of it is held out, at least one image per "
+                                "category), or check the folder")
+
+
+def _files(item) -> Iterable[Path]:
+    for name in ("stimulus", "saliency_map", "fixations", "path"):
+        value = getattr(item, name, None)
+        if isinstance(value, Path):
+            yield value
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:  # a file outside the data folder: its full path is what identifies it
+        return path.resolve().as_posix()
+
+
