@@ -21,11 +21,10 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from . import identity, plots
 from .data import InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
-from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
+from .parallel import check_nproc, per_rank_batch, process_group, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .training import (TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, same_settings_other_data,
-                       set_seed)
+from .training import HowToRun, TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, set_seed
 from .weights import resolve
 
 
@@ -257,19 +256,12 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
                               num_workers=num_workers)
     metadata = run_identity(spec, inverter, data)
     checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec.training(), metadata)
-    if process_group()[0] == 0:
-        for line in same_settings_other_data(checkpoint):
-            print(line)
-    if nproc > 1 and process_group()[1] == 1:
-        launch(spec, nproc, str(device), retrain, num_workers, checkpoint_every)
-        retrain = False  # the processes trained it; this one loads what they left
-    every_steps, every_minutes = parse_checkpoint_every(checkpoint_every)
+    options = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress).fit_options(
+        spec, data, inverter.decoder, checkpoint)
     train_loader = make_loader(InversionDataset(data.train_items, spec.image_size), per_rank_batch(spec.batch_size),
                                shuffle=True, seed=spec.seed, num_workers=num_workers)
-    run = fit(inverter, train_loader, test_loader, spec.training(), checkpoint, device=device,
-              trainable=inverter.decoder, retrain=retrain, metadata=metadata, held_out_name="test", progress=progress,
-              extra={"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": identity.architecture(inverter.decoder)},
-              checkpoint_every=every_steps, checkpoint_minutes=every_minutes)
+    run = fit(inverter, train_loader, test_loader, spec.training(), checkpoint, metadata=metadata,
+              held_out_name="test", **options)
     images = torch.cat([batch[0] for batch in test_loader])
     reconstructions = reconstruct(inverter, images, device)
     scores = reconstruction_metrics(images, reconstructions, seed=spec.seed)

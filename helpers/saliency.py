@@ -25,11 +25,11 @@ from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, r
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
-from .parallel import check_nproc, launch, parse_checkpoint_every, per_rank_batch, process_group, start_process_group
+from .parallel import check_nproc, per_rank_batch, start_process_group
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
-from .training import (TrainingRun, checkpoint_path, config_record, duration_text, fit, predict, read_checkpoint,
-                       same_settings_other_data, set_seed)
+from .training import (HowToRun, TrainingRun, checkpoint_path, config_record, duration_text, fit, predict,
+                       read_checkpoint, set_seed)
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -143,22 +143,14 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     metadata = run_identity(spec, data, model)
     checkpoint = checkpoint_path("saliency" if spec.MODEL == SALNET else f"saliency_{spec.MODEL}", data.name,
                                  spec.training(), metadata)
-    is_main = process_group()[0] == 0
-    if is_main:
-        for line in same_settings_other_data(checkpoint):
-            print(line)
-    if nproc > 1 and process_group()[1] == 1:
-        launch(spec, nproc, str(device), retrain, num_workers, checkpoint_every)
-        retrain = False  # the processes trained it; this one loads what they left
-    every_steps, every_minutes = parse_checkpoint_every(checkpoint_every)
-    run = fit(model, make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
-                                 num_workers=num_workers),
-              held_out_loader, spec.training(), checkpoint, device=device, trainable=trainable_part(model),
-              loss_fn=loss_function(spec), retrain=retrain, metadata=metadata, progress=progress,
-              extra={"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": identity.architecture(trainable_part(model))},
-              on_save=lambda run: record_training(run, spec, model, data),
+    how = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress)
+    options = how.fit_options(spec, data, trainable_part(model), checkpoint)
+    train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
+                               num_workers=num_workers)
+    run = fit(model, train_loader, held_out_loader, spec.training(), checkpoint, loss_fn=loss_function(spec),
+              metadata=metadata, on_save=lambda run: record_training(run, spec, model, data),
               held_out_scores=evaluation.held_out_scorer(data.held_out_items, held_out_loader, device),
-              checkpoint_every=every_steps, checkpoint_minutes=every_minutes, cost_hint=smoke_hint(spec, device))
+              cost_hint=smoke_hint(spec, device), **options)
     return TrainedSaliency(spec, model, run, data, train_set, held_out_set)
 
 

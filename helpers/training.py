@@ -32,7 +32,8 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .io import DiskFullError, atomic_path
-from .parallel import process_group, select_device
+from .identity import architecture
+from .parallel import launch, parse_checkpoint_every, process_group, select_device
 
 
 @dataclass(frozen=True)
@@ -480,6 +481,35 @@ class _Training:
         if epoch == self.run.resumed_from_epoch + 1 and epoch != epochs:
             print(f"  about {duration_text((epochs - epoch) * row['seconds'])} more for the remaining {epochs - epoch} "
                   f"epochs (the whole run: about {duration_text(epochs * row['seconds'])})", flush=True)
+
+
+@dataclass
+class HowToRun:
+    """A recipe's options of how to run (none of them part of what is trained)."""
+
+    device: torch.device
+    nproc: int = 1
+    retrain: bool = False
+    num_workers: int = 0
+    checkpoint_every: str | None = None   # "200" steps or "10m"
+    progress: bool = True
+
+    def fit_options(self, spec, data, trainable: nn.Module, checkpoint: Path) -> dict:
+        """What both recipes do between naming the checkpoint and calling :func:`fit`: say which
+        checkpoint has the same settings on other data, train with ``nproc`` processes under
+        ``torchrun`` first when asked (then this process loads what they left), and collect
+        :func:`fit`'s options — among them what the checkpoint stores besides the weights."""
+        if process_group()[0] == 0:
+            for line in same_settings_other_data(checkpoint):
+                print(line)
+        retrain = self.retrain
+        if self.nproc > 1 and process_group()[1] == 1:
+            launch(spec, self.nproc, str(self.device), retrain, self.num_workers, self.checkpoint_every)
+            retrain = False  # the processes trained it
+        every_steps, every_minutes = parse_checkpoint_every(self.checkpoint_every)
+        return {"device": self.device, "trainable": trainable, "retrain": retrain, "progress": self.progress,
+                "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,
+                "extra": {"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": architecture(trainable)}}
 
 
 def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
