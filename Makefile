@@ -3,6 +3,8 @@ PYTHON_BOOTSTRAP ?= python3
 VENV ?= .venv
 PROFILE ?= smoke
 PYTEST_ARGS ?=
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs PyTorch's CPU wheels first (no CUDA libraries)
+TORCH_INDEX ?=
 # Seconds a notebook cell may run before `make run` fails (a day fits notebook 01 on real CAT2000 on a CPU).
 CELL_TIMEOUT ?= 86400
 # Passed to every notebook that declares them, when set: make run PROFILE=assignment WholeDataset=200 DEVICE=cuda NPROC=4
@@ -31,6 +33,7 @@ help: ## List the targets
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX),$(PYTHON) -m pip install --quiet torch torchvision --index-url $(TORCH_INDEX))
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
 	$(PYTHON) -m helpers.pipeline --register-kernel
 	touch $@
