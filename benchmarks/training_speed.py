@@ -143,7 +143,9 @@ def cpu_bf16(args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         contrast = ContrastSaliencyNet(allow_download=False)
-    cases = {"SaliencyNet 96×128, batch 8": (SaliencyNet(), 8, (96, 128), None),
+    cases = {"SaliencyNet 96×128, batch 2 (smoke)": (SaliencyNet(), 2, (96, 128), None),
+             "SaliencyNet 96×128, batch 8": (SaliencyNet(), 8, (96, 128), None),
+             "SaliencyNet 240×320, batch 2 (Table 2)": (SaliencyNet(), 2, (240, 320), None),
              "second model 192×256, batch 8": (contrast, 8, (192, 256), contrast.trainable)}
     print(f"CPU bf16 autocast against fp32 ({torch.get_num_threads()} threads; "
           f"avx512_bf16: {'avx512_bf16' in open('/proc/cpuinfo').read()})")
@@ -163,6 +165,9 @@ def cpu_bf16(args):
             losses.append(loss_after(model, inputs, targets, 10, use_bf16))  # from the same start
         print(f"  {name}: fp32 {fp32:6.1f}, bf16 {bf16:6.1f} images/s ({bf16 / fp32:4.2f}×); loss after 10 steps "
               f"fp32 {losses[0]:.4f}, bf16 {losses[1]:.4f}", flush=True)
+    for size in ((96, 128), (240, 320)):
+        print(f"  oneDNN convolutions of one SalNet training step at {size[0]}×{size[1]}: "
+              + "; ".join(f"{kind} {onednn_paths(size, kind == 'bf16')}" for kind in ("fp32", "bf16")), flush=True)
     decoder = InversionDecoder("conv5", output_size=64, feature_shape=(256, 3, 3))
     features = torch.randn(64, 256, 3, 3)
     rates = []
@@ -174,6 +179,35 @@ def cpu_bf16(args):
             out.float().pow(2).mean().backward()
         rates.append(args.steps * 64 / (time.perf_counter() - started))
     print(f"  conv5 decoder 64², batch 64: fp32 {rates[0]:6.1f}, bf16 {rates[1]:6.1f} images/s ({rates[1] / rates[0]:4.2f}×)")
+
+
+ONEDNN_STEP = """
+import torch
+from helpers.models import SaliencyNet
+torch.manual_seed(0)
+net, x = SaliencyNet(), torch.randn(2, 3, {h}, {w})
+with torch.autocast("cpu", dtype=torch.bfloat16, enabled={bf16}):
+    out = net(x)
+out.float().mean().backward()
+"""
+
+
+def onednn_paths(size, bf16: bool) -> str:
+    """Which oneDNN implementations run SalNet's convolutions (``ONEDNN_VERBOSE=1``), with their counts."""
+    import collections
+    import os
+    import subprocess
+    import sys
+
+    code = ONEDNN_STEP.format(h=size[0], w=size[1], bf16=bf16)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "ONEDNN_VERBOSE": "1"})
+    kinds = collections.Counter()
+    for line in done.stdout.splitlines():
+        fields = line.split(",")
+        if "convolution" in fields and "exec" in fields:
+            kinds[fields[fields.index("convolution") + 1]] += 1
+    return ", ".join(f"{name} ×{count}" for name, count in kinds.most_common()) or "none reported (not oneDNN)"
 
 
 def _ddp_rank(rank: int, world: int, folder: str, steps: int, result) -> None:

@@ -21,7 +21,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from . import identity, plots
 from .data import InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
-from .parallel import check_nproc, per_rank_batch, process_group, start_process_group
+from .parallel import check_nproc, per_rank_batch, process_group, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
 from .training import HowToRun, TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, set_seed
@@ -151,6 +151,7 @@ def load_decoder(inverter: Inverter, record: InversionLayer) -> dict:
 def reconstruct(inverter: Inverter, images: torch.Tensor, device: torch.device | str = "cpu",
                 batch_size: int = 32) -> torch.Tensor:
     """Reconstructions of normalised ``images`` ``(N, 3, S, S)``, in normalised pixel space, on the CPU."""
+    device = select_device(device)
     inverter.to(device).eval()
     outputs = [inverter(images[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(outputs)

@@ -14,7 +14,7 @@ import markdown
 import pandas as pd
 
 from . import paths
-from .evaluation import NETWORK, SECOND_NETWORK, quality_bars
+from .evaluation import NETWORK, quality_bars
 from .io import write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .records import CONTRAST, SALNET, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
@@ -179,7 +179,7 @@ def _per_category_tables(evaluation: SaliencyEvaluation, metric_names: list[str]
 
 def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
     lines = []
-    for network in (NETWORK, SECOND_NETWORK):
+    for network in evaluation.checkpoints or (NETWORK,):   # the networks notebook 02 scored, by the names it gave
         if network in evaluation.overall:
             met = quality_bars(evaluation.overall, network, oracle, evaluation.per_category)
             missed = [bar for bar, ok in met.items() if not ok]
@@ -196,9 +196,9 @@ def _evaluation_figures(evaluation: SaliencyEvaluation) -> list[str]:
                ("fig_saliency_auc_distribution", "Per-image AUC-Judd of the networks and the baselines"),
                ("fig_saliency_singleton_auc", "Per-image singleton AUC: does the map single out the odd item?"),
                ("fig_saliency_best_worst", f"Best and worst predictions of {NETWORK}, fixations as dots")]
-    if SECOND_NETWORK in evaluation.overall:
-        figures.append(("fig_saliency_best_worst_second_model",
-                        f"Best and worst predictions of {SECOND_NETWORK}, fixations as dots"))
+    for network in (n for n in evaluation.checkpoints if n != NETWORK):
+        figures.append(("fig_saliency_best_worst_second_model", f"Best and worst predictions of {network}, fixations "
+                                                                "as dots"))
     return [_figure(name, caption) for name, caption in figures]
 
 

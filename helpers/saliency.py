@@ -263,6 +263,16 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
     return model.to(device).eval(), info
 
 
+def network_name(trained: dict) -> str:
+    """How tables and figures name a loaded network (``trained``: :func:`load_saliency_model`'s
+    settings): its model's name, and for the second model "(random front end)" when its frozen
+    MobileNetV2 had random weights — a label follows the weights the checkpoint says it was trained on."""
+    name = MODEL_NAMES[trained.get("model", SALNET)]
+    if trained.get("model") == CONTRAST and "random" in trained.get("front_end_weights", ""):
+        name += " (random front end)"
+    return name
+
+
 #: What two networks must share for notebook 02 to score them on the same held-out images.
 SAME_SPLIT = ("dataset", "sample_seed", "WholeDataset", "seed", "data")
 

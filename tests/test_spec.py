@@ -333,3 +333,11 @@ def test_the_second_models_record_and_report_name_the_front_end_weights_it_had(c
     text = report.saliency_section(SaliencyTraining.read(), None, record)
     assert "MobileNetV2 (**MobileNetV2: random weights — not the paper's setting**)" in text
     assert salnet.run.checkpoint.is_file()
+
+
+def test_a_second_model_with_a_random_front_end_is_named_so_in_tables_and_figures():
+    assert saliency.network_name({"model": "salnet"}) == "SalNet (half)"
+    pretrained = {"model": "contrast", "front_end_weights": "mobilenet_v2: torchvision IMAGENET1K_V1 (sha256 b035)"}
+    assert saliency.network_name(pretrained) == "MobileNetV2 + contrast readout"
+    random = {"model": "contrast", "front_end_weights": "mobilenet_v2: random (seed 0)"}
+    assert saliency.network_name(random) == "MobileNetV2 + contrast readout (random front end)"

@@ -209,9 +209,10 @@ def test_a_finished_checkpoint_keeps_no_optimiser_state_and_more_epochs_still_co
 def test_the_first_epoch_says_how_long_the_whole_run_will_take(tmp_path, capsys):
     fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu")
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("epoch   1/5") and "validation" in lines[0]
-    assert lines[1].strip().startswith("about") and "remaining 4 epochs" in lines[1] and "the whole run" in lines[1]
-    assert not any(line.strip().startswith("about") for line in lines[2:])
+    assert lines[0].strip().startswith("timed over the first 5 steps") and "for the 5 epochs to go" in lines[0]
+    assert lines[1].startswith("epoch   1/5") and "validation" in lines[1]
+    assert lines[2].strip().startswith("about") and "remaining 4 epochs" in lines[2] and "the whole run" in lines[2]
+    assert not any(line.strip().startswith("about") for line in lines[3:])
 
 
 def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):
