@@ -60,6 +60,7 @@ def _rank(rank: int, world: int, kind: str, folder: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["salnet", "conv", "fc"])
 def test_two_gloo_processes_end_with_the_weights_of_one_process_at_the_same_global_batch(kind, tmp_path):
     torch.multiprocessing.spawn(_rank, args=(2, kind, str(tmp_path)), nprocs=2, join=True)

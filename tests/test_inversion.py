@@ -172,6 +172,7 @@ def test_an_unknown_layer_is_a_clear_error():
 
 # --- training a decoder ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_decoder_overfits_a_handful_of_images(no_weights):
     torch.manual_seed(0)
     net = encoder("conv5")
@@ -306,6 +307,7 @@ def test_decoders_trained_on_different_subsets_are_not_compared():
         common_test_set(mixed)
 
 
+@pytest.mark.slow
 def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_path):
     from helpers.inversion import DecoderMismatchError, load_decoder
     from helpers.models import Inverter
