@@ -91,7 +91,8 @@ class Spec:
     PART: ClassVar[str] = ""           # the profile group and the command-line sub-command
     DATASETS: ClassVar[tuple] = ()
 
-    dataset: str = setting("auto", "auto (the real data set when it is under data/, else the generated sample) or a name")
+    dataset: str = setting("auto", "auto (the real data set under data/; the generated sample only where "
+                                   "REQUIRE_REAL_DATA is False, as under PROFILE 'smoke'), a data set's name, or sample")
     data_dir: str = setting("", "folder of the data set; empty for its default under data/", identity=False)
     require_real_data: bool = setting(True, "with DATASET 'auto', stop when no real data set is there rather than use "
                                             "the generated sample (PROFILE 'smoke' sets False; the environment "
