@@ -34,15 +34,17 @@ def save_figure(figure: plt.Figure, name: str, vector: bool = False, folder: Pat
 
 
 def loss_curves(histories: dict[str, Sequence[dict]], title: str = "Loss per epoch",
-                ylabel: str = "MSE loss", held_out: str = "validation") -> plt.Figure:
+                ylabel: str | dict[str, str] = "MSE loss", held_out: str = "validation") -> plt.Figure:
     """Train (solid) and held-out (dashed; ``held_out`` names it: "validation" in Part 1, "test" in
     Part 2) loss per epoch, one panel per run (each has its own scale, epochs and schedule), its
-    learning-rate drops marked by a labelled dotted line."""
+    learning-rate drops marked by a labelled dotted line. ``ylabel``: one for every panel, or one per
+    run (runs trained with different losses)."""
     width = 6.4 if len(histories) == 1 else 4.2 * len(histories)
     figure, panels = plt.subplots(1, len(histories), figsize=(width, 4.0), squeeze=False)
     for axes, (label, history) in zip(panels[0], histories.items()):
         _loss_panel(axes, history, held_out)
-        axes.set(xlabel="epoch", ylabel=ylabel, title=label if len(histories) > 1 else title)
+        axes.set(xlabel="epoch", ylabel=ylabel[label] if isinstance(ylabel, dict) else ylabel,
+                 title=label if len(histories) > 1 else title)
     if len(histories) > 1:
         figure.suptitle(title)
     figure.tight_layout()
@@ -57,7 +59,10 @@ def _loss_panel(axes: plt.Axes, history: Sequence[dict], held_out: str) -> None:
              if after["lr"] < before["lr"]]
     for number, (epoch, factor) in enumerate(drops):
         axes.axvline(epoch - 0.5, color="grey", ls=":", lw=1, label=f"learning rate ×{factor:.2g}" if number == 0 else None)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(epochs) <= 12:
+        axes.set_xticks(epochs)   # whole epochs, even for a run of one
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend(frameon=False)
 
 

@@ -38,3 +38,13 @@ def test_loss_curves_use_whole_epochs_the_given_held_out_name_and_label_the_lear
     ticks = [t for t in axes.get_xticks() if axes.get_xlim()[0] <= t <= axes.get_xlim()[1]]
     assert all(float(t).is_integer() for t in ticks)
     plt.close(figure)
+
+
+def test_each_network_gets_a_panel_labelled_with_its_own_loss_and_a_one_epoch_run_whole_ticks():
+    one = [{"epoch": 1, "train_loss": 1.8, "val_loss": 2.0, "lr": 3e-4}]
+    twelve = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.2 / e, "lr": 1e-3} for e in range(1, 13)]
+    figure = plots.loss_curves({"SalNet (half)": one, "second": twelve}, ylabel={"SalNet (half)": "KLD loss",
+                                                                                  "second": "MSE loss"})
+    left, right = figure.axes
+    assert (left.get_ylabel(), right.get_ylabel()) == ("KLD loss", "MSE loss")
+    assert list(left.get_xticks()) == [1] and list(right.get_xticks()) == list(range(1, 13))
