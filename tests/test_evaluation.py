@@ -82,8 +82,14 @@ def test_the_sample_is_scored_against_its_oracle_and_the_all_items_map(sample_sc
 def test_bars_judge_a_network_against_the_centre_bias_and_the_oracle(sample_scores):
     _, scores = sample_scores
     overall, per_category = per_model(summarise(scores))
-    met = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)   # the oracle passes its own bars
+    met = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)
     assert all(met.values()) and len(met) == 4 + 1 + 1 + 1 + 8
+    # not tautological: "all items" finds the items (above the AUC-Judd mark, above the centre bias)
+    # but not the odd one out (every singleton bar missed) — the bars tell the two apart
+    items = evaluation.quality_bars(overall, ALL_ITEMS, ORACLE_SAMPLE, per_category)
+    mark = next(bar for bar in items if bar.startswith("AUC-Judd ≥"))
+    assert items[mark] and items["AUC-Judd above the centre bias"]
+    assert not any(ok for bar, ok in items.items() if bar.startswith("singleton AUC"))
     noise = evaluation.quality_bars(overall, NETWORK, ORACLE_SAMPLE, per_category)
     assert not noise["singleton AUC ≥ 0.90"] and not noise["NSS ≥ 1.0"] and not all(noise.values())
 
