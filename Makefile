@@ -67,7 +67,7 @@ test-quick: venv ## Run the quick tier: every test without the slow mark (no not
 lab: venv ## Open JupyterLab with the project's kernel (adds --allow-root when run as root)
 	$(PYTHON) -m helpers.lab
 
-bench: venv ## Run the benchmarks (installs pysaliency and numba for the comparisons)
+bench: venv ## Run the benchmarks, a full make run last (installs pysaliency and numba); stops at a failure
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) benchmarks/run_all.py
 
@@ -75,7 +75,9 @@ clean: ## Remove what is cheap to remake: executed notebooks, caches, the genera
 	rm -rf executed .cache data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html
 	@echo "kept: checkpoints/ (trained models; 'make clean-models' removes them)"
 
-clean-models: ## Remove every trained model in checkpoints/ (says what it removes)
+clean-models: ## Remove every trained model in checkpoints/ — only with FORCE=1 (lists them first)
 	@if [ -d checkpoints ] && [ -n "$$(ls -A checkpoints)" ]; then \
-		echo "removing these trained models:"; ls -lh checkpoints | tail -n +2; rm -rf checkpoints; \
+		echo "trained models in checkpoints/:"; ls -lh checkpoints | tail -n +2; \
+		if [ "$(FORCE)" = "1" ]; then rm -rf checkpoints && echo "removed"; \
+		else echo "nothing removed: run 'make clean-models FORCE=1' to delete them"; exit 1; fi; \
 	else echo "no trained models in checkpoints/"; fi

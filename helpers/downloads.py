@@ -382,7 +382,8 @@ def download(name: str, data_dir: Path | None = None, base_url: str | None = Non
 def main(argv: list[str] | None = None) -> int:
     """``python -m helpers.downloads NAME [--data-dir DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m helpers.downloads", description=__doc__.split("\n\n")[0],
-                                     epilog="\n".join(f"{k}: {v.note}" for k, v in DATASETS.items()))
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="data sets:\n" + "\n".join(f"  {k}: {v.note}" for k, v in DATASETS.items()))
     parser.add_argument("name", choices=sorted(DATASETS), help="the data set")
     parser.add_argument("--data-dir", type=Path, default=None, help="default: data/ (or $SALIENCY_DATA_DIR)")
     args = parser.parse_args(argv)

@@ -24,11 +24,15 @@ SMOKE = {
     "comparison": {"require_real_data": False, "whole_dataset": 300, "image_size": 128, "epochs": 4, "batch_size": 16, "lr_step": 3},
 }
 PROFILES = {"assignment": {}, "smoke": SMOKE}
+#: Why a profile sets what it sets, said once per notebook group (a saliency reason in a layer notebook
+#: would only confuse).
 REASONS = {
-    "assignment": "the assignment's Tables 2 and 5",
-    "smoke": "quick settings for a CPU in minutes on the sample data (Adam instead of Table 2's SGD, which barely "
-             "moves in so few steps; the second saliency model at 192×256, where its ImageNet front end still sees "
-             "the items' shapes); PROFILE = 'assignment' gives Tables 2 and 5",
+    "assignment": {},
+    "smoke": {"saliency": "quick settings for a CPU in minutes on the sample (Adam instead of Table 2's SGD, which "
+                          "barely moves in so few steps)",
+              "contrast": "the second model at 192×256, where its ImageNet front end still sees the items' shapes",
+              "inversion": "quick settings for a CPU in minutes on the sample (fewer images and epochs, batch 16)",
+              "comparison": "quick settings for a CPU in minutes on the sample (300 images at 128², 4 epochs)"},
 }
 
 
@@ -43,5 +47,7 @@ def profile_overrides(profile: str, group: str) -> dict:
     return dict(PROFILES[check_profile(profile)].get(group, {}))
 
 
-def profile_reason(profile: str) -> str:
-    return REASONS[check_profile(profile)]
+def profile_reason(profile: str, group: str) -> str:
+    """Why ``profile`` sets what it does for ``group``, and how to get the tables back."""
+    reason = REASONS[check_profile(profile)].get(group, "")
+    return (reason + "; " if reason else "") + "PROFILE = 'assignment' gives Tables 2 and 5"

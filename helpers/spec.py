@@ -156,7 +156,8 @@ class Spec:
         if report is not None:
             if changed:
                 report(f"PROFILE = {profile!r}: " + ", ".join(f"{parameter_name(n)} = {v!r}" for n, v in changed.items())
-                       + f" — {profile_reason(profile)}" + (f"; set by you, kept: {', '.join(kept)}" if kept else ""))
+                       + f" — {profile_reason(profile, group or cls.PART)}"
+                       + (f"; set by you, kept: {', '.join(kept)}" if kept else ""))
             else:
                 report(f"PROFILE = {profile!r}: {cls.__name__}'s own defaults")
         return cls(**{**changed, **given})

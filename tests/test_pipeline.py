@@ -114,8 +114,14 @@ def test_make_clean_keeps_trained_models_and_clean_models_says_what_it_removes(t
     assert (tmp_path / "checkpoints" / "file").exists() and "kept: checkpoints/" in out
     assert (tmp_path / "data" / "cat2000" / "file").exists()
     assert not any((tmp_path / f).exists() for f in ("executed", "data/.cache", "report/figures", "report/REPORT.md"))
-    out = make("clean-models", cwd=tmp_path)
-    assert "removing these trained models" in out and "file" in out and not (tmp_path / "checkpoints").exists()
+    import subprocess
+
+    asked = subprocess.run(["make", "--no-print-directory", "-f", str(paths.ROOT / "Makefile"), "clean-models"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert asked.returncode != 0 and "FORCE=1" in asked.stdout and "file" in asked.stdout   # listed, not removed
+    assert (tmp_path / "checkpoints" / "file").exists()
+    out = make("clean-models", "FORCE=1", cwd=tmp_path)
+    assert "removed" in out and not (tmp_path / "checkpoints").exists()
 
 
 def test_active_env_makes_every_target_use_the_active_python():
