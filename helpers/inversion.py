@@ -21,7 +21,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from . import identity, plots
 from .data import InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
-from .parallel import check_nproc, per_rank_batch, process_group, select_device, start_process_group
+from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
 from .training import HowToRun, TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, set_seed
@@ -250,7 +250,7 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
     trains with that many processes under ``torchrun`` first, then loads what they left."""
     device = start_process_group(device)
     check_nproc(nproc, device)
-    data = load_data(spec)
+    data = rank_zero_first(lambda: load_data(spec))  # the sample is made once, by rank 0
     set_seed(spec.seed)  # the initial weights
     inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)
     test_loader = make_loader(InversionDataset(data.held_out_items, spec.image_size), spec.batch_size,

@@ -13,9 +13,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import torch
 import torch.distributed as dist
+
+T = TypeVar("T")
 
 
 def select_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -93,6 +96,20 @@ def start_process_group(device: str) -> torch.device:
         chosen = torch.device("cuda", local)
     dist.init_process_group(backend="nccl" if chosen.type == "cuda" else "gloo")
     return chosen
+
+
+def rank_zero_first(make: Callable[[], T]) -> T:
+    """``make()`` on rank 0 first, then on the other ranks: what it prepares on disk (a generated
+    sample, a cache) is made once and complete before any other process reads it."""
+    rank, world = process_group()
+    if world == 1:
+        return make()
+    if rank == 0:
+        result = make()
+        dist.barrier()
+        return result
+    dist.barrier()
+    return make()
 
 
 def per_rank_batch(global_batch: int) -> int:

@@ -25,7 +25,7 @@ from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, r
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
-from .parallel import check_nproc, per_rank_batch, start_process_group
+from .parallel import check_nproc, per_rank_batch, rank_zero_first, start_process_group
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
 from .training import (HowToRun, TrainingRun, checkpoint_path, config_record, duration_text, fit, predict,
@@ -135,7 +135,7 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     device = start_process_group(device)
     check_nproc(nproc, device)
     set_seed(spec.seed)  # the initial weights
-    data, model = load_data(spec), build_model(spec)
+    data, model = rank_zero_first(lambda: load_data(spec)), build_model(spec)
     map_size = model.output_size(spec.image_size)
     train_set = SaliencyDataset(data.train_items, spec.image_size, map_size)
     held_out_set = SaliencyDataset(data.held_out_items, spec.image_size, map_size)

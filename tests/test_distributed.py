@@ -115,7 +115,7 @@ def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "helpers.train",
             "inversion", "--profile", "smoke", "--device", "cpu", "--encoder", "alexnet", "--layer", "conv2",
-            "--weights", "random", "--whole-dataset", "144", "--image-size", "96", "--epochs", "2",
+            "--weights", "random", "--whole-dataset", "300", "--image-size", "96", "--epochs", "2",
             "--batch-size", "16", "--checkpoint-every", "1"]
 
 
@@ -124,17 +124,22 @@ def test_torchrun_killed_rank_stops_every_rank_and_the_rerun_resumes_to_the_same
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SALIENCY_CHECKPOINT_DIR": str(tmp_path / "killed")}
     run = subprocess.Popen(TORCHRUN, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     checkpoints = tmp_path / "killed"
-    deadline = time.time() + 300
-    while time.time() < deadline:  # wait for a step checkpoint inside the first epoch, then kill rank 1
+    deadline, inside = time.time() + 300, None
+    while time.time() < deadline and run.poll() is None:  # wait for a step checkpoint inside an epoch
         found = list(checkpoints.glob("inversion_*.pt")) if checkpoints.is_dir() else []
         if found:
             state = read_checkpoint(found[0])
-            if state["epoch"] == 0 and state["step_in_epoch"] >= 2:
+            if state["epoch"] < 2 and state["step_in_epoch"] >= 2:
+                inside = state
                 break
-        time.sleep(0.05)
+        time.sleep(0.02)
     ranks = subprocess.run(["pgrep", "-f", "-P", str(run.pid), "helpers.train"], capture_output=True, text=True)
     workers = sorted(int(pid) for pid in ranks.stdout.split())
-    assert len(workers) == 2, ranks.stdout
+    if inside is None or len(workers) != 2:  # the run ended (or never started) before a rank could be killed
+        run.kill()
+        output = run.communicate()[0]
+        pytest.fail(f"no rank to kill inside an epoch (exit {run.returncode}, checkpoint seen: {inside is not None}, "
+                    f"workers: {workers}); the run's output:\n{output[-3000:]}")
     os.kill(workers[1], signal.SIGKILL)
     output, _ = run.communicate(timeout=300)
     assert run.returncode != 0
