@@ -12,7 +12,6 @@ Checkpoints are read with ``weights_only=True``: opening one cannot run code.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -32,7 +31,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from .io import DiskFullError, atomic_path
-from .identity import architecture
+from .identity import architecture, digest
 from .parallel import launch, parse_checkpoint_every, process_group, select_device
 
 
@@ -136,14 +135,10 @@ def checkpoint_path(kind: str, dataset: str, config: TrainingConfig, metadata: d
     :func:`same_settings_other_data`."""
     key = settings_key(config, metadata)
     data = key.pop("data", None)
-    name = f"{kind}_{dataset}_{_digest(key)[:8]}"
+    name = f"{kind}_{dataset}_{digest(key, 8)}"
     if data is not None:
         name += f"_{data['digest'][:6]}"
     return paths.checkpoint_dir() / f"{name}.pt"
-
-
-def _digest(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
 def same_settings_other_data(checkpoint: Path) -> list[str]:

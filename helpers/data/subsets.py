@@ -19,8 +19,6 @@ trained model, so they always score the images that model never trained on.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import random
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..identity import digest
 from .readers import DataError
 
 #: The share of a run's images that is held out (the assignment's 85 % / 15 % split).
@@ -115,8 +114,7 @@ class RunData:
         splits = {"train": self.train_items, "held_out": self.held_out_items}
         listing = {split: sorted([_relative(file, root), os.stat(file).st_size] for item in items for file in _files(item))
                    for split, items in splits.items()}
-        digest = hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()[:12]
-        return {"digest": digest, "images": {split: len(items) for split, items in splits.items()}}
+        return {"digest": digest(listing, 12), "images": {split: len(items) for split, items in splits.items()}}
 
     def check_not_empty(self, WholeDataset) -> None:
         """An empty split stops the run, naming the folder and ``WholeDataset``."""
