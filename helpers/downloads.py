@@ -30,10 +30,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tqdm.auto import tqdm
-
 from . import paths
 from .io import file_digest, staging_dir, write_json_atomic
+from .progress import tqdm
 
 CHUNK = 1 << 20
 

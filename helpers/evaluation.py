@@ -11,7 +11,9 @@ are made — and scored with every metric of :mod:`helpers.metrics`, beside the 
   others' (blurred as the MIT benchmark blurs); absent where the observers are pooled (CAT2000's
   ``FIXATIONLOCS``, MIT1003's ``fixPts``), and the record says why;
 * **all items** (the sample only) — every item marked equally: it finds the items, not the odd one
-  out, which the **singleton AUC** (:func:`helpers.metrics.singleton_auc`) then shows.
+  out, which the **singleton AUC** (:func:`helpers.metrics.singleton_auc`) then shows;
+* **contrast, no learning** — the contrast step with no trained parameter (:mod:`helpers.baselines`),
+  scored as a network's map is: what a trained network adds is its margin over this row.
 """
 from __future__ import annotations
 
@@ -25,12 +27,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from scipy.ndimage import gaussian_filter
-from tqdm.auto import tqdm
 
 from . import metrics, samples
 from .data import (SaliencyDataset, SaliencyItem, check_same_frame, load_fixations, load_gray, load_rgb,
                    load_salicon_observers, make_loader)
 from .plots import image_grid, with_fixations
+from .progress import tqdm
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyEvaluation, write_table
 from .training import predict
 
@@ -38,6 +40,9 @@ from .training import predict
 NETWORK, SECOND_NETWORK = MODEL_NAMES[SALNET], MODEL_NAMES[CONTRAST]
 CENTRE_BIAS, CHANCE, ALL_ITEMS = "centre bias", "chance", "all items"
 ORACLE_SAMPLE, ORACLE_OBSERVERS = "oracle (the sample's known density)", "oracle (the other observers)"
+NO_LEARNING = "contrast, no learning"
+#: What a network must beat the no-learning row on (where both have them): does training add anything?
+AGAINST_NO_LEARNING = (metrics.SINGLETON_AUC, "NSS", "KL")
 
 
 @dataclass
@@ -260,9 +265,10 @@ def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: d
 
 
 def prediction_figure_of(trained: Sequence, device="cpu", count: int = 6):
-    """Figure 2 of notebook 01: one held-out image of each category (at most ``count``) and each
-    trained network's map (``trained``: :class:`helpers.saliency.TrainedSaliency` of one split)."""
-    shown = one_per_category(trained[0].data.held_out_items)[:count]
+    """Figure 2 of notebook 01: one validation image of each category (at most ``count``) and each
+    trained network's map (``trained``: :class:`helpers.saliency.TrainedSaliency` of one split); the
+    test images are left to notebook 02."""
+    shown = one_per_category(trained[0].data.validation_items)[:count]
     items = [item for item, _ in shown]
     keys = [(item.category, item.stimulus.stem) for item in items]
     predictions = {model.name: dict(zip(keys, predict_saliency(model.model, items, model.spec.image_size, device)))
@@ -281,10 +287,12 @@ def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, checkpoints: dict[str, str],
-                      centre_sigma: tuple[float, float], jitter: bool, seed: int, oracle: str) -> SaliencyEvaluation:
+                      centre_sigma: tuple[float, float], jitter: bool, seed: int, oracle: str,
+                      no_learning: str = "") -> SaliencyEvaluation:
     """Write notebook 02's results: the per-image scores and the summary as CSV, and the record the
     report reads (:class:`helpers.records.SaliencyEvaluation`). ``checkpoints``: network name →
-    checkpoint; ``oracle``: the oracle row's name, or why there is none."""
+    checkpoint; ``oracle``: the oracle row's name, or why there is none; ``no_learning``: which map the
+    no-learning row is, and what chose it."""
     write_table("saliency_scores_per_image", scores, index=False)
     write_table("saliency_metrics", table)
     overall, per_category = per_model(table)
@@ -293,7 +301,7 @@ def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, 
         held_out_images=int(scores.groupby(["category", "image"]).ngroups), jitter=jitter, seed=seed,
         centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
         epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category, oracle=oracle,
-        sample_seed=trained.get("sample_seed"))
+        sample_seed=trained.get("sample_seed"), no_learning=no_learning)
     record.write()
     return record
 
@@ -302,7 +310,8 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
          per_category: dict[str, dict[str, dict[str, float]]] | None = None) -> dict[str, bool]:
     """Whether ``network`` meets each bar the sample sets (see the README): singleton AUC ≥ 0.90
     overall and ≥ 0.80 in every category, AUC-Judd at least 60 % of the way from the centre bias to
-    the oracle, NSS ≥ 1, and better than the centre bias on every metric (lower KL, IG above 0)."""
+    the oracle, NSS ≥ 1, better than the centre bias on every metric (lower KL, IG above 0), and —
+    where the table has it — better than the no-learning row on singleton AUC, NSS and KL."""
     net, centre = overall[network], overall[CENTRE_BIAS]
     result = {}
     if metrics.SINGLETON_AUC in net:
@@ -317,7 +326,20 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
         if metric.name in net and metric.name in centre and metric.reads != "labels":
             rival = 0.0 if metric.relative_to_centre else centre[metric.name]
             result[metric.bar()] = metric.better(net[metric.name], rival)
+    for name, margin in no_learning_margins(overall, network).items():
+        metric = metrics.METRIC_BY_NAME[name]
+        result[f"{name} {'above' if metric.higher_is_better else 'below'} {NO_LEARNING} "
+               f"({overall[NO_LEARNING][name]:.3f})"] = metric.better(margin, 0.0)
     return result
+
+
+def no_learning_margins(overall: dict[str, dict[str, float]], network: str) -> dict[str, float]:
+    """``network``'s score less the no-learning row's on :data:`AGAINST_NO_LEARNING` (empty when the
+    table has no such row): what training adds over the contrast step alone."""
+    if NO_LEARNING not in overall or network == NO_LEARNING:
+        return {}
+    rival, net = overall[NO_LEARNING], overall[network]
+    return {name: net[name] - rival[name] for name in AGAINST_NO_LEARNING if name in net and name in rival}
 
 
 def held_out_scorer(items: Sequence[SaliencyItem], loader, device="cpu"):

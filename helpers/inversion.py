@@ -47,7 +47,7 @@ def input_side_checked(frozen, image_size: int) -> tuple[int, ...]:
     """The features' shape at ``image_size``, or an error naming the smallest input side the encoder takes."""
     try:
         return frozen.feature_shape(image_size)
-    except RuntimeError:
+    except (RuntimeError, AssertionError):  # ViT asserts its one input size
         smallest = next(side for side in range(image_size + 1, 1024) if _works(frozen, side))
         raise ValueError(f"IMAGE_SIZE {image_size} is too small for {frozen.network} up to {frozen.layer}: the "
                          f"smallest input side it takes is {smallest}") from None
@@ -57,7 +57,7 @@ def _works(frozen, side: int) -> bool:
     try:
         frozen.feature_shape(side)
         return True
-    except RuntimeError:
+    except (RuntimeError, AssertionError):
         return False
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import torch
 from torch import nn
@@ -205,6 +206,59 @@ def _check_layer(layer: str) -> str:
     return layer
 
 
+class FeatureLayoutError(ValueError):
+    """A tap whose output is not one feature map or vector per image (the message names the node)."""
+
+
+#: Where torchvision's classifiers hold a map channels last ``(B, H, W, C)``: Swin until its final
+#: ``permute``; ConvNeXt inside each block, between its two ``Permute`` layers (``block.1`` … ``block.5``).
+CHANNELS_LAST = {
+    "swin": lambda layer: layer.split(".")[0] in ("features", "norm"),
+    "convnext": lambda layer: re.search(r"\.block\.[1-5]$", layer) is not None,
+}
+
+
+def _channels_last(network: str, layer: str) -> bool:
+    return any(network.startswith(family) and holds(layer) for family, holds in CHANNELS_LAST.items())
+
+
+def _is_square(number: int) -> bool:
+    return number > 0 and math.isqrt(number) ** 2 == number
+
+
+def as_features(out, network: str, layer: str, batch: int) -> torch.Tensor:
+    """A tap's output as the decoder reads it: ``(B, C, H, W)`` maps or ``(B, C)`` vectors.
+
+    torchvision's classifiers lay features out three ways: channels first (the convolutional
+    networks, MaxViT's blocks), **channels last** ``(B, H, W, C)`` (:data:`CHANNELS_LAST`: Swin, and
+    ConvNeXt inside its blocks) — moved to channels first — and **tokens** ``(B, T, D)`` (ViT's encoder): the patch
+    tokens laid back on their grid as ``(B, D, g, g)``, the class token (``T = 1 + g²``) left out.
+    Anything else is refused by name: a number or a parameter instead of the images' features,
+    tokens that are not a square grid, and MaxViT's window and grid attention, whose tensors hold
+    windows, not the image's grid."""
+    where = f"LAYER {layer!r} of {network}"
+    if not isinstance(out, torch.Tensor) or out.dim() < 2 or out.shape[0] != batch:
+        got = f"a tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
+        raise FeatureLayoutError(f"{where} gives {got}, not features of each image (batch of {batch} first); tap a "
+                                 "block's output instead (torchvision.models.feature_extraction.get_graph_node_names "
+                                 "lists the nodes)")
+    if network.startswith("maxvit") and ("_attention." in layer):
+        raise FeatureLayoutError(f"{where} is inside MaxViT's window or grid attention, whose tensors hold windows, not "
+                                 "the image's grid; tap a block's output (e.g. 'blocks.1.layers.0.layers.MBconv.add')")
+    if out.dim() == 4 and _channels_last(network, layer):
+        return out.permute(0, 3, 1, 2)
+    if out.dim() == 3 and network.startswith("vit"):
+        tokens = out.shape[1]
+        grid = tokens if _is_square(tokens) else tokens - 1
+        if _is_square(grid):
+            side = math.isqrt(grid)
+            return out[:, tokens - grid:].transpose(1, 2).reshape(batch, -1, side, side)
+    if out.dim() in (2, 4):
+        return out
+    raise FeatureLayoutError(f"{where} gives features of shape {tuple(out.shape[1:])} per image, which are neither a "
+                             "map (C, H, W), a vector (C,) nor tokens on a square grid; tap another node")
+
+
 class FrozenEncoder(nn.Module):
     """A pretrained (or random) network cut at one layer, frozen and always in eval mode.
 
@@ -245,7 +299,8 @@ class FrozenEncoder(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         out = self.net(images)
-        return out["out"] if isinstance(out, dict) else out
+        out = out["out"] if isinstance(out, dict) else out
+        return as_features(out, self.network, self.layer, images.shape[0])
 
     @torch.no_grad()
     def feature_shape(self, image_size: int) -> tuple[int, ...]:

@@ -106,6 +106,7 @@ class SaliencyTraining(TrainingFields, Record):
     image_size: list[int] = field(default_factory=list)
     output_size: list[int] = field(default_factory=list)
     ceil_mode: bool = False
+    validation_images: int = 0                     # what each epoch validated on (apart from the test images)
     spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
     identity: dict = field(default_factory=dict)   # what named its checkpoint: data, architecture, weights ...
     front_end: str = ""                            # the second model's: which weights its frozen front end has
@@ -137,6 +138,7 @@ class SaliencyEvaluation(Record):
     checkpoints: dict[str, str] = field(default_factory=dict)  # network → its checkpoint
     oracle: str = ""                                   # the oracle row's name, or why there is none
     sample_seed: int | None = None                     # the generated sample's seed, when scored on it
+    no_learning: str = ""                              # the no-learning row: which map, and what chose it
 
 
 @dataclass(kw_only=True)
@@ -151,6 +153,7 @@ class InversionLayer(TrainingFields, Record):
     pretrained: bool = False   # False: the seeded random weights
     image_size: int = 227
     scores: dict[str, float] = field(default_factory=dict)
+    validation_images: int = 0                     # what each epoch validated on (apart from the test images)
     spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
     identity: dict = field(default_factory=dict)   # what named its checkpoint: data, weights, architecture ...
 

@@ -14,7 +14,7 @@ import markdown
 import pandas as pd
 
 from . import paths
-from .evaluation import NETWORK, quality_bars
+from .evaluation import NETWORK, NO_LEARNING, no_learning_margins, quality_bars
 from .io import write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .records import CONTRAST, SALNET, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
@@ -103,8 +103,9 @@ def training_section(training: SaliencyTraining, second: SaliencyTraining | None
         "## 1. Saliency prediction with a halved SalNet\n",
         _source("notebook 01's run", training, training.checkpoint,
                 _epochs(training.epochs_trained, training.epochs_planned)),
-        f"Data: {data_note}; {training.train_images} training and {training.held_out_images} validation images "
-        f"(`WholeDataset = {training.WholeDataset}`).\n\n"
+        f"Data: {data_note}; {training.train_images} training, {training.validation_images} validation (checked "
+        f"every epoch) and {training.held_out_images} test images (`WholeDataset = {training.WholeDataset}`; the "
+        "test images are scored below and by nothing else).\n\n"
         f"The network follows Table 1: nine convolutions with half SalNet's channels, LRN and max-pooling after "
         f"conv1, max-pooling after conv2, ReLU after conv1–conv8 and a bias-free transposed convolution: "
         f"**{training.parameters:,} parameters**; input {training.image_size[0]}×{training.image_size[1]}, "
@@ -151,14 +152,15 @@ def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluatio
 
 def _evaluation_intro(evaluation: SaliencyEvaluation, oracle: str) -> str:
     return (
-        f"{evaluation.held_out_images} held-out images scored at their original resolution, as the MIT "
-        f"saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}); each network's own output is "
+        f"{evaluation.held_out_images} held-out test images (never seen in training or validation) scored at their "
+        f"original resolution, as the MIT saliency benchmark does (jitter {'on' if evaluation.jitter else 'off'}); each network's own output is "
         f"scored, scaled to [0, 1], never clipped. AUC-Judd is exact to `AUC_Judd.m`; the baselines are a centre-bias "
         f"Gaussian fitted on the training fixations (σ = {evaluation.centre_bias_sigma[0]:.3f} × height, "
         f"{evaluation.centre_bias_sigma[1]:.3f} × width), chance"
         + (f", the {oracle} — the best any model can do" if oracle else "")
-        + (", and *all items* (every item marked equally: it finds the items, not the odd one out)"
+        + (", *all items* (every item marked equally: it finds the items, not the odd one out)"
            if "all items" in evaluation.overall else "")
+        + (f", and *{NO_LEARNING}* — {evaluation.no_learning}" if NO_LEARNING in evaluation.overall else "")
         + ". " + "; ".join(f"{m.name}: lower is better" for m in METRICS if not m.higher_is_better)
         + "; " + ", ".join(m.name for m in METRICS if m.relative_to_centre) + " is measured against the centre bias."
         + (" The **singleton AUC** asks whether a map's values on the odd item's pixels outrank those on the "
@@ -185,8 +187,18 @@ def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
             missed = [bar for bar, ok in met.items() if not ok]
             lines.append(f"\n**{network}** — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
                                                     f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed))
-                         + ".\n")
+                         + "." + _margin_sentence(evaluation.overall, network) + "\n")
     return lines
+
+
+def _margin_sentence(overall: dict, network: str) -> str:
+    """What training adds over the contrast step alone: the network's margins over the no-learning row."""
+    margins = no_learning_margins(overall, network)
+    if not margins:
+        return ""
+    said = ", ".join(f"{name} {margin:+.3f}" + (" (lower is better)" if name == "KL" else "")
+                     for name, margin in margins.items())
+    return f" Over *{NO_LEARNING}* (the contrast step without any trained parameter): {said}."
 
 
 def _evaluation_figures(evaluation: SaliencyEvaluation) -> list[str]:

@@ -21,7 +21,8 @@ from scipy.ndimage import gaussian_filter
 from torch import nn
 
 from . import evaluation, identity, paths
-from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
+from .data import (HELD_OUT_FRACTION, RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
+                   saliency_splits)
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
@@ -35,7 +36,11 @@ SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
 
 class SaliencyData(RunData):
-    """Part 1's data of a run (:class:`helpers.data.RunData`), and the generated sample's version."""
+    """Part 1's data of a run (:class:`helpers.data.RunData`): training, validation (what notebook 01
+    validates on every epoch) and held-out test images (what notebook 02 scores), and the generated
+    sample's version."""
+
+    SPLITS = ("train", "held_out", "validation")
 
     def version(self) -> dict:
         """What identifies the generated sample beyond its files: its seed and version."""
@@ -48,9 +53,10 @@ class SaliencyData(RunData):
 def load_data(spec: SaliencySpec) -> SaliencyData:
     """The spec's data set and split; an empty split is refused, naming the folder and ``WholeDataset``."""
     name, root = resolve_saliency_dataset(spec.dataset, spec.data_dir, spec.require_real_data)
-    data = SaliencyData(name, Path(root), *saliency_splits(name, root, spec.whole_dataset, spec.seed))
+    train, validation, test = saliency_splits(name, root, spec.whole_dataset, spec.seed)
+    data = SaliencyData(name, Path(root), train, test, validation)
     data.check_not_empty(spec.whole_dataset)
-    check_saliency_items(data.train_items, data.held_out_items)
+    check_saliency_items(data.train_items, data.validation_items + data.held_out_items)
     return data
 
 
@@ -108,7 +114,7 @@ class TrainedSaliency:
     run: TrainingRun
     data: SaliencyData
     train_set: SaliencyDataset
-    held_out_set: SaliencyDataset
+    validation_set: SaliencyDataset    # what each epoch was checked on (notebook 01 never reads the test images)
 
     @property
     def name(self) -> str:
@@ -117,8 +123,9 @@ class TrainedSaliency:
     def summary(self) -> str:
         (h, w), (mh, mw) = self.spec.image_size, self.model.output_size(self.spec.image_size)
         run = self.run
-        return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training and "
-                f"{len(self.data.held_out_items)} held-out images\n"
+        return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training, "
+                f"{len(self.data.validation_items)} validation and {len(self.data.held_out_items)} test images "
+                "(the test images are scored in notebook 02 only)\n"
                 f"{self.name}: {count_parameters(trainable_part(self.model)):,} trained parameters; "
                 f"input {h}×{w} → output {mh}×{mw}; loss {self.spec.loss}\n"
                 f"checkpoint: {run.checkpoint}\nlowest train loss {min(run.train_loss):.4f}, "
@@ -138,8 +145,8 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     data, model = rank_zero_first(lambda: load_data(spec)), build_model(spec)
     map_size = model.output_size(spec.image_size)
     train_set = SaliencyDataset(data.train_items, spec.image_size, map_size)
-    held_out_set = SaliencyDataset(data.held_out_items, spec.image_size, map_size)
-    held_out_loader = make_loader(held_out_set, spec.batch_size, num_workers=num_workers)
+    validation_set = SaliencyDataset(data.validation_items, spec.image_size, map_size)
+    validation_loader = make_loader(validation_set, spec.batch_size, num_workers=num_workers)
     metadata = run_identity(spec, data, model)
     checkpoint = checkpoint_path("saliency" if spec.MODEL == SALNET else f"saliency_{spec.MODEL}", data.name,
                                  spec.training(), metadata)
@@ -147,11 +154,11 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     options = how.fit_options(spec, data, trainable_part(model), checkpoint)
     train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
                                num_workers=num_workers)
-    run = fit(model, train_loader, held_out_loader, spec.training(), checkpoint, loss_fn=loss_function(spec),
+    run = fit(model, train_loader, validation_loader, spec.training(), checkpoint, loss_fn=loss_function(spec),
               metadata=metadata, on_save=lambda run: record_training(run, spec, model, data),
-              held_out_scores=evaluation.held_out_scorer(data.held_out_items, held_out_loader, device),
+              held_out_scores=evaluation.held_out_scorer(data.validation_items, validation_loader, device),
               cost_hint=smoke_hint(spec, device), **options)
-    return TrainedSaliency(spec, model, run, data, train_set, held_out_set)
+    return TrainedSaliency(spec, model, run, data, train_set, validation_set)
 
 
 def smoke_hint(spec: SaliencySpec, device: torch.device):
@@ -163,7 +170,7 @@ def smoke_hint(spec: SaliencySpec, device: torch.device):
 
     def hint(seconds_per_image: float) -> str:
         pixels = (smoke.image_size[0] * smoke.image_size[1]) / (spec.image_size[0] * spec.image_size[1])
-        images = round(smoke.whole_dataset * 0.85)
+        images = round(smoke.whole_dataset * (1 - 2 * HELD_OUT_FRACTION))  # less the test and validation sets
         return (f"this is a CPU: PROFILE = 'smoke' ({smoke.epochs} epochs of {images} images at "
                 f"{smoke.image_size[0]}×{smoke.image_size[1]}) would take about "
                 f"{duration_text(seconds_per_image * pixels * images * smoke.epochs)}")
@@ -176,7 +183,7 @@ def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data
     record = SaliencyTraining(
         model=spec.MODEL, dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset,
         seed=spec.seed, checkpoint=str(run.checkpoint), train_images=len(data.train_items),
-        held_out_images=len(data.held_out_items), config=config_record(spec.training()), history=run.history,
+        validation_images=len(data.validation_items), held_out_images=len(data.held_out_items), config=config_record(spec.training()), history=run.history,
         epochs_trained=len(run.history), epochs_planned=run.epochs_planned,
         parameters=count_parameters(trainable_part(model)), image_size=list(spec.image_size),
         output_size=list(model.output_size(spec.image_size)), ceil_mode=spec.ceil_mode, spec=spec.as_dict(),
@@ -225,7 +232,7 @@ def record_from_checkpoint(path: Path, state: dict) -> SaliencyTraining:
                       checkpoint=path, metadata=state["metadata"])
     images = state["metadata"]["data"]["images"]
     data = SaliencyData(state["metadata"]["dataset"], Path(state.get("data_folder", "")),
-                        [None] * images["train"], [None] * images["held_out"])
+                        [None] * images["train"], [None] * images["held_out"], [None] * images.get("validation", 0))
     return record_training(run, spec, model, data)
 
 
@@ -318,7 +325,7 @@ def check_finished(trained: dict, checkpoint: str | Path, allow_unfinished: bool
 
 def trivial_map_losses(train_maps: torch.Tensor, held_out_maps: torch.Tensor,
                        centre_sigma: tuple[float, float]) -> dict[str, float]:
-    """The held-out MSE (the training loss) of maps that look at no image: all background (−1, the
+    """The validation MSE (the training loss) of maps that look at no image: all background (−1, the
     value of an empty map), the mean training map, and the centre-bias Gaussian (scaled to [−1, 1])."""
     shape = tuple(held_out_maps.shape[-2:])
     centre = torch.as_tensor(centre_bias_map(shape, centre_sigma), dtype=held_out_maps.dtype) * 2 - 1
@@ -353,22 +360,22 @@ def border_ratio(predictions: np.ndarray, band: float = 0.08) -> float:
     return float(np.mean(ratios))
 
 
-def diagnose(model: nn.Module, train_set, held_out_set, train_items, device="cpu"):
-    """Notebook 01's diagnosis of a trained network on its held-out images, as one table: the MSE of
+def diagnose(model: nn.Module, train_set, validation_set, train_items, device="cpu"):
+    """Notebook 01's diagnosis of a trained network on its validation images, as one table: the MSE of
     maps that ignore the image beside the network's, how concentrated the ground-truth maps are
     (with their own blur and with the MIT benchmark's), and the frame-edge ratio of the predictions
     against the ground truth's. Also written to ``report/metrics/saliency_diagnosis.csv`` for the report."""
     train_maps = torch.stack([train_set[i][1] for i in range(len(train_set))])
-    held_out_maps = torch.stack([held_out_set[i][1] for i in range(len(held_out_set))])
+    validation_maps = torch.stack([validation_set[i][1] for i in range(len(validation_set))])
     centre_sigma = fit_centre_bias(load_ground_truth(item).fixations for item in train_items)
-    losses = trivial_map_losses(train_maps, held_out_maps, centre_sigma)
-    loader = torch.utils.data.DataLoader(held_out_set, batch_size=8)
+    losses = trivial_map_losses(train_maps, validation_maps, centre_sigma)
+    loader = torch.utils.data.DataLoader(validation_set, batch_size=8)
     predictions = predict(model, loader, device)
-    losses["the trained network"] = float(((predictions - held_out_maps) ** 2).mean())
-    truth_maps = (held_out_maps[:, 0].numpy() + 1) / 2
-    truths = [load_ground_truth(item) for item in held_out_set.items]
+    losses["the trained network"] = float(((predictions - validation_maps) ** 2).mean())
+    truth_maps = (validation_maps[:, 0].numpy() + 1) / 2
+    truths = [load_ground_truth(item) for item in validation_set.items]
     mit_blurred = [gaussian_filter(t.fixations.astype(float), mit_blur_sigma(t.fixations.shape)) for t in truths]
-    rows = {f"held-out MSE: {name}": value for name, value in losses.items()}
+    rows = {f"validation MSE: {name}": value for name, value in losses.items()}
     rows["pixels holding half the mass: ground-truth maps"] = mass_share(truth_maps)
     rows["pixels holding half the mass: the same fixations, MIT's blur"] = mass_share(mit_blurred)
     rows["frame-edge ratio: predictions"] = border_ratio(predictions[:, 0].numpy())

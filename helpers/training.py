@@ -27,12 +27,12 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from . import paths
 from .io import DiskFullError, atomic_path
 from .identity import architecture, digest
 from .parallel import launch, parse_checkpoint_every, process_group, select_device
+from .progress import tqdm
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,8 @@ def same_settings_other_data(checkpoint: Path) -> list[str]:
             state = read_checkpoint(other)
         except (CheckpointError, OSError):
             continue
-        images = " and ".join(f"{n} {split}" for split, n in state["metadata"].get("data", {}).get("images", {}).items())
+        counts = [f"{n} {split.replace('held_out', 'test')}" for split, n in state["metadata"].get("data", {}).get("images", {}).items()]
+        images = ", ".join(counts[:-1]) + " and " + counts[-1] if len(counts) > 1 else "".join(counts)
         lines.append(f"{other.name} has the same settings but was trained on other data ({state.get('data_folder', '?')}: "
                      f"{images} images); this run trains into {checkpoint.name}, and that file is kept")
     return lines

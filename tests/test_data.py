@@ -34,6 +34,18 @@ def test_split_is_85_15_inside_each_category(small_sample):
     assert not {i.stimulus for i in train} & {i.stimulus for i in val}
 
 
+def test_validation_and_test_sets_are_apart_and_as_large_as_each_other(small_sample):
+    from helpers.data import saliency_splits
+
+    train, validation, test = saliency_splits("sample", small_sample, WholeDataset=40, seed=3)
+    files = [{i.stimulus for i in split} for split in (train, validation, test)]
+    assert not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
+    assert (len(train), len(validation), len(test)) == (24, 8, 8)  # 10 per category: 6 / 2 / 2
+    assert {i.category for i in validation} == set(SALIENCY_CATEGORIES)
+    _, test_alone = dirs_loader(small_sample, WholeDataset=40, seed=3)
+    assert test == test_alone  # the test set is the assignment's 15 %, whatever validation takes
+
+
 def test_whole_dataset_number_is_spread_evenly_over_categories(small_sample):
     train, val = dirs_loader(small_sample, WholeDataset=10)
     per_category = sorted(sum(i.category == c for i in train + val) for c in SALIENCY_CATEGORIES)

@@ -45,3 +45,28 @@ def test_jupyterlab_starts_and_serves_as_whoever_runs_it(tmp_path):
     assert "Running as root is not recommended" not in text
     if os.geteuid() == 0:
         assert "passing --allow-root" in text
+
+
+def test_progress_bars_are_text_where_no_front_end_draws_a_widget(monkeypatch):
+    """Under papermill (the kernel's parent process) a widget would never update: text bars instead;
+    in a kernel JupyterLab started, the widget; outside any kernel, text."""
+    import sys
+    import types
+
+    from tqdm import std
+    from tqdm.notebook import tqdm_notebook
+
+    from helpers import progress
+
+    monkeypatch.delenv("SALIENCY_PROGRESS", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(progress, "auto_tqdm", tqdm_notebook)
+    monkeypatch.setattr(progress, "parent_command", lambda: "/usr/bin/python3 /usr/local/bin/papermill a.ipynb b.ipynb")
+    assert not progress.widgets_shown() and type(progress.tqdm(range(3), disable=True)) is std.tqdm
+    monkeypatch.setattr(progress, "parent_command", lambda: "/usr/bin/python3 -m jupyter lab --no-browser")
+    assert progress.widgets_shown()
+    monkeypatch.setenv("SALIENCY_PROGRESS", "text")
+    assert not progress.widgets_shown()
+    monkeypatch.delenv("SALIENCY_PROGRESS")
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    assert not progress.widgets_shown()

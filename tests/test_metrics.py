@@ -330,3 +330,20 @@ def test_a_uint8_map_whose_fixated_value_is_exactly_a_threshold_scores_as_in_mat
     fixations = np.array([[1, 1, 0, 0, 0]])
     other = np.array([[0, 0, 1, 1, 0]])          # two candidates for two fixations: every split is the same
     assert metrics.auc_shuffled(saliency, fixations, other, splits=3) == 1.0
+
+
+def test_auc_borji_worked_by_hand_from_the_matlab_code(monkeypatch):
+    """``AUC_Borji.m`` with the random pixels fixed: the map 255, 153, 140, 0, 51 is 1, 0.6, 0.549, 0,
+    0.2 after min-max; pixels 0 and 1 are fixated (1 and 0.6). Thresholds 1:-0.1:0 (MATLAB's colon:
+    0.6 exactly). Split 1 draws pixels 2 and 3 (0.549, 0): every fixation above every negative from
+    0.6 down, ROC (0,0) → (0,1) → (1,1), AUC 1. Split 2 draws pixels 0 and 4 (1, 0.2): at 1 the
+    rates are (½, ½), from 0.6 (½, 1), from 0.2 (1, 1): AUC ⅛ + ½ = 0.625. The mean: 0.8125."""
+    class Drawn:
+        def integers(self, low, high, size):
+            assert (low, high, size) == (0, 5, (2, 2))   # as many negatives as fixations, in each split
+            return np.array([[2, 3], [0, 4]])
+
+    monkeypatch.setattr(metrics.np.random, "default_rng", lambda seed: Drawn())
+    saliency = np.array([[255, 153, 140, 0, 51]], dtype=np.uint8)
+    fixations = np.array([[1, 1, 0, 0, 0]])
+    assert metrics.auc_borji(saliency, fixations, splits=2) == 0.8125

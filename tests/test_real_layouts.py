@@ -56,11 +56,12 @@ def test_salicon_fixations_are_1_based_x_y_from_every_observer(salicon):
 
 
 def test_salicon_keeps_its_official_train_and_val_sets(salicon):
-    train, val = saliency_splits("salicon", salicon)
-    assert len(train) == 8 and len(val) == 3
-    assert all("train2014" in i.stimulus.name for i in train) and all("val2014" in i.stimulus.name for i in val)
-    train, val = saliency_splits("salicon", salicon, WholeDataset=7)  # 7 in all: round(0.15 × 7) = 1 held out
-    assert len(train) == 6 and len(val) == 1
+    train, validation, test = saliency_splits("salicon", salicon)
+    assert (len(train), len(validation), len(test)) == (6, 2, 3)  # the test set is SALICON's val; 15 % of 11 → 2
+    assert all("train2014" in i.stimulus.name for i in train + validation)
+    assert all("val2014" in i.stimulus.name for i in test)
+    train, validation, test = saliency_splits("salicon", salicon, WholeDataset=7)  # round(0.15 × 7) = 1 held out
+    assert (len(train), len(validation), len(test)) == (5, 1, 1)
 
 
 def test_salicon_file_without_gaze_names_the_file(tmp_path):
@@ -97,10 +98,10 @@ def test_mit1003_points_are_recovered_from_the_jpeg_noise_around_them(tmp_path):
     assert sorted(zip(*np.nonzero(fixations))) == sorted(MIT_POINTS)
 
 
-def test_mit1003_is_split_85_15(tmp_path):
+def test_mit1003_is_split_70_15_15(tmp_path):
     root = write_mit1003(tmp_path / "mit", [f"i{k:02d}" for k in range(20)])
-    train, val = saliency_splits("mit1003", root)
-    assert (len(train), len(val)) == (17, 3)
+    train, validation, test = saliency_splits("mit1003", root)
+    assert (len(train), len(validation), len(test)) == (14, 3, 3)
 
 
 def test_missing_mit1003_points_name_the_file(tmp_path):

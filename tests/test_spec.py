@@ -115,7 +115,7 @@ def test_a_moved_data_folder_is_the_same_data_and_changed_data_gets_its_own_file
     assert first.run.checkpoint.is_file()              # nothing overwritten
     line = capsys.readouterr().out
     assert f"{first.run.checkpoint.name} has the same settings but was trained on other data" in line
-    assert "12 train and 4 held_out images" in line
+    assert "8 train, 4 test and 4 validation images" in line
     assert changed.run.metadata["data"]["digest"] != first.run.metadata["data"]["digest"]
 
 
@@ -144,7 +144,8 @@ def test_the_checkpoint_and_the_record_store_the_whole_spec_and_the_identity(cat
     model, info = load_saliency_model(run.run.checkpoint)
     assert info["spec"] == run.spec and info["loss"] == "kld"
     record = saliency.SaliencyTraining.read()
-    assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 12, "held_out": 4}
+    assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 8, "validation": 4, "held_out": 4}
+    assert (record.train_images, record.validation_images, record.held_out_images) == (8, 4, 4)
     assert record.identity["architecture"] and architecture(model) != []
 
 
@@ -295,7 +296,7 @@ def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_e
 
 def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cost():
     hint = saliency.smoke_hint(SaliencySpec(), torch.device("cpu"))
-    assert "PROFILE = 'smoke' (4 epochs of 272 images at 96×128) would take about" in hint(0.5)
+    assert "PROFILE = 'smoke' (4 epochs of 224 images at 96×128) would take about" in hint(0.5)
     assert saliency.smoke_hint(SaliencySpec(), torch.device("cuda")) is None
 
 
@@ -316,7 +317,7 @@ def test_notebook_02_finds_both_finished_models_from_the_checkpoints_when_the_re
     assert found is not None and found[2] == second.run.checkpoint
     rebuilt = SaliencyTraining.read()
     assert rebuilt.checkpoint == str(salnet.run.checkpoint) and rebuilt.history == salnet.run.history
-    assert (rebuilt.train_images, rebuilt.held_out_images) == (12, 4) and rebuilt.spec == salnet.spec.as_dict()
+    assert (rebuilt.train_images, rebuilt.validation_images, rebuilt.held_out_images) == (8, 4, 4) and rebuilt.spec == salnet.spec.as_dict()
 
 
 def test_the_second_models_record_and_report_name_the_front_end_weights_it_had(cat2000):

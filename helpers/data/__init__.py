@@ -24,4 +24,4 @@ from .readers import (FIXATION_FORMATS, IMAGE_SUFFIXES, DataError, check_same_fr
                       load_rgb, load_salicon_fixations, load_salicon_observers, same_aspect)
 from .saliency_layouts import SaliencyItem, cat2000_root, dirs_loader, find_cat2000, find_mit1003, find_salicon
 from .subsets import (HELD_OUT_FRACTION, RunData, check_whole_dataset, select_subset, split_official,
-                      split_per_category, spread)
+                      split_per_category, split_validation, spread)

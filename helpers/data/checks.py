@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from tqdm.auto import tqdm
 
+from ..progress import tqdm
 from .image_layouts import ImageItem
 from .readers import DataError, check_same_frame, load_fixations, load_mat, mat_variables
 from .saliency_layouts import SaliencyItem

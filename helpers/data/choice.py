@@ -21,7 +21,7 @@ from ..samples import ensure_inversion_sample, ensure_saliency_sample
 from .image_layouts import ImageItem, find_image_folder, find_tiny_imagenet
 from .readers import DataError
 from .saliency_layouts import SaliencyItem, cat2000_root, dirs_loader, find_mit1003, find_salicon
-from .subsets import split_official, split_per_category
+from .subsets import split_official, split_per_category, split_validation
 
 
 def _salicon_split(root: Path, whole_dataset, seed: int) -> tuple[list, list]:
@@ -124,12 +124,15 @@ def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "",
 
 
 def saliency_splits(dataset: str, root: str | Path, WholeDataset: bool | int = True,
-                    seed: int = 0) -> tuple[list[SaliencyItem], list[SaliencyItem]]:
-    """``(train, held_out)`` items as :mod:`helpers.data.subsets` defines them: CAT2000, MIT1003 and
-    the sample hold out 15 % per category; SALICON keeps its official train and val sets."""
+                    seed: int = 0) -> tuple[list[SaliencyItem], list[SaliencyItem], list[SaliencyItem]]:
+    """``(train, validation, test)`` items as :mod:`helpers.data.subsets` defines them: CAT2000, MIT1003
+    and the sample hold out 15 % per category as the test set, SALICON its official val set; the
+    validation set, as large again, comes out of the training images (:func:`split_validation`)."""
     if dataset == "sample":
-        return dirs_loader(root, WholeDataset, seed)  # the sample is written in CAT2000's layout
-    return LAYOUTS[dataset].split(Path(root), WholeDataset, seed)
+        train, test = dirs_loader(root, WholeDataset, seed)  # the sample is written in CAT2000's layout
+    else:
+        train, test = LAYOUTS[dataset].split(Path(root), WholeDataset, seed)
+    return (*split_validation(train, test, seed), test)
 
 
 def no_oracle_reason(dataset: str) -> str:

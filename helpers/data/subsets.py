@@ -1,4 +1,5 @@
-"""``WholeDataset``: how much of a data set a run uses, and the split into training and held-out images.
+"""``WholeDataset``: how much of a data set a run uses, and the split into training, validation and
+held-out (test) images.
 
 This is the one place that defines it, for every notebook and every data set:
 
@@ -13,15 +14,22 @@ This is the one place that defines it, for every notebook and every data set:
     take ``round(0.15 N)`` (at least 1) held-out images from it and the other images from the
     training set.
 
-The held-out images are what notebook 01 validates on and notebook 02 scores, and what notebooks
-03–06 test on and notebook 07 compares: those notebooks read ``WholeDataset`` and the seed from the
-trained model, so they always score the images that model never trained on.
+The held-out images are the **test** set: what notebook 02 scores, and what notebooks 03–06 test on
+and notebook 07 compares. Those notebooks read ``WholeDataset`` and the seed from the trained model,
+so they always score the images that model never trained on.
+
+Part 1 also keeps a **validation** set apart from the test set (:func:`split_validation`): another
+:data:`HELD_OUT_FRACTION` of the ``WholeDataset`` images, taken from the training part inside each
+category — so a run is 70 % training, 15 % validation, 15 % test (the sample's smoke run of 320
+images: 224 / 48 / 48). Notebook 01 validates every epoch on it; nothing is chosen on the test
+images, which only notebook 02 reads. Part 2's decoders train a fixed number of epochs and choose
+nothing, so their split stays training / test.
 """
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -97,32 +105,57 @@ def split_official(train_items: Sequence, held_out_items: Sequence, WholeDataset
     return (spread(train_items, max(1, WholeDataset - n_held), seed), spread(held_out_items, n_held, seed))
 
 
+def split_validation(train_items: Sequence, test_items: Sequence, seed: int = 0) -> tuple[list, list]:
+    """``(training, validation)``: the training items of a split, less a validation set that is
+    :data:`HELD_OUT_FRACTION` of each category's images (training and test counted together, so it is
+    as large as the test set where that is 15 % per category; at least one, and one training image
+    is always left), chosen with another draw of ``seed`` than the test set's."""
+    test_count: dict[str, int] = {}
+    for item in test_items:
+        test_count[item.category] = test_count.get(item.category, 0) + 1
+    train, validation = [], []
+    for category, group in select_subset(train_items, True, seed + 1).items():
+        whole = len(group) + test_count.get(category, 0)
+        n_validation = min(len(group) - 1, max(1, round(whole * HELD_OUT_FRACTION))) if len(group) >= 2 else 0
+        validation.extend(sorted(group[:n_validation], key=_key))
+        train.extend(sorted(group[n_validation:], key=_key))
+    return train, validation
+
+
 @dataclass
 class RunData:
-    """The data of one run: the data set's name and folder, and its split into training and held-out
-    items (held out: Part 1's validation, Part 2's test images)."""
+    """The data of one run: the data set's name and folder, and its split into training, held-out
+    (test) and — Part 1 only — validation items."""
 
     name: str
     root: Path
     train_items: list
     held_out_items: list
+    validation_items: list = field(default_factory=list)
+    #: The splits a run of this kind has: Part 2's decoders choose nothing, so they have no validation set.
+    SPLITS = ("train", "held_out")
 
     def fingerprint(self) -> dict:
         """``{"digest", "images"}``: the digest of every file of both splits (path relative to the data
         set's folder, and size) and the number of items in each. Where the folder is is not part of it."""
         root = Path(self.root).resolve()
-        splits = {"train": self.train_items, "held_out": self.held_out_items}
+        splits = self.splits()
         listing = {split: sorted([_relative(file, root), os.stat(file).st_size] for item in items for file in _files(item))
                    for split, items in splits.items()}
         return {"digest": digest(listing, 12), "images": {split: len(items) for split, items in splits.items()}}
 
+    def splits(self) -> dict[str, list]:
+        """The run's splits by name (:attr:`SPLITS`) and their items."""
+        return {split: getattr(self, f"{split}_items") for split in self.SPLITS}
+
     def check_not_empty(self, WholeDataset) -> None:
         """An empty split stops the run, naming the folder and ``WholeDataset``."""
-        for split, items in (("training", self.train_items), ("held-out", self.held_out_items)):
+        for split, items in self.splits().items():
+            split = {"train": "training", "held_out": "held-out"}.get(split, split)
             if not items:
                 raise DataError(f"{self.root}: no {split} images with WholeDataset = {WholeDataset!r}; give "
-                                "WholeDataset a larger number (15 % of it is held out, at least one image per "
-                                "category), or check the folder")
+                                "WholeDataset a larger number (15 % of it is held out for testing, and in Part 1 as "
+                                "much again for validation, at least one image per category), or check the folder")
 
 
 def _files(item) -> Iterable[Path]:

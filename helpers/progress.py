@@ -1,0 +1,43 @@
+"""Progress bars that suit where the code runs: widgets in JupyterLab, text everywhere else.
+
+``tqdm.auto`` draws a widget whenever the code runs in a Jupyter kernel — also when papermill or
+nbconvert drive that kernel with no front end attached, where the widget never updates and
+``papermill --log-output`` prints a frozen ``epoch 1: 0%|`` line. :func:`tqdm` draws text there
+instead: a kernel started by papermill, nbconvert, nbclient, pytest or ``helpers.pipeline`` has one of
+them as its parent process. ``SALIENCY_PROGRESS=text`` or ``=widget`` decides it by hand.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from tqdm import std
+from tqdm.auto import tqdm as auto_tqdm
+
+#: Programs that run notebooks with no front end to draw a widget.
+HEADLESS_DRIVERS = ("papermill", "nbconvert", "nbclient", "pytest", "helpers.pipeline")
+
+
+def parent_command() -> str:
+    """The command line of this process' parent ("" where it cannot be read)."""
+    try:
+        return Path(f"/proc/{os.getppid()}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def widgets_shown() -> bool:
+    """Whether a progress widget would be seen: inside a Jupyter kernel that no headless driver started."""
+    chosen = os.environ.get("SALIENCY_PROGRESS", "")
+    if chosen in ("text", "widget"):
+        return chosen == "widget"
+    if "ipykernel" not in sys.modules:
+        return False
+    command = parent_command()
+    return not any(driver in command for driver in HEADLESS_DRIVERS)
+
+
+def tqdm(*args, **kwargs):
+    """A progress bar: ``tqdm.auto``'s widget where one is shown, a text bar otherwise."""
+    return (auto_tqdm if widgets_shown() else std.tqdm)(*args, **kwargs)

@@ -1,0 +1,107 @@
+"""ENCODER: every torchvision classifier either inverts a tap of the right shape or is refused by name.
+
+The walk builds each network on PyTorch's ``meta`` device (shapes without numbers: no memory, no
+arithmetic), cuts it at three nodes of its graph — a quarter and half way through, and the last —
+and reads each tap with :func:`helpers.models.as_features`, as :class:`helpers.models.FrozenEncoder` does. A square input must give a square
+map or a vector: a channels-last map read as channels-first, or tokens read as a map, is not square.
+Two real runs (random weights) check that the layouts put each image region where it belongs.
+"""
+import warnings
+from unittest import mock
+
+import pytest
+import torch
+from torchvision.models import get_model
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+
+from helpers.models import FeatureLayoutError, FrozenEncoder, as_features
+from helpers.spec import CLASSIFIERS
+
+SIDE = 224
+
+
+def on_meta(build):
+    """``build()`` on the meta device. RegNet's constructor reads numbers, so it is built on the CPU
+    with the weights left uninitialised (every ``torch.nn.init`` function a no-op), then moved to meta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with torch.device("meta"):
+                return build()
+        except NotImplementedError:
+            no_init = {name: (lambda tensor, *args, **kwargs: tensor) for name in dir(torch.nn.init)
+                       if name.endswith("_") and not name.startswith("_")}
+            with mock.patch.multiple(torch.nn.init, **no_init):
+                return build().to("meta")
+
+
+def read_taps(network: str) -> dict[str, tuple]:
+    """Three taps of ``network``, each ``("inverts", shape)`` or ``("refused", message)``, read by
+    :func:`helpers.models.as_features` — what :class:`FrozenEncoder` returns."""
+    model = on_meta(lambda: get_model(network, weights=None).eval())
+    nodes = get_graph_node_names(model)[1]
+    taps = [nodes[len(nodes) // 4], nodes[len(nodes) // 2], nodes[-1]]
+    device = next(model.parameters()).device
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        outputs = create_feature_extractor(model, {tap: tap for tap in taps})(torch.zeros(2, 3, SIDE, SIDE, device=device))
+    results = {}
+    for tap in taps:
+        try:
+            results[tap] = "inverts", tuple(as_features(outputs[tap], network, tap, 2).shape)
+        except FeatureLayoutError as error:
+            results[tap] = "refused", str(error)
+    return results
+
+
+@pytest.mark.slow
+def test_every_torchvision_classifier_inverts_a_tap_of_the_right_shape_or_is_refused_by_name():
+    results = {}
+    for network in CLASSIFIERS:
+        for layer, (verdict, detail) in read_taps(network).items():
+            results[(network, layer)] = verdict, detail
+            if verdict == "refused":
+                assert f"LAYER {layer!r} of {network}" in detail
+                continue
+            assert detail[0] == 2, (network, layer, detail)
+            if len(detail) == 4:   # a map: channels first, and square for a square input
+                assert detail[2] == detail[3] and detail[2] <= SIDE, (network, layer, detail)
+            else:
+                assert len(detail) == 2, (network, layer, detail)
+    inverted = {network for (network, _), (verdict, _) in results.items() if verdict == "inverts"}
+    assert inverted == set(CLASSIFIERS)  # at least the last tap of every one of them
+    print({f"{n}:{layer}": v for (n, layer), v in results.items() if v[0] == "refused"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("network, layer, shape", [
+    ("swin_t", "features.5.1.add_1", (384, 14, 14)),        # channels last (H, W, C) in torchvision
+    ("convnext_tiny", "features.5.0.block.3", (1536, 14, 14)),  # channels last inside a ConvNeXt block
+    ("vit_b_16", "encoder.layers.encoder_layer_5.add_1", (768, 14, 14)),   # 1 class token + 14² patches
+    ("resnet18", "layer3.1.relu_1", (256, 14, 14)),          # channels first, as read
+])
+def test_each_layout_puts_a_region_of_the_image_where_it_belongs(network, layer, shape):
+    """A change in the image's left quarter changes the left of the map more than its right: read
+    with the wrong layout, the change would land on channels or be spread over the grid."""
+    torch.manual_seed(0)
+    encoder = FrozenEncoder(network, layer, weights="random")
+    image = torch.randn(1, 3, SIDE, SIDE)
+    changed = image.clone()
+    changed[..., : SIDE // 4] = torch.randn(1, 3, SIDE, SIDE // 4)
+    with torch.no_grad():
+        before, after = encoder(image), encoder(changed)
+    assert tuple(before.shape[1:]) == shape
+    difference = (after - before).abs().mean(dim=(0, 1, 2))   # per column of the map
+    left, right = difference[: shape[2] // 4].mean(), difference[-(shape[2] // 4):].mean()
+    assert left > 3 * right, (float(left), float(right))
+
+
+@pytest.mark.slow
+def test_a_tap_that_is_a_number_or_a_parameter_is_refused_by_name():
+    images = torch.zeros(2, 3, SIDE, SIDE, device="meta")
+    with pytest.raises(FeatureLayoutError, match=r"LAYER 'encoder.layers.encoder_layer_5.dim' of vit_b_16 gives a int"):
+        on_meta(lambda: FrozenEncoder("vit_b_16", "encoder.layers.encoder_layer_5.dim", weights="random"))(images)
+    with pytest.raises(FeatureLayoutError, match=r"gives a tensor of shape \(384, 1, 1\), not features of each image"):
+        on_meta(lambda: FrozenEncoder("convnext_tiny", "features.5.3.features_5_3_layer_scale", weights="random"))(images)
+    with pytest.raises(FeatureLayoutError, match=r"inside MaxViT's window or grid attention"):
+        as_features(torch.zeros(2, 64, 49, 64), "maxvit_t", "blocks.0.layers.0.layers.window_attention.partition_swap", 2)
