@@ -27,10 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from helpers import baselines, evaluation, metrics, paths, saliency  # noqa: E402
 from helpers.io import write_json_atomic  # noqa: E402
+from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
 from helpers.spec import ContrastSpec, SaliencySpec  # noqa: E402
 
-RESULTS = ROOT / "docs" / "results" / "part1_sample.json"
-SHOWN = ("AUC-Judd", metrics.SINGLETON_AUC, "NSS", "KL", "IG")
 SALNET = saliency.MODEL_NAMES[saliency.SALNET]
 #: The networks trained, each: (row label, spec).
 RUNS = (
@@ -80,23 +79,12 @@ def measure() -> dict:
         rows.setdefault(name, {"training": "none"}).update(
             {m: float(overall[name][m]) for m in SHOWN}, bars_met=sum(bars.values()), bars=len(bars))
     return {"test_images": len(test), "validation_images": len(validation), "train_images": len(data.train_items),
-            "no_learning": no_learning.summary(), "rows": rows}
+            "no_learning": no_learning.summary(), "order": list(ORDER), "rows": rows}
 
 
 ORDER = (evaluation.ORACLE_SAMPLE, evaluation.ALL_ITEMS, evaluation.CENTRE_BIAS, evaluation.CHANCE,
          f"{evaluation.NO_LEARNING}: {baselines.COLOUR}", f"{evaluation.NO_LEARNING}: {baselines.FEATURES}",
          *(label for label, _ in RUNS))
-
-
-def markdown_table(results: dict) -> str:
-    """The README's Part 1 table (``tests/test_readme.py`` checks the README holds exactly it)."""
-    rows = results["rows"]
-    lines = [f"| map | training | {' | '.join(SHOWN)} | bars met |", "|---|---|" + "---|" * (len(SHOWN) + 1)]
-    for name in ORDER:
-        row = rows[name]
-        lines.append(f"| {name} | {row['training']} | " + " | ".join(f"{row[m]:.3f}" for m in SHOWN)
-                     + f" | {row['bars_met']} of {row['bars']} |")
-    return "\n".join(lines)
 
 
 def _compared(value: float, rival: float) -> str:
@@ -118,7 +106,7 @@ def readme_block(results: dict) -> str:
         f"no-learning ones included. The *{evaluation.NO_LEARNING}* row that notebook 02 and the bars use is "
         f"{results['no_learning']}.",
         "",
-        markdown_table(results),
+        reference_table(results),
         "",
         f"* **How much is the contrast step alone.** With no trained parameter, the colour contrast of the pixels "
         f"scores AUC-Judd {rows[ORDER[4]]['AUC-Judd']:.3f} and singleton AUC {rows[ORDER[4]][metrics.SINGLETON_AUC]:.3f} "

@@ -7,6 +7,7 @@ which AlexNet weights produced them. Parts whose notebooks have not run are mark
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from . import paths
 from .evaluation import NETWORK, NO_LEARNING, no_learning_margins, quality_bars
 from .io import write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
+from .profiles import profile_reason
 from .records import CONTRAST, SALNET, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
 from .saliency import training_record
 from .spec import SaliencySpec
@@ -25,6 +27,10 @@ from .spec import SaliencySpec
 ASSIGNMENT_SALIENCY_LOSS = {"train": 0.0385, "validation": 0.0384}
 ASSIGNMENT_INVERSION_LOSS = {"conv2": (0.203, 0.201), "conv5": (0.490, 0.515), "fc6": (0.818, 0.771),
                              "fc8": (0.880, 0.851)}
+#: The sample's reference measurements (``python benchmarks/part1_sample.py``): every Part 1 row on the
+#: sample's test displays, the assignment's own Table 2 run among them.
+REFERENCE_RESULTS = paths.ROOT / "docs" / "results" / "part1_sample.json"
+REFERENCE_METRICS = ("AUC-Judd", SINGLETON_AUC, "NSS", "KL", "IG")
 SAMPLE_NOTE = ("generated **sample** data (see `helpers/samples.py`), not the papers' data sets: the numbers "
                "show that the pipeline works, not how the methods compare with the papers")
 
@@ -57,9 +63,8 @@ def _differs_from_table_2(training: SaliencyTraining) -> str:
     changed = SaliencySpec.differences_from_tables(training.spec)
     if not changed:
         return ""
-    return ("These settings differ from Table 2: " + ", ".join(changed) + ". `PROFILE = 'smoke'` chooses them so that "
-            "the network trains on a 2-core CPU in minutes; Table 2's SGD at 1e-4 barely moves in so few steps. "
-            "`PROFILE = 'assignment'` (the default) trains with Table 2.\n")
+    return ("These settings differ from Table 2: " + ", ".join(changed) + ". `PROFILE = 'smoke'` chooses them: "
+            + profile_reason("smoke", "saliency") + ".\n")
 
 
 def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyTraining) -> str:
@@ -129,6 +134,32 @@ def training_section(training: SaliencyTraining, second: SaliencyTraining | None
     ])
 
 
+def reference_table(results: dict) -> str:
+    """The Part 1 rows of ``docs/results/part1_sample.json`` as a table (the README's, and the report's on
+    the sample): every map, how it was trained, its scores and how many of the sample's bars it meets."""
+    rows = results["rows"]
+    lines = [f"| map | training | {' | '.join(REFERENCE_METRICS)} | bars met |",
+             "|---|---|" + "---|" * (len(REFERENCE_METRICS) + 1)]
+    for name in results["order"]:
+        row = rows[name]
+        lines.append(f"| {name} | {row['training']} | " + " | ".join(f"{row[m]:.3f}" for m in REFERENCE_METRICS)
+                     + f" | {row['bars_met']} of {row['bars']} |")
+    return "\n".join(lines)
+
+
+def _reference_section(evaluation: SaliencyEvaluation) -> str:
+    """On the sample: the reference measurements beside this run's, the assignment's Table 2 run among them."""
+    if evaluation.dataset != "sample" or not REFERENCE_RESULTS.is_file():
+        return ""
+    results = json.loads(REFERENCE_RESULTS.read_text())
+    seed = "" if evaluation.sample_seed == results["sample_seed"] else (
+        f" (of the sample drawn with seed {results['sample_seed']}; this run's is {evaluation.sample_seed})")
+    return (f"\n**The sample's reference measurements**{seed}, from `{results['command']}` "
+            f"(`docs/results/part1_sample.json`): the same {results['test_images']} test displays, every network "
+            "trained as its row says — the halved SalNet with the assignment's own Table 2 among them.\n\n"
+            + reference_table(results) + "\n")
+
+
 def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluation | None) -> str:
     out = ["## 2. Judd AUC and the other saliency metrics\n"]
     if evaluation is None:
@@ -146,7 +177,7 @@ def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluatio
             _table(["model"] + metric_names,
                    [[model] + [scores[m] for m in metric_names] for model, scores in evaluation.overall.items()]),
             *_per_category_tables(evaluation, metric_names), *_bar_lines(evaluation, oracle),
-            *_evaluation_figures(evaluation)]
+            _reference_section(evaluation), *_evaluation_figures(evaluation)]
     return "\n".join(out)
 
 

@@ -81,3 +81,23 @@ def test_the_assignments_losses_are_marked_not_comparable_when_they_are_not():
     text = report.inversion_section(summary)
     assert "**not comparable** — this run uses other data, inverts a random AlexNet" in text
     assert "| mean image | – | – | – | – | 0.7300 |" in text and "| conv2 | 0.6000 | 0.7000 | 0.2030 | 0.2010 |" in text
+
+
+def test_on_the_sample_the_report_shows_the_reference_rows_and_the_table_2_run_elsewhere_not(tmp_path, monkeypatch):
+    import json
+
+    row = {"training": "SGD 0.0001, batch 2, 240×320, 20 epochs", "AUC-Judd": 0.512, "singleton AUC": 0.49,
+           "NSS": 0.1, "KL": 1.9, "IG": 0.05, "bars_met": 3, "bars": 18}
+    results = {"command": "python benchmarks/part1_sample.py", "sample_seed": 0, "test_images": 48,
+               "order": ["SalNet (half), Table 2"], "rows": {"SalNet (half), Table 2": row}}
+    monkeypatch.setattr(report, "REFERENCE_RESULTS", tmp_path / "part1.json")
+    (tmp_path / "part1.json").write_text(json.dumps(results))
+    evaluation = evaluation_record()
+    evaluation.sample_seed = 0
+    text = report.saliency_section(training_record(), evaluation)
+    assert "| SalNet (half), Table 2 | SGD 0.0001, batch 2, 240×320, 20 epochs | 0.512 | 0.490 | 0.100 | 1.900 | " \
+           "0.050 | 3 of 18 |" in text
+    evaluation.sample_seed = 7
+    assert "drawn with seed 0; this run's is 7" in report.saliency_section(training_record(), evaluation)
+    evaluation.dataset = "cat2000"
+    assert "reference measurements" not in report.saliency_section(training_record(), evaluation)
