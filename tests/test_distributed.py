@@ -87,6 +87,7 @@ class CrashingAfter(torch.utils.data.Dataset):
         return self.inner[index]
 
 
+@pytest.mark.slow  # about 4 s alone: near the quick tier's 5 s limit on a loaded machine
 def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
     config = TrainingConfig(epochs=2, batch_size=4, optimizer="adam", lr=1e-3, step_size=1, seed=5)
     torch.manual_seed(0)
