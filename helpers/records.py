@@ -153,7 +153,6 @@ class InversionLayer(TrainingFields, Record):
     pretrained: bool = False   # False: the seeded random weights
     image_size: int = 227
     scores: dict[str, float] = field(default_factory=dict)
-    validation_images: int = 0                     # what each epoch validated on (apart from the test images)
     spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
     identity: dict = field(default_factory=dict)   # what named its checkpoint: data, weights, architecture ...
 

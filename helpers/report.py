@@ -19,7 +19,8 @@ from .evaluation import NETWORK, NO_LEARNING, no_learning_margins, quality_bars
 from .io import write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
-from .records import CONTRAST, SALNET, InversionComparison, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from .records import (CONTRAST, SALNET, InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
+                      SaliencyTraining)
 from .saliency import training_record
 from .spec import SaliencySpec
 
@@ -96,7 +97,8 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
                      second: SaliencyTraining | None = None) -> str:
     """Sections 1 (notebook 01's training) and 2 (notebook 02's scores) of the report."""
     if training is None:
-        return "## 1. Saliency prediction with a halved SalNet\n\n*Notebook 01 has not run.*\n"
+        return ("## 1. Saliency prediction with a halved SalNet\n\n*Notebook 01 has not run.*\n\n"
+                "## 2. Judd AUC and the other saliency metrics\n\n*Notebook 02 has not run.*\n")
     return training_section(training, second) + "\n" + evaluation_section(training, evaluation)
 
 
@@ -245,10 +247,20 @@ def _evaluation_figures(evaluation: SaliencyEvaluation) -> list[str]:
     return [_figure(name, caption) for name, caption in figures]
 
 
-def inversion_section(inversion: InversionSummary | None) -> str:
+def _layers_without_summary(layers: dict[str, InversionLayer]) -> str:
+    """What the layer notebooks that ran say on their own, before notebook 07 compares them."""
+    rows = [[layer, record.dataset, record.weights, record.held_out_images, record.lowest_train_loss,
+             record.lowest_val_loss, record.scores.get("normalised error", "–")] for layer, record in layers.items()]
+    return ("\n*Notebook 07 has not run: each layer notebook that has run is shown from its own record (notebook 07 "
+            "compares them on the same test images, with the mean image beside them).*\n\n"
+            + _table(["layer", "data", "encoder", "test images", "lowest train loss", "lowest test loss",
+                      "normalised error"], rows))
+
+
+def inversion_section(inversion: InversionSummary | None, layers: dict[str, InversionLayer] | None = None) -> str:
     out = ["\n## 3. Inverting AlexNet\n"]
     if inversion is None:
-        return out[0] + "\n*Notebooks 03–07 have not run.*\n"
+        return out[0] + (_layers_without_summary(layers) if layers else "\n*Notebooks 03–07 have not run.*\n")
     data_note = SAMPLE_NOTE if inversion.dataset == "sample" else f"**{inversion.dataset}**"
     out.append(f"*From notebook 07's comparison, written {inversion.written.replace('T', ' ')}: "
                f"`WholeDataset = {inversion.WholeDataset}`, seed {inversion.seed}.*\n")
@@ -314,14 +326,17 @@ def build_report() -> tuple[Path, Path]:
     training, evaluation, inversion = training_record(SALNET), SaliencyEvaluation.read(), InversionSummary.read()
     second = training_record(CONTRAST)
     comparison = InversionComparison.read()
-    datasets = sorted({record.dataset for record in (training, inversion) if record})
-    weights = inversion.weights if inversion else "not used (Part 2 has not run)"
+    records = (InversionLayer.read(path.name) for path in sorted(InversionLayer.files("alexnet")))
+    layers = {record.layer: record for record in records if record is not None}
+    datasets = sorted({record.dataset for record in (training, inversion, *layers.values()) if record})
+    weights = (inversion.weights if inversion else "; ".join(sorted({r.weights for r in layers.values()}))
+               or "not used (Part 2 has not run)")
     header = (f"# Saliency prediction and inverting AlexNet — report\n\n"
               f"Generated {_dt.datetime.now():%Y-%m-%d %H:%M} from `report/metrics/` by `python -m helpers.report`.\n\n"
               f"- **Data:** {', '.join(datasets) or 'none yet'}"
               f"{' — generated samples, not the papers’ data' if 'sample' in datasets else ''}\n"
               f"- **AlexNet weights:** {weights}\n")
-    text = (header + "\n" + saliency_section(training, evaluation, second) + "\n" + inversion_section(inversion)
+    text = (header + "\n" + saliency_section(training, evaluation, second) + "\n" + inversion_section(inversion, layers)
             + comparison_section(comparison))
     folder = paths.ensure(paths.report_dir())
     md_path = write_text_atomic(folder / "REPORT.md", text)

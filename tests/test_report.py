@@ -101,3 +101,19 @@ def test_on_the_sample_the_report_shows_the_reference_rows_and_the_table_2_run_e
     assert "drawn with seed 0; this run's is 7" in report.saliency_section(training_record(), evaluation)
     evaluation.dataset = "cat2000"
     assert "reference measurements" not in report.saliency_section(training_record(), evaluation)
+
+
+def test_after_notebook_03_alone_the_report_shows_what_ran_and_numbers_every_section(tmp_path, monkeypatch):
+    from helpers.records import InversionLayer
+
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path))
+    InversionLayer(dataset="sample", data_root="data/x", WholeDataset=144, seed=0, checkpoint="c.pt", train_images=122,
+                   held_out_images=22, config={}, history=[{"epoch": 1, "train_loss": 0.61, "val_loss": 0.52}],
+                   epochs_trained=4, epochs_planned=4, layer="conv2", weights="AlexNet: random weights — not the "
+                   "paper's setting", scores={"normalised error": 0.588}).write()
+    markdown_path, _ = report.build_report()
+    text = markdown_path.read_text()
+    assert "**AlexNet weights:** AlexNet: random weights — not the paper's setting" in text
+    assert "Notebook 07 has not run" in text and "| conv2 | sample |" in text and "0.5880" in text
+    assert "Notebooks 03–07 have not run" not in text
+    assert [line[:5] for line in text.splitlines() if line.startswith("## ")] == ["## 1.", "## 2.", "## 3.", "## 4."]
