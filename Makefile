@@ -25,7 +25,7 @@ STAMP := $(VENV)/.installed
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv kernel sample run report test test-quick lab bench clean clean-models
+.PHONY: help venv kernel sample run report pdf test test-quick lab bench clean clean-models
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,9 @@ run: venv sample ## Run every notebook headless (PROFILE=smoke|assignment, Whole
 report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
 	$(PYTHON) -m helpers.report
 
+pdf: venv ## Print the report to report/REPORT.pdf (A4) with headless Chromium or Chrome
+	$(PYTHON) -m helpers.report --pdf
+
 test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
@@ -72,7 +75,7 @@ bench: venv ## Run the benchmarks, a full make run last (installs pysaliency and
 	$(PYTHON) benchmarks/run_all.py
 
 clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models)
-	rm -rf executed .cache data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html
+	rm -rf executed .cache data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html report/REPORT.pdf
 	@echo "kept: checkpoints/ (trained models; 'make clean-models' removes them)"
 
 clean-models: ## Remove every trained model in checkpoints/ — only with FORCE=1 (lists them first)

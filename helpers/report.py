@@ -6,8 +6,12 @@ which AlexNet weights produced them. Parts whose notebooks have not run are mark
 """
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import json
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +20,7 @@ import pandas as pd
 
 from . import paths
 from .evaluation import NETWORK, NO_LEARNING, no_learning_margins, quality_bars
-from .io import write_text_atomic
+from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
 from .records import (CONTRAST, SALNET, InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
@@ -321,6 +325,57 @@ def comparison_section(comparison: InversionComparison | None) -> str:
     return "\n".join(out)
 
 
+#: The HTML report's style: for the screen, and for A4 paper (tables and figures never split across pages).
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;line-height:1.5;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
+td:first-child,th:first-child{text-align:left}
+img{max-width:100%}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+  body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}
+  table{font-size:7.5pt;width:100%;page-break-inside:avoid}
+  td,th{padding:2px 3px}
+  img,p:has(img){page-break-inside:avoid}
+  h2{page-break-after:avoid}
+}
+"""
+
+
+def report_html(markdown_text: str, folder: Path) -> str:
+    """The report as one self-contained HTML page: every figure embedded (it opens from an e-mail
+    attachment), styled to print on A4 without cut tables."""
+    body = markdown.markdown(markdown_text, extensions=["tables"])
+
+    def embedded(match: re.Match) -> str:
+        figure = folder / match.group(1)
+        if not figure.is_file():
+            return match.group(0)
+        return 'src="data:image/png;base64,' + base64.b64encode(figure.read_bytes()).decode("ascii") + '"'
+
+    body = re.sub(r'src="(figures/[^"]+\.png)"', embedded, body)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Saliency and inversion — report</title>"
+            f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
+
+
+def build_pdf(html_path: Path) -> Path:
+    """``REPORT.pdf`` beside ``html_path``, printed by headless Chromium (A4, no header or footer)."""
+    browser = next((found for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
+                    if (found := shutil.which(name))), None)
+    if browser is None:
+        raise FileNotFoundError("REPORT.pdf is printed by headless Chromium or Chrome, and neither is installed "
+                                "(e.g. `apt install chromium`); or open REPORT.html in a browser and print it to PDF")
+    pdf = html_path.with_suffix(".pdf")
+    with atomic_path(pdf) as partial:
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                               f"--print-to-pdf={partial}", html_path.resolve().as_uri()],
+                              capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode or not Path(partial).stat().st_size:
+            raise RuntimeError(f"{browser} could not print {html_path}: {done.stderr.strip()[-500:]}")
+    return pdf
+
+
 def build_report() -> tuple[Path, Path]:
     """Write ``REPORT.md`` and ``REPORT.html`` into the report folder; return their paths."""
     training, evaluation, inversion = training_record(SALNET), SaliencyEvaluation.read(), InversionSummary.read()
@@ -340,17 +395,13 @@ def build_report() -> tuple[Path, Path]:
             + comparison_section(comparison))
     folder = paths.ensure(paths.report_dir())
     md_path = write_text_atomic(folder / "REPORT.md", text)
-    body = markdown.markdown(text, extensions=["tables"])
-    html = ("<!doctype html><html><head><meta charset='utf-8'><title>Report</title><style>"
-            "body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;line-height:1.5;padding:0 1em}"
-            "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
-            "td:first-child,th:first-child{text-align:left}img{max-width:100%}</style></head><body>"
-            f"{body}</body></html>\n")
-    html_path = write_text_atomic(folder / "REPORT.html", html)
+    html_path = write_text_atomic(folder / "REPORT.html", report_html(text, folder))
     return md_path, html_path
 
 
 if __name__ == "__main__":
     written = build_report()
+    if "--pdf" in sys.argv[1:]:
+        written = (*written, build_pdf(written[1]))
     print("\n".join(str(p) for p in written))
     sys.exit(0)

@@ -117,3 +117,34 @@ def test_after_notebook_03_alone_the_report_shows_what_ran_and_numbers_every_sec
     assert "Notebook 07 has not run" in text and "| conv2 | sample |" in text and "0.5880" in text
     assert "Notebooks 03–07 have not run" not in text
     assert [line[:5] for line in text.splitlines() if line.startswith("## ")] == ["## 1.", "## 2.", "## 3.", "## 4."]
+
+
+def test_the_html_report_is_self_contained_and_prints_to_a4(tmp_path, monkeypatch):
+    import base64
+
+    from PIL import Image
+
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path))
+    (tmp_path / "figures").mkdir()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(tmp_path / "figures" / "fig1_saliency_loss.png")
+    text = "![Figure 1](figures/fig1_saliency_loss.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    html = report.report_html(text, tmp_path)
+    encoded = base64.b64encode((tmp_path / "figures" / "fig1_saliency_loss.png").read_bytes()).decode()
+    assert f'src="data:image/png;base64,{encoded}"' in html and 'src="figures/' not in html
+    assert "@page{size:A4" in html and "page-break-inside:avoid" in html and "<table>" in html
+
+
+@pytest.mark.slow
+def test_the_pdf_is_printed_by_headless_chromium(tmp_path):
+    import shutil
+
+    if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome", "chrome")):
+        pytest.skip("no Chromium or Chrome on this machine (make pdf says how to get one)")
+    html = tmp_path / "REPORT.html"
+    html.write_text(report.report_html("# Report\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", tmp_path))
+    pdf = report.build_pdf(html)
+    import re
+
+    content = pdf.read_bytes()
+    width, height = map(float, re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", content).groups())
+    assert content.startswith(b"%PDF") and abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4 in points
