@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers import baselines, evaluation, metrics, paths, saliency  # noqa: E402
-from helpers.io import write_json_atomic  # noqa: E402
+from helpers.io import write_json_atomic, write_text_atomic  # noqa: E402
 from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
 from helpers.spec import ContrastSpec, SaliencySpec  # noqa: E402
 
@@ -129,6 +129,15 @@ def readme_block(results: dict) -> str:
     return "\n".join(lines)
 
 
+def write_readme_block(results: dict) -> None:
+    """Replace the README's text between the part1-sample markers with :func:`readme_block`."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    begin, end = "<!-- part1-sample:begin -->\n", "\n<!-- part1-sample:end -->"
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    write_text_atomic(readme, text[:start] + readme_block(results) + text[stop:])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoints", default=str(paths.checkpoint_dir()),
@@ -143,7 +152,8 @@ def main() -> int:
     write_json_atomic(RESULTS, {"command": "python benchmarks/part1_sample.py", "sample_seed": 0, **results})
     print(f"\n{results['test_images']} test displays; {evaluation.NO_LEARNING}: {results['no_learning']}\n")
     print(readme_block(results))
-    print(f"\nwritten: {RESULTS}; the README's block between the part1-sample markers is the text above")
+    write_readme_block(results)
+    print(f"\nwritten: {RESULTS}, and the README's part1-sample block (the text above)")
     return 0
 
 
