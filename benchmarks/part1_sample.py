@@ -51,24 +51,38 @@ def training_text(spec) -> str:
             f"{spec.image_size[0]}×{spec.image_size[1]}, {spec.epochs} epochs")
 
 
-def measure() -> dict:
-    """Train (or load) every network, then score them and the baselines on the test displays."""
-    trained, rows = {}, {}
+def as_far_as_trained(spec) -> tuple:
+    """``(network, row note)`` of a run another process is still training: its newest checkpoint,
+    read as it is (written atomically, so never half), marked with how far it got."""
+    network, info = saliency.load_saliency_model(saliency.checkpoint_for(spec))
+    done, planned = info["epochs_trained"], info["epochs_planned"]
+    return network, "" if done >= planned else f" — **unfinished: {done} of {planned} epochs**"
+
+
+def measure(unfinished: tuple[str, ...] = ()) -> dict:
+    """Train (or load) every network, then score them and the baselines on the test displays.
+    ``unfinished``: rows whose run another process is training, scored as far as it got."""
+    networks, rows = {}, {}
     for label, make_spec in RUNS:
         spec = make_spec()
         print(f"{label}: {training_text(spec)} ...", flush=True)
         started = time.perf_counter()
-        trained[label] = saliency.train(spec, device="cpu", progress=False)
-        rows[label] = {"training": training_text(spec), "seconds": round(time.perf_counter() - started),
-                       "loaded": trained[label].run.loaded_finished}
-    data = next(iter(trained.values())).data
-    assert all(t.data.held_out_items == data.held_out_items for t in trained.values()), "one test set for every row"
+        note = ""
+        if label in unfinished:
+            network, note = as_far_as_trained(spec)
+        else:
+            network = saliency.train(spec, device="cpu", progress=False).model
+        networks[label] = (network, spec)
+        rows[label] = {"training": training_text(spec) + note, "seconds": round(time.perf_counter() - started)}
+    data = saliency.load_data(RUNS[0][1]())
     test, validation = data.held_out_items, data.validation_items
+    assert all(saliency.load_data(spec).held_out_items == test for _, spec in networks.values()), "one test set"
     centre_sigma = metrics.fit_centre_bias(evaluation.load_ground_truth(i).fixations for i in data.train_items)
-    predictions = {label: evaluation.predict_saliency(t.model, test, t.spec.image_size, "cpu") for label, t in trained.items()}
-    shipped = trained[RUNS[-1][0]]
-    no_learning = baselines.no_learning_baseline(validation, test, shipped.spec.image_size, shipped.model)
-    candidates = baselines.no_learning_maps(test, shipped.spec.image_size, shipped.model)
+    predictions = {label: evaluation.predict_saliency(network, test, spec.image_size, "cpu")
+                   for label, (network, spec) in networks.items()}
+    shipped, shipped_spec = networks[RUNS[-1][0]]
+    no_learning = baselines.no_learning_baseline(validation, test, shipped_spec.image_size, shipped)
+    candidates = baselines.no_learning_maps(test, shipped_spec.image_size, shipped)
     predictions[evaluation.NO_LEARNING] = no_learning.maps
     predictions.update({f"{evaluation.NO_LEARNING}: {name}": maps for name, maps in candidates.items()})
     scores = evaluation.evaluate(predictions, test, centre_sigma, progress=False)
@@ -145,13 +159,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoints", default=str(paths.checkpoint_dir()),
                         help="where the networks are trained and found (default: the project's checkpoints/)")
+    parser.add_argument("--table-2-unfinished", action="store_true",
+                        help="score the Table 2 run as far as it got (another process is training it) instead of "
+                             "training it here")
     args = parser.parse_args()
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"
     os.environ["SALIENCY_CHECKPOINT_DIR"] = str(Path(args.checkpoints).resolve())
     os.environ.pop("SAMPLE_SEED", None)
     with tempfile.TemporaryDirectory(prefix="part1-") as records:
         os.environ["SALIENCY_REPORT_DIR"] = records  # the training records: your report/ is not touched
-        results = measure()
+        results = measure(unfinished=(RUNS[2][0],) if args.table_2_unfinished else ())
     write_json_atomic(RESULTS, {"command": "python benchmarks/part1_sample.py", "sample_seed": 0, **results})
     print(f"\n{results['test_images']} test displays; {evaluation.NO_LEARNING}: {results['no_learning']}\n")
     print(readme_block(results))

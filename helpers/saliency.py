@@ -148,8 +148,7 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     validation_set = SaliencyDataset(data.validation_items, spec.image_size, map_size)
     validation_loader = make_loader(validation_set, spec.batch_size, num_workers=num_workers)
     metadata = run_identity(spec, data, model)
-    checkpoint = checkpoint_path("saliency" if spec.MODEL == SALNET else f"saliency_{spec.MODEL}", data.name,
-                                 spec.training(), metadata)
+    checkpoint = _checkpoint_of(spec, data, metadata)
     how = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress)
     options = how.fit_options(spec, data, trainable_part(model), checkpoint)
     train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
@@ -159,6 +158,19 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
               held_out_scores=evaluation.held_out_scorer(data.validation_items, validation_loader, device),
               cost_hint=smoke_hint(spec, device), **options)
     return TrainedSaliency(spec, model, run, data, train_set, validation_set)
+
+
+def _checkpoint_of(spec: SaliencySpec, data: SaliencyData, metadata: dict) -> Path:
+    return checkpoint_path("saliency" if spec.MODEL == SALNET else f"saliency_{spec.MODEL}", data.name,
+                           spec.training(), metadata)
+
+
+def checkpoint_for(spec: SaliencySpec) -> Path:
+    """The checkpoint :func:`train` writes for ``spec`` (named by its settings, data and network),
+    without training: to read a run another process is still training, for instance."""
+    set_seed(spec.seed)
+    data, model = load_data(spec), build_model(spec)
+    return _checkpoint_of(spec, data, run_identity(spec, data, model))
 
 
 def smoke_hint(spec: SaliencySpec, device: torch.device):
