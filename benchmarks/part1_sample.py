@@ -91,7 +91,7 @@ def measure(unfinished: tuple[str, ...] = ()) -> dict:
     for name in overall:
         # the no-learning candidates are judged as the row itself is: not against themselves
         judged_with = ({k: v for k, v in overall.items() if k != evaluation.NO_LEARNING}
-                       if name.startswith(evaluation.NO_LEARNING) else overall)
+                       if name.startswith(f"{evaluation.NO_LEARNING}: ") else overall)
         bars = evaluation.quality_bars(judged_with, name, oracle, per_category)
         rows.setdefault(name, {"training": "none"}).update(
             {m: float(overall[name][m]) for m in SHOWN}, bars_met=sum(bars.values()), bars=len(bars))
