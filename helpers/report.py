@@ -211,7 +211,7 @@ def _per_category_tables(evaluation: SaliencyEvaluation, metric_names: list[str]
     categories = sorted(evaluation.per_category[models[0]])
     if len(categories) < 2:
         return []
-    return [f"\n{metric} per category:\n" + _table(["category"] + models, [
+    return [f"\n**{metric} per category:**\n\n" + _table(["category"] + models, [
         [category] + [evaluation.per_category[m][category][metric] for m in models] for category in categories])
         for metric in ("AUC-Judd", SINGLETON_AUC) if metric in metric_names]
 

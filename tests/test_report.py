@@ -148,3 +148,14 @@ def test_the_pdf_is_printed_by_headless_chromium(tmp_path):
     content = pdf.read_bytes()
     width, height = map(float, re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", content).groups())
     assert content.startswith(b"%PDF") and abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4 in points
+
+
+def test_every_table_of_the_saliency_section_renders_as_a_table(tmp_path):
+    evaluation = evaluation_record()
+    evaluation.per_category = {m: {"A": METRICS, "B": METRICS} for m in evaluation.overall}
+    text = report.saliency_section(training_record(), evaluation)
+    html = report.report_html(text, tmp_path)
+    pipes = [line for line in text.splitlines() if line.startswith("|")]
+    tables = sum(1 for line in pipes if line.startswith("|---"))
+    assert html.count("<table>") == tables and "**AUC-Judd per category:**" in text
+    assert "| category |" not in html   # no table left as text
