@@ -239,9 +239,9 @@ def _margin_sentence(overall: dict, network: str) -> str:
 
 
 def _evaluation_figures(evaluation: SaliencyEvaluation) -> list[str]:
-    figures = [("fig_saliency_per_category", "One held-out display of each category: every network's map with the "
-                                             "fixations as dots"),
-               ("fig_saliency_roc", "ROC curves of a few images (AUC-Judd in the legend)"),
+    figures = [("fig_saliency_per_category", "One test display of each category: every network's map, and the "
+                                             "no-learning map, with the fixations as dots"),
+               ("fig_saliency_roc", "ROC curves of one test image of each category (AUC-Judd in the legend)"),
                ("fig_saliency_auc_distribution", "Per-image AUC-Judd of the networks and the baselines"),
                ("fig_saliency_singleton_auc", "Per-image singleton AUC: does the map single out the odd item?"),
                ("fig_saliency_best_worst", f"Best and worst predictions of {NETWORK}, fixations as dots")]
