@@ -25,7 +25,7 @@ STAMP := $(VENV)/.installed
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help venv kernel sample run report pdf test test-quick lab bench clean clean-models
+.PHONY: help venv kernel sample run report pdf first-screen test test-quick lab bench clean clean-models
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ run: venv sample ## Run every notebook headless (PROFILE=smoke|assignment, Whole
 
 report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
 	$(PYTHON) -m helpers.report
+
+first-screen: run ## Remake the README's first screen (docs/first-screen/) from a smoke make run
+	$(PYTHON) benchmarks/first_screen.py --command "make first-screen"
 
 pdf: venv ## Print the report to report/REPORT.pdf (A4) with headless Chromium or Chrome
 	$(PYTHON) -m helpers.report --pdf

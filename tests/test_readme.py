@@ -6,10 +6,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import first_screen  # noqa: E402, F401  (the benchmark scripts: imported once, at collection)
+import part1_sample  # noqa: E402, F401
 
 
 def test_the_part1_section_of_the_readme_is_generated_from_the_committed_results_file():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from part1_sample import ORDER, RESULTS, SHOWN, readme_block
 
     results = json.loads(RESULTS.read_text())
@@ -18,3 +21,33 @@ def test_the_part1_section_of_the_readme_is_generated_from_the_committed_results
     block = re.search(r"<!-- part1-sample:begin -->\n(.*)\n<!-- part1-sample:end -->", readme, re.S)
     assert block, "the README has no part1-sample block"
     assert block.group(1) == readme_block(results)
+
+
+def test_the_first_screen_of_the_readme_is_generated_from_the_committed_results_file():
+    from first_screen import FIGURES, FOLDER, MARKERS, readme_block
+
+    results = json.loads((FOLDER / "results.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(MARKERS[0]) + len(MARKERS[0])
+    assert readme[start:readme.index(MARKERS[1])] == readme_block(results)
+    assert readme.index(MARKERS[0]) < readme.index("## Two commands")  # on the first screen
+    sizes = [(FOLDER / name).stat().st_size for name in FIGURES]
+    assert sum(sizes) < 600_000 and min(sizes) > 20_000   # small, and not empty
+
+
+def test_the_first_screen_reads_a_smoke_runs_metrics(tmp_path):
+    from first_screen import PART1_ROWS, collect
+
+    (tmp_path / "metrics").mkdir()
+    overall = {name: {"AUC-Judd": 0.5 + k / 10, "singleton AUC": 0.5, "NSS": k, "KL": 2.0 - k / 10}
+               for k, name in enumerate(PART1_ROWS)}
+    (tmp_path / "metrics" / "saliency_metrics.json").write_text(json.dumps(
+        {"held_out_images": 48, "sample_seed": 0, "overall": {**overall, "chance": {}}}))
+    rows = {kind: {layer: {"normalised error": e} for layer, e in zip(["a", "b"], errors)}
+            for kind, errors in (("pretrained", [0.2, 0.3]), ("random", [0.5, 0.6]))}
+    (tmp_path / "metrics" / "inversion_comparison.json").write_text(json.dumps(
+        {"encoder": "mobilenet_v2", "layers": ["a", "b"], "test_images": 45, "image_size": 128,
+         "mean_image": {"normalised error": 0.737}, "rows": rows}))
+    results = collect(tmp_path)
+    assert list(results["part1"]["rows"]) == list(PART1_ROWS) and results["part1"]["rows"][PART1_ROWS[2]]["NSS"] == 2
+    assert results["part2"]["errors"] == {"pretrained": [0.2, 0.3], "random": [0.5, 0.6]}

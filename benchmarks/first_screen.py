@@ -1,0 +1,121 @@
+"""The README's first screen: what a smoke run makes, committed under ``docs/first-screen/``.
+
+    make first-screen                                   # make run (PROFILE=smoke), then this script
+    python benchmarks/first_screen.py [--report DIR]    # from a report folder that a smoke run wrote
+
+Takes from the report folder the figure of one test display per category (every map, fixations as
+dots) and the grid of reconstructions by depth for a pretrained and a random encoder, makes them
+small PNGs, and keeps the numbers the README quotes — notebook 02's overall scores and notebook 07's
+errors by depth — in ``docs/first-screen/results.json`` with the commit and command that made them.
+It then rewrites the README's block between the first-screen markers from that file;
+``tests/test_readme.py`` checks that the two agree.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers import evaluation, metrics, paths  # noqa: E402
+from helpers.io import atomic_path, write_json_atomic, write_text_atomic  # noqa: E402
+
+FOLDER = ROOT / "docs" / "first-screen"
+FIGURES = {"part1.png": "fig_saliency_per_category.png", "part2.png": "fig_inversion_trained_vs_random_grid.png"}
+WIDTH = 900  # px: sharp on a README; with 256 colours, a few hundred kB for both
+PART1_METRICS = ("AUC-Judd", metrics.SINGLETON_AUC, "NSS", "KL")
+PART1_ROWS = (evaluation.SECOND_NETWORK, evaluation.NETWORK, evaluation.NO_LEARNING, evaluation.CENTRE_BIAS,
+              evaluation.ORACLE_SAMPLE)
+MARKERS = ("<!-- first-screen:begin -->\n", "\n<!-- first-screen:end -->")
+
+
+def shrink(source: Path, target: Path) -> None:
+    """``source`` at :data:`WIDTH` pixels wide (never enlarged), as an optimised PNG of 256 colours."""
+    with Image.open(source) as image:
+        image = image.convert("RGB")
+        if image.width > WIDTH:
+            image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.Resampling.LANCZOS)
+        with atomic_path(target) as partial:
+            image.quantize(colors=256, dither=Image.Dither.FLOYDSTEINBERG).save(partial, format="PNG", optimize=True)
+
+
+def collect(report: Path) -> dict:
+    """The numbers the first screen quotes, read from a smoke run's metrics files."""
+    saliency = json.loads((report / "metrics" / "saliency_metrics.json").read_text())
+    comparison = json.loads((report / "metrics" / "inversion_comparison.json").read_text())
+    return {
+        "part1": {"test_images": saliency["held_out_images"], "sample_seed": saliency["sample_seed"],
+                  "rows": {name: {m: saliency["overall"][name][m] for m in PART1_METRICS}
+                           for name in PART1_ROWS if name in saliency["overall"]}},
+        "part2": {"encoder": comparison["encoder"], "layers": comparison["layers"],
+                  "test_images": comparison["test_images"], "image_size": comparison["image_size"],
+                  "mean_image": comparison["mean_image"]["normalised error"],
+                  "errors": {kind: [comparison["rows"][kind][layer]["normalised error"] for layer in comparison["layers"]]
+                             for kind in ("pretrained", "random")}},
+    }
+
+
+def readme_block(results: dict) -> str:
+    """The README's first screen, every number read from ``results``."""
+    part1, part2 = results["part1"], results["part2"]
+    lines = [
+        "**Part 1** — one test display of each category of the generated sample (the odd item draws 60 % of the "
+        "fixations): the image with its fixations, the ground truth, both networks' maps and the contrast map "
+        "with no learning, fixations as dots. The smoke profile trains SalNet (half) for 4 epochs at 96×128 with "
+        "Adam and the maps' KL divergence; the assignment's own Table 2 run is in the Part 1 table further down.",
+        "",
+        "![Part 1: one test display per category, every map](docs/first-screen/part1.png)",
+        "",
+        f"| map ({part1['test_images']} test displays) | {' | '.join(PART1_METRICS)} |",
+        "|---|" + "---|" * len(PART1_METRICS),
+        *(f"| {name} | " + " | ".join(f"{row[m]:.3f}" for m in PART1_METRICS) + " |"
+          for name, row in part1["rows"].items()),
+        "",
+        f"**Part 2** — photographs never used for training, reconstructed from four depths of {part2['encoder']} "
+        f"({part2['image_size']}² input) with ImageNet weights and with random ones. Normalised error (mean image "
+        f"{part2['mean_image']:.3f}):",
+        "",
+        "![Part 2: reconstructions by depth, pretrained and random](docs/first-screen/part2.png)",
+        "",
+        "| weights | " + " | ".join(f"`{layer}`" for layer in part2["layers"]) + " |",
+        "|---|" + "---|" * len(part2["layers"]),
+        *(f"| {kind} | " + " | ".join(f"{e:.3f}" for e in errors) + " |" for kind, errors in part2["errors"].items()),
+        "",
+        f"*Made by `{results['command']}` at commit `{results['commit']}` (the smoke profile on the generated "
+        "samples, not the papers' data); the numbers are read from `docs/first-screen/results.json`.*",
+    ]
+    return "\n".join(lines)
+
+
+def write_readme_block(results: dict, readme: Path = ROOT / "README.md") -> None:
+    text = readme.read_text()
+    start, stop = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+    write_text_atomic(readme, text[:start] + readme_block(results) + text[stop:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--report", default=str(paths.report_dir()), help="the report folder of a smoke run")
+    parser.add_argument("--command", default="make first-screen", help="what made the report (said on the screen)")
+    parser.add_argument("--commit", default="", help="the commit that made the report (default: the checkout's)")
+    args = parser.parse_args()
+    report = Path(args.report)
+    for target, source in FIGURES.items():
+        shrink(report / "figures" / source, FOLDER / target)
+    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                           text=True, check=False).stdout.strip() or "unknown"
+    results = {"command": args.command, "commit": commit, **collect(report)}
+    write_json_atomic(FOLDER / "results.json", results)
+    write_readme_block(results)
+    print(readme_block(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
