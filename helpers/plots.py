@@ -102,7 +102,7 @@ def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[st
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if row == 0:
-                ax.set_title(textwrap.fill(name, 28), fontsize=9)
+                ax.set_title("\n".join(textwrap.fill(line, 28) for line in name.split("\n")), fontsize=9)  # keep breaks
             if col == 0 and row_labels is not None:
                 ax.set_ylabel(row_labels[row], fontsize=7)
         if drawn is not None:

@@ -48,3 +48,13 @@ def test_each_network_gets_a_panel_labelled_with_its_own_loss_and_a_one_epoch_ru
     left, right = figure.axes
     assert (left.get_ylabel(), right.get_ylabel()) == ("KLD loss", "MSE loss")
     assert list(left.get_xticks()) == [1] and list(right.get_xticks()) == list(range(1, 13))
+
+
+def test_a_column_title_keeps_its_line_breaks():
+    """``"features.13.add\\npretrained"`` stays two lines: one line would run into the next column's title."""
+    import numpy as np
+
+    from helpers.plots import image_grid
+
+    figure = image_grid({"features.13.add\npretrained": [np.zeros((4, 4, 3))]})
+    assert figure.axes[0].get_title() == "features.13.add\npretrained"
