@@ -82,9 +82,8 @@ def measure(unfinished: tuple[str, ...] = ()) -> dict:
                    for label, (network, spec) in networks.items()}
     shipped, shipped_spec = networks[RUNS[-1][0]]
     no_learning = baselines.no_learning_baseline(validation, test, shipped_spec.image_size, shipped)
-    candidates = baselines.no_learning_maps(test, shipped_spec.image_size, shipped)
     predictions[evaluation.NO_LEARNING] = no_learning.maps
-    predictions.update({f"{evaluation.NO_LEARNING}: {name}": maps for name, maps in candidates.items()})
+    predictions.update({f"{evaluation.NO_LEARNING}: {name}": maps for name, maps in no_learning.candidates.items()})
     scores = evaluation.evaluate(predictions, test, centre_sigma, progress=False)
     overall, per_category = evaluation.per_model(evaluation.summarise(scores))
     oracle = evaluation.ORACLE_SAMPLE

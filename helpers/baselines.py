@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
 
-from . import metrics
+from . import evaluation
 from .data import SaliencyDataset, SaliencyItem, make_loader
-from .evaluation import NO_LEARNING, load_ground_truth, upsample
+from .evaluation import load_ground_truth, upsample
 from .models import ContrastSaliencyNet, image_contrast
 
 COLOUR, FEATURES = "colour contrast of the pixels", "contrast of the frozen front end's features"
@@ -60,7 +60,12 @@ class NoLearningBaseline:
 
     choice: str
     validation_auc: dict[str, float]   # candidate → mean AUC-Judd on the validation images
-    maps: np.ndarray                   # the chosen candidate's maps of the test images, (N, h, w)
+    candidates: dict[str, np.ndarray]  # candidate → its maps of the test images, (N, h, w)
+
+    @property
+    def maps(self) -> np.ndarray:
+        """The chosen candidate's maps of the test images."""
+        return self.candidates[self.choice]
 
     def summary(self) -> str:
         """Which map the row is and what chose it, e.g. for the report."""
@@ -71,21 +76,18 @@ class NoLearningBaseline:
 
 def mean_auc_judd(maps: np.ndarray, items: Sequence[SaliencyItem]) -> float:
     """The mean AUC-Judd of ``maps`` against the items' fixations, each map upsampled as a network's is."""
-    scores = []
-    for saliency, item in zip(maps, items):
-        fixations = load_ground_truth(item).fixations
-        scores.append(metrics.auc_judd(upsample(saliency, fixations.shape), fixations))
-    return float(np.nanmean(scores))
+    truths = [load_ground_truth(item) for item in items]
+    return evaluation.mean_auc_judd([upsample(m, t.fixations.shape) for m, t in zip(maps, truths)], truths)
 
 
 def no_learning_baseline(validation_items: Sequence[SaliencyItem], test_items: Sequence[SaliencyItem],
                          image_size: tuple[int, int], front_end: ContrastSaliencyNet | None = None,
                          device: torch.device | str = "cpu") -> NoLearningBaseline:
     """The "contrast, no learning" row: the candidate with the higher mean AUC-Judd on
-    ``validation_items``, and its maps of ``test_items``. ``front_end``: the second model (its frozen
-    front end is used, never its readout); ``None`` builds one with the default MobileNetV2 weights."""
+    ``validation_items``, and every candidate's maps of ``test_items``. ``front_end``: the second model
+    (its frozen front end is used, never its readout); ``None`` builds one with the default MobileNetV2 weights."""
     front_end = front_end if front_end is not None else ContrastSaliencyNet()
     on_validation = no_learning_maps(validation_items, image_size, front_end, device)
     validation_auc = {name: mean_auc_judd(maps, validation_items) for name, maps in on_validation.items()}
     choice = max(validation_auc, key=validation_auc.get)
-    return NoLearningBaseline(choice, validation_auc, no_learning_maps(test_items, image_size, front_end, device)[choice])
+    return NoLearningBaseline(choice, validation_auc, no_learning_maps(test_items, image_size, front_end, device))

@@ -342,6 +342,11 @@ def no_learning_margins(overall: dict[str, dict[str, float]], network: str) -> d
     return {name: net[name] - rival[name] for name in AGAINST_NO_LEARNING if name in net and name in rival}
 
 
+def mean_auc_judd(maps: Sequence[np.ndarray], truths: Sequence[GroundTruth]) -> float:
+    """The mean AUC-Judd of maps already at their ground truth's size (images without fixations left out)."""
+    return float(np.nanmean([metrics.auc_judd(m, t.fixations) for m, t in zip(maps, truths)]))
+
+
 def held_out_scorer(items: Sequence[SaliencyItem], loader, device="cpu"):
     """``fit``'s ``held_out_scores``: the network's mean AUC-Judd on the held-out images (``loader``
     holds them, in ``items``' order) — and the mean singleton AUC where the data label the items."""
@@ -352,7 +357,7 @@ def held_out_scorer(items: Sequence[SaliencyItem], loader, device="cpu"):
             truths.extend(load_ground_truth(item) for item in items)
         outputs = predict(model, loader, device)[:, 0].numpy().astype(np.float64)
         maps = [upsample(output, truth.fixations.shape) for output, truth in zip(outputs, truths)]
-        scores = {"AUC-Judd": float(np.nanmean([metrics.auc_judd(m, t.fixations) for m, t in zip(maps, truths)]))}
+        scores = {"AUC-Judd": mean_auc_judd(maps, truths)}
         if all(t.labels is not None for t in truths):
             scores[metrics.SINGLETON_AUC] = float(np.nanmean([metrics.singleton_auc(m, t.labels)
                                                               for m, t in zip(maps, truths)]))

@@ -71,11 +71,11 @@ class SaliencyExplorer:
 
     def show(self, change=None) -> None:
         key = self.ranking()[self.rank.value - 1]
-        value = self.scores[(self.scores["model"] == self.map.value) & (self.scores["category"] == key[0])
-                            & (self.scores["image"] == key[1])][self.metric.value].iloc[0]
-        note = f"rank {self.rank.value} of {len(self.items)} by {self.metric.value} of {self.map.value}: {value:.3f}"
         image_scores = self.scores[(self.scores["category"] == key[0]) & (self.scores["image"] == key[1])]
-        self.table.value = image_scores.set_index("model").drop(columns=["category", "image"]).round(3).to_html()
+        image_scores = image_scores.set_index("model").drop(columns=["category", "image"])
+        value = image_scores.loc[self.map.value, self.metric.value]
+        note = f"rank {self.rank.value} of {len(self.items)} by {self.metric.value} of {self.map.value}: {value:.3f}"
+        self.table.value = image_scores.round(3).to_html()
         draw(self.output, prediction_figure([(self.items[key], note)], self.predictions))
         self.state = {"image": key, "metric": self.metric.value, "map": self.map.value, "value": float(value)}
 

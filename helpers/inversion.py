@@ -112,11 +112,11 @@ class DecoderMismatchError(RuntimeError):
     """Trained decoders that cannot be compared or scored as asked (the message says why)."""
 
 
-def layer_records(dataset: str, encoder: str = "alexnet", kind: str | None = None) -> dict[str, InversionLayer]:
-    """The record of every layer notebook (03–06, or any ``LAYER``) that has run on ``dataset`` with
-    ``encoder`` (and, when given, ``kind`` of weights: "pretrained" or "random"), in network order."""
+def layer_records(dataset: str | None, encoder: str = "alexnet", kind: str | None = None) -> dict[str, InversionLayer]:
+    """The record of every layer notebook (03–06, or any ``LAYER``) that has run on ``dataset`` (``None``:
+    any) with ``encoder`` (and, when given, ``kind`` of weights: "pretrained" or "random"), in network order."""
     found = [InversionLayer.read(path.name) for path in sorted(InversionLayer.files(encoder))]
-    chosen = {r.layer: r for r in found if r is not None and r.dataset == dataset
+    chosen = {r.layer: r for r in found if r is not None and dataset in (None, r.dataset)
               and (kind is None or r.kind == kind)}
     order = {layer: index for index, layer in enumerate(LAYERS)}
     return dict(sorted(chosen.items(), key=lambda item: order.get(item[0], len(order))))

@@ -25,6 +25,7 @@ from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
 from .records import (CONTRAST, SALNET, InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
                       SaliencyTraining)
+from .inversion import layer_records
 from .saliency import training_record
 from .spec import SaliencySpec
 
@@ -381,8 +382,7 @@ def build_report() -> tuple[Path, Path]:
     training, evaluation, inversion = training_record(SALNET), SaliencyEvaluation.read(), InversionSummary.read()
     second = training_record(CONTRAST)
     comparison = InversionComparison.read()
-    records = (InversionLayer.read(path.name) for path in sorted(InversionLayer.files("alexnet")))
-    layers = {record.layer: record for record in records if record is not None}
+    layers = layer_records(None)  # what the layer notebooks wrote, before notebook 07 compares them
     datasets = sorted({record.dataset for record in (training, inversion, *layers.values()) if record})
     weights = (inversion.weights if inversion else "; ".join(sorted({r.weights for r in layers.values()}))
                or "not used (Part 2 has not run)")

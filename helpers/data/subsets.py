@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -110,12 +111,10 @@ def split_validation(train_items: Sequence, test_items: Sequence, seed: int = 0)
     :data:`HELD_OUT_FRACTION` of each category's images (training and test counted together, so it is
     as large as the test set where that is 15 % per category; at least one, and one training image
     is always left), chosen with another draw of ``seed`` than the test set's."""
-    test_count: dict[str, int] = {}
-    for item in test_items:
-        test_count[item.category] = test_count.get(item.category, 0) + 1
+    test_count = Counter(item.category for item in test_items)
     train, validation = [], []
     for category, group in select_subset(train_items, True, seed + 1).items():
-        whole = len(group) + test_count.get(category, 0)
+        whole = len(group) + test_count[category]
         n_validation = min(len(group) - 1, max(1, round(whole * HELD_OUT_FRACTION))) if len(group) >= 2 else 0
         validation.extend(sorted(group[:n_validation], key=_key))
         train.extend(sorted(group[n_validation:], key=_key))
