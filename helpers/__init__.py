@@ -12,6 +12,7 @@ training   one training loop for both parts: checkpoints named by their settings
 saliency   Part 1 glue: the saliency network's checkpoint, its record, loading it
 metrics    the MIT saliency benchmark's metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC, SIM, KL, IG)
 evaluation scoring saliency maps at the ground truth's resolution against the baselines
+published  other models' published benchmark scores on the real data sets, with their source
 inversion  Part 2 glue: decoders' checkpoints and records, reconstruction and its error
 records    the files in report/metrics: one class per file, one writer and one reader
 plots      the figures, saved through one function

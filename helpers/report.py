@@ -23,6 +23,7 @@ from .evaluation import NETWORK, NO_LEARNING, no_learning_margins, quality_bars
 from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
+from .published import published_rows, why_left_out
 from .records import (CONTRAST, SALNET, InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
                       SaliencyTraining)
 from .inversion import layer_records
@@ -167,6 +168,20 @@ def _reference_section(evaluation: SaliencyEvaluation) -> str:
             + reference_table(results) + "\n")
 
 
+def _published_section(evaluation: SaliencyEvaluation) -> str:
+    """This run's rows among the benchmark's published ones for the same data set, or why there are none."""
+    published = published_rows(evaluation.dataset)
+    if published is None:
+        return f"\n*No published benchmark rows beside these: {why_left_out(evaluation.dataset)}.*\n"
+    metrics = [m for m in published.metrics if m in next(iter(evaluation.overall.values()))]
+    ours = [[model, "this run"] + [scores[m] for m in metrics] for model, scores in evaluation.overall.items()]
+    theirs = [[f"{model} ({published.references[model]})", "published"] + [scores[m] for m in metrics]
+              for model, scores in published.rows.items()]
+    return (f"\n**Among published models.** The rows marked *published* are the {published.benchmark} figures "
+            f"({published.source}, read {published.read}). Caveat: {published.caveat}.\n\n"
+            + _table(["model", "scored by"] + metrics, ours + theirs))
+
+
 def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluation | None) -> str:
     out = ["## 2. Judd AUC and the other saliency metrics\n"]
     if evaluation is None:
@@ -184,7 +199,7 @@ def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluatio
             _table(["model"] + metric_names,
                    [[model] + [scores[m] for m in metric_names] for model, scores in evaluation.overall.items()]),
             *_per_category_tables(evaluation, metric_names), *_bar_lines(evaluation, oracle),
-            _reference_section(evaluation), *_evaluation_figures(evaluation)]
+            _reference_section(evaluation), _published_section(evaluation), *_evaluation_figures(evaluation)]
     return "\n".join(out)
 
 

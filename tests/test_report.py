@@ -159,3 +159,49 @@ def test_every_table_of_the_saliency_section_renders_as_a_table(tmp_path):
     tables = sum(1 for line in pipes if line.startswith("|---"))
     assert html.count("<table>") == tables and "**AUC-Judd per category:**" in text
     assert "| category |" not in html   # no table left as text
+
+
+def test_on_cat2000_the_published_benchmark_rows_stand_beside_this_runs_with_source_and_caveat_once():
+    import json
+
+    from helpers.published import PUBLISHED
+
+    entry = json.loads(PUBLISHED.read_text())["cat2000"]
+    evaluation = evaluation_record()
+    evaluation.dataset = "cat2000"
+    text = report.saliency_section(training_record(), evaluation)
+    assert text.count(entry["source"]) == 1 and text.count("Caveat:") == 1
+    assert "hidden test set" in text and "held out" in text
+    # this run's rows and every published row, marked as such, on the metrics both have (AUC-Judd, NSS, KL here)
+    assert f"| {NETWORK} | this run | 0.7000 | 1.2000 | 1.5000 |" in text
+    for row in entry["rows"]:
+        assert (f"| {row['model']} ({row['reference']}) | published | {row['AUC']:.4f} | {row['NSS']:.4f} | "
+                f"{row['KLDiv']:.4f} |") in text
+
+
+def test_on_the_sample_and_other_data_sets_the_published_rows_are_left_out_with_the_reason():
+    text = report.saliency_section(training_record(), evaluation_record())
+    assert "| published |" not in text
+    assert "No published benchmark rows beside these: the sample is generated data" in text
+    evaluation = evaluation_record()
+    evaluation.dataset = "salicon"
+    assert "No published benchmark rows beside these: no published SALICON" in report.saliency_section(
+        training_record(), evaluation)
+
+
+def test_the_published_file_keeps_whole_rows_with_their_source_and_no_number_of_ours():
+    import json
+
+    from helpers.published import PUBLISHED, published_rows
+
+    everything = json.loads(PUBLISHED.read_text())
+    for dataset, entry in everything.items():
+        if dataset == "left_out":
+            continue
+        assert entry["source"].startswith("https://") and entry["read"] and entry["caveat"]
+        published = published_rows(dataset)
+        assert set(published.metrics) == set(entry["columns"].values())
+        for row in entry["rows"]:
+            assert row["reference"] and all(isinstance(row[c], float) for c in entry["columns"])
+            assert published.rows[row["model"]] == {ours: row[theirs] for theirs, ours in entry["columns"].items()}
+    assert {"sample", "mit1003", "salicon"} <= set(everything["left_out"])
