@@ -49,7 +49,7 @@ class TrainingConfig:
     step_size: int = 10                 # multiply the learning rate by gamma every step_size epochs
     gamma: float = 0.1
     seed: int = 0
-    mixed_precision: bool = False       # bf16 autocast, CUDA only
+    mixed_precision: bool = False       # bf16 autocast (CUDA or CPU; see cpu_computes_bf16)
     channels_last: bool = False         # CUDA only
 
     def __post_init__(self):
@@ -336,7 +336,9 @@ class _Training:
         self.is_main = self.rank == 0
         self.forward = model if self.world == 1 else nn.parallel.DistributedDataParallel(
             model, device_ids=[self.device.index] if cuda else None)
-        self.autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.mixed_precision and cuda)
+        self.autocast = torch.autocast(self.device.type if self.device.type in ("cuda", "cpu") else "cpu",
+                                       dtype=torch.bfloat16,
+                                       enabled=config.mixed_precision and self.device.type in ("cuda", "cpu"))
         self.resume_at, self.partial, self.resume_rng = 0, (0.0, 0), None
         # Headless runs (helpers.pipeline) keep only the one line per epoch that fit prints.
         self.show_bars = (options.progress and self.is_main

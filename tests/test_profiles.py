@@ -70,3 +70,17 @@ def test_the_headless_runner_passes_only_the_profile_and_the_real_run_policy():
                                                                    "DEVICE": "cuda"}
     with pytest.raises(SystemExit, match="profile"):
         pipeline.parameters_for("turbo", {})
+
+
+def test_bf16_only_where_the_cpu_has_bf16_instructions_of_its_own(tmp_path):
+    from helpers.parallel import cpu_computes_bf16
+
+    with_bf16, without = tmp_path / "a", tmp_path / "b"
+    with_bf16.write_text("processor : 0\nflags : fpu sse avx512f avx512bw avx512_bf16 avx512vl\n")
+    without.write_text("processor : 0\nflags : fpu sse avx512f avx512bw avx512vl avx512_bf16x\n")
+    assert cpu_computes_bf16(with_bf16) and not cpu_computes_bf16(without)
+    assert not cpu_computes_bf16(tmp_path / "missing")
+    # the smoke profile asks for bf16 in every group exactly where this machine computes it
+    for group in profiles.SMOKE:
+        assert profiles.profile_overrides("smoke", group).get("mixed_precision", False) == cpu_computes_bf16()
+    assert "mixed_precision" not in profiles.profile_overrides("assignment", "saliency")
