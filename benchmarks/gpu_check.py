@@ -5,7 +5,8 @@
 
 Each step runs the project's own code — the recipes notebooks 01 and 03 call, the batched AUC-Judd
 engine of ``benchmarks/judd_auc.py``, the training-step timer of ``benchmarks/training_speed.py``,
-``torchrun -m helpers.train`` — into a temporary folder (no checkpoint of yours is touched), and
+``torchrun -m helpers.train`` — into a temporary folder (no checkpoint of yours is touched; the generated
+samples are made in, or read from, ``SALIENCY_DATA_DIR`` when it is set), and
 prints one block of figures. ``--dry-run`` does the same on the CPU at sizes that take seconds: the
 figures it prints are the CPU's, not a GPU's.
 """
@@ -144,8 +145,11 @@ def main() -> int:
         print(f"dry run on the CPU ({torch.get_num_threads()} threads): the figures below are not a GPU's")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as workspace:
+        # checkpoints and records always go to the temporary folder; the generated samples (and their
+        # decode cache) are read from SALIENCY_DATA_DIR / SALIENCY_CACHE_DIR when set (made there once)
         for name in ("DATA", "CACHE", "CHECKPOINT", "REPORT"):
-            os.environ[f"SALIENCY_{name}_DIR"] = str(Path(workspace) / name.lower())
+            if name in ("CHECKPOINT", "REPORT") or not os.environ.get(f"SALIENCY_{name}_DIR"):
+                os.environ[f"SALIENCY_{name}_DIR"] = str(Path(workspace) / name.lower())
         os.environ["SALIENCY_PROGRESS_BARS"] = "0"
         for step in (notebook_01, notebook_03, auc_engine, mixed_precision, two_process_ddp):
             step(device, args.dry_run)
