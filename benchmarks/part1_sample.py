@@ -48,7 +48,8 @@ RUNS = (
 def training_text(spec) -> str:
     """How a row was trained, as the table says it: optimiser, learning rate, batch, input, epochs."""
     return (f"{spec.optimizer.upper()} {spec.learning_rate:g}, batch {spec.batch_size}, "
-            f"{spec.image_size[0]}×{spec.image_size[1]}, {spec.epochs} epochs")
+            f"{spec.image_size[0]}×{spec.image_size[1]}, {spec.epochs} epochs"
+            + (", bf16 autocast" if spec.mixed_precision else ""))
 
 
 def as_far_as_trained(spec) -> tuple:

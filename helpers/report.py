@@ -61,6 +61,11 @@ def _epochs(done: int, planned: int) -> str:
     return f"{done} epochs" if done >= planned else f"**unfinished: {done} of {planned} epochs**"
 
 
+def _bf16(config: dict) -> str:
+    """How a run computed, when not in float32 throughout."""
+    return ", bf16 autocast" if config.get("mixed_precision") else ""
+
+
 def _source(what: str, record, checkpoint: str, epochs: str) -> str:
     return f"*From {what}, written {record.written.replace('T', ' ')}: `{Path(checkpoint).name}`, {epochs}.*\n"
 
@@ -86,7 +91,8 @@ def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyT
             f"readout (**{second.parameters:,} parameters**) that sees each feature beside its contrast with the rest "
             f"of the image — pop-out is a comparison across the whole display, which the contrast makes one step. Same "
             f"images, same loss; input {second.image_size[0]}×{second.image_size[1]}, {config['optimizer'].upper()} "
-            f"at {config['lr']:g}, batch {config['batch_size']}, {_epochs(second.epochs_trained, second.epochs_planned)}; "
+            f"at {config['lr']:g}, batch {config['batch_size']}, {_epochs(second.epochs_trained, second.epochs_planned)}"
+            f"{_bf16(config)}; "
             f"lowest validation loss {second.lowest_val_loss:.4f}.\n")
 
 
@@ -126,7 +132,7 @@ def training_section(training: SaliencyTraining, second: SaliencyTraining | None
         f"({'ceil' if training.ceil_mode else 'floor'} pooling).\n\n"
         f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
         f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
-        f"{_epochs(training.epochs_trained, training.epochs_planned)}, "
+        f"{_epochs(training.epochs_trained, training.epochs_planned)}{_bf16(config)}, "
         + ("MSE on maps scaled to [-1, 1].\n" if loss == "mse" else
            "KL divergence of the two maps as distributions (`LOSS = 'kld'`; Table 2: MSE).\n"),
         _differs_from_table_2(training),

@@ -205,3 +205,10 @@ def test_the_published_file_keeps_whole_rows_with_their_source_and_no_number_of_
             assert row["reference"] and all(isinstance(row[c], float) for c in entry["columns"])
             assert published.rows[row["model"]] == {ours: row[theirs] for theirs, ours in entry["columns"].items()}
     assert {"sample", "mit1003", "salicon"} <= set(everything["left_out"])
+
+
+def test_a_run_trained_under_bf16_autocast_says_so_and_a_float32_run_says_nothing():
+    training = training_record()
+    assert "bf16" not in report.saliency_section(training, None)
+    training.config = {**training.config, "mixed_precision": True}
+    assert "15 epochs, bf16 autocast," in report.saliency_section(training, None)
