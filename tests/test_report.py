@@ -209,6 +209,6 @@ def test_the_published_file_keeps_whole_rows_with_their_source_and_no_number_of_
 
 def test_a_run_trained_under_bf16_autocast_says_so_and_a_float32_run_says_nothing():
     training = training_record()
-    assert "bf16" not in report.saliency_section(training, None)
+    assert "epochs, bf16 autocast" not in report.saliency_section(training, None)
     training.config = {**training.config, "mixed_precision": True}
     assert "15 epochs, bf16 autocast," in report.saliency_section(training, None)
