@@ -76,7 +76,7 @@ class SaliencyExplorer:
         value = image_scores.loc[self.map.value, self.metric.value]
         note = f"rank {self.rank.value} of {len(self.items)} by {self.metric.value} of {self.map.value}: {value:.3f}"
         self.table.value = image_scores.round(3).to_html()
-        draw(self.output, prediction_figure([(self.items[key], note)], self.predictions))
+        draw(self.output, prediction_figure([(self.items[key], "")], self.predictions, title=note))
         self.state = {"image": key, "metric": self.metric.value, "map": self.map.value, "value": float(value)}
 
     def widget(self) -> widgets.Widget:
