@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers import evaluation, metrics, paths  # noqa: E402
-from helpers.io import atomic_path, write_json_atomic, write_text_atomic  # noqa: E402
+from helpers.io import atomic_path, replace_marked_block, write_json_atomic  # noqa: E402
 
 FOLDER = ROOT / "docs" / "first-screen"
 FIGURES = {"part1.png": "fig_saliency_per_category.png", "part2.png": "fig_inversion_trained_vs_random_grid.png"}
@@ -94,9 +94,7 @@ def readme_block(results: dict) -> str:
 
 
 def write_readme_block(results: dict, readme: Path = ROOT / "README.md") -> None:
-    text = readme.read_text()
-    start, stop = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-    write_text_atomic(readme, text[:start] + readme_block(results) + text[stop:])
+    replace_marked_block(readme, *MARKERS, readme_block(results))
 
 
 def main() -> int:

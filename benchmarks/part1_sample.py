@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers import baselines, evaluation, metrics, paths, saliency  # noqa: E402
-from helpers.io import write_json_atomic, write_text_atomic  # noqa: E402
+from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
 from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
 from helpers.spec import ContrastSpec, SaliencySpec  # noqa: E402
 
@@ -99,6 +99,7 @@ def measure(unfinished: tuple[str, ...] = ()) -> dict:
             "no_learning": no_learning.summary(), "order": list(ORDER), "rows": rows}
 
 
+MARKERS = ("<!-- part1-sample:begin -->\n", "\n<!-- part1-sample:end -->")
 ORDER = (evaluation.ORACLE_SAMPLE, evaluation.ALL_ITEMS, evaluation.CENTRE_BIAS, evaluation.CHANCE,
          f"{evaluation.NO_LEARNING}: {baselines.COLOUR}", f"{evaluation.NO_LEARNING}: {baselines.FEATURES}",
          *(label for label, _ in RUNS))
@@ -148,11 +149,7 @@ def readme_block(results: dict) -> str:
 
 def write_readme_block(results: dict) -> None:
     """Replace the README's text between the part1-sample markers with :func:`readme_block`."""
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    begin, end = "<!-- part1-sample:begin -->\n", "\n<!-- part1-sample:end -->"
-    start, stop = text.index(begin) + len(begin), text.index(end)
-    write_text_atomic(readme, text[:start] + readme_block(results) + text[stop:])
+    replace_marked_block(ROOT / "README.md", *MARKERS, readme_block(results))
 
 
 def main() -> int:

@@ -17,6 +17,10 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers.io import replace_marked_block  # noqa: E402
+
 README = ROOT / "benchmarks" / "README.md"
 BEGIN, END = "<!-- test durations: begin -->", "<!-- test durations: end -->"
 LINE = re.compile(r"^\s*([\d.]+)s (setup|call|teardown)\s+(tests/[\w/]+\.py)::(\S+)")
@@ -56,9 +60,7 @@ def main() -> int:
     result = table(log, slow_tests())
     print(result)
     if args.write:
-        text = README.read_text()
-        start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-        README.write_text(text[:start] + "\n" + result + "\n" + text[end:])
+        replace_marked_block(README, BEGIN, END, "\n" + result + "\n")
     return 0
 
 

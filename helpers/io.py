@@ -119,6 +119,28 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
+def _block_span(text: str, begin: str, end: str, where: str) -> tuple[int, int]:
+    start = text.find(begin)
+    stop = text.find(end, start + len(begin)) if start >= 0 else -1
+    if stop < 0:
+        raise ValueError(f"{where} has no {(begin if start < 0 else end).strip()!r} marker")
+    return start + len(begin), stop
+
+
+def marked_block(text: str, begin: str, end: str, where: str = "the text") -> str:
+    """What ``text`` holds between the markers ``begin`` and ``end`` (a ValueError naming ``where``
+    and the marker when one is missing)."""
+    start, stop = _block_span(text, begin, end, where)
+    return text[start:stop]
+
+
+def replace_marked_block(path: str | os.PathLike, begin: str, end: str, block: str) -> Path:
+    """Rewrite ``path`` (atomically) with the text between its markers ``begin`` and ``end`` replaced by ``block``."""
+    text = Path(path).read_text(encoding="utf-8")
+    start, stop = _block_span(text, begin, end, str(path))
+    return write_text_atomic(path, text[:start] + block + text[stop:])
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy and torch scalars
         return value.item()

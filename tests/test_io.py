@@ -68,3 +68,17 @@ def test_leftovers_of_a_killed_process_are_removed_and_those_of_a_live_one_kept(
         path.write_text("partial")
     write_text_atomic(tmp_path / "c.pt", "new")
     assert not dead.exists() and alive.exists() and elsewhere.exists()
+
+
+def test_a_marked_block_is_replaced_and_nothing_else_and_a_missing_marker_is_named(tmp_path):
+    from helpers.io import marked_block, replace_marked_block
+
+    page = tmp_path / "README.md"
+    page.write_text("intro\n<!-- a:begin -->\nold\n<!-- a:end -->\noutro <!-- a:end -->\n")
+    replace_marked_block(page, "<!-- a:begin -->\n", "\n<!-- a:end -->", "new\ntwo lines")
+    assert page.read_text() == "intro\n<!-- a:begin -->\nnew\ntwo lines\n<!-- a:end -->\noutro <!-- a:end -->\n"
+    assert marked_block(page.read_text(), "<!-- a:begin -->\n", "\n<!-- a:end -->") == "new\ntwo lines"
+    with pytest.raises(ValueError, match=r"README\.md has no '<!-- b:begin -->' marker"):
+        replace_marked_block(page, "<!-- b:begin -->\n", "\n<!-- b:end -->", "x")
+    with pytest.raises(ValueError, match="has no '<!-- b:end -->' marker"):
+        marked_block("<!-- a:begin -->\n", "<!-- a:begin -->\n", "\n<!-- b:end -->")

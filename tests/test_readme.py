@@ -1,26 +1,24 @@
 """Every number the README quotes from a measurement is the committed results file's: prose and
 results cannot drift apart."""
 import json
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from helpers.io import marked_block  # noqa: E402
+
 import first_screen  # noqa: E402, F401  (the benchmark scripts: imported once, at collection)
 import part1_sample  # noqa: E402, F401
 
 
 def test_the_part1_section_of_the_readme_is_generated_from_the_committed_results_file():
-    from part1_sample import ORDER, RESULTS, SHOWN, readme_block
+    from part1_sample import MARKERS, ORDER, RESULTS, SHOWN, readme_block
 
     results = json.loads(RESULTS.read_text())
     assert set(ORDER) <= set(results["rows"]) and all(set(SHOWN) <= set(results["rows"][name]) for name in ORDER)
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- part1-sample:begin -->\n(.*)\n<!-- part1-sample:end -->", readme, re.S)
-    assert block, "the README has no part1-sample block"
-    assert block.group(1) == readme_block(results)
+    assert marked_block((ROOT / "README.md").read_text(), *MARKERS, "README.md") == readme_block(results)
 
 
 def test_the_first_screen_of_the_readme_is_generated_from_the_committed_results_file():
@@ -28,8 +26,7 @@ def test_the_first_screen_of_the_readme_is_generated_from_the_committed_results_
 
     results = json.loads((FOLDER / "results.json").read_text())
     readme = (ROOT / "README.md").read_text()
-    start = readme.index(MARKERS[0]) + len(MARKERS[0])
-    assert readme[start:readme.index(MARKERS[1])] == readme_block(results)
+    assert marked_block(readme, *MARKERS, "README.md") == readme_block(results)
     assert readme.index(MARKERS[0]) < readme.index("## Two commands")  # on the first screen
     sizes = [(FOLDER / name).stat().st_size for name in FIGURES]
     assert sum(sizes) < 600_000 and min(sizes) > 20_000   # small, and not empty
