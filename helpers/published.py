@@ -34,7 +34,7 @@ class PublishedRows:
 
 def published_rows(dataset: str, path: Path = PUBLISHED) -> PublishedRows | None:
     """The published rows for ``dataset`` (``cat2000``, ...), or None when the file keeps none."""
-    entry = json.loads(Path(path).read_text()).get(dataset)
+    entry = json.loads(Path(path).read_text())["datasets"].get(dataset)
     if entry is None:
         return None
     columns = entry["columns"]
