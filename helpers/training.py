@@ -336,9 +336,9 @@ class _Training:
         self.is_main = self.rank == 0
         self.forward = model if self.world == 1 else nn.parallel.DistributedDataParallel(
             model, device_ids=[self.device.index] if cuda else None)
-        self.autocast = torch.autocast(self.device.type if self.device.type in ("cuda", "cpu") else "cpu",
-                                       dtype=torch.bfloat16,
-                                       enabled=config.mixed_precision and self.device.type in ("cuda", "cpu"))
+        bf16_here = self.device.type in ("cuda", "cpu")  # MPS: float32 throughout
+        self.autocast = torch.autocast(self.device.type if bf16_here else "cpu", dtype=torch.bfloat16,
+                                       enabled=config.mixed_precision and bf16_here)
         self.resume_at, self.partial, self.resume_rng = 0, (0.0, 0), None
         # Headless runs (helpers.pipeline) keep only the one line per epoch that fit prints.
         self.show_bars = (options.progress and self.is_main
