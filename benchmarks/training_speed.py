@@ -1,11 +1,12 @@
 """Training throughput (images per second) on the CPU and, when present, a GPU.
 
-    python benchmarks/training_speed.py [--part saliency|inversion|cpu-bf16|ddp|all] [--steps 6]
+    python benchmarks/training_speed.py [--part saliency|inversion|cpu-bf16|ddp|memo|all] [--steps 6]
 
 ``cpu-bf16``: bf16 autocast against fp32 on the CPU for the smoke profile's networks, with the loss
 after the same steps from the same start (a bf16 path is used only if ≥ 1.3× faster with the same
 curve). ``ddp``: images/s of one conv decoder with 1 and 2 processes (gloo, global batch 16), the
-scaling efficiency.
+scaling efficiency. ``memo``: training epochs behind a frozen front end on the CPU, with and without
+:class:`helpers.models.FrozenFeatureMemo` (the second saliency model and two inversion decoders).
 
 Saliency network — CPU: batch 2 at 240×320 in fp32 (Table 2). GPU: batch 2 and a large batch, fp32
 against bf16 autocast with channels-last, and the fraction of the GPU's dense bf16 peak that this
@@ -16,6 +17,7 @@ fp32 against bf16 autocast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import torch
@@ -107,7 +109,8 @@ def inversion(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "all"), default="both")
+    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "memo", "all"),
+                        default="both")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--large-batch", type=int, default=64)
     args = parser.parse_args()
@@ -119,6 +122,8 @@ def main():
         cpu_bf16(args)
     if args.part in ("ddp", "all"):
         ddp_scaling(args)
+    if args.part in ("memo", "all"):
+        feature_memo(args)
 
 
 def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:
@@ -250,6 +255,45 @@ def ddp_scaling(args):
             rates[world] = queue.get()
     print(f"DDP on the CPU (gloo, conv5 decoder 64², global batch 16, {threads} cores shared out): 1 process "
           f"{rates[1]:6.1f}, 2 processes {rates[2]:6.1f} images/s → scaling efficiency {rates[2] / (2 * rates[1]):.0%}")
+
+
+def epochs_per_second(model, images: torch.Tensor, batch: int, epochs: int, remember: bool) -> float:
+    """Epochs per second over ``epochs`` passes of Adam on ``images`` (the first included: the memo's
+    fill), with the frozen front end's features remembered or computed every time."""
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    memo = model.remembering_frozen_features() if remember else contextlib.nullcontext()
+    started = time.perf_counter()
+    with memo:
+        for _ in range(epochs):
+            for start in range(0, len(images), batch):
+                optimizer.zero_grad()
+                model(images[start:start + batch]).square().mean().backward()
+                optimizer.step()
+    return epochs / (time.perf_counter() - started)
+
+
+def feature_memo(args):
+    """The memo where the smoke profile trains behind a frozen front end: the second saliency model,
+    whose front end is most of each step, and two inversion decoders, whose own convolutions are most of theirs."""
+    from helpers.inversion import build_inverter
+    from helpers.models import ContrastSaliencyNet
+
+    epochs = 4  # the smoke profile's inversion epochs; the second model trains 12, so gains more
+    networks = (("second saliency model, 192×256, batch 8", lambda: ContrastSaliencyNet("random"), 192, 256, 8),
+                ("AlexNet conv5 decoder, 227², batch 16",
+                 lambda: build_inverter("alexnet", "conv5", "random"), 227, 227, 16),
+                ("MobileNetV2 features.3 decoder, 128², batch 16",
+                 lambda: build_inverter("mobilenet_v2", "features.3.add", "random", image_size=128),
+                 128, 128, 16))
+    print(f"Frozen front ends on the CPU ({torch.get_num_threads()} threads), {epochs} epochs of 64 images "
+          "(random weights: the same arithmetic as ImageNet's)")
+    for name, build, height, width, batch in networks:
+        torch.manual_seed(0)
+        images = torch.rand(64, 3, height, width) * 2 - 1
+        computed = epochs_per_second(build(), images, batch, epochs, remember=False)
+        remembered = epochs_per_second(build(), images, batch, epochs, remember=True)
+        print(f"  {name}: computed every epoch {60 * computed:5.1f} epochs/min, remembered "
+              f"{60 * remembered:5.1f} epochs/min → {remembered / computed:4.2f}×", flush=True)
 
 
 def saliency(args):

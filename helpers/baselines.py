@@ -7,7 +7,7 @@ Two maps answer it, neither with a trained parameter:
   (:func:`helpers.models.image_contrast`), the root mean square over the three channels, blurred a
   little: a pixel of a colour or brightness rare in its image scores high;
 * **feature contrast** — the same z-score of the frozen MobileNetV2 front end's features (the second
-  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.front_end_features`), without its
+  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.frozen_features`), without its
   trained readout.
 
 The row keeps the one with the higher mean AUC-Judd on the **validation** images, so the choice never
@@ -49,7 +49,7 @@ def no_learning_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int],
     with torch.no_grad():
         for images, _ in make_loader(dataset, batch_size=8):
             maps[COLOUR].append(contrast_map(images.float(), BLUR[COLOUR]))
-            features = front_end.front_end_features(images.to(device)).float().cpu()
+            features = front_end.frozen_features(images.to(device)).float().cpu()
             maps[FEATURES].append(contrast_map(features, BLUR[FEATURES]))
     return {name: np.concatenate(parts) for name, parts in maps.items()}
 

@@ -1,8 +1,11 @@
 """Networks: the halved SalNet (Part 1) and AlexNet encoders with their inversion decoders (Part 2)."""
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import re
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -10,6 +13,92 @@ from torchvision.models.feature_extraction import create_feature_extractor, get_
 
 from . import weights as weight_files
 from .data.datasets import IMAGENET_MEAN, IMAGENET_STD
+
+# ---------------------------------------------------------------------------------------------
+# Frozen front ends: their features, computed once per image while a network trains
+# ---------------------------------------------------------------------------------------------
+
+#: What :class:`FrozenFeatureMemo` keeps at most unless told otherwise: 2 GiB of features.
+FEATURE_MEMO_BYTES = 2 * 2**30
+
+
+class FrozenFeatureMemo:
+    """The features a frozen network gives each image, remembered by the image's bytes.
+
+    Training shows the same images to a frozen front end every epoch (this project's data sets
+    apply no random augmentation), and what the front end gives depends only on the pixels, its
+    weights and the autocast in force; so each image's features are computed once and looked up
+    after. Images arrive in any order and any batch: each is keyed by a hash of its own bytes,
+    shape and dtype, and by the autocast setting; an image not yet seen is computed alone, so its
+    features never depend on the batch it came in. Only on the CPU (on a GPU the front end is cheap
+    and hashing would copy every batch back) and up to ``budget_bytes``: images beyond it are
+    computed each time, as without the memo. ``computed`` and ``looked_up`` count images.
+    """
+
+    def __init__(self, budget_bytes: int = FEATURE_MEMO_BYTES):
+        if budget_bytes < 0:
+            raise ValueError(f"budget_bytes must be ≥ 0, got {budget_bytes}")
+        self.budget_bytes, self.stored_bytes = budget_bytes, 0
+        self.features: dict[bytes, torch.Tensor] = {}
+        self.computed = self.looked_up = 0
+
+    def __call__(self, frozen: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -> torch.Tensor:
+        """``frozen(images)``, with every image seen before looked up instead of computed."""
+        if images.device.type != "cpu" or images.requires_grad:
+            return frozen(images)
+        setting = repr((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu"), images.dtype,
+                        tuple(images.shape[1:]))).encode()
+        keys = [_key(setting, image) for image in images]
+        fresh: dict[bytes, torch.Tensor] = {}
+        for image, key in zip(images, keys):
+            if key not in self.features and key not in fresh:
+                # one image at a time: its features then never depend on the batch it came in, so a run
+                # resumed mid-epoch (other batches) still ends with the weights of an uninterrupted one
+                fresh[key] = frozen(image.unsqueeze(0))[0]
+                self._keep(key, fresh[key])
+        self.computed += len(fresh)
+        self.looked_up += len(keys) - len(fresh)
+        return torch.stack([fresh[key] if key in fresh else self.features[key] for key in keys])
+
+    def _keep(self, key: bytes, row: torch.Tensor) -> None:
+        size = row.numel() * row.element_size()
+        if self.stored_bytes + size <= self.budget_bytes:
+            self.features[key] = row
+            self.stored_bytes += size
+
+
+def _key(setting: bytes, image: torch.Tensor) -> bytes:
+    digest = hashlib.blake2b(setting, digest_size=20)
+    digest.update(image.contiguous().flatten().view(torch.uint8).numpy().data)  # any dtype, bf16 too
+    return digest.digest()
+
+
+class FrozenThenTrained(nn.Module):
+    """A network whose first part is frozen and whose second is trained: :meth:`frozen_features`
+    runs the first part (subclasses give ``_frozen_features``), through a :class:`FrozenFeatureMemo`
+    while :meth:`remembering_frozen_features` is open."""
+
+    feature_memo: FrozenFeatureMemo | None = None
+
+    def _frozen_features(self, images: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def frozen_features(self, images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            if self.feature_memo is None:
+                return self._frozen_features(images)
+            return self.feature_memo(self._frozen_features, images)
+
+    @contextlib.contextmanager
+    def remembering_frozen_features(self, budget_bytes: int = FEATURE_MEMO_BYTES) -> Iterator[FrozenFeatureMemo]:
+        """Within: each image's frozen features are computed once (training's epochs see the same
+        images again); the memo is dropped on leaving."""
+        self.feature_memo = FrozenFeatureMemo(budget_bytes)
+        try:
+            yield self.feature_memo
+        finally:
+            self.feature_memo = None
+
 
 # ---------------------------------------------------------------------------------------------
 # Part 1 — the halved SalNet (Table 1)
@@ -88,7 +177,7 @@ def image_contrast(features: torch.Tensor) -> torch.Tensor:
     return (features - mean) / (std + 1e-3)
 
 
-class ContrastSaliencyNet(nn.Module):
+class ContrastSaliencyNet(FrozenThenTrained):
     """The second saliency model: a frozen ImageNet front end and a small trained contrast readout.
 
     The SalNet paper's remedy for little data — its first layers came from an ImageNet network — in
@@ -122,21 +211,20 @@ class ContrastSaliencyNet(nn.Module):
         """The part that is trained and checkpointed: the two readout stages."""
         return nn.ModuleDict({"features_readout": self.features_readout, "readout": self.readout})
 
-    def front_end_features(self, images: torch.Tensor) -> torch.Tensor:
+    def _frozen_features(self, images: torch.Tensor) -> torch.Tensor:
         """The three taps, brought to 1/8 of the input: ``(B, 152, H/8, W/8)``."""
         taps, x = [], (images + 1) / 2
         x = (x - self.mean) / self.std
-        with torch.no_grad():
-            for index, block in enumerate(self.front_end):
-                x = block(x)
-                if index in self.TAPS:
-                    taps.append(x)
+        for index, block in enumerate(self.front_end):
+            x = block(x)
+            if index in self.TAPS:
+                taps.append(x)
         size = taps[1].shape[-2:]
         return torch.cat([nn.functional.adaptive_avg_pool2d(taps[0], size), taps[1],
                           nn.functional.interpolate(taps[2], size=size, mode="bilinear", align_corners=False)], 1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        features = self.front_end_features(images)
+        features = self.frozen_features(images)
         hidden = self.features_readout(torch.cat([features, image_contrast(features)], 1))
         out = self.readout(torch.cat([hidden, image_contrast(hidden)], 1))
         return nn.functional.interpolate(out, size=images.shape[-2:], mode="bilinear", align_corners=False)
@@ -400,14 +488,15 @@ class InversionDecoder(nn.Module):
         return out
 
 
-class Inverter(nn.Module):
+class Inverter(FrozenThenTrained):
     """A frozen encoder followed by the decoder that inverts it: image → features → image."""
 
     def __init__(self, encoder: FrozenEncoder, decoder: InversionDecoder):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
+    def _frozen_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.encoder(images)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            features = self.encoder(images)
-        return self.decoder(features)
+        return self.decoder(self.frozen_features(images))

@@ -18,6 +18,7 @@ import os
 import random
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,7 @@ from torch.utils.data import DataLoader
 
 from . import paths
 from .io import DiskFullError, atomic_path
+from .models import FrozenThenTrained
 from .identity import architecture, digest
 from .parallel import launch, parse_checkpoint_every, process_group, select_device
 from .progress import tqdm
@@ -524,10 +526,12 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     ``checkpoint_every`` steps or ``checkpoint_minutes`` minutes, a checkpoint is also written within
     an epoch, holding the sampler's position, the loss so far and the random states: a run killed
     there resumes there. ``trainable`` is the part optimised and checkpointed (default: the whole
-    model). Shuffling comes from the loader's sampler (:func:`helpers.data.make_loader`), so a
-    resumed run sees the same batches as an uninterrupted one, and N processes at a global batch B
-    see, step by step, the images one process sees at B; under a process group the loader's batch
-    is the per-rank share, and only rank 0 validates, prints and writes.
+    model). A :class:`helpers.models.FrozenThenTrained` model's frozen front end computes each image
+    once for the whole run (:class:`helpers.models.FrozenFeatureMemo`). Shuffling comes from the
+    loader's sampler (:func:`helpers.data.make_loader`), so a resumed run sees the same batches as
+    an uninterrupted one, and N processes at a global batch B see, step by step, the images one
+    process sees at B; under a process group the loader's batch is the per-rank share, and only
+    rank 0 validates, prints and writes.
     """
     options = FitOptions(**options)
     training = _Training(model, config, Path(checkpoint), options)
@@ -540,20 +544,23 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         return _loaded_finished(training, state)
     if state is not None:
         training.resume_from(state)
-    for epoch in range(training.run.resumed_from_epoch + 1, config.epochs + 1):
-        started = time.perf_counter()
-        totals = training.train_epoch(train_loader, epoch, checkpointer)
-        lr = training.optimizer.param_groups[0]["lr"]
-        training.scheduler.step()
-        row = training.epoch_row(epoch, totals, lr, val_loader, started)
-        training.run.history.append(row)
-        if training.is_main:
-            checkpointer.save(training, epoch)
-            if options.on_save is not None:
-                options.on_save(training.run)
-        training.report(row)
-        if options.on_epoch_end is not None:
-            options.on_epoch_end(epoch, row)
+    # a frozen front end (the second saliency model's) computes each image once, not once an epoch
+    remembered = model.remembering_frozen_features() if isinstance(model, FrozenThenTrained) else nullcontext()
+    with remembered:
+        for epoch in range(training.run.resumed_from_epoch + 1, config.epochs + 1):
+            started = time.perf_counter()
+            totals = training.train_epoch(train_loader, epoch, checkpointer)
+            lr = training.optimizer.param_groups[0]["lr"]
+            training.scheduler.step()
+            row = training.epoch_row(epoch, totals, lr, val_loader, started)
+            training.run.history.append(row)
+            if training.is_main:
+                checkpointer.save(training, epoch)
+                if options.on_save is not None:
+                    options.on_save(training.run)
+            training.report(row)
+            if options.on_epoch_end is not None:
+                options.on_epoch_end(epoch, row)
     return training.run
 
 

@@ -116,7 +116,7 @@ def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "helpers.train",
             "inversion", "--profile", "smoke", "--device", "cpu", "--encoder", "alexnet", "--layer", "conv2",
-            "--weights", "random", "--whole-dataset", "300", "--image-size", "96", "--epochs", "2",
+            "--weights", "random", "--whole-dataset", "120", "--image-size", "96", "--epochs", "2",
             "--batch-size", "16", "--checkpoint-every", "1"]
 
 

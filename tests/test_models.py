@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from helpers.models import SaliencyNet, count_parameters
+from helpers.models import FrozenFeatureMemo, SaliencyNet, count_parameters
 
 
 def table1_parameter_count() -> int:
@@ -84,3 +84,50 @@ def test_initialisation():
     fan_in = 3 * 7 * 7
     assert first.weight.std().item() == pytest.approx(math.sqrt(2 / fan_in), rel=0.1)  # He normal
     assert torch.count_nonzero(first.bias) == 0
+
+
+def counted(network):
+    """``network`` and the list of the batch sizes it has been called with."""
+    calls = []
+
+    def frozen(images):
+        calls.append(images.shape[0])
+        return network(images)
+    return frozen, calls
+
+
+def test_the_feature_memo_computes_each_image_once_alone_and_returns_what_it_would_compute():
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()).requires_grad_(False)
+    frozen, calls = counted(network)
+    a, b, c = torch.randn(3, 3, 9, 9)
+    memo = FrozenFeatureMemo()
+    first = memo(frozen, torch.stack([a, b]))
+    second = memo(frozen, torch.stack([b, c, b]))
+    assert calls == [1, 1, 1]  # a, b, c: each once, alone; b's second and third showing looked up
+    assert (memo.computed, memo.looked_up) == (3, 2)
+    assert torch.equal(second[0], first[1]) and torch.equal(second[2], first[1])
+    for image, features in ((a, first[0]), (b, first[1]), (c, second[1])):
+        assert torch.equal(features, network(image.unsqueeze(0))[0])
+    # another autocast is another computation (bf16 features are not float32 ones)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = memo(frozen, a.unsqueeze(0))
+    assert calls == [1, 1, 1, 1] and low.dtype == torch.bfloat16
+    # an image that differs in one value is another image
+    a_changed = a.clone()
+    a_changed[0, 0, 0] += 1e-3
+    memo(frozen, a_changed.unsqueeze(0))
+    assert memo.computed == 5
+
+
+def test_the_feature_memo_beyond_its_budget_computes_as_without_it():
+    network = torch.nn.Conv2d(3, 2, 1).requires_grad_(False)
+    frozen, calls = counted(network)
+    images = torch.randn(2, 3, 4, 4)
+    one_image = 2 * 4 * 4 * 4  # bytes of one image's float32 features
+    memo = FrozenFeatureMemo(budget_bytes=one_image)
+    for _ in range(2):
+        assert torch.equal(memo(frozen, images), torch.cat([network(image.unsqueeze(0)) for image in images]))
+    assert calls == [1, 1, 1] and memo.stored_bytes == one_image  # the first image kept, the second computed twice
+    with pytest.raises(ValueError, match="budget_bytes"):
+        FrozenFeatureMemo(budget_bytes=-1)

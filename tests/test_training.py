@@ -4,6 +4,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from helpers.data import make_loader
+from helpers.models import FrozenThenTrained
 from helpers.training import (CheckpointError, NonFiniteLossError, TrainingConfig, checkpoint_path, fit,
                               load_checkpoint, read_checkpoint, select_device)
 
@@ -18,6 +19,23 @@ def tiny_problem(seed=0, n=24):
 def tiny_model(seed=0):
     torch.manual_seed(seed)
     return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 1, 3, padding=1))
+
+
+class TinyFrozenThenTrained(FrozenThenTrained):
+    """A frozen convolution (the same weights whatever ``seed``: a pretrained front end) and a trained one."""
+
+    def __init__(self, seed=0):
+        super().__init__()
+        torch.manual_seed(7)
+        self.front_end = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU()).requires_grad_(False)
+        torch.manual_seed(seed)
+        self.readout = nn.Conv2d(8, 1, 3, padding=1)
+
+    def _frozen_features(self, images):
+        return self.front_end(images)
+
+    def forward(self, images):
+        return self.readout(self.frozen_features(images))
 
 
 def loaders(batch_size=4, seed=0):
@@ -39,20 +57,36 @@ def interrupt_after(epoch):
     return hook
 
 
-def test_resumed_run_equals_uninterrupted_run_bit_for_bit(tmp_path):
-    whole = tiny_model()
+@pytest.mark.parametrize("build", [tiny_model, TinyFrozenThenTrained], ids=["trained whole", "frozen front end"])
+def test_resumed_run_equals_uninterrupted_run_bit_for_bit(tmp_path, build):
+    """With a frozen front end too, whose features the uninterrupted run looks up from epoch 1 and the
+    resumed one computes afresh, in other batches."""
+    whole = build()
     fit(whole, *loaders(), CONFIG, tmp_path / "whole.pt", device="cpu", progress=False)
 
-    interrupted = tiny_model()
+    interrupted = build()
     with pytest.raises(Interrupt):
         fit(interrupted, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False,
             on_epoch_end=interrupt_after(2))
-    resumed = tiny_model(seed=123)  # a fresh process would build the model again
+    resumed = build(seed=123)  # a fresh process would build the model again
     run = fit(resumed, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False)
 
     assert run.resumed_from_epoch == 2 and [r["epoch"] for r in run.history] == [1, 2, 3, 4, 5]
     for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
         assert torch.equal(a, b), name
+
+
+def test_a_frozen_front_end_computes_each_image_once_however_many_epochs(tmp_path):
+    model = TinyFrozenThenTrained()
+    batches = []
+    model.front_end.register_forward_hook(lambda module, inputs, out: batches.append(inputs[0].shape[0]))
+    run = fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    # 24 images (the validation loader shows the same ones), each once and alone, over 5 epochs of both loaders
+    assert batches == [1] * 24 and len(run.history) == 5
+    assert run.train_loss[-1] < run.train_loss[0]
+    assert model.feature_memo is None  # dropped when fit returns: later predictions compute as usual
+    model(torch.zeros(2, 3, 8, 8))
+    assert batches[-1] == 2
 
 
 def test_training_lowers_the_loss_and_follows_the_schedule(tmp_path):
