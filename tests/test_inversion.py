@@ -23,6 +23,13 @@ def no_weights(tmp_path, monkeypatch):
     return tmp_path / "torch"
 
 
+@pytest.fixture(scope="module")
+def seeded_alexnet() -> dict:
+    """The seeded random AlexNet's weights, built once: each encoder below loads them instead of
+    initialising a network of its own."""
+    return weights.build("alexnet").state_dict()
+
+
 def encoder(layer, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -34,14 +41,15 @@ def test_the_eight_layers():
 
 
 @pytest.mark.parametrize("size", [227, 224])
-def test_feature_shapes_of_every_tap(no_weights, size):
+def test_feature_shapes_of_every_tap(seeded_alexnet, size):
     images = torch.randn(2, 3, size, size)
     # conv1's pool gives 27×27 for both sizes: (227 − 11) / 4 + 1 = 55 and floor((224 + 4 − 11) / 4) + 1 = 55
     expected = {"conv1": (64, 27, 27), "conv2": (192, 13, 13),
                 "conv3": (384, 13, 13), "conv4": (256, 13, 13), "conv5": (256, 6, 6),
                 "fc6": (4096,), "fc7": (4096,), "fc8": (1000,)}
     for layer in LAYERS:
-        assert tuple(encoder(layer)(images).shape) == (2, *expected[layer]) == (2, *FEATURE_SHAPES[layer])
+        features = encoder(layer, weights=seeded_alexnet)(images)
+        assert tuple(features.shape) == (2, *expected[layer]) == (2, *FEATURE_SHAPES[layer])
 
 
 def test_taps_equal_torchvisions_own_forward(no_weights):
@@ -58,11 +66,23 @@ def test_taps_equal_torchvisions_own_forward(no_weights):
     assert torch.allclose(encoder("conv2", weights=state)(images), conv2)
 
 
-def test_post_relu_taps_are_non_negative_and_fc8_is_not(no_weights):
+def test_a_network_built_from_a_state_holds_exactly_that_state_and_a_misfit_is_refused(seeded_alexnet):
+    state = {name: torch.randn_like(tensor) for name, tensor in seeded_alexnet.items()}
+    built = weights.build("alexnet", state).state_dict()
+    assert built.keys() == state.keys()
+    assert all(torch.equal(built[name], state[name]) for name in state)
+    assert all(built[name].data_ptr() != state[name].data_ptr() for name in state)  # copied, not shared
+    with pytest.raises(WeightsError, match="do not fit torchvision's alexnet"):
+        weights.build("alexnet", {**state, "classifier.6.weight": torch.zeros(10, 4096)})
+    with pytest.raises(WeightsError, match="do not fit torchvision's alexnet"):
+        weights.build("alexnet", {k: v for k, v in state.items() if k != "features.0.bias"})
+
+
+def test_post_relu_taps_are_non_negative_and_fc8_is_not(seeded_alexnet):
     images = torch.randn(2, 3, 227, 227)
     for layer in LAYERS[:-1]:
-        assert encoder(layer)(images).min() >= 0, layer
-    assert encoder("fc8")(images).min() < 0
+        assert encoder(layer, weights=seeded_alexnet)(images).min() >= 0, layer
+    assert encoder("fc8", weights=seeded_alexnet)(images).min() < 0
 
 
 def test_encoder_is_frozen_and_stays_in_eval_mode(no_weights):

@@ -112,6 +112,7 @@ def test_missing_mit1003_points_name_the_file(tmp_path):
         find_mit1003(root)
 
 
+@pytest.mark.slow  # about 4.6 s on two AVX2 cores: too near the quick tier's 5 s limit to leave unmarked
 def test_the_sample_writes_every_layout_the_loaders_read(tmp_path):
     """The generated sample in SALICON's and MIT1003's layouts is read back by the real loaders."""
     for layout, find in (("salicon", lambda r: find_salicon(r, "train")), ("mit1003", find_mit1003)):
