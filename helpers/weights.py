@@ -113,8 +113,8 @@ def cache_path(network: str) -> Path:
 def build(network: str, state: dict | None = None) -> nn.Module:
     """torchvision's ``network`` with ``state`` loaded, or with the seeded random weights.
 
-    With a ``state`` the network is laid out without its random initialisation (which costs more than
-    loading: about 0.7 s for AlexNet on two cores) whenever the state holds every tensor the network has."""
+    With a ``state`` the network is laid out without its random initialisation (about 0.5 s for AlexNet
+    on two cores, twice to three times the load) whenever the state holds every tensor the network has."""
     if state is not None:
         with torch.device("meta"):
             skeleton = _get_model(network)
