@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-from scipy.stats import rankdata
 
 #: MATLAB's ``eps``: the spacing of doubles at 1.0, exactly 2^-52 (not the rounded 2.2204e-16).
 MATLAB_EPS = 2.0 ** -52
@@ -354,9 +353,10 @@ def singleton_auc(saliency_map, labels, singleton: int = 1, distractor: int = 2)
     if on_singleton.size == 0 or on_distractors.size == 0:
         warnings.warn("singleton_auc: the labels mark no singleton or no distractor; the score is NaN", stacklevel=2)
         return math.nan
-    ranks = rankdata(np.concatenate([on_singleton, on_distractors]))
-    n_s, n_d = on_singleton.size, on_distractors.size
-    return float((ranks[:n_s].sum() - n_s * (n_s + 1) / 2) / (n_s * n_d))
+    distractors = np.sort(on_distractors)
+    below = np.searchsorted(distractors, on_singleton, side="left")      # distractors it outranks
+    not_above = np.searchsorted(distractors, on_singleton, side="right")  # ... plus those it ties
+    return float((below.sum() + not_above.sum()) / (2 * on_singleton.size * distractors.size))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 from scipy.ndimage import binary_dilation
 
@@ -133,6 +132,8 @@ def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]
 
 def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> plt.Figure:
     """Per-image scores of ``metric`` for each model: a violin with the images as dots (seaborn)."""
+    import seaborn as sns  # here, not at the top: it brings scipy.stats, 1.5 s that no other figure needs
+
     figure, axes = plt.subplots(figsize=(max(6.4, 1.35 * scores[by].nunique()), 4.0))
     sns.violinplot(data=scores, x=by, y=metric, hue=by, inner=None, cut=0, linewidth=0.8,
                    palette="pastel", legend=False, ax=axes)

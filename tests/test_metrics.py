@@ -347,3 +347,28 @@ def test_auc_borji_worked_by_hand_from_the_matlab_code(monkeypatch):
     saliency = np.array([[255, 153, 140, 0, 51]], dtype=np.uint8)
     fixations = np.array([[1, 1, 0, 0, 0]])
     assert metrics.auc_borji(saliency, fixations, splits=2) == 0.8125
+
+
+# --- singleton AUC (the sample's pop-out score) -------------------------------------------------
+
+def test_singleton_auc_worked_by_hand_with_a_tie():
+    # singleton pixels 3 and 1; distractor pixels 1, 0, 0: of the six pairs, 3 outranks all three,
+    # 1 outranks the two 0s and ties the 1 (a half): (3 + 2.5) / 6
+    saliency = np.array([[3.0, 1.0, 1.0, 0.0, 0.0]])
+    labels = np.array([[1, 1, 2, 2, 2]])
+    assert metrics.singleton_auc(saliency, labels) == pytest.approx(5.5 / 6, abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_singleton_auc_is_the_mann_whitney_statistic_scaled_to_one(seed):
+    """Against SciPy's Mann–Whitney U on maps with many ties (values rounded to eight levels)."""
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(seed)
+    saliency = np.round(rng.random((40, 50)) * 7)
+    labels = rng.choice([0, 1, 2], size=(40, 50), p=[0.5, 0.1, 0.4])
+    singleton, distractors = saliency[labels == 1], saliency[labels == 2]
+    u = mannwhitneyu(singleton, distractors).statistic
+    assert metrics.singleton_auc(saliency, labels) == pytest.approx(u / (singleton.size * distractors.size), abs=1e-12)
+    assert metrics.singleton_auc(saliency, np.where(labels > 0, 3 - labels, 0)) == pytest.approx(
+        1 - u / (singleton.size * distractors.size), abs=1e-12)   # the roles swapped
