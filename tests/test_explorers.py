@@ -19,6 +19,7 @@ def saliency_explorer(small_sample):
     return explorers.SaliencyExplorer(pd.DataFrame(rows), test, predictions)
 
 
+@pytest.mark.slow   # five figures drawn: 3.9-5.2 s on two AVX2 cores, at the quick tier's 5-s limit
 def test_the_saliency_explorer_shows_the_image_of_the_chosen_rank_metric_and_map(saliency_explorer):
     explorer, scores = saliency_explorer, saliency_explorer.scores
     explorer.show()
