@@ -1,6 +1,6 @@
 """The test suite's time, by test file: what each part of ``make test`` costs.
 
-    python benchmarks/test_durations.py                 # runs the whole suite (about 15 minutes on 2 cores)
+    python benchmarks/test_durations.py                 # runs the whole suite (15-35 minutes on 2 cores, by CPU)
     python benchmarks/test_durations.py --log run.log   # reads the output of `pytest --durations=0` instead
     python benchmarks/test_durations.py --write          # and writes the table into benchmarks/README.md
 
