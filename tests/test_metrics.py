@@ -368,7 +368,7 @@ def test_singleton_auc_is_the_mann_whitney_statistic_scaled_to_one(seed):
     saliency = np.round(rng.random((40, 50)) * 7)
     labels = rng.choice([0, 1, 2], size=(40, 50), p=[0.5, 0.1, 0.4])
     singleton, distractors = saliency[labels == 1], saliency[labels == 2]
-    u = mannwhitneyu(singleton, distractors).statistic
-    assert metrics.singleton_auc(saliency, labels) == pytest.approx(u / (singleton.size * distractors.size), abs=1e-12)
-    assert metrics.singleton_auc(saliency, np.where(labels > 0, 3 - labels, 0)) == pytest.approx(
-        1 - u / (singleton.size * distractors.size), abs=1e-12)   # the roles swapped
+    scaled_u = mannwhitneyu(singleton, distractors).statistic / (singleton.size * distractors.size)
+    assert metrics.singleton_auc(saliency, labels) == pytest.approx(scaled_u, abs=1e-12)
+    swapped = np.where(labels > 0, 3 - labels, 0)   # the singleton's pixels become the distractors'
+    assert metrics.singleton_auc(saliency, swapped) == pytest.approx(1 - scaled_u, abs=1e-12)
