@@ -1,6 +1,7 @@
 # Entry point: `make help` lists the targets.
 PYTHON_BOOTSTRAP ?= python3
 VENV ?= .venv
+PROJECT_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PROFILE ?= smoke
 PYTEST_ARGS ?=
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs PyTorch's CPU wheels first (no CUDA libraries)
@@ -77,13 +78,8 @@ bench: venv ## Run the benchmarks, a full make run last (installs pysaliency and
 	$(PYTHON) -m pip install --quiet -e '.[bench]'
 	$(PYTHON) benchmarks/run_all.py
 
-clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models)
-	rm -rf executed .cache data/.cache report/figures report/metrics report/REPORT.md report/REPORT.html report/REPORT.pdf
-	@echo "kept: checkpoints/ (trained models; 'make clean-models' removes them)"
+clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models and data; SALIENCY_*_DIR honoured)
+	@PYTHONPATH=$(PROJECT_ROOT) $(PYTHON_BOOTSTRAP) -m helpers.clean
 
-clean-models: ## Remove every trained model in checkpoints/ — only with FORCE=1 (lists them first)
-	@if [ -d checkpoints ] && [ -n "$$(ls -A checkpoints)" ]; then \
-		echo "trained models in checkpoints/:"; ls -lh checkpoints | tail -n +2; \
-		if [ "$(FORCE)" = "1" ]; then rm -rf checkpoints && echo "removed"; \
-		else echo "nothing removed: run 'make clean-models FORCE=1' to delete them"; exit 1; fi; \
-	else echo "no trained models in checkpoints/"; fi
+clean-models: ## List the trained models in checkpoints/ (or SALIENCY_CHECKPOINT_DIR); FORCE=1 removes them
+	@PYTHONPATH=$(PROJECT_ROOT) $(PYTHON_BOOTSTRAP) -m helpers.clean --models $(if $(filter 1,$(FORCE)),--force)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from . import paths
-from .io import file_digest, staging_dir, write_json_atomic
+from .io import file_digest, replace_dir, staging_dir, write_json_atomic
 from .progress import tqdm
 
 CHUNK = 1 << 20
@@ -316,19 +315,14 @@ def extract(archives: list[Path], target: Path, tops: list[str] | None = None) -
                 except zipfile.BadZipFile as error:
                     raise DownloadError(f"{archive.filename}: not a complete zip archive ({error}); delete it and "
                                         "download again") from error
-        if tops == [target.name] and target.exists():
-            shutil.rmtree(target)  # the archive's own folder, replaced whole
-        if tops == [target.name]:
-            (staging / target.name).rename(target)
-            return target
-        target.mkdir(parents=True, exist_ok=True)
-        for child in staging.iterdir():  # each archive's own top-level folder
-            destination = target / child.name
-            if destination.is_dir():
-                shutil.rmtree(destination)
-            elif destination.exists():
-                destination.unlink()
-            child.rename(destination)
+        try:
+            if tops == [target.name]:  # the archive's own folder, replaced whole
+                return replace_dir(staging / target.name, target)
+            target.mkdir(parents=True, exist_ok=True)
+            for child in list(staging.iterdir()):  # each archive's own top-level folder
+                replace_dir(child, target / child.name)
+        except FileExistsError as error:  # a symbolic link where a data set's folder goes
+            raise DownloadError(f"{error.strerror}; the archive was checked and nothing was replaced") from None
     return target
 
 

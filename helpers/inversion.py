@@ -19,12 +19,14 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from . import identity, plots
-from .data import InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
+from .data import DataError, InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
+from .data.fingerprints import check_trained_on
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
 from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .training import HowToRun, TrainingRun, checkpoint_path, config_record, fit, load_checkpoint, set_seed
+from .training import (HowToRun, TrainingRun, check_architecture, checkpoint_path, config_record, fit, read_checkpoint,
+                       set_seed)
 from .weights import resolve
 
 
@@ -43,14 +45,26 @@ def build_inverter(encoder: str, layer: str, weights: str = "", require_pretrain
     return Inverter(frozen, InversionDecoder(layer, output_size=image_size, feature_shape=shape))
 
 
+#: The input sides searched for one an encoder takes, when it refuses the one asked for.
+SEARCHED_SIDES = range(16, 1025)
+
+
 def input_side_checked(frozen, image_size: int) -> tuple[int, ...]:
-    """The features' shape at ``image_size``, or an error naming the smallest input side the encoder takes."""
+    """The features' shape at ``image_size``, or an error naming the input side nearest to it that the
+    encoder takes — above (a side too small for its downsampling) or below (ViT takes one side only)."""
     try:
         return frozen.feature_shape(image_size)
     except (RuntimeError, AssertionError):  # ViT asserts its one input size
-        smallest = next(side for side in range(image_size + 1, 1024) if _works(frozen, side))
-        raise ValueError(f"IMAGE_SIZE {image_size} is too small for {frozen.network} up to {frozen.layer}: the "
-                         f"smallest input side it takes is {smallest}") from None
+        nearest = next((side for side in sorted(SEARCHED_SIDES, key=lambda side: (abs(side - image_size), -side))
+                        if _works(frozen, side)), None)
+        if nearest is None:
+            raise ValueError(f"IMAGE_SIZE {image_size}: {frozen.network} up to {frozen.layer} takes no input side from "
+                             f"{SEARCHED_SIDES.start} to {SEARCHED_SIDES.stop - 1}") from None
+        if nearest > image_size:
+            raise ValueError(f"IMAGE_SIZE {image_size} is too small for {frozen.network} up to {frozen.layer}: the "
+                             f"smallest input side it takes is {nearest}") from None
+        raise ValueError(f"IMAGE_SIZE {image_size} does not fit {frozen.network} up to {frozen.layer}: the input side "
+                         f"nearest to it that it takes is {nearest}") from None
 
 
 def _works(frozen, side: int) -> bool:
@@ -81,7 +95,11 @@ def load_data(spec: InversionSpec) -> RunData:
                                                                     spec.seed, spec.require_real_data)
     data = RunData(name, Path(root), train_items, test_items)
     data.check_not_empty(spec.whole_dataset)
-    check_image_items(train_items + test_items)
+    if len(test_items) < 2:  # the normalised error compares pairs of test images: found now, not after training
+        raise DataError(f"{root}: {len(test_items)} test image with WholeDataset = {spec.whole_dataset!r}; Part 2's "
+                        "normalised error needs at least two. Give WholeDataset a larger number (15 % of it is held "
+                        "out for testing)")
+    check_image_items(train_items, test_items)
     return data
 
 
@@ -134,16 +152,22 @@ def common_test_set(records: dict[str, InversionLayer]) -> tuple[bool | int, int
     return next(iter(settings.values()))
 
 
-def load_decoder(inverter: Inverter, record: InversionLayer) -> dict:
-    """Load the decoder a layer notebook trained into ``inverter``; return its checkpoint. A decoder
-    trained on other encoder weights than ``inverter``'s is refused: its scores would mean nothing."""
-    state = load_checkpoint(record.checkpoint, inverter.decoder)
+def load_decoder(inverter: Inverter, record: InversionLayer, data: RunData | None = None) -> dict:
+    """Load the decoder a layer notebook trained into ``inverter``; return its checkpoint. It goes
+    through the checks training makes: a decoder trained on other encoder weights than ``inverter``'s,
+    one whose architecture is not the one the code builds (:func:`helpers.training.check_architecture`)
+    and — given ``data`` — one trained on another split than ``data``'s are refused, saying why."""
+    state = read_checkpoint(record.checkpoint)
     trained_on = state["metadata"].get("weights_id")
     if trained_on != inverter.encoder.weights_id:
         raise DecoderMismatchError(
             f"{record.checkpoint}: the {record.layer} decoder was trained on the encoder weights {trained_on!r} "
             f"but the encoder here has {inverter.encoder.weights_id!r}; give notebook 07 the same WEIGHTS, or "
             "train the decoder again")
+    check_architecture(record.checkpoint, state, inverter.decoder, f"train the {record.layer} decoder again")
+    if data is not None:
+        check_trained_on(data, state.get("split_files"), state["metadata"].get("data"), record.checkpoint)
+    inverter.decoder.load_state_dict(state["model"])
     return state
 
 
@@ -291,7 +315,8 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
     if not records:
         raise RuntimeError(f"no decoder trained on {kind} {spec.encoder} weights for {dataset}: run notebooks 03-06 first")
     whole_dataset, seed, image_size = common_test_set(records)  # the subset every decoder was trained and tested on
-    _, _, train_items, test_items = resolve_inversion_dataset(dataset, spec.data_dir, whole_dataset, seed)
+    _, root, train_items, test_items = resolve_inversion_dataset(dataset, spec.data_dir, whole_dataset, seed)
+    data = RunData(dataset, Path(root), train_items, test_items)  # checked against each decoder's stored split
     print(f"data: {dataset} (WholeDataset={whole_dataset}, seed {seed}); {len(test_items)} test images; "
           f"trained layers: {', '.join(records)}")
     test_images = load_images(test_items, image_size)
@@ -300,7 +325,7 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
     histories, reconstructions = {}, {}
     for layer, record in records.items():
         inverter = build_inverter(spec.encoder, layer, spec.weights, spec.require_pretrained, image_size)
-        state = load_decoder(inverter, record)  # refuses a decoder trained on other encoder weights
+        state = load_decoder(inverter, record, data)  # refuses other encoder weights, code or images
         histories[layer], reconstructions[layer] = state["history"], reconstruct(inverter, test_images, device)
         rows[layer] = {"lowest train loss": min(r["train_loss"] for r in state["history"]),
                        "lowest test loss": min(r["val_loss"] for r in state["history"]), "epochs": state["epoch"],

@@ -6,6 +6,10 @@ target, then rename it onto the target), every generated folder through :func:`s
 made them, so the next run removes what a killed run left behind without touching the work of a
 run still going. Files are created with mode ``0o666`` and folders ``0o777``, both reduced by the
 umask — as ``open`` and ``mkdir`` do — never the private ``0o600`` / ``0o700`` of ``tempfile``.
+Checkpoints and records are written *durably*: the file is flushed to the disk before the rename and
+its folder after it, so a power cut leaves the old file or the new one, never an empty one.
+A generated folder replaces an old one by :func:`replace_dir`: the old one is renamed aside, the new
+one moved in, and only then is the old one deleted — a kill at any point leaves a whole copy.
 """
 from __future__ import annotations
 
@@ -66,10 +70,25 @@ def disk_full(path: Path) -> DiskFullError:
                                        "what was there before is kept. Free some space and run again")
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's contents to the disk (folders: where a rename is recorded)."""
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    except OSError as error:  # some file systems cannot sync a folder; the file itself was synced
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(descriptor)
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (an empty file, mode 0o666 & ~umask); on success it
-    is renamed onto ``path``, on failure removed. A full disk is a :class:`DiskFullError` naming ``path``."""
+    is renamed onto ``path``, on failure removed. A full disk is a :class:`DiskFullError` naming ``path``.
+    ``durable``: the file is synced to the disk before the rename and its folder after it (checkpoints
+    and records), so a power cut cannot leave an empty file under the final name."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +99,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise (disk_full(path) if error.errno == errno.ENOSPC else error) from None
     try:
         yield tmp
+        if durable:
+            fsync_path(tmp)
         os.replace(tmp, path)
+        if durable:
+            fsync_path(path.parent)
     except OSError as error:
         if error.errno == errno.ENOSPC and not isinstance(error, DiskFullError):
             raise disk_full(path) from None
@@ -104,19 +127,59 @@ def staging_dir(target: str | os.PathLike, kind: str = "staging") -> Iterator[Pa
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
-    """Call ``write(tmp_path)`` then rename the result onto ``path``."""
-    with atomic_path(path) as tmp:
+def replace_dir(new: Path, target: Path) -> Path:
+    """Move the folder ``new`` onto ``target``: an existing ``target`` is renamed aside first (to a
+    hidden ``.<name>.old.<host-pid>.<token>`` beside it), ``new`` renamed in, and only then is the old
+    copy deleted — a kill leaves either copy whole, never one half-deleted. A copy set aside by a
+    killed run is put back by :func:`restore_set_aside` (called here, and before a folder is read
+    for its manifest). A symbolic link at ``target`` is refused: what it points to is not ours."""
+    new, target = Path(new), Path(target)
+    if target.is_symlink():
+        raise FileExistsError(errno.EEXIST, f"{target} is a symbolic link (to {os.readlink(target)}); it is not "
+                                            "replaced. Remove the link, or point the data folder at its target")
+    restore_set_aside(target)
+    aside = None
+    if target.exists():
+        aside = _temporary_name(target, "old")
+        target.rename(aside)
+    new.rename(target)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True) if aside.is_dir() else aside.unlink(missing_ok=True)
+    return target
+
+
+def restore_set_aside(target: Path) -> Path | None:
+    """Put back the copy a killed :func:`replace_dir` renamed aside when ``target`` is missing; delete
+    such copies when ``target`` is there (the new copy made it in). Returns what was put back."""
+    target = Path(target)
+    restored = None
+    for path in sorted(target.parent.glob(f".{target.name}.old.*")) if target.parent.is_dir() else []:
+        owner = path.name[len(f".{target.name}.old."):].rsplit(".", 1)[0]
+        if not _owner_is_gone(owner):
+            continue
+        if not target.exists() and not target.is_symlink():
+            path.rename(target)
+            restored = target
+        elif path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return restored
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], Any], durable: bool = True) -> Path:
+    """Call ``write(tmp_path)`` then rename the result onto ``path`` (durably: see :func:`atomic_path`)."""
+    with atomic_path(path, durable) as tmp:
         write(tmp)
     return Path(path)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+def write_text_atomic(path: str | os.PathLike, text: str, durable: bool = True) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), durable)
 
 
-def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
-    return write_text_atomic(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+def write_json_atomic(path: str | os.PathLike, data: Any, durable: bool = True) -> Path:
+    return write_text_atomic(path, json.dumps(data, indent=2, default=_json_default) + "\n", durable)
 
 
 def _block_span(text: str, begin: str, end: str, where: str) -> tuple[int, int]:
@@ -156,3 +219,52 @@ def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_writable_folder(folder: str | os.PathLike, what: str, variable: str) -> Path:
+    """Create ``folder`` if needed and write (then remove) a file in it; an :class:`OSError` naming
+    the folder, ``what`` it is for and the environment variable that moves it, when that fails."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = _temporary_name(folder / "write-check", "tmp")
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        probe.unlink()
+    except OSError as error:
+        reason = "it is a file, not a folder" if folder.is_file() else (error.strerror or str(error))
+        raise type(error)(error.errno, f"{folder}: {what} cannot be written ({reason}); nothing has been done yet. "
+                                       f"Set {variable} to a folder you can write") from None
+    return folder
+
+
+@contextlib.contextmanager
+def exclusive_lock(target: str | os.PathLike, doing: str) -> Iterator[None]:
+    """Hold ``<target>.lock`` (an advisory lock, released when the process ends however it ends) while
+    ``doing``; a second process asking for it says who holds it and waits. The file names its holder
+    and is removed on release. Where the system has no ``fcntl`` (Windows) nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    lock = Path(target).with_name(Path(target).name + ".lock")
+    while True:
+        descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o666)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = Path(lock).read_text(errors="replace").strip() or "another process"
+            print(f"{lock.name} is held by {holder}: waiting for it to finish, then this run loads or resumes "
+                  "what it left", flush=True)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        # the holder before us may have removed the file after we opened it: lock the file that is there
+        if os.path.exists(lock) and os.stat(lock).st_ino == os.fstat(descriptor).st_ino:
+            break
+        os.close(descriptor)
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{_OWNER} ({doing})".encode())
+        yield
+    finally:
+        Path(lock).unlink(missing_ok=True)
+        os.close(descriptor)

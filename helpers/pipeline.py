@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no notebook matches --only {args.only!r}")
     check_parameter_names(selected, overrides)
     parameters = parameters_for(args.profile, overrides)  # an unknown profile stops here, before any notebook
+    check_parameter_values(selected, overrides, args.profile)
     ensure_kernel()
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"  # the kernel inherits it: one line per epoch, no bars
     started = time.perf_counter()
@@ -170,16 +171,42 @@ def _count(number: int, noun: str) -> str:
 SPEC_CALL = re.compile(r'(\w+Spec)\.from_parameters\(globals\(\)(?:, prefix="(\w*)")?(?:, shared=\(([^)]*)\))?')
 
 
+def notebook_specs(notebook: Path) -> list[tuple[type, dict[str, str]]]:
+    """The specs ``notebook`` builds (:mod:`helpers.spec`), each with field → the parameter it reads."""
+    source = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"])
+    by_class = {spec.__name__: spec for spec in SPECS.values()}
+    specs = []
+    for class_name, prefix, shared in SPEC_CALL.findall(source):
+        shared_fields = tuple(re.findall(r'"(\w+)"', shared)) if shared else SHARED
+        specs.append((by_class[class_name], by_class[class_name].parameter_names(prefix, shared_fields)))
+    return specs
+
+
 def declared_parameters(notebook: Path) -> set[str]:
     """The parameters ``notebook`` takes: those its parameters cell declares, and every field of the
     specs it builds (:mod:`helpers.spec`), by the name it reads them under."""
     declared = set(papermill.inspect_notebook(str(notebook)))
-    source = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"])
-    by_class = {spec.__name__: spec for spec in SPECS.values()}
-    for class_name, prefix, shared in SPEC_CALL.findall(source):
-        shared_fields = tuple(re.findall(r'"(\w+)"', shared)) if shared else SHARED
-        declared |= set(by_class[class_name].parameter_names(prefix, shared_fields).values())
+    for _, names in notebook_specs(notebook):
+        declared |= set(names.values())
     return declared
+
+
+def check_parameter_values(selected: list[Path], overrides: dict, profile: str) -> None:
+    """Stop before any notebook runs when a ``-p`` value does not fit a notebook that takes it (Part 1's
+    ``IMAGE_SIZE`` is ``[height, width]``, Part 2's one side), naming each notebook and what it expects."""
+    problems = []
+    for notebook in selected:
+        for spec, names in notebook_specs(notebook):
+            given = {field: overrides[name] for field, name in names.items() if name in overrides}
+            if not given:
+                continue
+            try:
+                spec.from_values(given, profile, report=None)
+            except ValueError as error:
+                problems.append(f"  {notebook.stem}: {error}")
+    if problems:
+        raise SystemExit("a -p value does not fit every notebook that takes it (nothing has run):\n"
+                         + "\n".join(problems) + "\nRun those notebooks separately with --only and their own value")
 
 
 def check_parameter_names(selected: list[Path], overrides: dict) -> None:

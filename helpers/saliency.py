@@ -23,14 +23,15 @@ from torch import nn
 from . import evaluation, identity, paths
 from .data import (HELD_OUT_FRACTION, RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
                    saliency_splits)
+from .data.fingerprints import check_trained_on
 from .evaluation import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
 from .parallel import check_nproc, per_rank_batch, rank_zero_first, start_process_group
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
-from .training import (HowToRun, TrainingRun, checkpoint_path, config_record, duration_text, fit, predict,
-                       read_checkpoint, set_seed)
+from .training import (ArchitectureMismatchError, HowToRun, TrainingRun, check_architecture, checkpoint_path,  # noqa: F401
+                       config_record, duration_text, fit, predict, read_checkpoint, set_seed)
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -248,38 +249,46 @@ def record_from_checkpoint(path: Path, state: dict) -> SaliencyTraining:
     return record_training(run, spec, model, data)
 
 
-class ArchitectureMismatchError(RuntimeError):
-    """A checkpoint holds a network the code no longer builds (the message says what differs)."""
-
-
 def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
     """A network trained by notebook 01 (of either kind), rebuilt from the spec its checkpoint
     stores, and the settings it was trained with (``dataset``, ``WholeDataset``, ``seed``,
-    ``image_size``, ``epochs_trained`` ...). A network the code now builds differently is refused,
-    saying what differs."""
+    ``image_size``, ``epochs_trained``, ``split_files`` ...). A network the code now builds
+    differently is refused, saying what differs (:func:`helpers.training.check_architecture`)."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run notebook "
                                 "01_saliency_model.ipynb first (with the same DATASET)")
     state = read_checkpoint(checkpoint)
     meta = state["metadata"]
-    if "spec" not in state or "architecture" not in state:
+    retrain = "train it again with notebook 01"
+    if "spec" not in state:
         raise ArchitectureMismatchError(f"{checkpoint}: trained by an earlier version of this project (no spec stored); "
-                                        "train it again with notebook 01 (it is kept as it is)")
+                                        f"{retrain} (it is kept as it is)")
     spec = SPEC_OF_MODEL[meta["model"]](**state["spec"])
     model = build_model(spec)
-    built = identity.architecture(trainable_part(model))
-    if built != state["architecture"]:
-        raise ArchitectureMismatchError(f"{checkpoint}: the network in it is not the one the code builds now "
-                                        f"({identity.architecture_differences(state['architecture'], built)}); "
-                                        "train it again with notebook 01, or restore the code it was trained with")
+    check_architecture(checkpoint, state, trainable_part(model), retrain)
     if meta["model"] == CONTRAST and model.weights_id != meta["front_end_weights"]:
         raise ArchitectureMismatchError(f"{checkpoint}: its readout was trained on the front end "
                                         f"{meta['front_end_weights']!r}, but {model.weights_id!r} is what is here")
     trainable_part(model).load_state_dict(state["model"])
     info = {**state["config"], **meta, "WholeDataset": spec.whole_dataset, "image_size": list(spec.image_size),
-            "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state.get("epochs_planned", state["epoch"])}
+            "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state.get("epochs_planned", state["epoch"]),
+            "split_files": state.get("split_files")}
     return model.to(device).eval(), info
+
+
+def trained_split(trained: dict, data_dir: str | Path = "", checkpoint: str | Path = "") -> SaliencyData:
+    """The split a loaded network (:func:`load_saliency_model`'s settings) was trained, validated and
+    tested on, rebuilt from its data set's folder (``data_dir``, else its default) and checked against
+    the files its checkpoint stores: an image added, removed, moved between splits or replaced — by
+    content — is refused, naming the files (:class:`helpers.data.fingerprints.SplitChangedError`), so
+    nothing is scored as "test" that the network trained on. A checkpoint written before the files
+    were stored is checked by its fingerprint of paths and sizes."""
+    name, root = resolve_saliency_dataset(trained["dataset"], data_dir)
+    train, validation, test = saliency_splits(name, root, trained["WholeDataset"], trained["seed"])
+    data = SaliencyData(name, Path(root), train, test, validation)
+    check_trained_on(data, trained.get("split_files"), trained.get("data"), checkpoint)
+    return data
 
 
 def network_name(trained: dict) -> str:
@@ -306,6 +315,9 @@ def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple
         return None
     network, info = load_saliency_model(record.checkpoint, device)
     differs = [name for name in SAME_SPLIT if info.get(name) != trained.get(name)]
+    if info.get("split_files") is not None and trained.get("split_files") is not None \
+            and info["split_files"] != trained["split_files"]:
+        differs.append("split_files")  # the same names and sizes, other contents
     if differs:
         print(f"the second model ({Path(record.checkpoint).name}) is not scored: it was trained on another split "
               f"({', '.join(f'{n} {info.get(n)!r} against {trained.get(n)!r}' for n in differs)}); run notebook 01 again")

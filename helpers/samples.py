@@ -28,7 +28,7 @@ from scipy.ndimage import gaussian_filter
 
 from . import paths
 from .downloads import DownloadError, wheel_member
-from .io import staging_dir
+from .io import replace_dir, restore_set_aside, staging_dir
 
 #: Where each fixation comes from, and how many fixations (all observers together) an image gets.
 FIXATION_MODEL = {
@@ -283,7 +283,7 @@ def ensure_saliency_sample(root: str | Path | None = None, images_per_category: 
     root = Path(root) if root is not None else saliency_sample_dir()
     seed = sample_seed() if seed is None else seed
     wanted = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category}
-    return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()),
+    return _ensure(root, "saliency", lambda found: all(found.get(k) == v for k, v in wanted.items()),
                    lambda staging: write_saliency_sample(staging, images_per_category, seed))
 
 
@@ -416,16 +416,65 @@ def write_inversion_sample(root: str | Path, train_per_photo: int = 24, test_per
     return root
 
 
-def _ensure(root: Path, manifest_matches, write) -> Path:
-    """Generate a sample into a temporary folder renamed onto ``root`` unless its manifest matches."""
-    manifest = root / "sample.json"
-    if manifest.is_file() and manifest_matches(json.loads(manifest.read_text())):
+#: What a sample's ``sample.json`` says it is: a folder is replaced only when its manifest says so.
+SAMPLE_KINDS = {"saliency": "saliency sample", "inversion": "inversion sample"}
+
+
+class SampleFolderError(OSError):
+    """A sample cannot be written where it was asked for (the message names the folder and why)."""
+
+
+def default_sample_dir(kind: str) -> Path:
+    """Where a sample of ``kind`` ("saliency" or "inversion") lives unless a folder is named."""
+    return saliency_sample_dir() if kind == "saliency" else inversion_sample_dir()
+
+
+def made_here(root: Path) -> dict | None:
+    """The manifest of a sample this project generated in ``root``, or ``None`` when ``root`` holds
+    none (its ``sample.json`` is what marks a folder as the project's own, to replace at will)."""
+    manifest = Path(root) / "sample.json"
+    try:
+        found = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) and "version" in found and "seed" in found else None
+
+
+def _ensure(root: Path, kind: str, manifest_matches, write) -> Path:
+    """Generate a sample into a temporary folder moved onto ``root`` unless its manifest matches.
+
+    Only a folder the project made is ever replaced: ``root`` must be missing, empty, or hold a
+    ``sample.json`` of this kind of sample (:func:`made_here`). Anything else — a user's data set, a
+    folder of notes — is refused with a :class:`SampleFolderError` naming it, and nothing is written."""
+    root = Path(root)
+    restore_set_aside(root)
+    found = made_here(root)
+    if found is not None and found.get("kind", kind) != kind:
+        raise SampleFolderError(f"{root}: holds the generated {found['kind']}, not the {SAMPLE_KINDS[kind]}; "
+                                "give each sample its own folder")
+    if found is not None and manifest_matches(found):
         return root
-    with staging_dir(root) as staging:
-        write(staging)
-        if root.exists():
-            shutil.rmtree(root)
-        staging.rename(root)
+    if root.is_symlink() or root.is_file():
+        raise SampleFolderError(f"{root}: is {'a symbolic link' if root.is_symlink() else 'a file'}, not a folder "
+                                f"the {SAMPLE_KINDS[kind]} can be written to; nothing was written")
+    if found is None and root.is_dir() and any(root.iterdir()):
+        raise SampleFolderError(
+            f"{root}: this folder holds files the project did not generate (no sample.json of its own), so the "
+            f"{SAMPLE_KINDS[kind]} is not written there and nothing in it is touched. Leave DATA_DIR empty (the "
+            f"sample lives in {default_sample_dir(kind)}), "
+            "or name a new or empty folder")
+    try:
+        with staging_dir(root) as staging:
+            write(staging)
+            manifest = staging / "sample.json"
+            manifest.write_text(json.dumps({"kind": kind, **json.loads(manifest.read_text())}, indent=1) + "\n")
+            replace_dir(staging, root)
+    except OSError as error:
+        if isinstance(error, SampleFolderError):
+            raise
+        raise SampleFolderError(f"{root}: the {SAMPLE_KINDS[kind]} could not be written there "
+                                f"({error.strerror or error}); point SALIENCY_DATA_DIR (DATA_DIR) at a writable folder, "
+                                "or generate the sample once where it can be written") from None
     return root
 
 
@@ -437,5 +486,5 @@ def ensure_inversion_sample(root: str | Path | None = None, train_per_photo: int
     wanted = {"version": INVERSION_SAMPLE_VERSION, "seed": seed, "train_per_photo": train_per_photo,
               "test_per_photo": test_per_photo}
     complete = lambda found: len(found.get("photographs", [])) == len(PHOTOGRAPHS) + len(FOOLBOX_IMAGES)  # noqa: E731
-    return _ensure(root, lambda found: all(found.get(k) == v for k, v in wanted.items()) and complete(found),
+    return _ensure(root, "inversion", lambda found: all(found.get(k) == v for k, v in wanted.items()) and complete(found),
                    lambda staging: write_inversion_sample(staging, train_per_photo, test_per_photo, seed))

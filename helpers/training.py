@@ -30,9 +30,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import paths
-from .io import DiskFullError, atomic_path
+from .data.fingerprints import split_differences
+from .identity import architecture, architecture_differences, digest
+from .io import DiskFullError, atomic_path, check_writable_folder, exclusive_lock
 from .models import FrozenThenTrained
-from .identity import architecture, digest
 from .parallel import launch, parse_checkpoint_every, process_group, select_device
 from .progress import tqdm
 
@@ -149,8 +150,8 @@ def same_settings_other_data(checkpoint: Path) -> list[str]:
     head = checkpoint.stem.rsplit("_", 1)[0]
     lines = []
     for other in sorted(checkpoint.parent.glob(f"{head}_*.pt")):
-        if other == checkpoint or other.stem.rsplit("_", 1)[0] != head:
-            continue
+        if other == checkpoint or other.stem.rsplit("_", 1)[0] != head or SET_ASIDE in other.name:
+            continue  # a file RETRAIN set aside is this run's own earlier model, not one of other data
         try:
             state = read_checkpoint(other)
         except (CheckpointError, OSError):
@@ -211,19 +212,49 @@ def load_checkpoint(path: str | Path, module: nn.Module, device: torch.device | 
     return state
 
 
+class ArchitectureMismatchError(RuntimeError):
+    """A checkpoint holds a network the code no longer builds (the message says what differs)."""
+
+
+def check_architecture(path: str | Path, state: dict, module: nn.Module, retrain_hint: str) -> None:
+    """Refuse a checkpoint whose network is not the one ``module`` is (its module tree, settings and
+    parameter shapes, :func:`helpers.identity.architecture`), saying what differs — the check
+    training makes through the run's identity, made again by everything that loads a trained model."""
+    if "architecture" not in state:
+        raise ArchitectureMismatchError(f"{path}: trained by an earlier version of this project (no architecture "
+                                        f"stored); {retrain_hint} (the file is kept as it is)")
+    built = architecture(module)
+    if built != state["architecture"]:
+        raise ArchitectureMismatchError(f"{path}: the network in it is not the one the code builds now "
+                                        f"({architecture_differences(state['architecture'], built)}); {retrain_hint}, "
+                                        "or restore the code it was trained with")
+
+
+def load_trained(path: str | Path, module: nn.Module, retrain_hint: str, device: torch.device | str = "cpu") -> dict:
+    """Load a trained model into ``module`` after :func:`check_architecture`; return the checkpoint."""
+    state = read_checkpoint(path, device)
+    check_architecture(path, state, module, retrain_hint)
+    module.load_state_dict(state["model"])
+    return state
+
+
 def _differences(found: dict, wanted: dict) -> str:
     names = sorted(set(found) | set(wanted))
     return ", ".join(f"{name}: {found.get(name, '(unset)')!r} in the file, {wanted.get(name, '(unset)')!r} now"
                      for name in names if found.get(name) != wanted.get(name))
 
 
+#: What a checkpoint set aside by ``RETRAIN`` carries in its name: ``<stem>.replaced-<time>.pt``.
+SET_ASIDE = ".replaced-"
+
+
 def _set_aside(path: Path) -> Path:
     """Rename a checkpoint that is about to be replaced to ``<stem>.replaced-<time>.pt`` beside it."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
-    kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
+    kept = path.with_name(f"{path.stem}{SET_ASIDE}{stamp}{path.suffix}")
     counter = 1
     while kept.exists():
-        kept = path.with_name(f"{path.stem}.replaced-{stamp}-{counter}{path.suffix}")
+        kept = path.with_name(f"{path.stem}{SET_ASIDE}{stamp}-{counter}{path.suffix}")
         counter += 1
     path.rename(kept)
     return kept
@@ -234,7 +265,7 @@ def _save(path: Path, state: dict) -> None:
     file (the previous checkpoint, if any, is still there). torch reports a full disk as a failed
     write inside its zip writer ("unexpected pos"), which is read as such."""
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, durable=True) as tmp:
             torch.save(state, tmp)
     except (OSError, RuntimeError) as error:
         full = isinstance(error, DiskFullError) or "unexpected pos" in str(error) or "No space" in str(error)
@@ -288,6 +319,13 @@ class Checkpointer:
                 f"{self.path} holds a model trained with other settings ({_differences(found, self.wanted)}); "
                 "it is not overwritten. Use another checkpoint path, or set RETRAIN = True (retrain=True, "
                 "--retrain) to train anew and keep the old file beside the new one")
+        stored, now = state.get("split_files"), (self.options.extra or {}).get("split_files")
+        differences = split_differences(stored, now) if stored is not None and now is not None else []
+        if differences:
+            raise CheckpointError(
+                f"{self.path} was trained on other images than the folder holds now ({'; '.join(differences)}); it is "
+                "not overwritten. Restore the files, or set RETRAIN = True (retrain=True, --retrain) to train on the "
+                "folder as it is and keep the old file beside the new one")
         return state
 
     def save(self, training: "_Training", epoch_done: int, step_in_epoch: int = 0,
@@ -509,7 +547,8 @@ class HowToRun:
         every_steps, every_minutes = parse_checkpoint_every(self.checkpoint_every)
         return {"device": self.device, "trainable": trainable, "retrain": retrain, "progress": self.progress,
                 "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,
-                "extra": {"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": architecture(trainable)}}
+                "extra": {"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": architecture(trainable),
+                          "split_files": data.split_files(progress=self.progress)}}
 
 
 def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
@@ -534,8 +573,19 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     rank 0 validates, prints and writes.
     """
     options = FitOptions(**options)
-    training = _Training(model, config, Path(checkpoint), options)
-    checkpointer = Checkpointer(Path(checkpoint), config, options, training.is_main)
+    checkpoint = Path(checkpoint)
+    is_main = process_group()[0] == 0
+    if is_main:  # found now, not at the first save an epoch later
+        check_writable_folder(checkpoint.parent, "the checkpoint folder", "SALIENCY_CHECKPOINT_DIR")
+    # Two identical runs at once: the second waits for the first, then loads (or resumes) what it left.
+    with exclusive_lock(checkpoint, f"training {checkpoint.name}") if is_main else nullcontext():
+        return _fit(model, train_loader, val_loader, config, checkpoint, options)
+
+
+def _fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
+         checkpoint: Path, options: FitOptions) -> TrainingRun:
+    training = _Training(model, config, checkpoint, options)
+    checkpointer = Checkpointer(checkpoint, config, options, training.is_main)
     checkpointer.set_aside_for_retrain()
     if training.world > 1:
         dist.barrier()  # every rank sees the set-aside before deciding whether to resume

@@ -98,30 +98,32 @@ def test_the_default_cell_timeout_fits_a_cpu_run_on_real_data():
     assert pipeline.DEFAULT_CELL_TIMEOUT >= 20 * 30 * 60  # 20 epochs of ~30 min on real CAT2000
 
 
-def make(*arguments, cwd):
+def make(*arguments, cwd, env=None):
     import subprocess
 
     return subprocess.run(["make", "--no-print-directory", "-f", str(paths.ROOT / "Makefile"), *arguments], cwd=cwd, capture_output=True,
-                          text=True, check=True).stdout
+                          text=True, check=True, env=env).stdout
 
 
-def test_make_clean_keeps_trained_models_and_clean_models_says_what_it_removes(tmp_path):
-    for folder in ("executed", "data/.cache", "report/figures", "report/metrics", "checkpoints", "data/cat2000"):
+def test_make_clean_works_in_the_folders_saliency_dir_names_and_keeps_models_and_data(tmp_path):
+    """``make clean`` and ``clean-models`` act on the folders ``SALIENCY_*_DIR`` name, not the repository's."""
+    import os
+
+    env = {**os.environ, **{f"SALIENCY_{name.upper()}_DIR": str(tmp_path / name)
+                            for name in ("executed", "cache", "report", "checkpoint", "data")}}
+    for folder in ("executed", "cache/x", "report/figures", "report/metrics", "checkpoint", "data/cat2000"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "file").write_text("x")
     (tmp_path / "report" / "REPORT.md").write_text("stale")
-    out = make("clean", cwd=tmp_path)
-    assert (tmp_path / "checkpoints" / "file").exists() and "kept: checkpoints/" in out
-    assert (tmp_path / "data" / "cat2000" / "file").exists()
-    assert not any((tmp_path / f).exists() for f in ("executed", "data/.cache", "report/figures", "report/REPORT.md"))
-    import subprocess
-
-    asked = subprocess.run(["make", "--no-print-directory", "-f", str(paths.ROOT / "Makefile"), "clean-models"],
-                           cwd=tmp_path, capture_output=True, text=True)
-    assert asked.returncode != 0 and "FORCE=1" in asked.stdout and "file" in asked.stdout   # listed, not removed
-    assert (tmp_path / "checkpoints" / "file").exists()
-    out = make("clean-models", "FORCE=1", cwd=tmp_path)
-    assert "removed" in out and not (tmp_path / "checkpoints").exists()
+    (tmp_path / "report" / "my-notes.txt").write_text("mine")
+    out = make("clean", cwd=tmp_path, env=env)
+    assert (tmp_path / "checkpoint" / "file").exists() and f"kept: {tmp_path / 'checkpoint'}" in out
+    assert (tmp_path / "data" / "cat2000" / "file").exists() and (tmp_path / "report" / "my-notes.txt").exists()
+    assert not any((tmp_path / f).exists() for f in ("executed", "cache", "report/figures", "report/REPORT.md"))
+    asked = make("clean-models", cwd=tmp_path, env=env)   # an answer, exit 0: listed, not removed
+    assert "FORCE=1" in asked and "file" in asked and (tmp_path / "checkpoint" / "file").exists()
+    out = make("clean-models", "FORCE=1", cwd=tmp_path, env=env)
+    assert "removed" in out and not (tmp_path / "checkpoint").exists()
 
 
 def test_active_env_makes_every_target_use_the_active_python():

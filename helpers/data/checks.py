@@ -5,7 +5,8 @@ A damaged or mismatched file found after an epoch costs that epoch; found before
 kind and the size), checks each fixation file (CAT2000's ``fixLocs`` from its MATLAB header alone
 for the training images, read whole for the held-out ones; SALICON's ``gaze`` struct and MIT1003's
 points read) and that all three show the same frame; :func:`check_image_items`
-opens each image's header. A file that cannot be used is an error naming it (and how many others
+opens each image's header; every held-out (validation and test) image is decoded whole, as its
+first validation would. A file that cannot be used is an error naming it (and how many others
 there are); an all-zero or NaN held-out fixation file is a warning naming it — the image scores nothing.
 ``benchmarks/data_check.py`` times the check on 2,000 CAT2000-sized items.
 """
@@ -42,6 +43,21 @@ def _fixations_checked(item: SaliencyItem, read: bool) -> str:
     return "" if fixations.any() else f"{item.fixations}: no fixation at all (the image scores NaN and is left out)"
 
 
+def decodes(path) -> None:
+    """Decode ``path`` whole — at an eighth of its size where the JPEG decoder can, which still reads
+    every byte — so a truncated or damaged file is found now, not in the first validation an epoch
+    later; a :class:`DataError` names it."""
+    try:
+        with Image.open(path) as image:
+            if image.format == "JPEG":
+                image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise DataError(f"{path}: cannot be decoded ({error})") from None
+
+
 def _report(problems: list[str], checked: int, what: str) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -61,6 +77,9 @@ def check_saliency_items(train_items: Sequence[SaliencyItem], held_out_items: Se
         try:
             check_same_frame(item.stimulus, item.saliency_map, "fixation map")
             note = _fixations_checked(item, read=held_out)
+            if held_out:  # validated or scored: decoded whole now, so a damaged file costs no epoch
+                decodes(item.stimulus)
+                decodes(item.saliency_map)
         except DataError as error:
             problems.append(str(error))
             continue
@@ -69,15 +88,21 @@ def check_saliency_items(train_items: Sequence[SaliencyItem], held_out_items: Se
     _report(problems, len(items), "saliency items")
 
 
-def check_image_items(items: Sequence[ImageItem], progress: bool = True) -> None:
-    """Open every image's header (its kind and size, no decoding); a file that is not an image is an
-    error naming it."""
-    problems = []
-    for item in tqdm(items, desc="checking the data", disable=not progress or len(items) < 200, leave=False):
+def check_image_items(items: Sequence[ImageItem], held_out_items: Sequence[ImageItem] = (),
+                      progress: bool = True) -> None:
+    """Open every image's header (its kind and size), and decode each held-out image whole (they are
+    scored every epoch); a file that is not a usable image is an error naming it."""
+    problems, checked = [], [(item, False) for item in items] + [(item, True) for item in held_out_items]
+    for item, held_out in tqdm(checked, desc="checking the data", disable=not progress or len(checked) < 200,
+                               leave=False):
         try:
             with Image.open(item.path) as image:
                 if image.width < 1 or image.height < 1:
                     problems.append(f"{item.path}: an empty image")
+            if held_out:
+                decodes(item.path)
         except (FileNotFoundError, UnidentifiedImageError, OSError) as error:
             problems.append(f"{item.path}: not a readable image ({error})")
-    _report(problems, len(items), "images")
+        except DataError as error:
+            problems.append(str(error))
+    _report(problems, len(checked), "images")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import paths
-from ..samples import ensure_inversion_sample, ensure_saliency_sample
+from ..samples import default_sample_dir, ensure_inversion_sample, ensure_saliency_sample
 from .image_layouts import ImageItem, find_image_folder, find_tiny_imagenet
 from .readers import DataError
 from .saliency_layouts import SaliencyItem, cat2000_root, dirs_loader, find_mit1003, find_salicon
@@ -101,8 +101,17 @@ def choose_dataset(part: str, dataset: str, data_dir: str | Path, require_real: 
         raise DataError(f"no real {part} data set is there (looked in {looked}), and the real run does not fall back "
                         f"to the generated sample. Fetch one ({fetch}), set DATA_DIR to where it is, or run on the "
                         "sample on purpose: PROFILE = 'smoke', or DATASET = 'sample'")
-    print(f"DATASET 'auto': no real {part} data set under {paths.data_dir()}; using the generated sample")
+    looked = data_dir or ", ".join(str(layout.root()) for layout in real)
+    print(f"DATASET 'auto': no real {part} data set in {looked}; using the generated sample in "
+          f"{default_sample_dir(part)}")
     return "sample"
+
+
+def sample_root(part: str, dataset: str, data_dir: str | Path) -> Path:
+    """Where the generated sample of ``part`` is read (and made): ``data_dir`` when the sample was
+    asked for by name with a folder, else its own folder under ``data/``. A folder that holds the
+    user's files is never written (:func:`helpers.samples._ensure` refuses it)."""
+    return Path(data_dir) if data_dir and dataset == "sample" else default_sample_dir(part)
 
 
 def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "",
@@ -113,14 +122,14 @@ def resolve_saliency_dataset(dataset: str = "auto", data_dir: str | Path = "",
     ``data/<name>``); ``"sample"`` the generated sample (made on first use); ``"auto"`` the first real
     data set that is there (CAT2000, SALICON, MIT1003), else the sample.
     """
-    dataset = choose_dataset("saliency", dataset, data_dir, require_real)
-    if dataset == "sample":
-        return "sample", ensure_saliency_sample(Path(data_dir) if data_dir else None)
-    layout = LAYOUTS[dataset]
+    chosen = choose_dataset("saliency", dataset, data_dir, require_real)
+    if chosen == "sample":
+        return "sample", ensure_saliency_sample(sample_root("saliency", dataset, data_dir))
+    layout = LAYOUTS[chosen]
     root = layout.root(data_dir)
     if not layout.present(root):
         raise layout.missing(root)
-    return dataset, layout.base(root)
+    return chosen, layout.base(root)
 
 
 def saliency_splits(dataset: str, root: str | Path, WholeDataset: bool | int = True,
@@ -151,9 +160,9 @@ def resolve_inversion_dataset(dataset: str = "auto", data_dir: str | Path = "", 
     used for training; :func:`helpers.samples.write_inversion_sample`) or ``"auto"``: Tiny-ImageNet
     when it is there, else the sample.
     """
-    dataset = choose_dataset("inversion", dataset, data_dir, require_real)
-    if dataset == "sample":
-        root = ensure_inversion_sample(Path(data_dir) if data_dir else None)
-        return (dataset, root, *split_official(*find_image_folder(root), WholeDataset, seed))
-    root = LAYOUTS[dataset].root(data_dir)
-    return (dataset, root, *LAYOUTS[dataset].split(root, WholeDataset, seed))
+    chosen = choose_dataset("inversion", dataset, data_dir, require_real)
+    if chosen == "sample":
+        root = ensure_inversion_sample(sample_root("inversion", dataset, data_dir))
+        return (chosen, root, *split_official(*find_image_folder(root), WholeDataset, seed))
+    root = LAYOUTS[chosen].root(data_dir)
+    return (chosen, root, *LAYOUTS[chosen].split(root, WholeDataset, seed))

@@ -1,7 +1,7 @@
 """PyTorch datasets that decode each file once, and the loaders that feed them to training.
 
 The first access to an item decodes and resizes its files; the uint8 arrays are cached on disk
-(``data/.cache``), so every later epoch — and every later run — reads a small array instead. This
+(``.cache``, :func:`helpers.paths.cache_dir`), so every later epoch — and every later run — reads a small array instead. This
 pays for small data sets (CAT2000, the samples, Tiny-ImageNet's 20 classes); a changed file or size
 is decoded again.
 """

@@ -47,6 +47,26 @@ def _open_image(path: Path, draft_size: tuple[int, int] | None = None) -> Image.
     return image
 
 
+#: Pillow's modes of one channel of more than 8 bits (a 16-bit grayscale PNG opens as ``I;16``).
+WIDE_GRAY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def eight_bit(image: Image.Image, path: Path) -> Image.Image:
+    """A 16-bit grayscale image scaled to 8 bits (``round(v × 255 / 65535)``), as every image tool
+    shows it; Pillow's own conversion clips every value above 255 to white. Other modes as they are."""
+    if image.mode not in WIDE_GRAY_MODES:
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    if values.size and (values.min() < 0 or values.max() > 65535):
+        raise DataError(f"{path}: a {image.mode} image with values outside 0–65535 ({values.min():g} to "
+                        f"{values.max():g}); expected 8- or 16-bit pixels")
+    scaled = Image.fromarray(np.round(values * (255 / 65535)).astype(np.uint8), mode="L")
+    scaled.info = dict(image.info)
+    if hasattr(image, "getexif"):
+        scaled.info["exif"] = image.getexif().tobytes()
+    return scaled
+
+
 def _stored_and_displayed_size(path: Path) -> tuple[tuple[int, int], tuple[int, int]]:
     """``(width, height)`` as stored and as displayed (EXIF rotation applied), from the header only."""
     try:
@@ -75,7 +95,7 @@ def load_rgb(path: str | Path, expected_size: tuple[int, int] | None = None,
     dropped with a warning: people saw the colour channels.
     """
     path = Path(path)
-    image = _open_image(path, draft_size)
+    image = eight_bit(_open_image(path, draft_size), path)
     rotated = ImageOps.exif_transpose(image)
     if expected_size is not None and rotated.size != image.size:
         if same_aspect(image.size, expected_size) and not same_aspect(rotated.size, expected_size):
@@ -89,7 +109,10 @@ def load_rgb(path: str | Path, expected_size: tuple[int, int] | None = None,
 
 
 def same_aspect(a: tuple[int, int], b: tuple[int, int], tolerance: float = 0.02) -> bool:
-    """Whether two ``(width, height)`` sizes have the same aspect ratio (within 2 %)."""
+    """Whether two ``(width, height)`` sizes have the same aspect ratio (within 2 %); an empty size
+    (a side of 0) has none, and matches nothing."""
+    if min(a) <= 0 or min(b) <= 0:
+        return False
     return abs(a[0] / a[1] - b[0] / b[1]) <= tolerance * (b[0] / b[1])
 
 
@@ -102,6 +125,9 @@ def check_same_frame(stimulus: str | Path, other: str | Path, what: str,
     stored, displayed = _stored_and_displayed_size(Path(stimulus))
     if other_size is None:
         other_size = _stored_and_displayed_size(Path(other))[1]
+    if min(other_size) <= 0:
+        raise DataError(f"{other}: {what} of {other_size[0]}×{other_size[1]} (width×height), an empty frame; "
+                        f"its stimulus {stimulus} is {displayed[0]}×{displayed[1]}")
     if same_aspect(stored, other_size) or same_aspect(displayed, other_size):
         return
     hint = " — its rows and columns look swapped (transposed)" if tuple(other_size) == displayed[::-1] else ""
@@ -110,8 +136,9 @@ def check_same_frame(stimulus: str | Path, other: str | Path, what: str,
 
 
 def load_gray(path: str | Path, draft_size: tuple[int, int] | None = None) -> Image.Image:
-    """Open an image as 8-bit grayscale (``L``); ``draft_size`` as for :func:`load_rgb`."""
-    return ImageOps.exif_transpose(_open_image(Path(path), draft_size)).convert("L")
+    """Open an image as 8-bit grayscale (``L``; 16-bit images scaled, not clipped); ``draft_size`` as
+    for :func:`load_rgb`."""
+    return ImageOps.exif_transpose(eight_bit(_open_image(Path(path), draft_size), Path(path))).convert("L")
 
 
 def load_mat(path: Path, **options) -> dict:
@@ -212,13 +239,21 @@ def load_salicon_observers(path: str | Path) -> list[np.ndarray]:
         found = sorted(k for k in contents if not k.startswith("__"))
         raise DataError(f"{path}: expected SALICON's 'gaze' and 'resolution' variables, found {found}")
     height, width = (int(v) for v in np.atleast_1d(contents["resolution"])[:2])
-    observers = []
+    if height < 1 or width < 1:
+        raise DataError(f"{path}: its resolution is {height}×{width} (height×width); expected a frame of at least 1×1")
+    observers, dropped = [], {"not a number": 0, "outside the frame": 0}
     for observer in np.atleast_1d(contents["gaze"]):
         fixations = np.zeros((height, width), dtype=bool)
-        points = np.atleast_2d(np.asarray(observer.fixations, dtype=float))
-        if points.size:
-            cols = np.clip(np.round(points[:, 0]).astype(int) - 1, 0, width - 1)
-            rows = np.clip(np.round(points[:, 1]).astype(int) - 1, 0, height - 1)
-            fixations[rows, cols] = True
+        points = np.asarray(observer.fixations, dtype=float)
+        points = points.reshape(-1, 2) if points.size else np.zeros((0, 2))
+        finite = np.isfinite(points).all(axis=1)
+        dropped["not a number"] += int((~finite).sum())
+        cols, rows = np.round(points[finite, 0]).astype(int) - 1, np.round(points[finite, 1]).astype(int) - 1
+        inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+        dropped["outside the frame"] += int((~inside).sum())
+        fixations[rows[inside], cols[inside]] = True
         observers.append(fixations)
+    if any(dropped.values()):
+        what = " and ".join(f"{count} {why}" for why, count in dropped.items() if count)
+        warnings.warn(f"{path}: {what} (of {width}×{height}) among its fixations; those are left out", stacklevel=2)
     return observers or [np.zeros((height, width), dtype=bool)]

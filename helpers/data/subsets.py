@@ -32,11 +32,12 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..identity import digest
+from .fingerprints import item_files, relative_name, split_files
 from .readers import DataError
 
 #: The share of a run's images that is held out (the assignment's 85 % / 15 % split).
@@ -139,9 +140,15 @@ class RunData:
         set's folder, and size) and the number of items in each. Where the folder is is not part of it."""
         root = Path(self.root).resolve()
         splits = self.splits()
-        listing = {split: sorted([_relative(file, root), os.stat(file).st_size] for item in items for file in _files(item))
-                   for split, items in splits.items()}
+        listing = {split: sorted([relative_name(file, root), os.stat(file).st_size] for item in items
+                                 for file in item_files(item)) for split, items in splits.items()}
         return {"digest": digest(listing, 12), "images": {split: len(items) for split, items in splits.items()}}
+
+    def split_files(self, progress: bool = False) -> dict[str, dict[str, str]]:
+        """Every file of every split by its path relative to the folder and its content digest
+        (:func:`helpers.data.fingerprints.split_files`): what a checkpoint stores, and what resuming,
+        loading and scoring the model check the folder against."""
+        return split_files(self.root, self.splits(), progress)
 
     def splits(self) -> dict[str, list]:
         """The run's splits by name (:attr:`SPLITS`) and their items."""
@@ -155,19 +162,3 @@ class RunData:
                 raise DataError(f"{self.root}: no {split} images with WholeDataset = {WholeDataset!r}; give "
                                 "WholeDataset a larger number (15 % of it is held out for testing, and in Part 1 as "
                                 "much again for validation, at least one image per category), or check the folder")
-
-
-def _files(item) -> Iterable[Path]:
-    for name in ("stimulus", "saliency_map", "fixations", "path"):
-        value = getattr(item, name, None)
-        if isinstance(value, Path):
-            yield value
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:  # a file outside the data folder: its full path is what identifies it
-        return path.resolve().as_posix()
-
-

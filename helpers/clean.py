@@ -1,0 +1,67 @@
+"""``make clean`` and ``make clean-models``: what they remove, in the folders this run of the project
+uses — the defaults under the repository, or wherever ``SALIENCY_*_DIR`` moves them (:mod:`helpers.paths`).
+
+``clean`` removes what is cheap to remake: the executed notebooks, the decode cache, the report's
+figures, metrics and generated pages. It never touches trained models or any data set.
+``clean-models`` lists the trained models and removes them only with ``--force`` (``FORCE=1``).
+
+Standard library only, so ``make clean`` works before the environment is built.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from . import paths
+
+
+def cheap_to_remake() -> list[Path]:
+    """What ``make clean`` removes."""
+    report = paths.report_dir()
+    return [paths.executed_dir(), paths.cache_dir(), paths.figures_dir(), paths.metrics_dir(),
+            *(report / f"REPORT.{suffix}" for suffix in ("md", "html", "pdf"))]
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+def clean() -> list[Path]:
+    removed = [path for path in cheap_to_remake() if path.exists() or path.is_symlink()]
+    for path in removed:
+        _remove(path)
+    return removed
+
+
+def clean_models(force: bool) -> str:
+    """List the trained models (and, with ``force``, remove them); the answer in words."""
+    folder = paths.checkpoint_dir()
+    models = sorted(p for p in folder.iterdir()) if folder.is_dir() else []
+    if not models:
+        return f"no trained models in {folder}"
+    listing = "\n".join(f"  {p.name}  {p.stat().st_size / 2**20:.1f} MiB" for p in models if p.is_file())
+    if not force:
+        return (f"trained models in {folder}:\n{listing}\nnothing removed: run 'make clean-models FORCE=1' "
+                "to delete them")
+    shutil.rmtree(folder)
+    return f"trained models in {folder}:\n{listing}\nremoved"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", action="store_true", help="the trained models instead (listed; removed with --force)")
+    parser.add_argument("--force", action="store_true", help="with --models: remove them")
+    args = parser.parse_args(argv)
+    if args.models:
+        print(clean_models(args.force))
+        return 0
+    removed = clean()
+    print("removed: " + (", ".join(str(p) for p in removed) if removed else "nothing (already clean)"))
+    print(f"kept: {paths.checkpoint_dir()} (trained models; 'make clean-models' lists them) and every data set")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
