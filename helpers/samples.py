@@ -450,8 +450,8 @@ def _ensure(root: Path, kind: str, manifest_matches, write) -> Path:
     restore_set_aside(root)
     found = made_here(root)
     if found is not None and found.get("kind", kind) != kind:
-        raise SampleFolderError(f"{root}: holds the generated {found['kind']}, not the {SAMPLE_KINDS[kind]}; "
-                                "give each sample its own folder")
+        raise SampleFolderError(f"{root}: holds the generated {SAMPLE_KINDS.get(found['kind'], found['kind'])}, "
+                                f"not the {SAMPLE_KINDS[kind]}; give each sample its own folder")
     if found is not None and manifest_matches(found):
         return root
     if root.is_symlink() or root.is_file():

@@ -329,6 +329,7 @@ def test_decoders_trained_on_different_subsets_are_not_compared():
 
 @pytest.mark.slow
 def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_path):
+    from helpers.identity import architecture
     from helpers.inversion import DecoderMismatchError, load_decoder
     from helpers.models import Inverter
     from helpers.training import TrainingConfig, fit
@@ -339,9 +340,63 @@ def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_p
     metadata = {"weights_id": random_encoder.encoder.weights_id}
     checkpoint = tmp_path / "fc8.pt"
     fit(random_encoder, loader, None, TrainingConfig(epochs=1, batch_size=4), checkpoint, device="cpu",
-        trainable=random_encoder.decoder, progress=False, metadata=metadata)
+        trainable=random_encoder.decoder, progress=False, metadata=metadata,
+        extra={"architecture": architecture(random_encoder.decoder)})
     assert load_decoder(random_encoder, layer_record("fc8", checkpoint=str(checkpoint)))["epoch"] == 1
     _, weights_file = cached_weights(no_weights)
     pretrained = Inverter(encoder("fc8", weights=str(weights_file)), InversionDecoder("fc8"))
     with pytest.raises(DecoderMismatchError, match="trained on the encoder weights 'alexnet: random"):
         load_decoder(pretrained, layer_record("fc8", checkpoint=str(checkpoint)))
+
+
+class SigmoidDecoder(InversionDecoder):
+    """The decoder after a student changed its activations."""
+
+    def __init__(self, layer):
+        super().__init__(layer)
+        for name, module in list(self.named_modules()):
+            for child_name, child in list(module.named_children()):
+                if isinstance(child, torch.nn.LeakyReLU):
+                    setattr(module, child_name, torch.nn.Sigmoid())
+
+
+def test_notebook_07_loads_a_decoder_only_through_the_architecture_check(no_weights, tmp_path, seeded_alexnet):
+    from helpers.identity import architecture
+    from helpers.inversion import load_decoder
+    from helpers.models import Inverter
+    from helpers.training import ArchitectureMismatchError, TrainingConfig, fit
+
+    trained = Inverter(encoder("conv1", weights=seeded_alexnet), InversionDecoder("conv1"))
+    images = normalise_imagenet(torch.rand(2, 3, 227, 227))
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, images), batch_size=2)
+    checkpoint = tmp_path / "conv1.pt"
+    fit(trained, loader, None, TrainingConfig(epochs=1, batch_size=2), checkpoint, device="cpu", progress=False,
+        trainable=trained.decoder, metadata={"weights_id": trained.encoder.weights_id},
+        extra={"architecture": architecture(trained.decoder)})
+    record = layer_record("conv1", checkpoint=str(checkpoint), weights_id=trained.encoder.weights_id)
+    assert load_decoder(Inverter(trained.encoder, InversionDecoder("conv1")), record)["epoch"] == 1
+    edited = Inverter(trained.encoder, SigmoidDecoder("conv1"))
+    with pytest.raises(ArchitectureMismatchError, match=r"LeakyReLU\(.*\) in the checkpoint, Sigmoid\(\) in the code"):
+        load_decoder(edited, record)
+
+
+def test_part_2_with_too_few_images_for_two_test_images_stops_before_training(tmp_path):
+    from helpers.inversion import load_data
+    from helpers.spec import InversionSpec
+
+    for split, count in (("train", 6), ("val", 3)):
+        (tmp_path / "imagenet" / split / "n01").mkdir(parents=True)
+        for index in range(count):
+            Image.new("RGB", (16, 16), (index * 30, 0, 0)).save(tmp_path / "imagenet" / split / "n01" / f"{index}.png")
+    spec = InversionSpec(dataset="imagenet", data_dir=str(tmp_path / "imagenet"), whole_dataset=6, image_size=64)
+    with pytest.raises(DataError, match=r"1 test image with WholeDataset = 6; Part 2's normalised error needs at "
+                                        "least two"):
+        load_data(spec)
+
+
+def test_an_image_size_an_encoder_of_one_input_size_refuses_names_the_size_it_takes(no_weights):
+    from helpers.inversion import build_inverter
+
+    with pytest.raises(ValueError, match="IMAGE_SIZE 300 does not fit vit_b_16 up to encoder.ln: the input side "
+                                         "nearest to it that it takes is 224"):
+        build_inverter("vit_b_16", "encoder.ln", "random", image_size=300)

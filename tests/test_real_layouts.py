@@ -165,3 +165,13 @@ def test_hidden_and_appledouble_files_are_skipped_in_every_layout(tmp_path):
     train, val = find_image_folder(imagenet)
     counts["imagenet"] = (2, len(train) + len(val))
     assert all(before == after and before > 0 for before, after in counts.values()), counts
+
+
+def test_salicon_fixations_that_are_nan_or_outside_the_frame_are_dropped_with_a_warning_naming_the_file(tmp_path):
+    write_salicon(tmp_path, "train", "COCO_train2014_000000000001",
+                  [[[10, 20], [np.nan, np.nan], [5000, -300]], [[641, 10], [640, 480]]])
+    path = tmp_path / "fixations" / "train" / "COCO_train2014_000000000001.mat"
+    with pytest.warns(UserWarning, match=r"COCO_train2014_000000000001\.mat: 1 not a number and 2 outside the frame "
+                                         r"\(of 640×480\)"):
+        fixations = load_fixations(path, fixation_format="salicon")
+    assert sorted(zip(*np.nonzero(fixations))) == [(19, 9), (479, 639)]   # nothing clipped onto the border
