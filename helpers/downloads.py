@@ -75,7 +75,7 @@ DATASETS = {
                 "  2. download images (train/val/test), maps (train/val) and fixations (train/val, .mat);\n"
                 "  3. unpack them so that data/salicon/images/, data/salicon/maps/ and\n"
                 "     data/salicon/fixations/ hold the files (the 2017 release's layout);\n"
-                "  4. run notebook 01 with DATASET='salicon'."),
+                "  4. run the saliency notebooks with DATASET='salicon'."),
         note="SALICON 2017 (Jiang et al. 2015): 10,000 train / 5,000 val COCO images"),
     "imagenet": DatasetSource(
         folder="imagenet",
@@ -84,7 +84,7 @@ DATASETS = {
                 "     and ILSVRC2012_img_val.tar;\n"
                 "  2. unpack them into class folders: data/imagenet/train/<wnid>/*.JPEG and\n"
                 "     data/imagenet/val/<wnid>/*.JPEG (torchvision.datasets.ImageNet can sort the val set);\n"
-                "  3. run notebooks 03-07 with DATASET='imagenet'."),
+                "  3. run the Part 2 notebooks with DATASET='imagenet'."),
         note="ImageNet ILSVRC 2012, the paper's training set"),
 }
 

@@ -323,7 +323,7 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
         result[f"AUC-Judd ≥ {target:.4f} (60 % from centre bias to oracle)"] = net["AUC-Judd"] >= target
     result["NSS ≥ 1.0"] = net["NSS"] >= 1.0
     for metric in metrics.METRICS:
-        if metric.name in net and metric.name in centre and metric.reads != "labels":
+        if metric.bar_against_centre and metric.name in net and metric.name in centre:
             rival = 0.0 if metric.relative_to_centre else centre[metric.name]
             result[metric.bar()] = metric.better(net[metric.name], rival)
     for name, margin in no_learning_margins(overall, network).items():

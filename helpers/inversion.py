@@ -22,10 +22,11 @@ from . import identity, plots
 from .data import DataError, InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
 from .data.fingerprints import check_trained_on
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
+from .notebooks import describe as named
 from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .training import (HowToRun, TrainingRun, check_architecture, checkpoint_path, config_record, fit, read_checkpoint,
+from .training import (HowToRun, TrainingRun, check_architecture, checkpoint_path, fit, read_checkpoint, run_identity,
                        set_seed)
 from .weights import resolve
 
@@ -103,10 +104,10 @@ def load_data(spec: InversionSpec) -> RunData:
     return data
 
 
-def run_identity(spec: InversionSpec, inverter: Inverter, data: RunData) -> dict:
-    """What, besides the training settings, defines a trained decoder: the spec's identity, the data
-    it saw, the encoder weights it learned to invert and the decoder's architecture."""
-    return {**spec.identity(), "encoder": inverter.encoder.network, "dataset": data.name, "data": data.fingerprint(),
+def run_metadata(inverter: Inverter, data: RunData) -> dict:
+    """What, besides the spec, defines a trained decoder: the data it saw, the encoder weights it
+    learned to invert and the decoder's architecture (with the spec's identity: :func:`helpers.training.run_identity`)."""
+    return {"encoder": inverter.encoder.network, "dataset": data.name, "data": data.fingerprint(),
             "weights_id": inverter.encoder.weights_id,
             "architecture": identity.digest(identity.architecture(inverter.decoder))}
 
@@ -118,10 +119,10 @@ def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data
     record = InversionLayer(
         dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset, seed=spec.seed,
         checkpoint=str(run.checkpoint), train_images=len(data.train_items), held_out_images=len(data.held_out_items),
-        config=config_record(spec.training()), history=run.history, epochs_trained=len(run.history),
+        history=run.history, epochs_trained=len(run.history),
         epochs_planned=run.epochs_planned, encoder=inverter.encoder.network, layer=spec.layer,
         weights=weights_note(inverter), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
-        image_size=spec.image_size, scores=scores, spec=spec.as_dict(), identity=run.metadata)
+        image_size=spec.image_size, scores=scores, spec=spec.as_dict(), identity=run_identity(spec, run.metadata))
     record.write()
     return record
 
@@ -162,7 +163,7 @@ def load_decoder(inverter: Inverter, record: InversionLayer, data: RunData | Non
     if trained_on != inverter.encoder.weights_id:
         raise DecoderMismatchError(
             f"{record.checkpoint}: the {record.layer} decoder was trained on the encoder weights {trained_on!r} "
-            f"but the encoder here has {inverter.encoder.weights_id!r}; give notebook 07 the same WEIGHTS, or "
+            f"but the encoder here has {inverter.encoder.weights_id!r}; give {named('layer-summary')} the same WEIGHTS, or "
             "train the decoder again")
     check_architecture(record.checkpoint, state, inverter.decoder, f"train the {record.layer} decoder again")
     if data is not None:
@@ -279,13 +280,13 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
     inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)
     test_loader = make_loader(InversionDataset(data.held_out_items, spec.image_size), spec.batch_size,
                               num_workers=num_workers)
-    metadata = run_identity(spec, inverter, data)
-    checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec.training(), metadata)
+    metadata = run_metadata(inverter, data)
+    checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec, metadata)
     options = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress).fit_options(
         spec, data, inverter.decoder, checkpoint)
     train_loader = make_loader(InversionDataset(data.train_items, spec.image_size), per_rank_batch(spec.batch_size),
                                shuffle=True, seed=spec.seed, num_workers=num_workers)
-    run = fit(inverter, train_loader, test_loader, spec.training(), checkpoint, metadata=metadata,
+    run = fit(inverter, train_loader, test_loader, spec, checkpoint, loss_fn=torch.nn.MSELoss(), metadata=metadata,
               held_out_name="test", **options)
     images = torch.cat([batch[0] for batch in test_loader])
     reconstructions = reconstruct(inverter, images, device)
@@ -313,7 +314,7 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
     kind = "pretrained" if resolve(spec.encoder, spec.weights, spec.require_pretrained).pretrained else "random"
     records = layer_records(dataset, spec.encoder, kind)
     if not records:
-        raise RuntimeError(f"no decoder trained on {kind} {spec.encoder} weights for {dataset}: run notebooks 03-06 first")
+        raise RuntimeError(f"no decoder trained on {kind} {spec.encoder} weights for {dataset}: run {named('layer')} first")
     whole_dataset, seed, image_size = common_test_set(records)  # the subset every decoder was trained and tested on
     _, root, train_items, test_items = resolve_inversion_dataset(dataset, spec.data_dir, whole_dataset, seed)
     data = RunData(dataset, Path(root), train_items, test_items)  # checked against each decoder's stored split

@@ -411,6 +411,9 @@ class Metric:
     name: str
     compute: Callable  # (map, truth, context) → float; truth has .fixations, .density, .labels
     reads: str         # the ground truth it needs: "fixations", "density" or "labels"
+    #: whether it is a quality bar: a network must beat the centre bias on it (declared by each metric:
+    #: a metric added to the table is not a bar unless it says so)
+    bar_against_centre: bool
     higher_is_better: bool = True
     #: the score the centre bias has by definition, where the metric is measured against it (IG: 0)
     relative_to_centre: bool = False
@@ -442,15 +445,16 @@ class ScoringContext:
 SINGLETON_AUC = "singleton AUC"
 #: Every metric, in the order of notebook 02's tables.
 METRICS = (
-    Metric("AUC-Judd", lambda s, t, c: auc_judd(s, t.fixations, jitter=c.jitter, seed=c.seed), "fixations"),
-    Metric("AUC-Borji", lambda s, t, c: auc_borji(s, t.fixations, seed=c.seed), "fixations"),
-    Metric("sAUC", lambda s, t, c: auc_shuffled(s, t.fixations, c.other, seed=c.seed), "fixations"),
-    Metric("NSS", lambda s, t, c: nss(s, t.fixations), "fixations"),
-    Metric("CC", lambda s, t, c: cc(s, t.density), "density"),
-    Metric("SIM", lambda s, t, c: similarity(s, t.density), "density"),
-    Metric("KL", lambda s, t, c: kl_div(s, t.density), "density", higher_is_better=False),
-    Metric("IG", lambda s, t, c: info_gain(s, t.fixations, c.baseline), "fixations", relative_to_centre=True),
-    Metric(SINGLETON_AUC, lambda s, t, c: singleton_auc(s, t.labels), "labels"),
+    Metric("AUC-Judd", lambda s, t, c: auc_judd(s, t.fixations, jitter=c.jitter, seed=c.seed), "fixations", True),
+    Metric("AUC-Borji", lambda s, t, c: auc_borji(s, t.fixations, seed=c.seed), "fixations", True),
+    Metric("sAUC", lambda s, t, c: auc_shuffled(s, t.fixations, c.other, seed=c.seed), "fixations", True),
+    Metric("NSS", lambda s, t, c: nss(s, t.fixations), "fixations", True),
+    Metric("CC", lambda s, t, c: cc(s, t.density), "density", True),
+    Metric("SIM", lambda s, t, c: similarity(s, t.density), "density", True),
+    Metric("KL", lambda s, t, c: kl_div(s, t.density), "density", True, higher_is_better=False),
+    Metric("IG", lambda s, t, c: info_gain(s, t.fixations, c.baseline), "fixations", True, relative_to_centre=True),
+    # its own bars (≥ 0.90 overall, ≥ 0.80 per category): the centre bias has no items to rank
+    Metric(SINGLETON_AUC, lambda s, t, c: singleton_auc(s, t.labels), "labels", False),
 )
 METRIC_BY_NAME = {metric.name: metric for metric in METRICS}
 #: The MIT benchmark's eight, scored for every data set.

@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
-import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -24,6 +22,7 @@ from ipykernel.kernelspec import install
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from traitlets.config import Config
 
+from . import notebooks as project_notebooks
 from . import paths
 from .profiles import PROFILES
 from .report import build_report
@@ -41,8 +40,8 @@ DEFAULT_CELL_TIMEOUT = 86_400
 
 
 def notebooks(folder: Path = paths.NOTEBOOKS) -> list[Path]:
-    """The numbered notebooks, in order."""
-    return sorted(p for p in Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    """The notebooks, in the order their declared roles run in (:func:`helpers.notebooks.ordered`)."""
+    return project_notebooks.ordered(folder)
 
 
 def ensure_kernel(force: bool = False) -> Path | None:
@@ -166,25 +165,17 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-#: A notebook's ``XSpec.from_parameters(globals(), prefix="P", shared=(...))`` call: every field of
-#: that spec is a parameter of the notebook, declared in its parameters cell or not.
-SPEC_CALL = re.compile(r'(\w+Spec)\.from_parameters\(globals\(\)(?:, prefix="(\w*)")?(?:, shared=\(([^)]*)\))?')
-
-
 def notebook_specs(notebook: Path) -> list[tuple[type, dict[str, str]]]:
-    """The specs ``notebook`` builds (:mod:`helpers.spec`), each with field → the parameter it reads."""
-    source = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"])
+    """The specs ``notebook`` builds (:data:`helpers.notebooks.ROLE_SPECS`, by its declared role), each
+    with field → the parameter it reads."""
     by_class = {spec.__name__: spec for spec in SPECS.values()}
-    specs = []
-    for class_name, prefix, shared in SPEC_CALL.findall(source):
-        shared_fields = tuple(re.findall(r'"(\w+)"', shared)) if shared else SHARED
-        specs.append((by_class[class_name], by_class[class_name].parameter_names(prefix, shared_fields)))
-    return specs
+    return [(by_class[name], by_class[name].parameter_names(prefix, SHARED if shared is None else shared))
+            for name, prefix, shared in project_notebooks.ROLE_SPECS.get(project_notebooks.role(notebook), ())]
 
 
 def declared_parameters(notebook: Path) -> set[str]:
-    """The parameters ``notebook`` takes: those its parameters cell declares, and every field of the
-    specs it builds (:mod:`helpers.spec`), by the name it reads them under."""
+    """The parameters ``notebook`` takes: those its parameters cell declares (papermill's
+    ``inspect_notebook``), and every field of the specs its role builds, by the name it reads them under."""
     declared = set(papermill.inspect_notebook(str(notebook)))
     for _, names in notebook_specs(notebook):
         declared |= set(names.values())

@@ -33,6 +33,11 @@ SALNET, CONTRAST = "salnet", "contrast"
 MODEL_NAMES = {SALNET: "SalNet (half)", CONTRAST: "MobileNetV2 + contrast readout"}
 
 
+#: Fields records once had and no longer write, skipped when an older file is read: ``config`` (the
+#: training loop's settings under their old names; the ``spec`` beside it holds them all).
+RETIRED_FIELDS = ("config",)
+
+
 class RecordError(ValueError):
     """A record file is not in the expected format (the message names it)."""
 
@@ -60,7 +65,7 @@ class Record:
             return None
         try:
             data = json.loads(path.read_text())
-            return cls(**data)
+            return cls(**{key: value for key, value in data.items() if key not in RETIRED_FIELDS})
         except (json.JSONDecodeError, TypeError) as error:
             expected = [f.name for f in dataclasses.fields(cls)]
             raise RecordError(f"{path}: not a {cls.__name__} record (expected the fields {expected}; {error}); "
@@ -78,7 +83,6 @@ class TrainingFields:
     checkpoint: str
     train_images: int
     held_out_images: int
-    config: dict
     history: list[dict]
     epochs_trained: int
     epochs_planned: int

@@ -28,7 +28,8 @@ from .records import (CONTRAST, SALNET, InversionComparison, InversionLayer, Inv
                       SaliencyTraining)
 from .inversion import layer_records
 from .saliency import training_record
-from .spec import SaliencySpec
+from .notebooks import describe as named
+from .spec import ContrastSpec, SaliencySpec
 
 #: The assignment's own numbers (Tables 2 and 5 in docs/assignment.md), shown beside ours.
 ASSIGNMENT_SALIENCY_LOSS = {"train": 0.0385, "validation": 0.0384}
@@ -57,13 +58,18 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def Named(role: str) -> str:  # noqa: N802 - the capitalised form of named(), to start a sentence
+    text = named(role)
+    return text[0].upper() + text[1:]
+
+
 def _epochs(done: int, planned: int) -> str:
     return f"{done} epochs" if done >= planned else f"**unfinished: {done} of {planned} epochs**"
 
 
-def _bf16(config: dict) -> str:
+def _bf16(spec) -> str:
     """How a run computed, when not in float32 throughout."""
-    return ", bf16 autocast" if config.get("mixed_precision") else ""
+    return ", bf16 autocast" if spec.mixed_precision else ""
 
 
 def _source(what: str, record, checkpoint: str, epochs: str) -> str:
@@ -84,15 +90,15 @@ def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyT
         return ""
     if (second.dataset, second.WholeDataset, second.seed) != (training.dataset, training.WholeDataset, training.seed):
         return (f"\n*The second model's record (`{Path(second.checkpoint).name}`) is of another split; it is left out. "
-                "Run notebook 01 again.*\n")
-    config = second.config
+                f"Run {named('saliency-training')} again.*\n")
+    spec = ContrastSpec.from_stored(second.spec)
     return (f"\n**Second model — a pretrained front end.** The SalNet paper took its first layers from an ImageNet "
             f"network. The second model freezes torchvision's MobileNetV2 (**{second.front_end}**) and trains only a small "
             f"readout (**{second.parameters:,} parameters**) that sees each feature beside its contrast with the rest "
             f"of the image — pop-out is a comparison across the whole display, which the contrast makes one step. Same "
-            f"images, same loss; input {second.image_size[0]}×{second.image_size[1]}, {config['optimizer'].upper()} "
-            f"at {config['lr']:g}, batch {config['batch_size']}, {_epochs(second.epochs_trained, second.epochs_planned)}"
-            f"{_bf16(config)}; "
+            f"images, same loss; input {second.image_size[0]}×{second.image_size[1]}, {spec.optimizer.upper()} "
+            f"at {spec.learning_rate:g}, batch {spec.batch_size}, {_epochs(second.epochs_trained, second.epochs_planned)}"
+            f"{_bf16(spec)}; "
             f"lowest validation loss {second.lowest_val_loss:.4f}.\n")
 
 
@@ -101,7 +107,8 @@ def _diagnosis_table() -> str:
     if not path.is_file():
         return ""
     table = pd.read_csv(path, comment="#")
-    return ("\n**What the loss rewards** (notebook 01's diagnosis on the held-out images; see the README):\n\n"
+    return (f"\n**What the loss rewards** ({named('saliency-training')}'s diagnosis on the held-out images; see the "
+            "README):\n\n"
             + _table(["", "value"], table.values.tolist()))
 
 
@@ -109,18 +116,18 @@ def saliency_section(training: SaliencyTraining | None, evaluation: SaliencyEval
                      second: SaliencyTraining | None = None) -> str:
     """Sections 1 (notebook 01's training) and 2 (notebook 02's scores) of the report."""
     if training is None:
-        return ("## 1. Saliency prediction with a halved SalNet\n\n*Notebook 01 has not run.*\n\n"
-                "## 2. Judd AUC and the other saliency metrics\n\n*Notebook 02 has not run.*\n")
+        return (f"## 1. Saliency prediction with a halved SalNet\n\n*{Named('saliency-training')} has not run.*\n\n"
+                f"## 2. Judd AUC and the other saliency metrics\n\n*{Named('saliency-evaluation')} has not run.*\n")
     return training_section(training, second) + "\n" + evaluation_section(training, evaluation)
 
 
 def training_section(training: SaliencyTraining, second: SaliencyTraining | None) -> str:
-    config = training.config
+    spec = SaliencySpec.from_stored(training.spec)
     data_note = SAMPLE_NOTE if training.dataset == "sample" else f"**{training.dataset}**"
-    loss = training.spec.get("loss", "mse")
+    loss = spec.loss
     return "\n".join([
         "## 1. Saliency prediction with a halved SalNet\n",
-        _source("notebook 01's run", training, training.checkpoint,
+        _source(f"{named('saliency-training')}'s run", training, training.checkpoint,
                 _epochs(training.epochs_trained, training.epochs_planned)),
         f"Data: {data_note}; {training.train_images} training, {training.validation_images} validation (checked "
         f"every epoch) and {training.held_out_images} test images (`WholeDataset = {training.WholeDataset}`; the "
@@ -130,9 +137,9 @@ def training_section(training: SaliencyTraining, second: SaliencyTraining | None
         f"**{training.parameters:,} parameters**; input {training.image_size[0]}×{training.image_size[1]}, "
         f"output {training.output_size[0]}×{training.output_size[1]} "
         f"({'ceil' if training.ceil_mode else 'floor'} pooling).\n\n"
-        f"Training: {config['optimizer'].upper()}, learning rate {config['lr']:g} (×{config['gamma']:g} every "
-        f"{config['step_size']} epochs), weight decay {config['weight_decay']:g}, batch {config['batch_size']}, "
-        f"{_epochs(training.epochs_trained, training.epochs_planned)}{_bf16(config)}, "
+        f"Training: {spec.optimizer.upper()}, learning rate {spec.learning_rate:g} (×{spec.gamma:g} every "
+        f"{spec.lr_step} epochs), weight decay {spec.weight_decay:g}, batch {spec.batch_size}, "
+        f"{_epochs(training.epochs_trained, training.epochs_planned)}{_bf16(spec)}, "
         + ("MSE on maps scaled to [-1, 1].\n" if loss == "mse" else
            "KL divergence of the two maps as distributions (`LOSS = 'kld'`; Table 2: MSE).\n"),
         _differs_from_table_2(training),
@@ -191,15 +198,15 @@ def _published_section(evaluation: SaliencyEvaluation) -> str:
 def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluation | None) -> str:
     out = ["## 2. Judd AUC and the other saliency metrics\n"]
     if evaluation is None:
-        return "\n".join(out + ["\n*Notebook 02 has not run.*\n"])
+        return "\n".join(out + [f"\n*{Named('saliency-evaluation')} has not run.*\n"])
     if (evaluation.checkpoint, evaluation.epochs_trained) != (training.checkpoint, training.epochs_trained):
         return "\n".join(out + [
-            f"\n*Notebook 02's scores (written {evaluation.written.replace('T', ' ')}) are of another model — "
+            f"\n*{Named('saliency-evaluation')}'s scores (written {evaluation.written.replace('T', ' ')}) are of another model — "
             f"`{Path(evaluation.checkpoint).name}` after {evaluation.epochs_trained} epochs — than the run above; "
-            "they are left out so the report does not mix runs. Run notebook 02 again.*\n"])
+            f"they are left out so the report does not mix runs. Run {named('saliency-evaluation')} again.*\n"])
     oracle = evaluation.oracle if evaluation.oracle in evaluation.overall else ""
     metric_names = [k for k in next(iter(evaluation.overall.values())) if k != "images"]
-    out += [_source("notebook 02's scores", evaluation, evaluation.checkpoint,
+    out += [_source(f"{named('saliency-evaluation')}'s scores", evaluation, evaluation.checkpoint,
                     _epochs(evaluation.epochs_trained, evaluation.epochs_planned)),
             _evaluation_intro(evaluation, oracle),
             _table(["model"] + metric_names,
@@ -277,8 +284,9 @@ def _layers_without_summary(layers: dict[str, InversionLayer]) -> str:
     """What the layer notebooks that ran say on their own, before notebook 07 compares them."""
     rows = [[layer, record.dataset, record.weights, record.held_out_images, record.lowest_train_loss,
              record.lowest_val_loss, record.scores.get("normalised error", "–")] for layer, record in layers.items()]
-    return ("\n*Notebook 07 has not run: each layer notebook that has run is shown from its own record (notebook 07 "
-            "compares them on the same test images, with the mean image beside them).*\n\n"
+    summary = named("layer-summary")
+    return (f"\n*{Named('layer-summary')} has not run: each layer notebook that has run is shown from its own "
+            f"record ({summary} compares them on the same test images, with the mean image beside them).*\n\n"
             + _table(["layer", "data", "encoder", "test images", "lowest train loss", "lowest test loss",
                       "normalised error"], rows))
 
@@ -286,9 +294,9 @@ def _layers_without_summary(layers: dict[str, InversionLayer]) -> str:
 def inversion_section(inversion: InversionSummary | None, layers: dict[str, InversionLayer] | None = None) -> str:
     out = ["\n## 3. Inverting AlexNet\n"]
     if inversion is None:
-        return out[0] + (_layers_without_summary(layers) if layers else "\n*Notebooks 03–07 have not run.*\n")
+        return out[0] + (_layers_without_summary(layers) if layers else f"\n*{Named('layer')} and {named('layer-summary')} have not run.*\n")
     data_note = SAMPLE_NOTE if inversion.dataset == "sample" else f"**{inversion.dataset}**"
-    out.append(f"*From notebook 07's comparison, written {inversion.written.replace('T', ' ')}: "
+    out.append(f"*From {named('layer-summary')}'s comparison, written {inversion.written.replace('T', ' ')}: "
                f"`WholeDataset = {inversion.WholeDataset}`, seed {inversion.seed}.*\n")
     out.append(f"Data: {data_note}; {inversion.test_images} test images. Encoder: **{inversion.weights}**.\n\n"
                "Decoders follow Tables 3 and 4 and are trained as Table 5 (Adam, MSE in normalised pixel space). "
@@ -319,8 +327,8 @@ def inversion_section(inversion: InversionSummary | None, layers: dict[str, Inve
 def comparison_section(comparison: InversionComparison | None) -> str:
     out = ["\n## 4. What ImageNet training keeps: a pretrained network against a random one\n"]
     if comparison is None:
-        return out[0] + "\n*Notebook 07's part two has not run.*\n"
-    out.append(f"*From notebook 07's part two, written {comparison.written.replace('T', ' ')}: "
+        return out[0] + f"\n*{Named('layer-summary')}'s part two has not run.*\n"
+    out.append(f"*From {named('layer-summary')}'s part two, written {comparison.written.replace('T', ' ')}: "
                f"`WholeDataset = {comparison.WholeDataset}`, seed {comparison.seed}, {comparison.image_size}² input.*\n")
     out.append(f"Decoders for {comparison.encoder} at {len(comparison.layers)} depths, trained on its ImageNet weights "
                f"(**{comparison.weights.get('pretrained', '')}**) and on random weights "

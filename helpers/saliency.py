@@ -25,13 +25,14 @@ from .data import (HELD_OUT_FRACTION, RunData, SaliencyDataset, check_saliency_i
                    saliency_splits)
 from .data.fingerprints import check_trained_on
 from .evaluation import load_ground_truth
+from .notebooks import describe as named
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
 from .parallel import check_nproc, per_rank_batch, rank_zero_first, start_process_group
 from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
 from .training import (ArchitectureMismatchError, HowToRun, TrainingRun, check_architecture, checkpoint_path,  # noqa: F401
-                       config_record, duration_text, fit, predict, read_checkpoint, set_seed)
+                       duration_text, fit, predict, read_checkpoint, run_identity, set_seed)
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -96,10 +97,11 @@ def loss_function(spec: SaliencySpec) -> nn.Module:
     return DistributionKL() if spec.loss == "kld" else nn.MSELoss()
 
 
-def run_identity(spec: SaliencySpec, data: SaliencyData, model: nn.Module) -> dict:
-    """Everything besides the training settings that makes a trained network what it is (it names the
-    checkpoint and is checked when the checkpoint is loaded)."""
-    meta = {**spec.identity(), "model": spec.MODEL, "dataset": data.name, **data.version(), "data": data.fingerprint(),
+def run_metadata(spec: SaliencySpec, data: SaliencyData, model: nn.Module) -> dict:
+    """Everything besides the spec that makes a trained network what it is — the model, the data set
+    and its fingerprint, the network's architecture, the front end's weights — which, with the spec's
+    identity, names the checkpoint and is checked when it is loaded (:func:`helpers.training.run_identity`)."""
+    meta = {"model": spec.MODEL, "dataset": data.name, **data.version(), "data": data.fingerprint(),
             "architecture": identity.digest(identity.architecture(trainable_part(model)))}
     if spec.MODEL == CONTRAST:
         meta["front_end_weights"] = model.weights_id
@@ -126,7 +128,7 @@ class TrainedSaliency:
         run = self.run
         return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training, "
                 f"{len(self.data.validation_items)} validation and {len(self.data.held_out_items)} test images "
-                "(the test images are scored in notebook 02 only)\n"
+                f"(the test images are checked for readability here, and scored in {named('saliency-evaluation')} only)\n"
                 f"{self.name}: {count_parameters(trainable_part(self.model)):,} trained parameters; "
                 f"input {h}×{w} → output {mh}×{mw}; loss {self.spec.loss}\n"
                 f"checkpoint: {run.checkpoint}\nlowest train loss {min(run.train_loss):.4f}, "
@@ -148,13 +150,13 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     train_set = SaliencyDataset(data.train_items, spec.image_size, map_size)
     validation_set = SaliencyDataset(data.validation_items, spec.image_size, map_size)
     validation_loader = make_loader(validation_set, spec.batch_size, num_workers=num_workers)
-    metadata = run_identity(spec, data, model)
+    metadata = run_metadata(spec, data, model)
     checkpoint = _checkpoint_of(spec, data, metadata)
     how = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress)
     options = how.fit_options(spec, data, trainable_part(model), checkpoint)
     train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
                                num_workers=num_workers)
-    run = fit(model, train_loader, validation_loader, spec.training(), checkpoint, loss_fn=loss_function(spec),
+    run = fit(model, train_loader, validation_loader, spec, checkpoint, loss_fn=loss_function(spec),
               metadata=metadata, on_save=lambda run: record_training(run, spec, model, data),
               held_out_scores=evaluation.held_out_scorer(data.validation_items, validation_loader, device),
               cost_hint=smoke_hint(spec, device), **options)
@@ -163,7 +165,7 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
 
 def _checkpoint_of(spec: SaliencySpec, data: SaliencyData, metadata: dict) -> Path:
     return checkpoint_path("saliency" if spec.MODEL == SALNET else f"saliency_{spec.MODEL}", data.name,
-                           spec.training(), metadata)
+                           spec, metadata)
 
 
 def checkpoint_for(spec: SaliencySpec) -> Path:
@@ -171,7 +173,7 @@ def checkpoint_for(spec: SaliencySpec) -> Path:
     without training: to read a run another process is still training, for instance."""
     set_seed(spec.seed)
     data, model = load_data(spec), build_model(spec)
-    return _checkpoint_of(spec, data, run_identity(spec, data, model))
+    return _checkpoint_of(spec, data, run_metadata(spec, data, model))
 
 
 def smoke_hint(spec: SaliencySpec, device: torch.device):
@@ -196,11 +198,11 @@ def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data
     record = SaliencyTraining(
         model=spec.MODEL, dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset,
         seed=spec.seed, checkpoint=str(run.checkpoint), train_images=len(data.train_items),
-        validation_images=len(data.validation_items), held_out_images=len(data.held_out_items), config=config_record(spec.training()), history=run.history,
+        validation_images=len(data.validation_items), held_out_images=len(data.held_out_items), history=run.history,
         epochs_trained=len(run.history), epochs_planned=run.epochs_planned,
         parameters=count_parameters(trainable_part(model)), image_size=list(spec.image_size),
         output_size=list(model.output_size(spec.image_size)), ceil_mode=spec.ceil_mode, spec=spec.as_dict(),
-        identity=run.metadata, front_end=getattr(model, "weights_description", ""))
+        identity=run_identity(spec, run.metadata), front_end=getattr(model, "weights_description", ""))
     record.write()
     return record
 
@@ -214,7 +216,7 @@ def trained_checkpoint(checkpoint: str | Path = "", model: str = SALNET) -> Path
     record = training_record(model)
     if record is None:
         raise FileNotFoundError(f"no trained {MODEL_NAMES[model]}: neither a record in {paths.metrics_dir()} nor a "
-                                f"finished checkpoint in {paths.checkpoint_dir()}; run notebook 01_saliency_model.ipynb "
+                                f"finished checkpoint in {paths.checkpoint_dir()}; run {named('saliency-training')} "
                                 "first, or set CHECKPOINT")
     return Path(record.checkpoint)
 
@@ -239,7 +241,7 @@ def training_record(model: str = SALNET) -> SaliencyTraining | None:
 
 def record_from_checkpoint(path: Path, state: dict) -> SaliencyTraining:
     """Notebook 01's record of a run, from its checkpoint alone (and written)."""
-    spec = SPEC_OF_MODEL[state["metadata"]["model"]](**state["spec"])
+    spec = SPEC_OF_MODEL[state["metadata"]["model"]].from_stored(state["spec"])
     model = build_model(spec)
     run = TrainingRun(epochs_planned=state.get("epochs_planned", state["epoch"]), history=state["history"],
                       checkpoint=path, metadata=state["metadata"])
@@ -256,22 +258,22 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
     differently is refused, saying what differs (:func:`helpers.training.check_architecture`)."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run notebook "
-                                "01_saliency_model.ipynb first (with the same DATASET)")
+        raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run {named('saliency-training')} "
+                                "first (with the same DATASET)")
     state = read_checkpoint(checkpoint)
     meta = state["metadata"]
-    retrain = "train it again with notebook 01"
+    retrain = f"train it again with {named('saliency-training')}"
     if "spec" not in state:
         raise ArchitectureMismatchError(f"{checkpoint}: trained by an earlier version of this project (no spec stored); "
                                         f"{retrain} (it is kept as it is)")
-    spec = SPEC_OF_MODEL[meta["model"]](**state["spec"])
+    spec = SPEC_OF_MODEL[meta["model"]].from_stored(state["spec"])
     model = build_model(spec)
     check_architecture(checkpoint, state, trainable_part(model), retrain)
     if meta["model"] == CONTRAST and model.weights_id != meta["front_end_weights"]:
         raise ArchitectureMismatchError(f"{checkpoint}: its readout was trained on the front end "
                                         f"{meta['front_end_weights']!r}, but {model.weights_id!r} is what is here")
     trainable_part(model).load_state_dict(state["model"])
-    info = {**state["config"], **meta, "WholeDataset": spec.whole_dataset, "image_size": list(spec.image_size),
+    info = {**spec.as_dict(), **meta, "WholeDataset": spec.whole_dataset, "image_size": list(spec.image_size),
             "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state.get("epochs_planned", state["epoch"]),
             "split_files": state.get("split_files")}
     return model.to(device).eval(), info
@@ -311,7 +313,7 @@ def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple
     else ``None``, printing why."""
     record = training_record(CONTRAST)
     if record is None or not Path(record.checkpoint).is_file():
-        print("no second model to score: notebook 01 has not trained one (SECOND_MODEL = False?)")
+        print(f"no second model to score: {named('saliency-training')} has not trained one (SECOND_MODEL = False?)")
         return None
     network, info = load_saliency_model(record.checkpoint, device)
     differs = [name for name in SAME_SPLIT if info.get(name) != trained.get(name)]
@@ -320,7 +322,7 @@ def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple
         differs.append("split_files")  # the same names and sizes, other contents
     if differs:
         print(f"the second model ({Path(record.checkpoint).name}) is not scored: it was trained on another split "
-              f"({', '.join(f'{n} {info.get(n)!r} against {trained.get(n)!r}' for n in differs)}); run notebook 01 again")
+              f"({', '.join(f'{n} {info.get(n)!r} against {trained.get(n)!r}' for n in differs)}); run {named('saliency-training')} again")
         return None
     return network, info, Path(record.checkpoint)
 
@@ -337,7 +339,7 @@ def check_finished(trained: dict, checkpoint: str | Path, allow_unfinished: bool
         return ""
     note = f"unfinished: {done} of {planned} epochs"
     if not allow_unfinished:
-        raise UnfinishedModelError(f"{checkpoint}: the network is {note}. Run notebook 01 to the end (it resumes), "
+        raise UnfinishedModelError(f"{checkpoint}: the network is {note}. Run {named('saliency-training')} to the end (it resumes), "
                                    "or set ALLOW_UNFINISHED = True to score it as it is")
     print(f"NOTE: scoring a network that is {note}")
     return note
@@ -405,5 +407,5 @@ def diagnose(model: nn.Module, train_set, validation_set, train_items, device="c
     rows["frame-edge ratio: predictions"] = border_ratio(predictions[:, 0].numpy())
     rows["frame-edge ratio: ground truth"] = border_ratio(truth_maps)
     table = pd.Series(rows, name="value").round(4)
-    write_table("saliency_diagnosis", table.to_frame(), comment=f"notebook 01's diagnosis of {MODEL_NAMES[SALNET]}")
+    write_table("saliency_diagnosis", table.to_frame(), comment=f"{named('saliency-training')}'s diagnosis of {MODEL_NAMES[SALNET]}")
     return table

@@ -18,6 +18,7 @@ setting twice:
 * a profile (:mod:`helpers.profiles`) is a named set of overrides of the fields;
 * ``python -m helpers.train`` makes one flag per field, its help showing the default and its table;
 * ``torchrun`` receives the spec as one JSON file; the checkpoint and the record store it whole;
+* the training loop (:func:`helpers.training.fit`) reads its settings from the spec, by these names;
 * the run's identity (:meth:`Spec.identity`) is the fields that make a model what it is.
 
 **The rule for values.** A parameter left at ``None`` takes the profile's value, or the field's
@@ -26,7 +27,8 @@ default; any value you set yourself — even one equal to the default — wins o
 **A new field does not rename old runs.** A field added later declares ``neutral=``: the value
 that does what the code did before the field existed. The identity leaves a field out while it has
 its neutral value, so every checkpoint trained before it keeps its name and loads as finished;
-any other value is a new identity. Changing a default that a finished run used changes its
+any other value is a new identity. A record or checkpoint written before a field existed reads it
+as its neutral value (:meth:`Spec.from_stored`). Changing a default that a finished run used changes its
 identity: its checkpoint is not taken for the new run's, and loading it as such is refused, naming
 the setting (:func:`helpers.training.fit`).
 """
@@ -46,14 +48,15 @@ from .data.subsets import check_whole_dataset
 from .models import MIN_IMAGE_SIDE, check_image_size
 from .profiles import profile_overrides, profile_reason
 from .records import CONTRAST, SALNET
-from .training import TrainingConfig
 
 #: The networks ``ENCODER`` may name: torchvision's image classifiers.
 CLASSIFIERS = tuple(torchvision.models.list_models(module=torchvision.models))
 
 _MISSING = object()
-#: The fields :meth:`Spec.training` hands to the training loop (which puts them in the identity itself).
-TRAINING_FIELDS = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_step", "seed", "mixed_precision")
+#: Once, for the checkpoints trained before the spec was the training loop's only config: the names
+#: two settings had in the loop's own config. The identity keeps them, so every existing checkpoint
+#: keeps its file name (``tests/fixtures/checkpoints_before_one_spec.json``).
+LEGACY_IDENTITY_NAMES = {"learning_rate": "lr", "lr_step": "step_size"}
 
 
 def setting(default, help: str, *, table: str = "", choices: tuple = (), minimum: float | None = None,
@@ -104,11 +107,20 @@ class Spec:
     batch_size: int = setting(2, "images per step (the global batch when several processes train)", minimum=1)
     optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam (betas 0.9, 0.999)", choices=("sgd", "adam"))
     learning_rate: float = setting(1e-4, "the starting learning rate", minimum=0)
-    lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", minimum=1)
+    lr_step: int = setting(10, "multiply the learning rate by GAMMA every LR_STEP epochs", minimum=1)
+    gamma: float = setting(0.1, "the learning rate's factor every LR_STEP epochs", minimum=0)
+    momentum: float = setting(0.9, "SGD's momentum")
+    betas: tuple = setting((0.9, 0.999), "Adam's betas")
+    weight_decay: float = setting(1e-4, "L2 penalty on the weights, for either optimiser")
     mixed_precision: bool = setting(False, "bf16 autocast (on a CPU faster only with avx512_bf16 or AMX) and "
                                             "channels-last (CUDA only)")
 
     def __post_init__(self):
+        betas = self.betas
+        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+            raise SpecError(f"BETAS must be two numbers in [0, 1), got {betas!r}")
+        object.__setattr__(self, "betas", tuple(float(b) for b in betas))  # a list from JSON or papermill
         for spec_field in dataclasses.fields(self):
             self._check(spec_field, getattr(self, spec_field.name))
         if self.DATASETS and self.dataset not in self.DATASETS:
@@ -195,31 +207,36 @@ class Spec:
     # -- what the spec means ----------------------------------------------------------------------
 
     def identity(self) -> dict:
-        """The fields that make a trained model what it is: every field but those of how to run
-        (``identity=False``), the epoch count (more epochs continue a run) and the training
-        settings (:meth:`training` carries them), and without fields at their neutral value."""
+        """The fields that make a trained model what it is — every field but those of how to run
+        (``identity=False``) and the epoch count (more epochs continue a run) — each left out while it
+        has its ``neutral`` value; two under their names of before (:data:`LEGACY_IDENTITY_NAMES`), and
+        the memory format mixed precision implies, so that no existing checkpoint is renamed."""
         out = {}
         for spec_field in dataclasses.fields(self):
             value = getattr(self, spec_field.name)
-            if (not spec_field.metadata["identity"] or spec_field.name in TRAINING_FIELDS
-                    or value == spec_field.metadata["neutral"]):
+            if not spec_field.metadata["identity"] or spec_field.name == "epochs" or value == spec_field.metadata["neutral"]:
                 continue
-            out[spec_field.name] = _plain(value)
+            if _base_type(type(self), spec_field.name) is float:
+                value = float(value)
+            out[LEGACY_IDENTITY_NAMES.get(spec_field.name, spec_field.name)] = _plain(value)
+        out["channels_last"] = self.mixed_precision
         return out
 
-    def training(self) -> TrainingConfig:
-        """The training loop's settings (:class:`helpers.training.TrainingConfig`)."""
-        return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, optimizer=self.optimizer,
-                              lr=float(self.learning_rate), step_size=self.lr_step, seed=self.seed,
-                              mixed_precision=self.mixed_precision, channels_last=self.mixed_precision)
+    @classmethod
+    def from_stored(cls, values: dict):
+        """The spec a checkpoint or record stored; a field it does not have (added since) takes its
+        neutral value, else its default — what the code did when the file was written."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        return cls(**{name: values[name] if name in values else _stored_default(f) for name, f in fields.items()})
 
     @classmethod
     def differences_from_tables(cls, values: dict) -> list[str]:
         """``values`` (a stored spec) where it differs from a field taken from the assignment's
-        tables: ``"OPTIMIZER 'adam' (Table 2: sgd)"``."""
-        return [f"{parameter_name(f.name)} {values.get(f.name)!r} ({f.metadata['table']})"
+        tables: ``"OPTIMIZER 'adam' (Table 2: sgd)"``; a field the stored spec lacks is its neutral value."""
+        stored = cls.from_stored(values)
+        return [f"{parameter_name(f.name)} {_plain(getattr(stored, f.name))!r} ({f.metadata['table']})"
                 for f in dataclasses.fields(cls)
-                if f.metadata["table"].startswith("Table") and values.get(f.name) != _plain(f.default)]
+                if f.metadata["table"].startswith("Table") and _plain(getattr(stored, f.name)) != _plain(f.default)]
 
     def describe(self) -> str:
         """One line per setting: ``PARAMETER = value``, marked where it is not the default."""
@@ -233,6 +250,11 @@ class Spec:
 
 def _default(spec_field: dataclasses.Field):
     return spec_field.default
+
+
+def _stored_default(spec_field: dataclasses.Field):
+    neutral = spec_field.metadata["neutral"]
+    return spec_field.default if neutral is _MISSING else neutral
 
 
 def _plain(value):
@@ -258,7 +280,7 @@ class SaliencySpec(Spec):
     optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam; adam trains faster in short smoke runs",
                              table="Table 2: sgd", choices=("sgd", "adam"))
     learning_rate: float = setting(1e-4, "the starting learning rate", table="Table 2: 1e-4", minimum=0)
-    lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", table="Table 2: 10", minimum=1)
+    lr_step: int = setting(10, "multiply the learning rate by GAMMA (0.1) every LR_STEP epochs", table="Table 2: 10", minimum=1)
     image_size: tuple = setting((240, 320), "network input (height, width)", table="Table 2: 240×320")
     ceil_mode: bool = setting(False, "False: PyTorch's floor pooling (236×316 out, the assignment); True: Caffe's "
                                      "(240×320, the paper)", table="Table 1")
@@ -284,7 +306,7 @@ class ContrastSpec(SaliencySpec):
     batch_size: int = setting(8, "images per step (the global batch)", minimum=1)
     optimizer: str = setting("adam", "sgd or adam", choices=("sgd", "adam"))
     learning_rate: float = setting(1e-3, "the starting learning rate", minimum=0)
-    lr_step: int = setting(10, "multiply the learning rate by 0.1 every LR_STEP epochs", minimum=1)
+    lr_step: int = setting(10, "multiply the learning rate by GAMMA (0.1) every LR_STEP epochs", minimum=1)
     weights: str = setting("", "the front end's weights: empty for ImageNet's (helpers/weights.py), or 'random'")
     require_pretrained: bool = setting(False, "True: stop rather than fall back to a random front end (the real run "
                                               "sets it)", identity=False)
@@ -307,7 +329,7 @@ class InversionSpec(Spec):
     batch_size: int = setting(64, "images per step (the global batch)", table="Table 5: 64", minimum=1)
     optimizer: str = setting("adam", "adam (betas 0.9, 0.999) or sgd", table="Table 5: adam", choices=("sgd", "adam"))
     learning_rate: float = setting(1e-3, "the starting learning rate", table="Table 5: 1e-3", minimum=0)
-    lr_step: int = setting(5, "multiply the learning rate by 0.1 every LR_STEP epochs", table="Table 5: 5", minimum=1)
+    lr_step: int = setting(5, "multiply the learning rate by GAMMA (0.1) every LR_STEP epochs", table="Table 5: 5", minimum=1)
     image_size: int = setting(227, "encoder input side", table="Table 5: 227")
 
     def __post_init__(self):

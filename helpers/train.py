@@ -36,8 +36,8 @@ from .profiles import PROFILES
 from .spec import SPECS, Spec
 
 RECIPES = {"saliency": saliency.train, "contrast": saliency.train, "inversion": inversion.train_decoder}
-WHAT = {"saliency": "notebook 01's halved SalNet (Part 1, Tables 1 and 2)",
-        "contrast": "notebook 01's second model: frozen MobileNetV2 and a contrast readout",
+WHAT = {"saliency": "the halved SalNet (Part 1, Tables 1 and 2)",
+        "contrast": "Part 1's second model: frozen MobileNetV2 and a contrast readout",
         "inversion": "one layer's decoder (Part 2, Tables 3-5)"}
 
 

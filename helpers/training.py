@@ -38,36 +38,6 @@ from .parallel import launch, parse_checkpoint_every, process_group, select_devi
 from .progress import tqdm
 
 
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Optimiser, schedule and run settings. The defaults are the assignment's Table 2 (saliency)."""
-
-    epochs: int = 20
-    batch_size: int = 2
-    optimizer: str = "sgd"              # "sgd" (momentum) or "adam"
-    lr: float = 1e-4
-    momentum: float = 0.9               # SGD only
-    betas: tuple[float, float] = (0.9, 0.999)  # Adam only
-    weight_decay: float = 1e-4
-    step_size: int = 10                 # multiply the learning rate by gamma every step_size epochs
-    gamma: float = 0.1
-    seed: int = 0
-    mixed_precision: bool = False       # bf16 autocast (CUDA or CPU; see cpu_computes_bf16)
-    channels_last: bool = False         # CUDA only
-
-    def __post_init__(self):
-        for name in ("epochs", "batch_size", "step_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if self.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-
-
-
-
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and batch."""
 
@@ -99,29 +69,20 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_optimizer(parameters, config: TrainingConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
-    return torch.optim.Adam(parameters, lr=config.lr, betas=config.betas,
-                            weight_decay=config.weight_decay)
+def make_optimizer(parameters, spec) -> torch.optim.Optimizer:
+    """The spec's optimiser (``OPTIMIZER``, ``LEARNING_RATE``, ``MOMENTUM`` or ``BETAS``, ``WEIGHT_DECAY``)."""
+    if spec.optimizer == "sgd":
+        return torch.optim.SGD(parameters, lr=spec.learning_rate, momentum=spec.momentum,
+                               weight_decay=spec.weight_decay)
+    return torch.optim.Adam(parameters, lr=spec.learning_rate, betas=tuple(spec.betas), weight_decay=spec.weight_decay)
 
 
-def settings_key(config: TrainingConfig, metadata: dict | None = None) -> dict:
-    """The settings that make a trained model what it is: every training setting but the epoch
-    count (more epochs continue a run) and the run's ``metadata`` (data set, sizes, seed ...)."""
-    key = dataclasses.asdict(config)
-    key.pop("epochs")
-    key["betas"] = list(key["betas"])
-    metadata = _plain(metadata or {})
-    if set(metadata) & set(key):
-        raise ValueError(f"metadata may not repeat a training setting: {sorted(set(metadata) & set(key))}")
-    return {**key, **metadata}
-
-
-def config_record(config: TrainingConfig) -> dict:
-    """Every training setting as plain JSON-like data, as the metrics records store it."""
-    return _plain(dataclasses.asdict(config))
+def run_identity(spec, metadata: dict | None = None) -> dict:
+    """What makes a trained model what it is: the spec's identity (:meth:`helpers.spec.Spec.identity`:
+    every setting but how to run and the epoch count) and the run's ``metadata`` (the data set's
+    resolved name, the data's fingerprint, the network, the frozen weights), which wins where both
+    name a key (``dataset``: the spec's may say "auto"). It names the checkpoint and is stored in it."""
+    return {**_plain(spec.identity()), **_plain(metadata or {})}
 
 
 def _plain(value):
@@ -129,14 +90,14 @@ def _plain(value):
     return json.loads(json.dumps(value))
 
 
-def checkpoint_path(kind: str, dataset: str, config: TrainingConfig, metadata: dict | None = None) -> Path:
+def checkpoint_path(kind: str, dataset: str, spec, metadata: dict | None = None) -> Path:
     """Where the run of ``kind`` (``"saliency"``, ``"inversion_conv2"`` ...) on ``dataset`` with these
     settings is checkpointed: ``checkpoints/<kind>_<dataset>_<8 hex digits of the settings>.pt``, and
     when ``metadata`` holds the data's fingerprint (``"data"``, :meth:`helpers.data.RunData.fingerprint`)
     ``..._<settings>_<6 hex digits of the data>.pt``. Two configurations never share a file, the same
     configuration always finds its own, and the same settings on other data are found by
     :func:`same_settings_other_data`."""
-    key = settings_key(config, metadata)
+    key = run_identity(spec, metadata)
     data = key.pop("data", None)
     name = f"{kind}_{dataset}_{digest(key, 8)}"
     if data is not None:
@@ -167,8 +128,15 @@ class CheckpointError(RuntimeError):
     """A checkpoint is unreadable, not this project's, or of other settings (the message names the file)."""
 
 
-#: What every checkpoint written by :func:`fit` holds.
-CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "torch_rng", "epoch", "history", "config", "metadata")
+#: What every checkpoint written by :func:`fit` holds, besides its identity: ``identity`` (what
+#: :func:`run_identity` gave) — or, in a checkpoint written before the spec was the only training
+#: config, ``config`` (the loop's settings) beside ``metadata``, which together were the same dict.
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "torch_rng", "epoch", "history", "metadata")
+
+
+def stored_identity(state: dict) -> dict:
+    """The identity a checkpoint was written with, whichever version wrote it."""
+    return state["identity"] if "identity" in state else {**state.get("config", {}), **state["metadata"]}
 
 
 def _random_states() -> dict:
@@ -200,6 +168,8 @@ def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
         raise CheckpointError(f"{path}: not a readable checkpoint of this project ({type(exc).__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); it is left as it is") from None
     missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if not missing and "identity" not in state and "config" not in state:
+        missing = ["identity"]
     if missing:
         raise CheckpointError(f"{path}: not a checkpoint written by this project's training (missing {missing})")
     return state
@@ -280,15 +250,15 @@ def _save(path: Path, state: dict) -> None:
 class FitOptions:
     """Everything :func:`fit` takes besides the model, the data, the settings and the file."""
 
+    loss_fn: nn.Module                       # the spec's loss (no default: a recipe says which)
     device: str | torch.device = "auto"
     trainable: nn.Module | None = None       # the part optimised and checkpointed (default: the model)
-    loss_fn: nn.Module | None = None         # default: MSE
     retrain: bool = False
     progress: bool = True
     on_epoch_end: Callable[[int, dict], None] | None = None
     on_save: Callable[[TrainingRun], None] | None = None
-    metadata: dict | None = None             # part of the run's identity (see settings_key)
-    extra: dict | None = None                # stored in the checkpoint as it is, not compared (the spec ...)
+    metadata: dict | None = None             # part of the run's identity (see run_identity)
+    extra: dict | None = None                # stored in the checkpoint as it is, not compared (architecture ...)
     held_out_name: str = "validation"
     held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None
     checkpoint_every: int | None = None
@@ -299,9 +269,9 @@ class FitOptions:
 class Checkpointer:
     """One run's checkpoint file: setting an old one aside, resuming, and saving (rank 0 only)."""
 
-    def __init__(self, path: Path, config: TrainingConfig, options: FitOptions, is_main: bool):
-        self.path, self.config, self.options, self.is_main = path, config, options, is_main
-        self.wanted = settings_key(config, options.metadata)
+    def __init__(self, path: Path, spec, options: FitOptions, is_main: bool):
+        self.path, self.spec, self.options, self.is_main = path, spec, options, is_main
+        self.wanted = run_identity(spec, options.metadata)
         self.last_saved = time.monotonic()
 
     def set_aside_for_retrain(self) -> None:
@@ -313,7 +283,7 @@ class Checkpointer:
         if not self.path.is_file():
             return None
         state = read_checkpoint(self.path)  # on the CPU: the RNG state must stay there
-        found = {**state["config"], **state["metadata"]}
+        found = stored_identity(state)
         if found != self.wanted:
             raise CheckpointError(
                 f"{self.path} holds a model trained with other settings ({_differences(found, self.wanted)}); "
@@ -330,14 +300,14 @@ class Checkpointer:
 
     def save(self, training: "_Training", epoch_done: int, step_in_epoch: int = 0,
              totals: tuple[float, int] = (0.0, 0)) -> None:
-        finished = epoch_done == self.config.epochs and not step_in_epoch
+        finished = epoch_done == self.spec.epochs and not step_in_epoch
         _save(self.path, {
             "model": training.trainable.state_dict(),
             "optimizer": None if finished else training.optimizer.state_dict(),
             "scheduler": training.scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
             "random": _random_states(), "epoch": epoch_done, "step_in_epoch": step_in_epoch,
-            "partial": list(totals), "epochs_planned": self.config.epochs, "history": training.run.history,
-            "config": settings_key(self.config), "metadata": _plain(training.run.metadata),
+            "partial": list(totals), "epochs_planned": self.spec.epochs, "history": training.run.history,
+            "identity": self.wanted, "metadata": _plain(training.run.metadata), "spec": _plain(self.spec.as_dict()),
             **_plain(self.options.extra or {}),
         })
         self.last_saved = time.monotonic()
@@ -359,26 +329,26 @@ class _Training:
     """The state of one :func:`fit` call: the model on its device, the optimiser, the schedule, the
     run's history, and where an interrupted epoch resumes."""
 
-    def __init__(self, model: nn.Module, config: TrainingConfig, checkpoint: Path, options: FitOptions):
-        self.model, self.config, self.options = model, config, options
+    def __init__(self, model: nn.Module, spec, checkpoint: Path, options: FitOptions):
+        self.model, self.spec, self.options = model, spec, options
         self.device = select_device(options.device)
         self.trainable = model if options.trainable is None else options.trainable
-        self.loss_fn = nn.MSELoss() if options.loss_fn is None else options.loss_fn
+        self.loss_fn = options.loss_fn
         cuda = self.device.type == "cuda"
-        self.channels_last = config.channels_last and cuda
+        self.channels_last = spec.mixed_precision and cuda
         model.to(device=self.device)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
-        self.optimizer = make_optimizer([p for p in self.trainable.parameters() if p.requires_grad], config)
-        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=config.step_size, gamma=config.gamma)
-        self.run = TrainingRun(epochs_planned=config.epochs, checkpoint=checkpoint, metadata=dict(options.metadata or {}))
+        self.optimizer = make_optimizer([p for p in self.trainable.parameters() if p.requires_grad], spec)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=spec.lr_step, gamma=spec.gamma)
+        self.run = TrainingRun(epochs_planned=spec.epochs, checkpoint=checkpoint, metadata=dict(options.metadata or {}))
         self.rank, self.world = process_group()
         self.is_main = self.rank == 0
         self.forward = model if self.world == 1 else nn.parallel.DistributedDataParallel(
             model, device_ids=[self.device.index] if cuda else None)
         bf16_here = self.device.type in ("cuda", "cpu")  # MPS: float32 throughout
         self.autocast = torch.autocast(self.device.type if bf16_here else "cpu", dtype=torch.bfloat16,
-                                       enabled=config.mixed_precision and bf16_here)
+                                       enabled=spec.mixed_precision and bf16_here)
         self.resume_at, self.partial, self.resume_rng = 0, (0.0, 0), None
         # Headless runs (helpers.pipeline) keep only the one line per epoch that fit prints.
         self.show_bars = (options.progress and self.is_main
@@ -404,7 +374,7 @@ class _Training:
         if self.is_main:
             where = (f"step {self.resume_at} of epoch {state['epoch'] + 1}" if self.resume_at
                      else f"epoch {state['epoch']}")
-            print(f"Resuming {self.run.checkpoint.name} after {where} of {self.config.epochs}")
+            print(f"Resuming {self.run.checkpoint.name} after {where} of {self.spec.epochs}")
 
     def batches(self, loader, description: str):
         return tqdm(loader, desc=description, leave=False, disable=not self.show_bars, mininterval=2.0,
@@ -434,7 +404,7 @@ class _Training:
         elif getattr(loader, "generator", None) is not None:
             if skip:
                 raise ValueError("resuming mid-epoch needs a loader from helpers.data.make_loader")
-            loader.generator.manual_seed(self.config.seed * 1_000_003 + epoch)
+            loader.generator.manual_seed(self.spec.seed * 1_000_003 + epoch)
         self.trainable.train()
         epoch_batches = iter(self.batches(loader, f"epoch {epoch}"))
         if skip:
@@ -448,7 +418,7 @@ class _Training:
             return
         per_image = (time.perf_counter() - self.epoch_started) / max(images, 1)
         per_epoch = per_image * len(loader.dataset) / self.world
-        epochs = self.config.epochs - epoch + 1
+        epochs = self.spec.epochs - epoch + 1
         hint = self.options.cost_hint(per_image) if self.options.cost_hint is not None else ""
         print(f"  timed over the first {ESTIMATE_AFTER_STEPS} steps: about {duration_text(per_epoch)} per epoch, "
               f"{duration_text(per_epoch * epochs)} for the {epochs} epoch{'s' if epochs > 1 else ''} to go"
@@ -468,7 +438,7 @@ class _Training:
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
                     f"the training loss became {loss.item()} at epoch {epoch}, batch {step}; "
-                    f"lower the learning rate (lr={self.config.lr}) or check the data")
+                    f"lower the learning rate (LEARNING_RATE = {self.spec.learning_rate}) or check the data")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -512,7 +482,7 @@ class _Training:
         """The epoch's line, and after the first epoch of this call the time the rest will take."""
         if not (self.options.progress and self.is_main):
             return
-        epoch, epochs = row["epoch"], self.config.epochs
+        epoch, epochs = row["epoch"], self.spec.epochs
         extra = "".join(f"  {name} {row[name]:.3f}" for name in row if name not in _ROW_KEYS)
         print(f"epoch {epoch:>3}/{epochs}  train {row['train_loss']:.4f}  {self.options.held_out_name} "
               f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row['seconds']:.0f}s", flush=True)
@@ -547,17 +517,20 @@ class HowToRun:
         every_steps, every_minutes = parse_checkpoint_every(self.checkpoint_every)
         return {"device": self.device, "trainable": trainable, "retrain": retrain, "progress": self.progress,
                 "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,
-                "extra": {"spec": spec.as_dict(), "data_folder": str(data.root), "architecture": architecture(trainable),
+                "extra": {"data_folder": str(data.root), "architecture": architecture(trainable),
                           "split_files": data.split_files(progress=self.progress)}}
 
 
-def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
+def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, spec,
         checkpoint: str | Path, **options) -> TrainingRun:
-    """Train ``model`` on ``(inputs, targets)`` batches with MSE (or ``loss_fn``), validating each epoch.
+    """Train ``model`` on ``(inputs, targets)`` batches with ``loss_fn``, validating each epoch, as
+    ``spec`` (:class:`helpers.spec.Spec`: the only training config) says: ``EPOCHS``, ``OPTIMIZER``,
+    ``LEARNING_RATE``, ``LR_STEP``, ``GAMMA``, ``MOMENTUM``, ``BETAS``, ``WEIGHT_DECAY``, ``SEED``,
+    ``MIXED_PRECISION``, under those names; the checkpoint stores the spec whole.
 
-    ``options`` are :class:`FitOptions`' fields. ``metadata`` (JSON-like) is part of the run's
-    identity and stored in the checkpoint; ``extra`` is stored as it is (the spec, the network's
-    architecture). ``held_out_name`` is what the per-epoch line calls ``val_loader``'s images
+    ``options`` are :class:`FitOptions`' fields. ``metadata`` (JSON-like) is, with the spec's
+    identity, the run's identity (:func:`run_identity`), and stored in the checkpoint; ``extra`` is
+    stored as it is (the network's architecture, the split's files). ``held_out_name`` is what the per-epoch line calls ``val_loader``'s images
     ("validation" in Part 1, "test" in Part 2). ``on_save(run)`` is called after every checkpoint
     (and when a finished run is loaded), so a record never lags behind its checkpoint.
     ``held_out_scores(model)`` adds scores (a held-out AUC) to each epoch's row. The last epoch's
@@ -579,25 +552,25 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         check_writable_folder(checkpoint.parent, "the checkpoint folder", "SALIENCY_CHECKPOINT_DIR")
     # Two identical runs at once: the second waits for the first, then loads (or resumes) what it left.
     with exclusive_lock(checkpoint, f"training {checkpoint.name}") if is_main else nullcontext():
-        return _fit(model, train_loader, val_loader, config, checkpoint, options)
+        return _fit(model, train_loader, val_loader, spec, checkpoint, options)
 
 
-def _fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, config: TrainingConfig,
+def _fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None, spec,
          checkpoint: Path, options: FitOptions) -> TrainingRun:
-    training = _Training(model, config, checkpoint, options)
-    checkpointer = Checkpointer(checkpoint, config, options, training.is_main)
+    training = _Training(model, spec, checkpoint, options)
+    checkpointer = Checkpointer(checkpoint, spec, options, training.is_main)
     checkpointer.set_aside_for_retrain()
     if training.world > 1:
         dist.barrier()  # every rank sees the set-aside before deciding whether to resume
     state = checkpointer.read_matching()
-    if state is not None and state["epoch"] >= config.epochs:
+    if state is not None and state["epoch"] >= spec.epochs:
         return _loaded_finished(training, state)
     if state is not None:
         training.resume_from(state)
     # a frozen front end (the second saliency model's) computes each image once, not once an epoch
     remembered = model.remembering_frozen_features() if isinstance(model, FrozenThenTrained) else nullcontext()
     with remembered:
-        for epoch in range(training.run.resumed_from_epoch + 1, config.epochs + 1):
+        for epoch in range(training.run.resumed_from_epoch + 1, spec.epochs + 1):
             started = time.perf_counter()
             totals = training.train_epoch(train_loader, epoch, checkpointer)
             lr = training.optimizer.param_groups[0]["lr"]

@@ -3,14 +3,18 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from helpers.data import make_loader
 from helpers.metrics import auc_judd
 from helpers.models import SaliencyNet
-from helpers.training import TrainingConfig, fit, read_checkpoint
+from helpers.training import fit, read_checkpoint
+from helpers.spec import Spec
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible")]
+
+MSE = nn.MSELoss()
 
 
 def test_fit_trains_on_the_gpu_with_bf16_and_channels_last_and_the_loss_falls(tmp_path):
@@ -18,10 +22,10 @@ def test_fit_trains_on_the_gpu_with_bf16_and_channels_last_and_the_loss_falls(tm
     inputs = torch.randn(16, 3, 64, 80)
     net = SaliencyNet()
     targets = torch.tanh(torch.nn.functional.interpolate(inputs.mean(1, keepdim=True), size=net.output_size((64, 80))))
-    config = TrainingConfig(epochs=6, batch_size=4, optimizer="adam", lr=1e-3, step_size=10, mixed_precision=True,
+    config = Spec(epochs=6, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=10, mixed_precision=True,
                             channels_last=True)
     loader = make_loader(torch.utils.data.TensorDataset(inputs, targets), 4, shuffle=True)
-    run = fit(net, loader, None, config, tmp_path / "gpu.pt", device="cuda", progress=False)
+    run = fit(net, loader, None, config, tmp_path / "gpu.pt", device="cuda", progress=False, loss_fn=MSE)
     assert run.train_loss[-1] < 0.8 * run.train_loss[0]
     assert all(t.device.type == "cpu" for t in read_checkpoint(tmp_path / "gpu.pt")["model"].values())
 

@@ -9,8 +9,10 @@ from torch import nn
 
 from helpers import saliency
 from helpers.io import DiskFullError, write_text_atomic
-from helpers.spec import SaliencySpec
-from helpers.training import CheckpointError, TrainingConfig, fit, read_checkpoint
+from helpers.spec import SaliencySpec, Spec
+from helpers.training import CheckpointError, fit, read_checkpoint
+
+MSE = nn.MSELoss()
 
 
 def mount(arguments: list[str]):
@@ -73,9 +75,9 @@ def test_a_checkpoint_on_a_full_disk_names_the_file_and_the_previous_one_stays(s
         if epoch == 1:
             (small_disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 4096))
 
-    config = TrainingConfig(epochs=2, batch_size=4, optimizer="sgd", lr=1e-3, step_size=5)
+    config = Spec(epochs=2, batch_size=4, optimizer="sgd", learning_rate=1e-3, lr_step=5)
     with pytest.raises(CheckpointError, match=f"{checkpoint}: could not be written, the disk is full"):
-        fit(model, loader, None, config, checkpoint, device="cpu", progress=False, on_epoch_end=fill_the_disk)
+        fit(model, loader, None, config, checkpoint, device="cpu", progress=False, on_epoch_end=fill_the_disk, loss_fn=MSE)
     assert read_checkpoint(checkpoint)["epoch"] == 1                       # the previous checkpoint is whole
     assert not [p for p in small_disk.iterdir() if p.name.startswith(".run.pt.tmp")]
 

@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from helpers.data import make_loader
 from helpers.models import InversionDecoder, SaliencyNet
-from helpers.training import TrainingConfig, fit, read_checkpoint
+from helpers.training import fit, read_checkpoint
+from helpers.spec import Spec
 
-CONFIG = TrainingConfig(epochs=1, batch_size=16, optimizer="adam", lr=1e-3, step_size=5, seed=3)
+MSE = nn.MSELoss()
+
+CONFIG = Spec(epochs=1, batch_size=16, optimizer="adam", learning_rate=1e-3, lr_step=5, seed=3)
 
 
 #: SalNet is compared in float64. What DDP guarantees is the same averaged gradient; in float32 a
@@ -45,7 +49,7 @@ def train(kind: str, checkpoint: Path, batch: int, **options) -> dict:
     torch.manual_seed(0)
     net, inputs, targets = tensors(kind)
     loader = make_loader(torch.utils.data.TensorDataset(inputs, targets), batch, shuffle=True, seed=CONFIG.seed)
-    fit(net, loader, None, CONFIG, checkpoint, device="cpu", progress=False, **options)
+    fit(net, loader, None, CONFIG, checkpoint, device="cpu", progress=False, **options, loss_fn=MSE)
     return net.state_dict()
 
 
@@ -89,14 +93,14 @@ class CrashingAfter(torch.utils.data.Dataset):
 
 @pytest.mark.slow  # about 4 s alone: near the quick tier's 5 s limit on a loaded machine
 def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
-    config = TrainingConfig(epochs=2, batch_size=4, optimizer="adam", lr=1e-3, step_size=1, seed=5)
+    config = Spec(epochs=2, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=1, seed=5)
     torch.manual_seed(0)
     net, inputs, targets = tensors("conv", 24)
     data = torch.utils.data.TensorDataset(inputs, targets)
 
     def run(dataset, path, fresh_net):
         loader = make_loader(dataset, config.batch_size, shuffle=True, seed=config.seed)
-        return fit(fresh_net, loader, None, config, path, device="cpu", progress=False, checkpoint_every=2)
+        return fit(fresh_net, loader, None, config, path, device="cpu", progress=False, checkpoint_every=2, loss_fn=MSE)
 
     torch.manual_seed(0)
     whole = tensors("conv", 24)[0]

@@ -83,7 +83,8 @@ def test_bars_judge_a_network_against_the_centre_bias_and_the_oracle(sample_scor
     _, scores = sample_scores
     overall, per_category = per_model(summarise(scores))
     met = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)
-    assert all(met.values()) and len(met) == 4 + 1 + 1 + 1 + 8
+    centre_bars = sum(metric.bar_against_centre for metric in metrics.METRICS)   # as each metric declares
+    assert all(met.values()) and len(met) == 4 + 1 + 1 + 1 + centre_bars and centre_bars == 8
     # not tautological: "all items" finds the items (above the AUC-Judd mark, above the centre bias)
     # but not the odd one out (every singleton bar missed) — the bars tell the two apart
     items = evaluation.quality_bars(overall, ALL_ITEMS, ORACLE_SAMPLE, per_category)
@@ -113,3 +114,16 @@ def test_salicon_observers_give_a_leave_one_out_oracle_and_pooled_data_none(tmp_
     shutil.rmtree(mit / "truth")
     assert evaluation.oracle_name([evaluation.load_ground_truth(find_mit1003(mit)[0])]) == ""
     assert "pool every observer" in no_oracle_reason("mit1003")
+
+
+def test_a_metric_added_to_the_table_is_a_bar_only_when_it_declares_so(sample_scores, monkeypatch):
+    _, scores = sample_scores
+    overall, per_category = per_model(summarise(scores))
+    before = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)
+    for row in overall.values():
+        row["CC at half scale"] = row["CC"]
+    for declared, added in ((False, 0), (True, 1)):
+        half = metrics.Metric("CC at half scale", lambda s, t, c: 0.0, "density", bar_against_centre=declared)
+        monkeypatch.setattr(metrics, "METRICS", (*metrics.METRICS, half))
+        after = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)
+        assert len(after) == len(before) + added

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from torch import nn
 import torchvision
 from PIL import Image
 
@@ -14,6 +15,8 @@ from helpers.inversion import mean_pair_distance, reconstruction_metrics
 from helpers import weights
 from helpers.models import FEATURE_SHAPES, LAYERS, UPCONV_CHANNELS, AlexNetEncoder, InversionDecoder, upconv_channels
 from helpers.weights import WeightsError
+
+MSE = nn.MSELoss()
 
 
 @pytest.fixture
@@ -312,7 +315,7 @@ def layer_record(layer, **changes):
     from helpers.records import InversionLayer
 
     fields = dict(dataset="sample", data_root="", WholeDataset=144, seed=0, checkpoint="", train_images=122,
-                  held_out_images=22, config={}, history=[], epochs_trained=4, epochs_planned=4, layer=layer,
+                  held_out_images=22, history=[], epochs_trained=4, epochs_planned=4, layer=layer,
                   weights_id=weights.random_id("alexnet"), image_size=227)
     return InversionLayer(**{**fields, **changes})
 
@@ -332,16 +335,17 @@ def test_a_decoder_trained_on_other_encoder_weights_is_refused(no_weights, tmp_p
     from helpers.identity import architecture
     from helpers.inversion import DecoderMismatchError, load_decoder
     from helpers.models import Inverter
-    from helpers.training import TrainingConfig, fit
+    from helpers.spec import Spec
+    from helpers.training import fit
 
     random_encoder = Inverter(encoder("fc8"), InversionDecoder("fc8"))
     images = normalise_imagenet(torch.rand(4, 3, 227, 227))
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, images), batch_size=4)
     metadata = {"weights_id": random_encoder.encoder.weights_id}
     checkpoint = tmp_path / "fc8.pt"
-    fit(random_encoder, loader, None, TrainingConfig(epochs=1, batch_size=4), checkpoint, device="cpu",
+    fit(random_encoder, loader, None, Spec(epochs=1, batch_size=4), checkpoint, device="cpu",
         trainable=random_encoder.decoder, progress=False, metadata=metadata,
-        extra={"architecture": architecture(random_encoder.decoder)})
+        extra={"architecture": architecture(random_encoder.decoder)}, loss_fn=MSE)
     assert load_decoder(random_encoder, layer_record("fc8", checkpoint=str(checkpoint)))["epoch"] == 1
     _, weights_file = cached_weights(no_weights)
     pretrained = Inverter(encoder("fc8", weights=str(weights_file)), InversionDecoder("fc8"))
@@ -364,15 +368,16 @@ def test_notebook_07_loads_a_decoder_only_through_the_architecture_check(no_weig
     from helpers.identity import architecture
     from helpers.inversion import load_decoder
     from helpers.models import Inverter
-    from helpers.training import ArchitectureMismatchError, TrainingConfig, fit
+    from helpers.spec import Spec
+    from helpers.training import ArchitectureMismatchError, fit
 
     trained = Inverter(encoder("conv1", weights=seeded_alexnet), InversionDecoder("conv1"))
     images = normalise_imagenet(torch.rand(2, 3, 227, 227))
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, images), batch_size=2)
     checkpoint = tmp_path / "conv1.pt"
-    fit(trained, loader, None, TrainingConfig(epochs=1, batch_size=2), checkpoint, device="cpu", progress=False,
+    fit(trained, loader, None, Spec(epochs=1, batch_size=2), checkpoint, device="cpu", progress=False,
         trainable=trained.decoder, metadata={"weights_id": trained.encoder.weights_id},
-        extra={"architecture": architecture(trained.decoder)})
+        extra={"architecture": architecture(trained.decoder)}, loss_fn=MSE)
     record = layer_record("conv1", checkpoint=str(checkpoint), weights_id=trained.encoder.weights_id)
     assert load_decoder(Inverter(trained.encoder, InversionDecoder("conv1")), record)["epoch"] == 1
     edited = Inverter(trained.encoder, SigmoidDecoder("conv1"))

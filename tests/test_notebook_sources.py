@@ -1,22 +1,44 @@
-"""The committed notebooks — the only source of each notebook: no outputs, one parameters cell, and
-03–06 identical but for their title and ``LAYER`` default."""
+"""The committed notebooks — the only source of each notebook: no outputs, one parameters cell, a
+declared role, the specs that role builds, and the layer notebooks identical but for their title and
+``LAYER`` default. Notebooks are found by their role (:mod:`helpers.notebooks`), never by number."""
 import json
+import re
 
 import pytest
 
-from helpers import paths
+from helpers import notebooks, paths
 
-NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-LAYER_NOTEBOOKS = {"03_invert_conv2": "conv2", "04_invert_conv5": "conv5", "05_invert_fc6": "fc6",
-                   "06_invert_fc8": "fc8"}
+NOTEBOOKS = notebooks.ordered()
+
+
+def layer_default(path) -> str:
+    return re.search(r'LAYER: str = "([^"]+)"', "".join(cells(path)[1]["source"])).group(1)
+
+
+def layer_notebooks() -> dict[str, str]:
+    """stem → the layer it inverts, of every notebook whose role is ``layer``."""
+    return {path.stem: layer_default(path) for path in notebooks.with_role("layer")}
 
 
 def cells(path):
     return json.loads(path.read_text())["cells"]
 
 
-def test_every_numbered_notebook_is_there():
-    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_every_notebook_declares_its_role_and_they_run_training_first_summary_last():
+    assert [notebooks.role(p) for p in NOTEBOOKS] == ["saliency-training", "saliency-evaluation", "layer", "layer",
+                                                      "layer", "layer", "layer-summary"]
+
+
+SPEC_CALL = re.compile(r'(\w+Spec)\.from_parameters\(globals\(\)(?:, prefix="(\w*)")?(?:, shared=\(([^)]*)\))?')
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_builds_exactly_the_specs_its_role_declares(path):
+    """What the pipeline accepts for a notebook (its role's specs) is what the notebook reads."""
+    source = "".join("".join(c["source"]) for c in cells(path))
+    built = [(name, prefix, tuple(re.findall(r'"(\w+)"', shared)) if shared else None)
+             for name, prefix, shared in SPEC_CALL.findall(source)]
+    assert built == list(notebooks.ROLE_SPECS[notebooks.role(path)])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -45,31 +67,31 @@ def cell_differences(reference: list, other: list, reference_layer: str, layer: 
     return drifted
 
 
-@pytest.mark.parametrize("stem", list(LAYER_NOTEBOOKS)[1:])
-def test_layer_notebooks_differ_from_03_only_by_title_and_layer(stem):
-    drifted = cell_differences(cells(paths.NOTEBOOKS / "03_invert_conv2.ipynb"), cells(paths.NOTEBOOKS / f"{stem}.ipynb"),
-                               "conv2", LAYER_NOTEBOOKS[stem])
-    assert not drifted, f"{stem} drifted from 03_invert_conv2 in " + "; ".join(drifted)
+def test_layer_notebooks_differ_from_the_first_only_by_title_and_layer():
+    first, *others = notebooks.with_role("layer")
+    assert others, "one layer notebook only"
+    for other in others:
+        drifted = cell_differences(cells(first), cells(other), layer_default(first), layer_default(other))
+        assert not drifted, f"{other.stem} drifted from {first.stem} in " + "; ".join(drifted)
 
 
 def test_the_drift_check_names_the_cell_that_drifted():
-    reference = cells(paths.NOTEBOOKS / "03_invert_conv2.ipynb")
-    edited = json.loads(json.dumps(cells(paths.NOTEBOOKS / "04_invert_conv5.ipynb")))
+    first, second = notebooks.with_role("layer")[:2]
+    edited = json.loads(json.dumps(cells(second)))
     edited[5]["source"] = ["print('edited in JupyterLab')\n"]
-    assert cell_differences(reference, edited, "conv2", "conv5") == [
+    assert cell_differences(cells(first), edited, layer_default(first), layer_default(second)) == [
         f"cell 6 (id {edited[5].get('id')}): \"print('edited in JupyterLab')\""]
 
 
-def test_no_notebook_mentions_another_layer_outside_its_title_and_parameters():
-    for stem, layer in LAYER_NOTEBOOKS.items():
-        body = [c for c in cells(paths.NOTEBOOKS / f"{stem}.ipynb")[1:] if "parameters" not in c["metadata"].get("tags", [])]
-        assert not any(layer in "".join(c["source"]) for c in body), stem
+def test_no_layer_notebook_mentions_its_layer_outside_its_title_and_parameters():
+    for path in notebooks.with_role("layer"):
+        body = [c for c in cells(path)[1:] if "parameters" not in c["metadata"].get("tags", [])]
+        assert not any(layer_default(path) in "".join(c["source"]) for c in body), path.stem
 
 
-def test_layer_defaults_match_the_notebook_names():
-    for stem, layer in LAYER_NOTEBOOKS.items():
-        source = "".join(cells(paths.NOTEBOOKS / f"{stem}.ipynb")[1]["source"])
-        assert f'LAYER: str = "{layer}"' in source
+def test_each_layer_notebooks_title_names_its_layer():
+    for path in notebooks.with_role("layer"):
+        assert layer_default(path) in "".join(cells(path)[0]["source"]).splitlines()[0], path.stem
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

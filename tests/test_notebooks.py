@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from helpers import paths, pipeline, profiles
+from helpers import metrics, paths, pipeline, profiles
 from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, CHANCE, NETWORK, NO_LEARNING, ORACLE_SAMPLE, SECOND_NETWORK,
                                 quality_bars)
 from helpers.records import CONTRAST, InversionSummary, SaliencyEvaluation, SaliencyTraining
@@ -57,7 +57,8 @@ def assert_the_second_model_finds_the_singleton(summary: SaliencyEvaluation):
     AUC, NSS and KL — judged on the network's own output."""
     assert summary.oracle == ORACLE_SAMPLE
     met = quality_bars(summary.overall, SECOND_NETWORK, summary.oracle, summary.per_category)
-    assert len(met) == 1 + 4 + 1 + 1 + 8 + 3
+    centre_bars = sum(metric.bar_against_centre for metric in metrics.METRICS)
+    assert len(met) == 1 + 4 + 1 + 1 + centre_bars + 3
     missed = [bar for bar, ok in met.items() if not ok]
     print({name: {m: round(v, 4) for m, v in scores.items()} for name, scores in summary.overall.items()})
     assert not missed, f"{SECOND_NETWORK} misses: {missed}"
@@ -176,3 +177,33 @@ def test_the_report_fills_in_the_numbers_from_the_metrics_files(saliency_run, in
     for figure in ("fig1_saliency_loss", "fig_saliency_roc", "fig4_reconstructions_all_layers"):
         assert f"figures/{figure}.png" in report
     assert "<table>" in html_path.read_text()
+
+
+def conv3_notebook(folder: Path) -> Path:
+    """The notebook a student adds for conv3: the first layer notebook with its title and ``LAYER``
+    default changed, numbered after the summary — nothing else in the project is touched."""
+    source = json.loads((paths.NOTEBOOKS / "03_invert_conv2.ipynb").read_text())
+    title, parameters = source["cells"][0], source["cells"][1]
+    title["source"] = ["".join(title["source"]).replace("conv2", "conv3")]
+    parameters["source"] = ["".join(parameters["source"]).replace('LAYER: str = "conv2"', 'LAYER: str = "conv3"')]
+    path = folder / "08_invert_conv3.ipynb"
+    path.write_text(json.dumps(source, indent=1))
+    return path
+
+
+def test_a_new_layer_notebook_runs_before_the_summary_and_the_summary_lists_its_layer(tmp_path, monkeypatch, capfd):
+    import shutil
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    added = conv3_notebook(folder)
+    summary_notebook = Path(shutil.copy(paths.NOTEBOOKS / "07_inversion_summary.ipynb", folder))
+    assert pipeline.notebooks(folder) == [added, summary_notebook]        # by role, not by number
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path / "report"))   # this run's records only
+    monkeypatch.setenv("SALIENCY_EXECUTED_DIR", str(tmp_path / "executed"))
+    assert pipeline.main(["--notebooks", str(folder), "--quiet", "-p", "WholeDataset", "40", "-p", "EPOCHS", "1",
+                          "-p", "IMAGE_SIZE", "64", "-p", "COMPARE", "False"]) == 0
+    out = capfd.readouterr().out
+    assert out.index("08_invert_conv3.ipynb done") < out.index("07_inversion_summary.ipynb done")
+    assert list(InversionSummary.read().layers) == ["mean image", "conv3"]
+    assert (tmp_path / "report" / "figures" / "fig4_reconstructions_alexnet_conv3_random.png").is_file()

@@ -149,3 +149,26 @@ def test_a_value_that_fits_only_some_notebooks_stops_the_run_naming_each_and_its
     for notebook in ("03_invert_conv2", "04_invert_conv5", "05_invert_fc6", "06_invert_fc8", "07_inversion_summary"):
         assert f"{notebook}: IMAGE_SIZE must be one whole number" in message
     assert not paths.executed_dir().exists() or not list(paths.executed_dir().glob("0[3-7]_*.ipynb"))
+
+
+def test_notebooks_run_in_the_order_of_their_declared_roles_not_their_numbers(tmp_path):
+    """A layer notebook numbered after the summary still runs before it; a notebook of one's own
+    (no role) runs first; a role the project does not know is refused, naming the notebook."""
+    from helpers import notebooks
+
+    def with_role(name, role):
+        nb = nbformat.v4.new_notebook()
+        if role:
+            nb.metadata["project"] = {"role": role}
+        nbformat.write(nb, tmp_path / name)
+        return tmp_path / name
+
+    summary, layer = with_role("07_summary.ipynb", "layer-summary"), with_role("10_invert_conv3.ipynb", "layer")
+    training, own = with_role("05_train.ipynb", "saliency-training"), with_role("99_mine.ipynb", None)
+    assert pipeline.notebooks(tmp_path) == [own, training, layer, summary]
+    assert notebooks.describe("layer", tmp_path) == "notebook 10_invert_conv3"
+    with_role("11_other.ipynb", "layer")
+    assert notebooks.describe("layer", tmp_path) == "the layer notebooks (10_invert_conv3, 11_other)"
+    with_role("12_typo.ipynb", "layr")
+    with pytest.raises(notebooks.NotebookRoleError, match="12_typo.ipynb: its role 'layr' is not one of"):
+        pipeline.notebooks(tmp_path)

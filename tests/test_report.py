@@ -13,8 +13,6 @@ METRICS = {"AUC-Judd": 0.7, "NSS": 1.2, "KL": 1.5, "IG": 0.3}
 def training_record(epochs_trained=15, epochs_planned=15, checkpoint="checkpoints/saliency_sample_aaaa.pt"):
     return SaliencyTraining(dataset="sample", data_root="data/x", WholeDataset=80, seed=0, checkpoint=checkpoint,
                             train_images=68, held_out_images=12,
-                            config={"optimizer": "adam", "lr": 3e-4, "gamma": 0.1, "step_size": 10,
-                                    "weight_decay": 1e-4, "batch_size": 2},
                             history=[{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "lr": 3e-4}],
                             epochs_trained=epochs_trained, epochs_planned=epochs_planned, parameters=6_457_057,
                             image_size=[96, 128], output_size=[92, 124],
@@ -108,14 +106,14 @@ def test_after_notebook_03_alone_the_report_shows_what_ran_and_numbers_every_sec
 
     monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path))
     InversionLayer(dataset="sample", data_root="data/x", WholeDataset=144, seed=0, checkpoint="c.pt", train_images=122,
-                   held_out_images=22, config={}, history=[{"epoch": 1, "train_loss": 0.61, "val_loss": 0.52}],
+                   held_out_images=22, history=[{"epoch": 1, "train_loss": 0.61, "val_loss": 0.52}],
                    epochs_trained=4, epochs_planned=4, layer="conv2", weights="AlexNet: random weights — not the "
                    "paper's setting", scores={"normalised error": 0.588}).write()
     markdown_path, _ = report.build_report()
     text = markdown_path.read_text()
     assert "**AlexNet weights:** AlexNet: random weights — not the paper's setting" in text
-    assert "Notebook 07 has not run" in text and "| conv2 | sample |" in text and "0.5880" in text
-    assert "Notebooks 03–07 have not run" not in text
+    assert "Notebook 07_inversion_summary has not run" in text and "| conv2 | sample |" in text and "0.5880" in text
+    assert "The layer notebooks (03_invert_conv2" not in text   # one of them ran
     assert [line[:5] for line in text.splitlines() if line.startswith("## ")] == ["## 1.", "## 2.", "## 3.", "## 4."]
 
 
@@ -206,7 +204,8 @@ def test_the_published_file_keeps_whole_rows_with_their_source_and_no_number_of_
 
 
 def test_a_run_trained_under_bf16_autocast_says_so_and_a_float32_run_says_nothing():
+    """(read from the spec the record stores: the only place a run's settings are kept)"""
     training = training_record()
     assert "epochs, bf16 autocast" not in report.saliency_section(training, None)
-    training.config = {**training.config, "mixed_precision": True}
+    training.spec = {**training.spec, "mixed_precision": True}
     assert "15 epochs, bf16 autocast," in report.saliency_section(training, None)

@@ -1,8 +1,10 @@
 """One spec and one recipe per part: a run's identity (settings, data, architecture), the CLI made
 from the fields, and the LOSS field."""
 import dataclasses
+import json
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -16,11 +18,13 @@ from helpers.models import SaliencyNet
 from helpers.records import SALNET
 from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
 from helpers.data import DataError, choose_dataset
-from helpers.spec import InversionSpec, SaliencySpec, SpecError, setting
-from helpers.training import CheckpointError, TrainingConfig, checkpoint_path, fit
+from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec, Spec, SpecError, setting
+from helpers.training import CheckpointError, checkpoint_path, fit
 
 TINY = dict(dataset="cat2000", whole_dataset=16, epochs=1, optimizer="adam", learning_rate=1e-3,
             image_size=(32, 48), batch_size=4)
+
+MSE = nn.MSELoss()
 
 
 @pytest.fixture
@@ -95,12 +99,12 @@ def test_changing_a_default_a_finished_run_used_is_refused_naming_it(cat2000):
     first = tiny_run(data_dir=str(cat2000))
     changed = WithAnotherDefault(**TINY, data_dir=str(cat2000))
     model = saliency.build_model(changed)
-    identity = saliency.run_identity(changed, saliency.load_data(changed), model)
-    assert checkpoint_path("saliency", "cat2000", changed.training(), identity) != first.run.checkpoint
+    identity = saliency.run_metadata(changed, saliency.load_data(changed), model)
+    assert checkpoint_path("saliency", "cat2000", changed, identity) != first.run.checkpoint
     loader = torch.utils.data.DataLoader(first.train_set, batch_size=4)
     with pytest.raises(CheckpointError, match="ceil_mode: False in the file, True now"):
-        fit(model, loader, None, changed.training(), first.run.checkpoint, device="cpu", progress=False,
-            metadata=identity)
+        fit(model, loader, None, changed, first.run.checkpoint, device="cpu", progress=False,
+            metadata=identity, loss_fn=MSE)
 
 
 def test_a_moved_data_folder_is_the_same_data_and_changed_data_gets_its_own_file(cat2000, tmp_path, capsys):
@@ -286,8 +290,8 @@ def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_e
     model = nn.Linear(4, 4)
     data = torch.utils.data.TensorDataset(torch.randn(40, 4), torch.randn(40, 4))
     loader = torch.utils.data.DataLoader(data, batch_size=4)   # 10 steps per epoch
-    config = TrainingConfig(epochs=3, batch_size=4, optimizer="sgd", lr=1e-3, step_size=5)
-    fit(model, loader, None, config, tmp_path / "c.pt", device="cpu", cost_hint=lambda s: "PROFILE = 'smoke' is faster")
+    config = Spec(epochs=3, batch_size=4, optimizer="sgd", learning_rate=1e-3, lr_step=5)
+    fit(model, loader, None, config, tmp_path / "c.pt", device="cpu", cost_hint=lambda s: "PROFILE = 'smoke' is faster", loss_fn=MSE)
     out = capsys.readouterr().out
     estimate = out.index("timed over the first 5 steps: about")
     assert estimate < out.index("epoch   1/3")
@@ -342,3 +346,72 @@ def test_a_second_model_with_a_random_front_end_is_named_so_in_tables_and_figure
     assert saliency.network_name(pretrained) == "MobileNetV2 + contrast readout"
     random = {"model": "contrast", "front_end_weights": "mobilenet_v2: random (seed 0)"}
     assert saliency.network_name(random) == "MobileNetV2 + contrast readout (random front end)"
+
+
+# -- the spec is the only training config; no checkpoint renamed ---------------------------------
+
+BEFORE_ONE_SPEC = json.loads((Path(__file__).parent / "fixtures" / "checkpoints_before_one_spec.json").read_text())["runs"]
+SPEC_CLASSES = {cls.__name__: cls for cls in (SaliencySpec, ContrastSpec, InversionSpec)}
+#: What a run adds to its spec's identity (helpers.saliency.run_metadata, helpers.inversion.run_metadata).
+RUN_KEYS = ("model", "dataset", "sample_seed", "sample_version", "data", "architecture", "front_end_weights",
+            "encoder", "weights_id")
+
+
+def stored_before(run: dict) -> tuple:
+    """A run as the code before the change stored it: its spec, its run metadata, its kind and data set."""
+    spec = SPEC_CLASSES[run["spec_class"]].from_stored(run["spec"])
+    metadata = {key: value for key, value in run["metadata"].items() if key in RUN_KEYS}
+    dataset = run["metadata"]["dataset"]
+    return spec, metadata, run["checkpoint"].split(f"_{dataset}_")[0], dataset
+
+
+@pytest.mark.parametrize("run", BEFORE_ONE_SPEC, ids=[run["checkpoint"] for run in BEFORE_ONE_SPEC])
+def test_every_checkpoint_named_before_the_spec_was_the_only_training_config_keeps_its_name(run):
+    spec, metadata, kind, dataset = stored_before(run)
+    assert checkpoint_path(kind, dataset, spec, metadata).name == run["checkpoint"]
+
+
+def test_a_checkpoint_written_before_the_change_loads_as_finished(tmp_path):
+    run = BEFORE_ONE_SPEC[0]
+    spec, metadata, kind, dataset = stored_before(run)
+    model = SaliencyNet()
+    path = tmp_path / run["checkpoint"]
+    torch.save({"model": model.state_dict(), "optimizer": None, "scheduler": {}, "torch_rng": torch.get_rng_state(),
+                "epoch": spec.epochs, "history": [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4}],
+                "config": run["config"], "metadata": run["metadata"], "spec": run["spec"]}, path)  # its layout then
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(1, 3, 32, 48)), batch_size=1)
+    loaded = fit(SaliencyNet(), loader, None, spec, path, device="cpu", progress=False, metadata=metadata, loss_fn=MSE)
+    assert loaded.loaded_finished and loaded.history[0]["train_loss"] == 0.5
+
+
+@dataclass(frozen=True)
+class WithANewLoopSetting(Spec):
+    """The spec after a developer gave the loop a new setting: one ``setting()`` line (and its use)."""
+
+    grad_clip: float = setting(0.0, "clip the gradients' norm (0: no clipping)", neutral=0.0)
+
+
+def test_a_new_loop_setting_at_its_neutral_value_renames_nothing_and_any_other_value_does():
+    before = Spec(epochs=3, batch_size=4, learning_rate=1e-3)
+    named = checkpoint_path("saliency", "sample", before, {"data": {"digest": "abcdef"}})
+    assert checkpoint_path("saliency", "sample", WithANewLoopSetting(epochs=3, batch_size=4, learning_rate=1e-3),
+                           {"data": {"digest": "abcdef"}}) == named
+    assert checkpoint_path("saliency", "sample", WithANewLoopSetting(epochs=3, batch_size=4, learning_rate=1e-3,
+                                                                     grad_clip=1.0), {"data": {"digest": "abcdef"}}) != named
+
+
+def test_a_record_written_before_a_field_existed_reads_it_as_its_neutral_value():
+    stored = {name: value for name, value in SaliencySpec(optimizer="adam").as_dict().items() if name != "loss"}
+    assert SaliencySpec.from_stored(stored).loss == "mse"
+    assert SaliencySpec.differences_from_tables(stored) == ["OPTIMIZER 'adam' (Table 2: sgd)"]
+
+
+def test_learning_rate_goes_from_the_notebook_to_the_optimiser_checkpoint_and_record_under_one_name(cat2000):
+    run = tiny_run(data_dir=str(cat2000), learning_rate=7e-4)
+    state = torch.load(run.run.checkpoint, weights_only=True)
+    assert state["spec"]["learning_rate"] == 7e-4 and "config" not in state
+    assert state["scheduler"]["base_lrs"] == [7e-4]
+    from helpers.records import SaliencyTraining
+
+    written = SaliencyTraining.read()
+    assert written.spec["learning_rate"] == 7e-4 and not hasattr(written, "config")

@@ -5,8 +5,11 @@ from torch.utils.data import TensorDataset
 
 from helpers.data import make_loader
 from helpers.models import FrozenThenTrained
-from helpers.training import (CheckpointError, NonFiniteLossError, TrainingConfig, checkpoint_path, fit,
+from helpers.training import (CheckpointError, NonFiniteLossError, checkpoint_path, fit,
                               load_checkpoint, read_checkpoint, select_device)
+from helpers.spec import Spec
+
+MSE = nn.MSELoss()
 
 
 def tiny_problem(seed=0, n=24):
@@ -43,7 +46,7 @@ def loaders(batch_size=4, seed=0):
     return make_loader(data, batch_size, shuffle=True, seed=seed), make_loader(data, batch_size)
 
 
-CONFIG = TrainingConfig(epochs=5, batch_size=4, lr=0.05, step_size=2, seed=0)
+CONFIG = Spec(epochs=5, batch_size=4, learning_rate=0.05, lr_step=2, seed=0)
 
 
 class Interrupt(Exception):
@@ -62,14 +65,14 @@ def test_resumed_run_equals_uninterrupted_run_bit_for_bit(tmp_path, build):
     """With a frozen front end too, whose features the uninterrupted run looks up from epoch 1 and the
     resumed one computes afresh, in other batches."""
     whole = build()
-    fit(whole, *loaders(), CONFIG, tmp_path / "whole.pt", device="cpu", progress=False)
+    fit(whole, *loaders(), CONFIG, tmp_path / "whole.pt", device="cpu", progress=False, loss_fn=MSE)
 
     interrupted = build()
     with pytest.raises(Interrupt):
         fit(interrupted, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False,
-            on_epoch_end=interrupt_after(2))
+            on_epoch_end=interrupt_after(2), loss_fn=MSE)
     resumed = build(seed=123)  # a fresh process would build the model again
-    run = fit(resumed, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False)
+    run = fit(resumed, *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False, loss_fn=MSE)
 
     assert run.resumed_from_epoch == 2 and [r["epoch"] for r in run.history] == [1, 2, 3, 4, 5]
     for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
@@ -80,7 +83,7 @@ def test_a_frozen_front_end_computes_each_image_once_however_many_epochs(tmp_pat
     model = TinyFrozenThenTrained()
     batches = []
     model.front_end.register_forward_hook(lambda module, inputs, out: batches.append(inputs[0].shape[0]))
-    run = fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    run = fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
     # 24 images (the validation loader shows the same ones), each once and alone, over 5 epochs of both loaders
     assert batches == [1] * 24 and len(run.history) == 5
     assert run.train_loss[-1] < run.train_loss[0]
@@ -90,46 +93,46 @@ def test_a_frozen_front_end_computes_each_image_once_however_many_epochs(tmp_pat
 
 
 def test_training_lowers_the_loss_and_follows_the_schedule(tmp_path):
-    run = fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    run = fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
     assert run.train_loss[-1] < 0.5 * run.train_loss[0]
     assert [r["lr"] for r in run.history] == pytest.approx([0.05, 0.05, 0.005, 0.005, 0.0005])
 
 
 def test_a_finished_run_is_loaded_not_retrained(tmp_path):
     trained = tiny_model()
-    fit(trained, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    fit(trained, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
     calls = []
     reloaded = tiny_model(seed=9)
     run = fit(reloaded, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
-              on_epoch_end=lambda *a: calls.append(a))
+              on_epoch_end=lambda *a: calls.append(a), loss_fn=MSE)
     assert calls == [] and run.loaded_finished and len(run.history) == 5
     assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), reloaded.state_dict().values()))
 
     run = fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
-              retrain=True, on_epoch_end=lambda *a: calls.append(a))
+              retrain=True, on_epoch_end=lambda *a: calls.append(a), loss_fn=MSE)
     assert len(calls) == 5 and not run.loaded_finished
 
 
 def test_a_checkpoint_of_other_settings_is_never_overwritten(tmp_path):
-    adam = TrainingConfig(epochs=6, batch_size=4, optimizer="adam", lr=1e-3, step_size=2)
+    adam = Spec(epochs=6, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=2)
     trained = tiny_model()
-    fit(trained, *loaders(), adam, tmp_path / "a.pt", device="cpu", progress=False)
+    fit(trained, *loaders(), adam, tmp_path / "a.pt", device="cpu", progress=False, loss_fn=MSE)
     before = (tmp_path / "a.pt").read_bytes()
-    other = TrainingConfig(epochs=6, batch_size=4, optimizer="adam", lr=5e-4, step_size=2)
+    other = Spec(epochs=6, batch_size=4, optimizer="adam", learning_rate=5e-4, lr_step=2)
     with pytest.raises(CheckpointError, match=r"a\.pt.*lr: 0\.001 in the file, 0\.0005 now"):
-        fit(tiny_model(), *loaders(), other, tmp_path / "a.pt", device="cpu", progress=False)
+        fit(tiny_model(), *loaders(), other, tmp_path / "a.pt", device="cpu", progress=False, loss_fn=MSE)
     assert (tmp_path / "a.pt").read_bytes() == before  # the 6-epoch run is intact
-    fit(tiny_model(), *loaders(), adam, tmp_path / "b.pt", device="cpu", progress=False, metadata={"WholeDataset": 80})
+    fit(tiny_model(), *loaders(), adam, tmp_path / "b.pt", device="cpu", progress=False, metadata={"WholeDataset": 80}, loss_fn=MSE)
     with pytest.raises(CheckpointError, match=r"WholeDataset: 80 in the file, 40 now"):
         fit(tiny_model(), *loaders(), adam, tmp_path / "b.pt", device="cpu", progress=False,
-            metadata={"WholeDataset": 40})
+            metadata={"WholeDataset": 40}, loss_fn=MSE)
 
 
 def test_retraining_keeps_the_old_checkpoint_beside_the_new_one(tmp_path):
-    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
     before = (tmp_path / "c.pt").read_bytes()
-    other = TrainingConfig(epochs=2, batch_size=4, lr=0.01, step_size=2)
-    run = fit(tiny_model(), *loaders(), other, tmp_path / "c.pt", device="cpu", progress=False, retrain=True)
+    other = Spec(epochs=2, batch_size=4, learning_rate=0.01, lr_step=2)
+    run = fit(tiny_model(), *loaders(), other, tmp_path / "c.pt", device="cpu", progress=False, retrain=True, loss_fn=MSE)
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("c.replaced-")]
     assert len(kept) == 1 and kept[0].read_bytes() == before
     assert read_checkpoint(tmp_path / "c.pt")["epoch"] == 2 and len(run.history) == 2
@@ -139,7 +142,7 @@ def test_checkpoints_are_named_by_their_settings():
     one = checkpoint_path("saliency", "cat2000", CONFIG, {"WholeDataset": True, "image_size": [240, 320]})
     again = checkpoint_path("saliency", "cat2000", CONFIG, {"image_size": (240, 320), "WholeDataset": True})
     smaller = checkpoint_path("saliency", "cat2000", CONFIG, {"WholeDataset": 80, "image_size": [240, 320]})
-    longer = checkpoint_path("saliency", "cat2000", TrainingConfig(epochs=9, batch_size=4, lr=0.05, step_size=2),
+    longer = checkpoint_path("saliency", "cat2000", Spec(epochs=9, batch_size=4, learning_rate=0.05, lr_step=2),
                              {"WholeDataset": True, "image_size": [240, 320]})
     assert one == again == longer  # more epochs continue the same run
     assert one != smaller and one.name.startswith("saliency_cat2000_") and smaller.name.startswith("saliency_cat2000_")
@@ -158,7 +161,7 @@ def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
 
 
 def test_a_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path):
-    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
     whole = (tmp_path / "c.pt").read_bytes()
     (tmp_path / "cut.pt").write_bytes(whole[: len(whole) // 2])
     with pytest.raises(CheckpointError, match="cut.pt: not a readable checkpoint"):
@@ -167,21 +170,21 @@ def test_a_truncated_or_foreign_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match=r"weights.pt: not a checkpoint written by this project"):
         read_checkpoint(tmp_path / "weights.pt")
     with pytest.raises(CheckpointError, match="cut.pt"):  # fit stops too, and leaves the file alone
-        fit(tiny_model(), *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False)
+        fit(tiny_model(), *loaders(), CONFIG, tmp_path / "cut.pt", device="cpu", progress=False, loss_fn=MSE)
     assert (tmp_path / "cut.pt").read_bytes() == whole[: len(whole) // 2]
 
 
 def test_more_epochs_continue_a_finished_run(tmp_path):
-    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
-    longer = TrainingConfig(epochs=7, batch_size=4, lr=0.05, step_size=2)
-    run = fit(tiny_model(), *loaders(), longer, tmp_path / "c.pt", device="cpu", progress=False)
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
+    longer = Spec(epochs=7, batch_size=4, learning_rate=0.05, lr_step=2)
+    run = fit(tiny_model(), *loaders(), longer, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
     assert run.resumed_from_epoch == 5 and len(run.history) == 7
 
 
 def test_checkpoint_is_written_atomically_and_loads(tmp_path):
     model = tiny_model()
     fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
-        metadata={"image_size": [8, 8]})
+        metadata={"image_size": [8, 8]}, loss_fn=MSE)
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
     state = load_checkpoint(tmp_path / "c.pt", tiny_model(seed=4))
     assert state["metadata"] == {"image_size": [8, 8]} and state["epoch"] == 5
@@ -192,7 +195,7 @@ def test_non_finite_loss_stops_training_naming_epoch_and_batch(tmp_path):
     data.tensors[1][9] = float("nan")  # batch 3 of epoch 1 (unshuffled, batch 4)
     loader = make_loader(data, 4)
     with pytest.raises(NonFiniteLossError, match="epoch 1, batch 3"):
-        fit(tiny_model(), loader, None, CONFIG, tmp_path / "c.pt", device="cpu", progress=False)
+        fit(tiny_model(), loader, None, CONFIG, tmp_path / "c.pt", device="cpu", progress=False, loss_fn=MSE)
 
 
 def test_only_the_trainable_part_is_optimised_and_saved(tmp_path):
@@ -200,15 +203,17 @@ def test_only_the_trainable_part_is_optimised_and_saved(tmp_path):
     encoder.requires_grad_(False)
     frozen = encoder.weight.clone()
     model = nn.Sequential(encoder, decoder)
-    fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", trainable=decoder, progress=False)
+    fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", trainable=decoder, progress=False, loss_fn=MSE)
     assert torch.equal(encoder.weight, frozen)
     assert set(read_checkpoint(tmp_path / "c.pt")["model"]) == {"weight", "bias"}
 
 
-@pytest.mark.parametrize("bad", [dict(epochs=0), dict(batch_size=-1), dict(lr=0), dict(optimizer="rmsprop")])
-def test_bad_settings_are_clear_errors(bad):
-    with pytest.raises(ValueError, match=next(iter(bad))):
-        TrainingConfig(**bad)
+@pytest.mark.parametrize("bad, parameter", [(dict(epochs=0), "EPOCHS"), (dict(batch_size=-1), "BATCH_SIZE"),
+                                            (dict(learning_rate=0), "LEARNING_RATE"), (dict(optimizer="rmsprop"), "OPTIMIZER"),
+                                            (dict(betas=(0.9, 1.5)), "BETAS"), (dict(gamma=0), "GAMMA")])
+def test_bad_settings_are_clear_errors_naming_the_parameter(bad, parameter):
+    with pytest.raises(ValueError, match=parameter):
+        Spec(**bad)
 
 
 def test_device_choice():
@@ -219,7 +224,7 @@ def test_device_choice():
 
 
 def test_a_finished_checkpoint_keeps_no_optimiser_state_and_more_epochs_still_continue(tmp_path, capsys):
-    adam = TrainingConfig(epochs=3, batch_size=4, optimizer="adam", lr=1e-3, step_size=2)
+    adam = Spec(epochs=3, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=2)
     cut = tmp_path / "cut.pt"
 
     def wide_model():  # big enough that the weights, not the file's bookkeeping, set its size
@@ -227,21 +232,21 @@ def test_a_finished_checkpoint_keeps_no_optimiser_state_and_more_epochs_still_co
         return nn.Sequential(nn.Conv2d(3, 256, 3, padding=1), nn.ReLU(), nn.Conv2d(256, 1, 3, padding=1))
 
     with pytest.raises(Interrupt):
-        fit(wide_model(), *loaders(), adam, cut, device="cpu", progress=False, on_epoch_end=interrupt_after(2))
+        fit(wide_model(), *loaders(), adam, cut, device="cpu", progress=False, on_epoch_end=interrupt_after(2), loss_fn=MSE)
     assert read_checkpoint(cut)["optimizer"] is not None  # mid-run: resumable exactly
     mid_run_size = cut.stat().st_size
-    fit(wide_model(), *loaders(), adam, cut, device="cpu", progress=False)
+    fit(wide_model(), *loaders(), adam, cut, device="cpu", progress=False, loss_fn=MSE)
     finished = read_checkpoint(cut)
     assert finished["optimizer"] is None and finished["epoch"] == finished["epochs_planned"] == 3
     assert cut.stat().st_size < 0.6 * mid_run_size  # Adam's two moments per weight are gone
-    longer = TrainingConfig(epochs=4, batch_size=4, optimizer="adam", lr=1e-3, step_size=2)
-    run = fit(wide_model(), *loaders(), longer, cut, device="cpu", progress=False)
+    longer = Spec(epochs=4, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=2)
+    run = fit(wide_model(), *loaders(), longer, cut, device="cpu", progress=False, loss_fn=MSE)
     assert run.resumed_from_epoch == 3 and len(run.history) == 4
     assert "kept no optimiser state" in capsys.readouterr().out
 
 
 def test_the_first_epoch_says_how_long_the_whole_run_will_take(tmp_path, capsys):
-    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu")
+    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].strip().startswith("timed over the first 5 steps") and "for the 5 epochs to go" in lines[0]
     assert lines[1].startswith("epoch   1/5") and "validation" in lines[1]
@@ -252,9 +257,9 @@ def test_the_first_epoch_says_how_long_the_whole_run_will_take(tmp_path, capsys)
 def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):
     seen = []
     fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
-        on_save=lambda run: seen.append((len(run.history), run.epochs_planned)))
+        on_save=lambda run: seen.append((len(run.history), run.epochs_planned)), loss_fn=MSE)
     fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
-        on_save=lambda run: seen.append((len(run.history), run.loaded_finished)))
+        on_save=lambda run: seen.append((len(run.history), run.loaded_finished)), loss_fn=MSE)
     assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5), (5, True)]
 
 
@@ -275,7 +280,7 @@ def test_bf16_autocast_on_the_cpu_follows_the_float32_loss_curve_of_salnet(tmp_p
         torch.manual_seed(0)
         model = SaliencyNet()
         model.features[0].register_forward_hook(lambda module, args, out, bf16=bf16: dtypes.update({bf16: out.dtype}))
-        config = TrainingConfig(epochs=3, batch_size=2, optimizer="adam", lr=3e-4, seed=0, mixed_precision=bf16)
+        config = Spec(epochs=3, batch_size=2, optimizer="adam", learning_rate=3e-4, seed=0, mixed_precision=bf16)
         run = fit(model, make_loader(data, 2, shuffle=True, seed=0), None, config, tmp_path / f"{bf16}.pt",
                   device="cpu", progress=False, loss_fn=DistributionKL())
         curves[bf16] = [row["train_loss"] for row in run.history]

@@ -1,0 +1,75 @@
+"""The notebooks by what they are, not by their number.
+
+Each notebook declares its role in its own metadata (``"project": {"role": ...}``; JupyterLab's
+notebook metadata editor shows it). The pipeline runs them in the order of :data:`ROLES` — every
+training notebook before the notebooks that read what it wrote — and, within a role, by name. A
+message that names a notebook reads its name from here (:func:`describe`), so adding a layer
+notebook is the notebook alone: it runs before the summary, and the summary lists its layer.
+
+Standard library only: :mod:`helpers.report`, :mod:`helpers.inversion` and the pipeline all read it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import paths
+
+#: The roles, in the order the pipeline runs them: what each notebook does.
+ROLES = {
+    "saliency-training": "trains the saliency networks (Part 1)",
+    "saliency-evaluation": "scores them with the Judd AUC and the other metrics",
+    "layer": "trains a decoder for one layer of a frozen encoder (Part 2)",
+    "layer-summary": "compares every trained layer, and trained against random weights",
+}
+#: Where a notebook keeps its role: ``metadata["project"]["role"]``.
+METADATA_KEY = "project"
+#: The specs (:mod:`helpers.spec`) a notebook of each role builds from its parameters, as
+#: ``(class name, prefix, shared fields or None for the default)``: every field of each is a parameter
+#: the notebook takes, by the name ``Spec.from_parameters`` reads it under, listed in its parameters
+#: cell or not (``tests/test_notebook_sources.py`` checks the notebooks build exactly these).
+ROLE_SPECS = {
+    "saliency-training": (("SaliencySpec", "", None), ("ContrastSpec", "SECOND_MODEL_", None)),
+    "saliency-evaluation": (),
+    "layer": (("InversionSpec", "", None),),
+    "layer-summary": (("InversionSpec", "", None), ("InversionSpec", "COMPARE_", ("dataset", "data_dir"))),
+}
+
+
+class NotebookRoleError(ValueError):
+    """A notebook declares a role the project does not know (the message names it and the roles)."""
+
+
+def role(notebook: Path) -> str | None:
+    """The role ``notebook`` declares in its metadata, or ``None`` (a notebook of the user's own)."""
+    declared = json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {}).get(METADATA_KEY, {})
+    found = declared.get("role") if isinstance(declared, dict) else None
+    if found is not None and found not in ROLES:
+        raise NotebookRoleError(f"{notebook}: its role {found!r} is not one of {list(ROLES)}")
+    return found
+
+
+def ordered(folder: Path | None = None) -> list[Path]:
+    """The notebooks of ``folder`` in the order they run: by role (:data:`ROLES`; a notebook without
+    one first), then by name."""
+    rank = {name: index + 1 for index, name in enumerate(ROLES)}
+    found = [(rank.get(role(path), 0), path.name, path) for path in Path(folder or paths.NOTEBOOKS).glob("*.ipynb")]
+    return [path for _, _, path in sorted(found)]
+
+
+def with_role(wanted: str, folder: Path | None = None) -> list[Path]:
+    """The notebooks of ``folder`` that declare the role ``wanted``, in the order they run."""
+    if wanted not in ROLES:
+        raise NotebookRoleError(f"no role {wanted!r}; the roles are {list(ROLES)}")
+    return [path for path in ordered(folder) if role(path) == wanted]
+
+
+def describe(wanted: str, folder: Path | None = None) -> str:
+    """How a message names the notebook(s) of a role: ``notebook 07_inversion_summary`` or ``the layer
+    notebooks (03_invert_conv2, 04_invert_conv5, …)``; the role's words when none declares it."""
+    found = [path.stem for path in with_role(wanted, folder)]
+    if len(found) == 1:
+        return f"notebook {found[0]}"
+    if found:
+        return f"the {wanted.replace('-', ' ')} notebooks ({', '.join(found)})"
+    return f"the notebook that {ROLES[wanted]}"
