@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers import baselines, evaluation, metrics, paths, saliency  # noqa: E402
+from helpers.data import load_ground_truth  # noqa: E402
 from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
 from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
 from helpers.spec import ContrastSpec, SaliencySpec  # noqa: E402
@@ -55,9 +56,8 @@ def training_text(spec) -> str:
 def as_far_as_trained(spec) -> tuple:
     """``(network, row note)`` of a run another process is still training: its newest checkpoint,
     read as it is (written atomically, so never half), marked with how far it got."""
-    network, info = saliency.load_saliency_model(saliency.checkpoint_for(spec))
-    done, planned = info["epochs_trained"], info["epochs_planned"]
-    return network, "" if done >= planned else f" — **unfinished: {done} of {planned} epochs**"
+    network = saliency.load_network(saliency.checkpoint_for(spec))
+    return network.model, f" — **{network.unfinished}**" if network.unfinished else ""
 
 
 def measure(unfinished: tuple[str, ...] = ()) -> dict:
@@ -78,7 +78,7 @@ def measure(unfinished: tuple[str, ...] = ()) -> dict:
     data = saliency.load_data(RUNS[0][1]())
     test, validation = data.held_out_items, data.validation_items
     assert all(saliency.load_data(spec).held_out_items == test for _, spec in networks.values()), "one test set"
-    centre_sigma = metrics.fit_centre_bias(evaluation.load_ground_truth(i).fixations for i in data.train_items)
+    centre_sigma = metrics.fit_centre_bias(load_ground_truth(i).fixations for i in data.train_items)
     predictions = {label: evaluation.predict_saliency(network, test, spec.image_size, "cpu")
                    for label, (network, spec) in networks.items()}
     shipped, shipped_spec = networks[RUNS[-1][0]]

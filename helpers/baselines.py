@@ -24,7 +24,8 @@ from scipy.ndimage import gaussian_filter
 
 from . import evaluation
 from .data import SaliencyDataset, SaliencyItem, make_loader
-from .evaluation import load_ground_truth, upsample
+from .data import load_ground_truth
+from .evaluation import upsample
 from .models import ContrastSaliencyNet, image_contrast
 
 COLOUR, FEATURES = "colour contrast of the pixels", "contrast of the frozen front end's features"

@@ -17,23 +17,19 @@ are made — and scored with every metric of :mod:`helpers.metrics`, beside the 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from . import metrics, samples
-from .data import (SaliencyDataset, SaliencyItem, check_same_frame, load_fixations, load_gray, load_rgb,
-                   load_salicon_observers, make_loader)
-from .plots import image_grid, with_fixations
+from .data import GroundTruth, SaliencyDataset, SaliencyItem, load_ground_truth, load_rgb, make_loader
+from . import plots
 from .progress import tqdm
-from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyEvaluation, write_table
+from .models import CONTRAST, MODEL_NAMES, SALNET
+from .records import SaliencyEvaluation, write_table
 from .training import predict
 
 #: The maps scored for every image: the networks and the baselines.
@@ -43,60 +39,6 @@ ORACLE_SAMPLE, ORACLE_OBSERVERS = "oracle (the sample's known density)", "oracle
 NO_LEARNING = "contrast, no learning"
 #: What a network must beat the no-learning row on (where both have them): does training add anything?
 AGAINST_NO_LEARNING = (metrics.SINGLETON_AUC, "NSS", "KL")
-
-
-@dataclass
-class GroundTruth:
-    """One stimulus' ground truth at its original resolution."""
-
-    fixations: np.ndarray   # (H, W) bool
-    density: np.ndarray     # (H, W) float64, the continuous fixation map
-    known_density: np.ndarray | None = None   # the sample's: the density the fixations were drawn from
-    labels: np.ndarray | None = None          # the sample's: 1 on the singleton, 2 on the distractors
-    items: list | None = None                 # the sample's: every item's (x, y, radius), singleton first
-    observers: list | None = None             # one binary map per observer, where the data keep them
-
-
-def _sample_root(stimulus: Path) -> Path | None:
-    for folder in list(stimulus.parents)[:4]:
-        if (folder / "sample.json").is_file() and (folder / samples.TRUTH_DIR).is_dir():
-            return folder
-    return None
-
-
-@lru_cache(maxsize=8)
-def _sample_items(root: Path) -> dict:
-    return json.loads((root / "sample.json").read_text())["items"]
-
-
-def _sample_truth(item: SaliencyItem) -> dict:
-    """The generated sample's known density, item labels and items for ``item`` (empty elsewhere)."""
-    root = _sample_root(item.stimulus)
-    if root is None:
-        return {}
-    items = _sample_items(root)
-    for key in (f"{item.category}/{item.stimulus.stem}", item.stimulus.stem):
-        if key in items:
-            stem = root / samples.TRUTH_DIR / key.replace("/", "_")
-            density = np.asarray(Image.open(f"{stem}_density.png"), dtype=np.float64)
-            return {"known_density": density / density.sum(), "items": items[key],
-                    "labels": np.asarray(Image.open(f"{stem}_items.png"))}
-    return {}
-
-
-def load_ground_truth(item: SaliencyItem) -> GroundTruth:
-    """Fixations and density of one stimulus (and, where the data have them, the sample's truth and
-    each observer's fixations); either of another frame than the stimulus (another aspect ratio, or
-    transposed) is a :class:`helpers.data.DataError` naming the files."""
-    fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
-    check_same_frame(item.stimulus, item.fixations, "fixation locations", fixations.shape[::-1])
-    density = np.asarray(load_gray(item.saliency_map), dtype=np.float64)
-    check_same_frame(item.stimulus, item.saliency_map, "fixation map", density.shape[::-1])
-    if density.shape != fixations.shape:
-        density = metrics.imresize(density, fixations.shape)
-    observers = load_salicon_observers(item.fixations) if item.fixation_format == "salicon" else None
-    return GroundTruth(fixations, density, observers=observers if observers and len(observers) > 1 else None,
-                       **_sample_truth(item))
 
 
 def oracle_name(truths: Sequence[GroundTruth]) -> str:
@@ -246,22 +188,18 @@ def one_per_category(items: Sequence[SaliencyItem]) -> list[tuple[SaliencyItem, 
 
 def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: dict[str, dict],
                       title: str | None = None):
-    """One row per picked ``(item, note)``, labelled by the image's category and name (and the note): the stimulus with its held-out fixations, the ground-truth density,
-    and each network's prediction (``predictions[name][(category, stem)]``, upsampled to the ground
-    truth) with the same fixations drawn over it as dots."""
-    columns: dict[str, list] = {"image and fixations": [], "ground truth": [], **{name: [] for name in predictions}}
-    fixations = []
-    for item, _ in picked:
+    """One row per picked ``(item, note)`` (:func:`helpers.plots.prediction_grid` draws it): the stimulus
+    with its held-out fixations, the ground-truth density, and each map of ``predictions``
+    (``predictions[name][(category, stem)]``) upsampled to the ground truth as it is scored."""
+    rows = []
+    for item, note in picked:
         truth = load_ground_truth(item)
         image = np.asarray(load_rgb(item.stimulus, expected_size=truth.fixations.shape[::-1])) / 255
-        columns["image and fixations"].append(with_fixations(image, truth.fixations))
-        columns["ground truth"].append(truth.density)
-        fixations.append(truth.fixations)
-        for name, by_image in predictions.items():
-            columns[name].append(upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape))
-    labels = [f"{note}\n{item.category}\n{item.stimulus.stem}" if note else f"{item.category}\n{item.stimulus.stem}"
-              for item, note in picked]
-    return image_grid(columns, row_labels=labels, title=title, points={name: fixations for name in predictions})
+        maps = {name: upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape)
+                for name, by_image in predictions.items()}
+        label = f"{item.category}\n{item.stimulus.stem}"
+        rows.append(plots.PredictionRow(f"{note}\n{label}" if note else label, image, truth.density, truth.fixations, maps))
+    return plots.prediction_grid(rows, title)
 
 
 def prediction_figure_of(trained: Sequence, device="cpu", count: int = 6):
@@ -288,11 +226,11 @@ def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, checkpoints: dict[str, str],
                       centre_sigma: tuple[float, float], jitter: bool, seed: int, oracle: str,
-                      no_learning: str = "") -> SaliencyEvaluation:
+                      no_learning: str = "", unfinished: dict[str, str] | None = None) -> SaliencyEvaluation:
     """Write notebook 02's results: the per-image scores and the summary as CSV, and the record the
     report reads (:class:`helpers.records.SaliencyEvaluation`). ``checkpoints``: network name →
     checkpoint; ``oracle``: the oracle row's name, or why there is none; ``no_learning``: which map the
-    no-learning row is, and what chose it."""
+    no-learning row is, and what chose it; ``unfinished``: network → its note, for those scored unfinished."""
     write_table("saliency_scores_per_image", scores, index=False)
     write_table("saliency_metrics", table)
     overall, per_category = per_model(table)
@@ -301,7 +239,7 @@ def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, 
         held_out_images=int(scores.groupby(["category", "image"]).ngroups), jitter=jitter, seed=seed,
         centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
         epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category, oracle=oracle,
-        sample_seed=trained.get("sample_seed"), no_learning=no_learning)
+        sample_seed=trained.get("sample_seed"), no_learning=no_learning, unfinished=dict(unfinished or {}))
     record.write()
     return record
 

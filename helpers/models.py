@@ -105,6 +105,11 @@ class FrozenThenTrained(nn.Module):
 # ---------------------------------------------------------------------------------------------
 
 #: (in, out, kernel) for conv1 … conv9 of Table 1; padding is kernel // 2, stride 1.
+#: Part 1's two saliency networks: their keys (in specs, checkpoints and file names) and the names
+#: tables and figures give them.
+SALNET, CONTRAST = "salnet", "contrast"
+MODEL_NAMES = {SALNET: "SalNet (half)", CONTRAST: "MobileNetV2 + contrast readout"}
+
 SALNET_CONVS = (
     (3, 48, 7), (48, 128, 5), (128, 256, 3), (256, 256, 5), (256, 256, 5),
     (256, 128, 7), (128, 64, 11), (64, 16, 11), (16, 1, 13),

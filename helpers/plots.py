@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -111,6 +112,27 @@ def image_grid(columns: dict[str, Sequence[np.ndarray]], row_labels: Sequence[st
     if title:
         figure.suptitle(title, fontsize=11)
     return figure
+
+
+@dataclass
+class PredictionRow:
+    """One row of :func:`prediction_grid`: an image, its ground truth and the maps predicted for it."""
+
+    label: str
+    image: np.ndarray                 # (H, W, 3) in [0, 1]
+    density: np.ndarray               # the ground-truth map, (H, W)
+    fixations: np.ndarray             # (H, W) bool, drawn as dots over the image and every map
+    maps: dict[str, np.ndarray]       # map name → (H, W), at the ground truth's size
+
+
+def prediction_grid(rows: Sequence[PredictionRow], title: str | None = None) -> plt.Figure:
+    """The image with its fixations, the ground truth and every map, one row per image, the fixations
+    as dots over each map (Part 1's per-category, best-and-worst and validation figures)."""
+    names = list(rows[0].maps) if rows else []
+    columns = {"image and fixations": [with_fixations(row.image, row.fixations) for row in rows],
+               "ground truth": [row.density for row in rows], **{name: [row.maps[name] for row in rows] for name in names}}
+    return image_grid(columns, row_labels=[row.label for row in rows], title=title,
+                      points={name: [row.fixations for row in rows] for name in names})
 
 
 def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]]) -> plt.Figure:

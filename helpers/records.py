@@ -26,11 +26,8 @@ import pandas as pd
 
 from . import paths
 from .io import write_json_atomic, write_text_atomic
+from .models import SALNET
 
-#: The two saliency networks of notebook 01: their keys (in specs, checkpoints and file names) and
-#: the names tables and figures give them.
-SALNET, CONTRAST = "salnet", "contrast"
-MODEL_NAMES = {SALNET: "SalNet (half)", CONTRAST: "MobileNetV2 + contrast readout"}
 
 
 #: Fields records once had and no longer write, skipped when an older file is read: ``config`` (the
@@ -143,6 +140,7 @@ class SaliencyEvaluation(Record):
     oracle: str = ""                                   # the oracle row's name, or why there is none
     sample_seed: int | None = None                     # the generated sample's seed, when scored on it
     no_learning: str = ""                              # the no-learning row: which map, and what chose it
+    unfinished: dict[str, str] = field(default_factory=dict)  # network → "unfinished: 2 of 20 epochs", when scored so
 
 
 @dataclass(kw_only=True)

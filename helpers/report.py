@@ -24,7 +24,8 @@ from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
 from .published import published_rows, why_left_out
-from .records import (CONTRAST, SALNET, InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
+from .models import CONTRAST, SALNET
+from .records import (InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
                       SaliencyTraining)
 from .inversion import layer_records
 from .saliency import training_record
@@ -251,7 +252,8 @@ def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
         if network in evaluation.overall:
             met = quality_bars(evaluation.overall, network, oracle, evaluation.per_category)
             missed = [bar for bar, ok in met.items() if not ok]
-            lines.append(f"\n**{network}** — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
+            note = f" (**{evaluation.unfinished[network]}**)" if network in evaluation.unfinished else ""
+            lines.append(f"\n**{network}**{note} — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
                                                     f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed))
                          + "." + _margin_sentence(evaluation.overall, network) + "\n")
     return lines

@@ -24,12 +24,12 @@ from . import evaluation, identity, paths
 from .data import (HELD_OUT_FRACTION, RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
                    saliency_splits)
 from .data.fingerprints import check_trained_on
-from .evaluation import load_ground_truth
+from .data import load_ground_truth
 from .notebooks import describe as named
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
-from .models import ContrastSaliencyNet, SaliencyNet, count_parameters
-from .parallel import check_nproc, per_rank_batch, rank_zero_first, start_process_group
-from .records import CONTRAST, MODEL_NAMES, SALNET, SaliencyTraining, write_table
+from .models import CONTRAST, MODEL_NAMES, SALNET, ContrastSaliencyNet, SaliencyNet, count_parameters
+from .parallel import check_nproc, per_rank_batch, rank_zero_first, select_device, start_process_group
+from .records import SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
 from .training import (ArchitectureMismatchError, HowToRun, TrainingRun, check_architecture, checkpoint_path,  # noqa: F401
                        duration_text, fit, predict, read_checkpoint, run_identity, set_seed)
@@ -307,10 +307,10 @@ def network_name(trained: dict) -> str:
 SAME_SPLIT = ("dataset", "sample_seed", "WholeDataset", "seed", "data")
 
 
-def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple[nn.Module, dict, Path] | None:
-    """The second model notebook 01 trained last — ``(network, settings, checkpoint)`` as
-    :func:`load_saliency_model` gives them — when it was trained on the same split as ``trained``;
-    else ``None``, printing why."""
+def second_model_for(trained: dict, device: torch.device | str = "cpu",
+                     allow_unfinished: bool = True) -> "TrainedNetwork | None":
+    """The second model notebook 01 trained last (:class:`TrainedNetwork`) when it was trained on the
+    same split as ``trained``; else ``None``, printing why."""
     record = training_record(CONTRAST)
     if record is None or not Path(record.checkpoint).is_file():
         print(f"no second model to score: {named('saliency-training')} has not trained one (SECOND_MODEL = False?)")
@@ -322,9 +322,11 @@ def second_model_for(trained: dict, device: torch.device | str = "cpu") -> tuple
         differs.append("split_files")  # the same names and sizes, other contents
     if differs:
         print(f"the second model ({Path(record.checkpoint).name}) is not scored: it was trained on another split "
-              f"({', '.join(f'{n} {info.get(n)!r} against {trained.get(n)!r}' for n in differs)}); run {named('saliency-training')} again")
+              f"({', '.join(f'{n} {info.get(n)!r} against {trained.get(n)!r}' for n in differs)}); "
+              f"run {named('saliency-training')} again")
         return None
-    return network, info, Path(record.checkpoint)
+    note = check_finished(info, record.checkpoint, allow_unfinished)
+    return TrainedNetwork(network, network_name(info), note, Path(record.checkpoint), info)
 
 
 class UnfinishedModelError(RuntimeError):
@@ -343,6 +345,55 @@ def check_finished(trained: dict, checkpoint: str | Path, allow_unfinished: bool
                                    "or set ALLOW_UNFINISHED = True to score it as it is")
     print(f"NOTE: scoring a network that is {note}")
     return note
+
+
+
+@dataclass
+class TrainedNetwork:
+    """A network notebook 01 trained, as notebook 02, the benchmarks and the report name and score it."""
+
+    model: nn.Module
+    name: str           # as tables and figures call it, with its weights ("… (random front end)")
+    unfinished: str     # "" when its training finished, else a note such as "unfinished: 2 of 20 epochs"
+    checkpoint: Path
+    trained: dict       # the settings it was trained with (load_saliency_model)
+
+    @property
+    def image_size(self) -> list[int]:
+        return self.trained["image_size"]
+
+    @property
+    def file_suffix(self) -> str:
+        """How figure files tell the networks apart: "" for SalNet, "_second_model" for the other."""
+        return "" if self.trained.get("model", SALNET) == SALNET else "_second_model"
+
+    def describe(self) -> str:
+        trained = self.trained
+        return (f"{self.name}: {self.checkpoint.name}, {trained['epochs_trained']} of {trained['epochs_planned']} "
+                f"epochs on {trained['dataset']}, input {trained['image_size']}"
+                + (f" — {self.unfinished}" if self.unfinished else ""))
+
+
+def load_network(checkpoint: str | Path, device: torch.device | str = "cpu", allow_unfinished: bool = True) -> TrainedNetwork:
+    """The network in ``checkpoint`` (:func:`load_saliency_model`), named as its weights say
+    (:func:`network_name`) and marked when unfinished (:func:`check_finished`, which refuses it unless
+    ``allow_unfinished``)."""
+    model, trained = load_saliency_model(checkpoint, device)
+    note = check_finished(trained, checkpoint, allow_unfinished)
+    return TrainedNetwork(model, network_name(trained), note, Path(checkpoint), trained)
+
+
+def trained_networks(checkpoint: str | Path = "", second_model: bool = True, allow_unfinished: bool = False,
+                     device: torch.device | str = "cpu") -> list[TrainedNetwork]:
+    """The networks notebook 02 scores, SalNet first: ``checkpoint`` (default: the one notebook 01
+    trained last) and — when ``second_model`` — the second model notebook 01 trained on the same
+    split, if it did (else why not is printed). An unfinished network stops here unless
+    ``allow_unfinished``, which marks it instead."""
+    device = select_device(device)
+    salnet = load_network(trained_checkpoint(checkpoint), device, allow_unfinished)
+    networks = [salnet]
+    second = second_model_for(salnet.trained, device, allow_unfinished) if second_model else None
+    return networks + ([second] if second is not None else [])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,9 +45,8 @@ import torchvision
 
 from .data import INVERSION_DATASETS, SALIENCY_DATASETS
 from .data.subsets import check_whole_dataset
-from .models import MIN_IMAGE_SIDE, check_image_size
+from .models import CONTRAST, MIN_IMAGE_SIDE, SALNET, check_image_size
 from .profiles import profile_overrides, profile_reason
-from .records import CONTRAST, SALNET
 
 #: The networks ``ENCODER`` may name: torchvision's image classifiers.
 CLASSIFIERS = tuple(torchvision.models.list_models(module=torchvision.models))

@@ -139,7 +139,7 @@ def _replace_ground_truth(root, map_size=None, fix_locs=None):
 
 
 def test_a_fixation_map_of_another_aspect_ratio_stops_training_and_scoring(small_sample, tmp_path):
-    from helpers.evaluation import load_ground_truth
+    from helpers.data import load_ground_truth
 
     item = _replace_ground_truth(copy_sample(small_sample, tmp_path), map_size=(300, 500))  # stimulus 640×360
     with pytest.raises(DataError, match=r"001.jpg: fixation map of 300×500 .* stimulus .* is 640×360"):
@@ -149,7 +149,7 @@ def test_a_fixation_map_of_another_aspect_ratio_stops_training_and_scoring(small
 
 
 def test_transposed_fixation_locations_are_named_as_such(small_sample, tmp_path):
-    from helpers.evaluation import load_ground_truth
+    from helpers.data import load_ground_truth
 
     transposed = np.zeros((640, 360), np.uint8)  # rows and columns swapped for a 640×360 stimulus
     transposed[100, 200] = 1

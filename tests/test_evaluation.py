@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import evaluation, metrics
-from helpers.data import SaliencyItem, no_oracle_reason
+from helpers.data import SaliencyItem, load_ground_truth, no_oracle_reason
 from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, NETWORK, ORACLE_OBSERVERS, ORACLE_SAMPLE, best_and_worst,
                                 per_model, summarise)
 
@@ -104,7 +104,7 @@ def test_salicon_observers_give_a_leave_one_out_oracle_and_pooled_data_none(tmp_
     root = write_saliency_sample(tmp_path / "salicon", images_per_category=2, seed=4, layout="salicon")
     shutil.rmtree(root / "truth")     # as real SALICON: no known density, but three observers per image
     items = find_salicon(root, "train")[:3]
-    truths = [evaluation.load_ground_truth(item) for item in items]
+    truths = [load_ground_truth(item) for item in items]
     assert evaluation.oracle_name(truths) == ORACLE_OBSERVERS and len(truths[0].observers) == 3
     scores = evaluation.evaluate({NETWORK: np.random.default_rng(0).random((3, 12, 16))}, items, (0.25, 0.25),
                                  progress=False)
@@ -112,7 +112,7 @@ def test_salicon_observers_give_a_leave_one_out_oracle_and_pooled_data_none(tmp_
     assert len(oracle) == 3 and (oracle["AUC-Judd"] > 0.75).all()   # the others' fixations predict each observer
     mit = write_saliency_sample(tmp_path / "mit", images_per_category=1, seed=4, layout="mit1003")
     shutil.rmtree(mit / "truth")
-    assert evaluation.oracle_name([evaluation.load_ground_truth(find_mit1003(mit)[0])]) == ""
+    assert evaluation.oracle_name([load_ground_truth(find_mit1003(mit)[0])]) == ""
     assert "pool every observer" in no_oracle_reason("mit1003")
 
 

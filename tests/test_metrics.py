@@ -237,7 +237,8 @@ def test_shuffled_auc_without_other_fixations_is_nan_with_a_warning():
 
 
 def test_other_fixations_are_the_union_of_every_other_image_on_each_images_size():
-    from helpers.evaluation import GroundTruth, other_fixations
+    from helpers.data import GroundTruth
+    from helpers.evaluation import other_fixations
 
     rng = np.random.default_rng(14)
     truths = [GroundTruth(rng.random(shape) < 0.02, np.zeros(shape))

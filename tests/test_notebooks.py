@@ -10,7 +10,8 @@ from PIL import Image
 from helpers import metrics, paths, pipeline, profiles
 from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, CHANCE, NETWORK, NO_LEARNING, ORACLE_SAMPLE, SECOND_NETWORK,
                                 quality_bars)
-from helpers.records import CONTRAST, InversionSummary, SaliencyEvaluation, SaliencyTraining
+from helpers.models import CONTRAST
+from helpers.records import InversionSummary, SaliencyEvaluation, SaliencyTraining
 from helpers.training import read_checkpoint
 
 pytestmark = pytest.mark.slow

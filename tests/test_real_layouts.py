@@ -7,7 +7,7 @@ from scipy.io import savemat
 
 from helpers.data import (DataError, find_mit1003, find_salicon, load_fixations, resolve_saliency_dataset,
                           saliency_splits)
-from helpers.evaluation import load_ground_truth
+from helpers.data import load_ground_truth
 from helpers.samples import write_saliency_sample
 
 SALICON_SIZE = (640, 480)  # width, height: every SALICON (COCO) image

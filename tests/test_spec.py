@@ -15,7 +15,7 @@ from torch import nn
 from helpers import saliency, train
 from helpers.identity import architecture
 from helpers.models import SaliencyNet
-from helpers.records import SALNET
+from helpers.models import SALNET
 from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
 from helpers.data import DataError, choose_dataset
 from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec, Spec, SpecError, setting
@@ -318,7 +318,7 @@ def test_notebook_02_finds_both_finished_models_from_the_checkpoints_when_the_re
     assert saliency.trained_checkpoint() == salnet.run.checkpoint
     model, trained = saliency.load_saliency_model(salnet.run.checkpoint)
     found = saliency.second_model_for(trained)
-    assert found is not None and found[2] == second.run.checkpoint
+    assert found is not None and found.checkpoint == second.run.checkpoint and found.name.endswith("(random front end)")
     rebuilt = SaliencyTraining.read()
     assert rebuilt.checkpoint == str(salnet.run.checkpoint) and rebuilt.history == salnet.run.history
     assert (rebuilt.train_images, rebuilt.validation_images, rebuilt.held_out_images) == (8, 4, 4) and rebuilt.spec == salnet.spec.as_dict()
@@ -415,3 +415,22 @@ def test_learning_rate_goes_from_the_notebook_to_the_optimiser_checkpoint_and_re
 
     written = SaliencyTraining.read()
     assert written.spec["learning_rate"] == 7e-4 and not hasattr(written, "config")
+
+
+@pytest.mark.slow
+def test_notebook_02s_calls_score_both_networks_by_name_on_their_own_split_and_record_them(cat2000, workspace):
+    from helpers import scoring
+    from helpers.records import SaliencyEvaluation
+
+    tiny_run(data_dir=str(cat2000), seed=12)
+    saliency.train(ContrastSpec(**{**TINY, "seed": 12}, data_dir=str(cat2000), weights="random"), device="cpu",
+                   progress=False)
+    networks = saliency.trained_networks(device="cpu")
+    assert [n.name for n in networks] == ["SalNet (half)", "MobileNetV2 + contrast readout (random front end)"]
+    assert all(n.unfinished == "" for n in networks)
+    test = scoring.TestImages.of(networks[0], str(cat2000))
+    scored = scoring.score(networks, test, device="cpu")
+    assert set(scored.predictions) == {n.name for n in networks} | {"contrast, no learning"}
+    record = scored.write_record()
+    assert record == SaliencyEvaluation.read() and set(record.checkpoints) == {n.name for n in networks}
+    assert all(f"{n.name}: AUC-Judd" in scored.bars() for n in networks)

@@ -7,6 +7,8 @@ image_layouts     Part 2's Tiny-ImageNet and ImageNet folders
 subsets           what ``WholeDataset`` means, and the training / held-out split (defined once)
 datasets          the PyTorch datasets that decode each file once, and ``make_loader``
 checks            every file of a run's splits checked before the first step
+ground_truth      one stimulus' ground truth for the metrics, and the sample's known answer
+fingerprints      every file of a run's splits by content digest: what a model stores and is checked against
 choice            which data set a notebook uses: the real one, else the generated sample
 ================  ===============================================================================
 
@@ -16,6 +18,7 @@ needs is importable from ``helpers.data`` itself.
 from .checks import check_image_items, check_saliency_items
 from .choice import (INVERSION_DATASETS, LAYOUTS, SALIENCY_DATASETS, Layout, choose_dataset, no_oracle_reason,
                      resolve_inversion_dataset, resolve_saliency_dataset, saliency_splits)
+from .ground_truth import GroundTruth, load_ground_truth
 from .datasets import (IMAGENET_MEAN, IMAGENET_STD, DecodeOnceDataset, classification_input, InversionDataset, SaliencyDataset,
                        denormalise_imagenet, make_loader, normalise_imagenet, to_pixels, to_signed)
 from .image_layouts import (TINY_IMAGENET_CLASS_SEED, TINY_IMAGENET_CLASSES, ImageItem, choose_classes,

@@ -15,30 +15,26 @@ from __future__ import annotations
 import warnings
 from typing import Sequence
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..progress import tqdm
 from .image_layouts import ImageItem
-from .readers import DataError, check_same_frame, load_fixations, load_mat, mat_variables
+from .readers import DataError, check_same_frame, format_named
 from .saliency_layouts import SaliencyItem
 
 
 def _fixations_checked(item: SaliencyItem, read: bool) -> str:
-    """Check ``item``'s fixation file: from the MATLAB headers alone for CAT2000's ``fixLocs`` (the
-    variable, 2-D, the stimulus' frame), or — when ``read``, and for the other formats — by reading it.
-    Returns why the fixations score nothing ("" when they are usable); errors name the file."""
-    if item.fixation_format == "fixLocs" and not read:
-        variables = mat_variables(item.fixations)
-        if "fixLocs" not in variables or len(variables["fixLocs"][0]) != 2:
-            raise DataError(f"{item.fixations}: expected a 2-D variable 'fixLocs', found {variables}")
-        check_same_frame(item.stimulus, item.fixations, "fixation locations", variables["fixLocs"][0][::-1])
+    """Check ``item``'s fixation file: from its headers alone where the format allows (CAT2000's
+    ``fixLocs``: the variable, 2-D, the stimulus' frame), or — when ``read``, and for the other formats —
+    by reading it. Returns why the fixations score nothing ("" when they are usable); errors name the file."""
+    kind = format_named(item.fixation_format)
+    if kind.header_shape is not None and not read:
+        check_same_frame(item.stimulus, item.fixations, "fixation locations", kind.header_shape(item.fixations)[::-1])
         return ""
-    if item.fixation_format == "fixLocs":
-        raw = np.asarray(load_mat(item.fixations).get("fixLocs", np.zeros(0)))
-        if np.issubdtype(raw.dtype, np.floating) and np.isnan(raw).any():
-            return f"{item.fixations}: its fixLocs holds NaN values (counted as not fixated)"
-    fixations = load_fixations(item.fixations, fixation_format=item.fixation_format)
+    problem = kind.problem(item.fixations) if kind.problem is not None else ""
+    if problem:
+        return problem
+    fixations = kind.read(item.fixations)
     check_same_frame(item.stimulus, item.fixations, "fixation locations", fixations.shape[::-1])
     return "" if fixations.any() else f"{item.fixations}: no fixation at all (the image scores NaN and is left out)"
 

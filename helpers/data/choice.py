@@ -49,6 +49,7 @@ class Layout:
     markers: tuple[str, ...]         # paths under the folder, any of which says the data set is there
     split: Callable                  # (root, WholeDataset, seed) → (train items, held-out items)
     fetch: str = ""                  # the command that downloads it ("" where it is fetched by hand)
+    fixation_format: str = "fixLocs"  # how it stores fixations: a key of helpers.data.readers.FIXATION_FORMATS
     no_oracle: str = "these data keep neither a known density nor fixations per observer"
     base: Callable[[Path], Path] = lambda root: root   # the folder the items are read from
 
@@ -66,13 +67,14 @@ class Layout:
 LAYOUTS = {layout.name: layout for layout in (
     Layout("cat2000", "saliency", "cat2000", ("trainSet/Stimuli", "Stimuli"),
            lambda root, whole, seed: dirs_loader(root, whole, seed), "python -m helpers.downloads cat2000",
-           "CAT2000's FIXATIONLOCS pool every observer's fixations, so no observer can be left out",
+           no_oracle="CAT2000's FIXATIONLOCS pool every observer's fixations, so no observer can be left out",
            base=lambda root: cat2000_root(root).parent),
-    Layout("salicon", "saliency", "salicon", ("images",), _salicon_split, "python -m helpers.downloads salicon"),
+    Layout("salicon", "saliency", "salicon", ("images",), _salicon_split, "python -m helpers.downloads salicon",
+           fixation_format="salicon"),
     Layout("mit1003", "saliency", "mit1003", ("ALLSTIMULI",),
            lambda root, whole, seed: split_per_category(find_mit1003(root), whole, seed),
-           "python -m helpers.downloads mit1003",
-           "MIT1003's fixPts maps pool every observer (the per-observer DATA folder is not read)"),
+           "python -m helpers.downloads mit1003", fixation_format="fixPts",
+           no_oracle="MIT1003's fixPts maps pool every observer (the per-observer DATA folder is not read)"),
     Layout("tiny-imagenet", "inversion", "", ("tiny-imagenet-200/wnids.txt", "wnids.txt"), _tiny_imagenet_split,
            "python -m helpers.downloads tiny-imagenet"),
     Layout("imagenet", "inversion", "imagenet", ("train",),
@@ -141,6 +143,9 @@ def saliency_splits(dataset: str, root: str | Path, WholeDataset: bool | int = T
         train, test = dirs_loader(root, WholeDataset, seed)  # the sample is written in CAT2000's layout
     else:
         train, test = LAYOUTS[dataset].split(Path(root), WholeDataset, seed)
+    expected = LAYOUTS["cat2000" if dataset == "sample" else dataset].fixation_format
+    if any(item.fixation_format != expected for item in train + test):  # the layout record is the one authority
+        raise DataError(f"{root}: {dataset}'s items are not all in its fixation format {expected!r}")
     return (*split_validation(train, test, seed), test)
 
 

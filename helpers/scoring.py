@@ -1,0 +1,128 @@
+"""Notebook 02's story as calls: Part 1's trained networks scored on the test images of their own split.
+
+:func:`helpers.saliency.trained_networks` finds the networks (:class:`helpers.saliency.TrainedNetwork`);
+:meth:`TestImages.of` rebuilds the split the first one's checkpoint stores, checked file by file, and
+fits the centre bias on its training fixations; :func:`score` scores every network beside the
+baselines and the no-learning row with every metric, and returns a :class:`Scored` that writes the
+record and draws the figures. The notebook tells the story; this module does the work.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import baselines, evaluation, metrics, plots
+from .data import load_ground_truth, no_oracle_reason
+from .records import SaliencyEvaluation
+from .saliency import SaliencyData, TrainedNetwork, trained_split
+
+
+@dataclass
+class TestImages:
+    """The split a network was trained on, rebuilt and checked, and the centre bias fitted on it."""
+
+    data: SaliencyData
+    centre_sigma: tuple[float, float]
+
+    @classmethod
+    def of(cls, network: TrainedNetwork, data_dir: str = "") -> "TestImages":
+        """``network``'s split (:func:`helpers.saliency.trained_split`: refused, naming the files, when
+        the folder no longer holds it), the centre bias's width fitted on its training fixations."""
+        data = trained_split(network.trained, data_dir, network.checkpoint)
+        sigma = metrics.fit_centre_bias(load_ground_truth(item).fixations for item in data.train_items)
+        return cls(data, sigma)
+
+    @property
+    def items(self) -> list:
+        return self.data.held_out_items
+
+    def describe(self) -> str:
+        return (f"{len(self.items)} test images of {self.data.name}; centre bias fitted on {len(self.data.train_items)} "
+                f"training images: sigma = {self.centre_sigma[0]:.3f} × height, {self.centre_sigma[1]:.3f} × width")
+
+
+@dataclass
+class Scored:
+    """Every map of every test image scored: the networks, the baselines, the no-learning row."""
+
+    networks: list[TrainedNetwork]
+    test: TestImages
+    no_learning: baselines.NoLearningBaseline
+    predictions: dict[str, np.ndarray]     # map name → maps (N, h, w), the networks' and the no-learning row's
+    scores: pd.DataFrame                   # one row per image and map (evaluation.evaluate)
+    table: pd.DataFrame                    # the means per map and category (evaluation.summarise)
+    oracle: str                            # the oracle row's name, or "" when the data allow none
+    jitter: bool = True
+    seed: int = 0
+    record: SaliencyEvaluation | None = field(default=None, repr=False)
+
+    @property
+    def by_image(self) -> dict[str, dict]:
+        """map name → ``{(category, stem): map}``."""
+        keys = [(item.category, item.stimulus.stem) for item in self.test.items]
+        return {name: dict(zip(keys, maps)) for name, maps in self.predictions.items()}
+
+    def write_record(self) -> SaliencyEvaluation:
+        """The CSV tables and the record the report reads; unfinished networks are marked in it."""
+        salnet = self.networks[0]
+        self.record = evaluation.record_evaluation(
+            self.scores, self.table, salnet.trained, {n.name: str(n.checkpoint) for n in self.networks},
+            self.test.centre_sigma, self.jitter, self.seed, self.oracle or no_oracle_reason(self.test.data.name),
+            self.no_learning.summary(), unfinished={n.name: n.unfinished for n in self.networks if n.unfinished})
+        return self.record
+
+    def bars(self) -> str:
+        """Each network against every bar of the data set, ✓ or ✗, as lines."""
+        overall, per_category = evaluation.per_model(self.table)
+        lines = []
+        for network in self.networks:
+            line = f"{network.name}: AUC-Judd {overall[network.name]['AUC-Judd']:.4f} (centre bias " \
+                   f"{overall[evaluation.CENTRE_BIAS]['AUC-Judd']:.4f}" \
+                   + (f", oracle {overall[self.oracle]['AUC-Judd']:.4f}" if self.oracle else "") + ")"
+            bars = evaluation.quality_bars(overall, network.name, self.oracle, per_category)
+            lines += [line] + [f"  {'✓' if met else '✗'} {bar}" for bar, met in bars.items()]
+        return "\n".join(lines)
+
+    def per_category_figure(self):
+        """One test image of each category: the image, the ground truth and every map, fixations as dots."""
+        return evaluation.prediction_figure(evaluation.one_per_category(self.test.items), self.by_image)
+
+    def roc_figure(self):
+        """ROC curves of every map on one test image of each category."""
+        curves = {}
+        for item, _ in evaluation.one_per_category(self.test.items):
+            index = self.test.items.index(item)
+            truth, seed = load_ground_truth(item), self.seed + index
+            maps = evaluation.model_maps({name: maps[index] for name, maps in self.predictions.items()}, truth,
+                                         self.test.centre_sigma, seed)
+            curves[f"{item.category}/{item.stimulus.stem}"] = {
+                name: (*metrics.roc_curve_judd(m, truth.fixations, self.jitter, seed),
+                       metrics.auc_judd(m, truth.fixations, self.jitter, seed)) for name, m in maps.items()}
+        return plots.roc_panels(curves)
+
+    def best_and_worst_figure(self, network: TrainedNetwork):
+        """``network``'s three best and three worst test images by AUC-Judd, fixations over its map."""
+        picked = evaluation.best_and_worst(self.scores, self.test.items, model=network.name)
+        return evaluation.prediction_figure(picked, {network.name: self.by_image[network.name]}, title=network.name)
+
+
+def score(networks: Sequence[TrainedNetwork], test: TestImages, jitter: bool = True, seed: int = 0,
+          device="cpu") -> Scored:
+    """Score ``networks`` (SalNet first) on ``test``'s images beside the baselines and the no-learning
+    row (chosen on the validation images, with the second model's frozen front end where there is one;
+    :func:`helpers.baselines.no_learning_baseline`); print which oracle the data allow."""
+    second = next((n.model for n in networks[1:]), None)   # its frozen front end gives the no-learning candidates
+    image_size = networks[-1].image_size
+    no_learning = baselines.no_learning_baseline(test.data.validation_items, test.items, image_size, second, device)
+    print(f"{evaluation.NO_LEARNING}: {no_learning.summary()}")
+    predictions = {n.name: evaluation.predict_saliency(n.model, test.items, n.image_size, device) for n in networks}
+    predictions[evaluation.NO_LEARNING] = no_learning.maps
+    scores = evaluation.evaluate(predictions, test.items, test.centre_sigma, jitter=jitter, seed=seed)
+    oracle = evaluation.oracle_name([load_ground_truth(item) for item in test.items[:1]])
+    if not oracle:
+        print(f"no oracle row: {no_oracle_reason(test.data.name)}")
+    return Scored(list(networks), test, no_learning, predictions, scores, evaluation.summarise(scores), oracle,
+                  jitter, seed)
