@@ -374,4 +374,5 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
                                  WholeDataset=spec.whole_dataset, seed=spec.seed, test_images=len(data.held_out_items),
                                  image_size=spec.image_size, mean_image=mean_scores, rows=rows, weights=descriptions)
     record.write()
+    write_table("inversion_comparison", plots.comparison_table(record))
     return record, test_images, reconstructions
