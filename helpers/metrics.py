@@ -191,7 +191,8 @@ def matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
     """MATLAB's ``start:step:stop`` for a positive step, value for value: the number of intervals is
     rounded (within a tolerance of ``stop``), an end point within the tolerance becomes ``stop``, and
     the first half of the values is built up from ``start`` and the second half down from the end
-    point — so ``0:0.1:1`` holds exactly 0.6 and 0.7, where ``np.arange`` gives 0.6000000000000001."""
+    point — so ``0:0.1:1`` holds exactly 0.6 and 0.7, where ``np.arange`` gives 0.6000000000000001 — and,
+    for an even number of intervals, the middle value is ``(start + end) / 2`` (``0:0.1:0.6`` holds 0.3)."""
     tol = 2.0 * np.finfo(float).eps * max(abs(start), abs(stop))
     n = round((stop - start) / step)
     if start + n * step - stop > tol:
@@ -204,7 +205,9 @@ def matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
     values = np.empty(n + 1)
     k = np.arange(n // 2 + 1)
     values[k] = start + k * step
-    values[n - k] = end - k * step   # as MATLAB, the middle value (n even) comes from the end point
+    values[n - k] = end - k * step
+    if n % 2 == 0:  # as MathWorks' colonop: the middle value is the mean of the two ends
+        values[n // 2] = (start + end) / 2
     return values
 
 
@@ -346,12 +349,15 @@ def singleton_auc(saliency_map, labels, singleton: int = 1, distractor: int = 2)
     probability that a singleton pixel outranks a distractor pixel, ties counting a half
     (Mann–Whitney). 0.5 for a map that treats every item alike, 1.0 for a perfect singleton detector.
     Not an MIT metric: the generated sample knows which item is the odd one out. NaN (with a warning)
-    when either kind of pixel is missing."""
+    when either kind of pixel is missing, or the map is NaN on one."""
     labels = _as_2d(labels)
     values = imresize(saliency_map, labels.shape)
     on_singleton, on_distractors = values[labels == singleton], values[labels == distractor]
     if on_singleton.size == 0 or on_distractors.size == 0:
         warnings.warn("singleton_auc: the labels mark no singleton or no distractor; the score is NaN", stacklevel=2)
+        return math.nan
+    if np.isnan(on_singleton).any() or np.isnan(on_distractors).any():  # a NaN would sort above every value
+        warnings.warn("singleton_auc: the map is NaN on an item's pixels; the score is NaN", stacklevel=2)
         return math.nan
     distractors = np.sort(on_distractors)
     below = np.searchsorted(distractors, on_singleton, side="left")      # distractors it outranks

@@ -321,6 +321,16 @@ def test_auc_thresholds_are_matlabs_colon_values_not_numpys():
     assert len(matlab_colon(0.0, 0.1, 0.987)) == 10
 
 
+def test_matlabs_colon_sets_the_middle_of_an_even_count_of_intervals_to_the_mean_of_its_ends():
+    """MathWorks' ``colonop``: with n even, ``out(n/2+1) = (a+c)/2``. Counting down from 0.6 gives
+    0.29999999999999993 and counting up 0.30000000000000004; MATLAB holds 0.3."""
+    from helpers.metrics import matlab_colon
+
+    assert 0.6 - 3 * 0.1 != 0.3 and 3 * 0.1 != 0.3          # the two ways the middle could be missed
+    assert matlab_colon(0.0, 0.1, 0.6)[3] == 0.3
+    assert matlab_colon(1.0, 0.5, 3.0)[2] == 2.0 and len(matlab_colon(0.0, 0.1, 0.7)) == 8   # odd: no middle
+
+
 def test_a_uint8_map_whose_fixated_value_is_exactly_a_threshold_scores_as_in_matlab():
     """Worked by hand: the fixated pixels are 153/255 = 0.6 after min-max normalisation, the other
     images' fixations fall on 140/255 ≈ 0.549 and 0; the largest value among them is 0.6, so the
@@ -358,6 +368,13 @@ def test_singleton_auc_worked_by_hand_with_a_tie():
     saliency = np.array([[3.0, 1.0, 1.0, 0.0, 0.0]])
     labels = np.array([[1, 1, 2, 2, 2]])
     assert metrics.singleton_auc(saliency, labels) == pytest.approx(5.5 / 6, abs=1e-15)
+
+
+def test_a_map_that_is_nan_on_an_item_scores_nan_not_a_perfect_singleton_auc():
+    labels = np.array([[1, 1, 2, 2, 2]])
+    for saliency in (np.array([[np.nan, 1.0, 1.0, 0.0, 0.0]]), np.array([[1.0, 1.0, np.nan, 0.0, 0.0]])):
+        with pytest.warns(UserWarning, match="NaN on an item's pixels"):
+            assert math.isnan(metrics.singleton_auc(saliency, labels))
 
 
 @pytest.mark.parametrize("seed", range(3))
