@@ -93,14 +93,32 @@ def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyT
         return (f"\n*The second model's record (`{Path(second.checkpoint).name}`) is of another split; it is left out. "
                 f"Run {named('saliency-training')} again.*\n")
     spec = ContrastSpec.from_stored(second.spec)
+    salnet_loss = SaliencySpec.from_stored(training.spec).loss
+    same = ("Same images and split, same loss" if spec.loss == salnet_loss else
+            f"Same images and split; its loss is {LOSS_WORDS[spec.loss]} (SalNet's: {LOSS_WORDS[salnet_loss]})")
     return (f"\n**Second model — a pretrained front end.** The SalNet paper took its first layers from an ImageNet "
             f"network. The second model freezes torchvision's MobileNetV2 (**{second.front_end}**) and trains only a small "
             f"readout (**{second.parameters:,} parameters**) that sees each feature beside its contrast with the rest "
-            f"of the image — pop-out is a comparison across the whole display, which the contrast makes one step. Same "
-            f"images, same loss; input {second.image_size[0]}×{second.image_size[1]}, {spec.optimizer.upper()} "
+            f"of the image — pop-out is a comparison across the whole display, which the contrast makes one step. {same}; "
+            f"input {second.image_size[0]}×{second.image_size[1]}, {spec.optimizer.upper()} "
             f"at {spec.learning_rate:g}, batch {spec.batch_size}, {_epochs(second.epochs_trained, second.epochs_planned)}"
             f"{_bf16(spec)}; "
             f"lowest validation loss {second.lowest_val_loss:.4f}.\n")
+
+
+#: How the report names each training loss of Part 1.
+LOSS_WORDS = {"mse": "MSE", "kld": "the KL divergence of the maps"}
+
+
+def _losses_comparable(training: SaliencyTraining, loss: str) -> str:
+    """Whether this run's losses can stand beside the assignment's CAT2000 MSE, and if not, why."""
+    reasons = [reason for reason, differs in (("it trains on another loss (" + LOSS_WORDS[loss] + ")", loss != "mse"),
+                                              (f"it trains on {training.dataset}", training.dataset != "cat2000"))
+               if differs]
+    if not reasons:
+        return "\nThe assignment's losses stand beside this run's for comparison.\n"
+    return ("\nThe assignment's losses are there for reference only: they are **not comparable** — "
+            + " and ".join(reasons) + ", and the loss depends on both.\n")
 
 
 def _diagnosis_table() -> str:
@@ -148,6 +166,7 @@ def training_section(training: SaliencyTraining, second: SaliencyTraining | None
             ["this run", training.lowest_train_loss, training.lowest_val_loss],
             ["the assignment (CAT2000, Table 2)", ASSIGNMENT_SALIENCY_LOSS["train"],
              ASSIGNMENT_SALIENCY_LOSS["validation"]]]),
+        _losses_comparable(training, loss),
         _diagnosis_table(),
         _second_model_paragraph(second, training),
         _figure("fig1_saliency_loss", "Figure 1 — train and validation loss per epoch, one panel per network"),

@@ -121,7 +121,8 @@ class TrainedSaliency:
 
     @property
     def name(self) -> str:
-        return MODEL_NAMES[self.spec.MODEL]
+        """As tables and figures name it, with its weights (:func:`network_name`)."""
+        return network_name({"model": self.spec.MODEL, "front_end_weights": getattr(self.model, "weights_id", "")})
 
     def summary(self) -> str:
         (h, w), (mh, mw) = self.spec.image_size, self.model.output_size(self.spec.image_size)

@@ -209,3 +209,21 @@ def test_a_run_trained_under_bf16_autocast_says_so_and_a_float32_run_says_nothin
     assert "epochs, bf16 autocast" not in report.saliency_section(training, None)
     training.spec = {**training.spec, "mixed_precision": True}
     assert "15 epochs, bf16 autocast," in report.saliency_section(training, None)
+
+
+def test_the_report_says_which_loss_each_network_trained_on_and_that_the_assignments_losses_do_not_compare():
+    """Under the smoke profile SalNet trains on the maps' KL divergence and the second model on MSE:
+    the report must not say "same loss", and a KL run's loss is not Table 2's CAT2000 MSE."""
+    from helpers.spec import ContrastSpec
+
+    salnet = training_record()
+    salnet.spec = {**salnet.spec, "loss": "kld"}
+    second = training_record(checkpoint="checkpoints/saliency_contrast_sample_bbbb.pt")
+    second.model, second.front_end = "contrast", "MobileNetV2: random weights"
+    second.spec = ContrastSpec(whole_dataset=80, image_size=(192, 256)).as_dict()
+    text = report.saliency_section(salnet, None, second)
+    assert "Same images, same loss" not in text and "same loss;" not in text
+    assert "its loss is MSE (SalNet's: the KL divergence of the maps)" in text
+    assert "**not comparable** — it trains on another loss (the KL divergence of the maps) and it trains on sample" in text
+    salnet.spec = {**salnet.spec, "loss": "mse"}
+    assert "Same images and split, same loss" in report.saliency_section(salnet, None, second)

@@ -334,7 +334,9 @@ def test_the_second_models_record_and_report_name_the_front_end_weights_it_had(c
     record = SaliencyTraining.read(SaliencyTraining.file_for("contrast"))
     assert record.front_end == "MobileNetV2: random weights — not the paper's setting"
     assert second.run.metadata["front_end_weights"] == "mobilenet_v2: random (seed 0)"
+    assert second.name == "MobileNetV2 + contrast readout (random front end)"   # notebook 01's figures' label
     salnet = tiny_run(data_dir=str(cat2000), seed=12)
+    assert salnet.name == "SalNet (half)"
     text = report.saliency_section(SaliencyTraining.read(), None, record)
     assert "MobileNetV2 (**MobileNetV2: random weights — not the paper's setting**)" in text
     assert salnet.run.checkpoint.is_file()
