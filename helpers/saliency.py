@@ -92,6 +92,10 @@ class DistributionKL(nn.Module):
         return (q * torch.log(self.eps + q / (p + self.eps))).sum(dim=(-2, -1)).mean()
 
 
+#: How tables name each training loss.
+LOSS_NAMES = {"mse": "MSE", "kld": "KL"}
+
+
 def loss_function(spec: SaliencySpec) -> nn.Module:
     """The training loss the spec names (``LOSS``): Table 2's MSE, or the distributions' KL divergence."""
     return DistributionKL() if spec.loss == "kld" else nn.MSELoss()
@@ -401,15 +405,18 @@ def trained_networks(checkpoint: str | Path = "", second_model: bool = True, all
 # Diagnosis: what the loss rewards, and where the network puts its output
 # ---------------------------------------------------------------------------------------------
 
-def trivial_map_losses(train_maps: torch.Tensor, held_out_maps: torch.Tensor,
-                       centre_sigma: tuple[float, float]) -> dict[str, float]:
-    """The validation MSE (the training loss) of maps that look at no image: all background (−1, the
-    value of an empty map), the mean training map, and the centre-bias Gaussian (scaled to [−1, 1])."""
-    shape = tuple(held_out_maps.shape[-2:])
-    centre = torch.as_tensor(centre_bias_map(shape, centre_sigma), dtype=held_out_maps.dtype) * 2 - 1
-    candidates = {"all background": torch.full(shape, -1.0), "mean training map": train_maps.mean(0)[0],
-                  "centre bias": centre}
-    return {name: float(((held_out_maps - m) ** 2).mean()) for name, m in candidates.items()}
+def trivial_maps(train_maps: torch.Tensor, shape: tuple[int, int], centre_sigma: tuple[float, float]) -> dict:
+    """Maps that look at no image, in the network's output scale ([-1, 1]): all background (−1, the
+    value of an empty map), the mean training map, and the centre-bias Gaussian."""
+    centre = torch.as_tensor(centre_bias_map(shape, centre_sigma), dtype=train_maps.dtype) * 2 - 1
+    return {"all background": torch.full(shape, -1.0), "mean training map": train_maps.mean(0)[0], "centre bias": centre}
+
+
+def held_out_loss(loss_fn: nn.Module, maps: torch.Tensor, held_out_maps: torch.Tensor) -> float:
+    """The training loss of ``maps`` — one map ``(h, w)`` for every image, or one per image
+    ``(N, 1, h, w)`` — against the held-out ground-truth maps ``(N, 1, h, w)``."""
+    predictions = maps.expand_as(held_out_maps) if maps.dim() == 2 else maps
+    return float(loss_fn(predictions.float(), held_out_maps.float()))
 
 
 def mass_share(maps, share: float = 0.5) -> float:
@@ -438,26 +445,28 @@ def border_ratio(predictions: np.ndarray, band: float = 0.08) -> float:
     return float(np.mean(ratios))
 
 
-def diagnose(model: nn.Module, train_set, validation_set, train_items, device="cpu"):
-    """Notebook 01's diagnosis of a trained network on its validation images, as one table: the MSE of
-    maps that ignore the image beside the network's, how concentrated the ground-truth maps are
-    (with their own blur and with the MIT benchmark's), and the frame-edge ratio of the predictions
-    against the ground truth's. Also written to ``report/metrics/saliency_diagnosis.csv`` for the report."""
+def diagnose(trained: TrainedSaliency, device="cpu") -> pd.Series:
+    """Notebook 01's diagnosis of a trained network on its validation images, as one table: the
+    network's validation loss — the loss it was trained with (``LOSS``) — beside that of maps that
+    ignore the image, how concentrated the ground-truth maps are (with their own blur and with the MIT
+    benchmark's), and the frame-edge ratio of the predictions against the ground truth's. Also
+    written to ``report/metrics/saliency_diagnosis.csv`` for the report."""
+    train_set, validation_set = trained.train_set, trained.validation_set
     train_maps = torch.stack([train_set[i][1] for i in range(len(train_set))])
     validation_maps = torch.stack([validation_set[i][1] for i in range(len(validation_set))])
-    centre_sigma = fit_centre_bias(load_ground_truth(item).fixations for item in train_items)
-    losses = trivial_map_losses(train_maps, validation_maps, centre_sigma)
-    loader = torch.utils.data.DataLoader(validation_set, batch_size=8)
-    predictions = predict(model, loader, device)
-    losses["the trained network"] = float(((predictions - validation_maps) ** 2).mean())
+    centre_sigma = fit_centre_bias(load_ground_truth(item).fixations for item in trained.data.train_items)
+    loss_fn, loss = loss_function(trained.spec), LOSS_NAMES[trained.spec.loss]
+    predictions = predict(trained.model, torch.utils.data.DataLoader(validation_set, batch_size=8), device)
+    maps = {**trivial_maps(train_maps, tuple(validation_maps.shape[-2:]), centre_sigma), "the trained network": predictions}
+    rows = {f"validation {loss}: {name}": held_out_loss(loss_fn, m, validation_maps) for name, m in maps.items()}
     truth_maps = (validation_maps[:, 0].numpy() + 1) / 2
     truths = [load_ground_truth(item) for item in validation_set.items]
     mit_blurred = [gaussian_filter(t.fixations.astype(float), mit_blur_sigma(t.fixations.shape)) for t in truths]
-    rows = {f"validation MSE: {name}": value for name, value in losses.items()}
     rows["pixels holding half the mass: ground-truth maps"] = mass_share(truth_maps)
     rows["pixels holding half the mass: the same fixations, MIT's blur"] = mass_share(mit_blurred)
     rows["frame-edge ratio: predictions"] = border_ratio(predictions[:, 0].numpy())
     rows["frame-edge ratio: ground truth"] = border_ratio(truth_maps)
     table = pd.Series(rows, name="value").round(4)
-    write_table("saliency_diagnosis", table.to_frame(), comment=f"{named('saliency-training')}'s diagnosis of {MODEL_NAMES[SALNET]}")
+    write_table("saliency_diagnosis", table.to_frame(),
+                comment=f"{named('saliency-training')}'s diagnosis of {trained.name}, in its training loss ({loss})")
     return table

@@ -436,3 +436,17 @@ def test_notebook_02s_calls_score_both_networks_by_name_on_their_own_split_and_r
     record = scored.write_record()
     assert record == SaliencyEvaluation.read() and set(record.checkpoints) == {n.name for n in networks}
     assert all(f"{n.name}: AUC-Judd" in scored.bars() for n in networks)
+
+
+def test_the_diagnosis_of_a_kl_network_speaks_its_training_loss(cat2000, workspace):
+    """A network trained on the maps' KL divergence is diagnosed in KL, not in the MSE of its raw
+    output (which printed 46682 beside an empty map's 0.03)."""
+    trained = tiny_run(data_dir=str(cat2000), loss="kld", seed=13)
+    table = saliency.diagnose(trained, "cpu")
+    kl = {name.split(": ", 1)[1]: value for name, value in table.items() if name.startswith("validation KL: ")}
+    assert set(kl) == {"all background", "mean training map", "centre bias", "the trained network"}
+    assert not any(name.startswith("validation MSE") for name in table.index)
+    assert all(np.isfinite(value) and value >= 0 for value in kl.values())
+    assert kl["all background"] == max(kl.values())   # under KL an empty map is the worst there is
+    written = (workspace / "report" / "metrics" / "saliency_diagnosis.csv").read_text()
+    assert "in its training loss (KL)" in written and "validation KL: the trained network" in written
