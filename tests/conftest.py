@@ -3,6 +3,8 @@ temporary folder, never into the repository."""
 from __future__ import annotations
 
 import os
+import resource
+import time
 from pathlib import Path
 
 import pytest
@@ -14,32 +16,56 @@ def pytest_addoption(parser):
                                 "is every test without the slow mark)", default="5")
 
 
-class SlowMarkCheck:
-    """Fails the session when a test without the ``slow`` mark ran longer than ``slow_limit``
-    seconds (its call, as pytest times it): the mark must be honest for ``make test-quick`` to stay quick."""
+#: Set to 1 (``.ci/run`` does) to fail the session on a slow test without the mark; else it is reported.
+STRICT_VARIABLE = "SALIENCY_STRICT_SLOW_MARKS"
 
-    def __init__(self, limit: float):
-        self.limit, self.unmarked, self.offenders = limit, set(), []
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the children it has waited for (kernels, make, torchrun)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class SlowMarkCheck:
+    """Reports a test without the ``slow`` mark that ran longer than ``slow_limit`` seconds: the mark
+    must be honest for ``make test-quick`` to stay quick. A test's time is the lesser of its wall time
+    and the CPU time it used (this process and its children): other work on the machine stretches the
+    wall time but not the CPU time, and threads running at once add CPU time but not wall time — so
+    load alone cannot flag a test. The session fails for it only where a maintainer asks
+    (``SALIENCY_STRICT_SLOW_MARKS=1``, as CI does); elsewhere the line is a report."""
+
+    def __init__(self, limit: float, strict: bool):
+        self.limit, self.strict, self.unmarked, self.offenders, self.measured = limit, strict, set(), [], {}
 
     def pytest_collection_modifyitems(self, items):
         self.unmarked = {item.nodeid for item in items if item.get_closest_marker("slow") is None}
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        yield
+        self.measured[item.nodeid] = min(time.perf_counter() - wall, cpu_seconds() - cpu)
+
     def pytest_runtest_logreport(self, report):
-        if report.when == "call" and report.nodeid in self.unmarked and report.duration > self.limit:
-            self.offenders.append((report.nodeid, report.duration))
+        seconds = self.measured.get(report.nodeid, 0.0)
+        if report.when == "call" and report.nodeid in self.unmarked and seconds > self.limit:
+            self.offenders.append((report.nodeid, seconds))
 
     def pytest_sessionfinish(self, session):
-        if self.offenders and session.exitstatus == 0:
+        if self.strict and self.offenders and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter):
         for nodeid, seconds in self.offenders:
-            terminalreporter.write_line(f"SLOW MARK MISSING: {nodeid} ran {seconds:.1f} s (limit {self.limit:g} s); "
-                                        "mark it @pytest.mark.slow", red=True)
+            terminalreporter.write_line(
+                f"SLOW MARK MISSING: {nodeid} ran {seconds:.1f} s (limit {self.limit:g} s; the lesser of wall and CPU "
+                "time); mark it @pytest.mark.slow" + ("" if self.strict else f" (reported; {STRICT_VARIABLE}=1 fails the run)"),
+                red=True)
 
 
 def pytest_configure(config):
-    config.pluginmanager.register(SlowMarkCheck(float(config.getini("slow_limit"))), "slow-mark-check")
+    strict = os.environ.get(STRICT_VARIABLE, "") not in ("", "0")
+    config.pluginmanager.register(SlowMarkCheck(float(config.getini("slow_limit")), strict), "slow-mark-check")
 
 
 @pytest.fixture(scope="session")
