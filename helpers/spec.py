@@ -35,7 +35,9 @@ the setting (:func:`helpers.training.fit`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -83,6 +85,21 @@ def parameter_name(field_name: str, prefix: str = "", shared: tuple = SHARED) ->
     ``SECOND_MODEL_LEARNING_RATE``, except for the ``shared`` fields."""
     name = PARAMETER_NAMES.get(field_name, field_name.upper())
     return name if field_name in shared else prefix + name
+
+
+def check_no_misspelt_parameter(namespace: dict, parameters) -> None:
+    """Refuse a name that looks like a notebook parameter, that the notebook does not declare (its
+    parameters cell annotates every name it declares) and that nothing reads, but is close to one of
+    ``parameters``: papermill's ``-p EPOHCS 3`` only warns "Passed unknown parameter" and the run
+    would go on with the default."""
+    declared = set(namespace.get("__annotations__", {})) | set(parameters)
+    for name in namespace:
+        if name in declared or not (re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name.lower().startswith("wholedata")):
+            continue
+        close = difflib.get_close_matches(name, sorted(parameters), n=1, cutoff=0.8)
+        if close:
+            raise SpecError(f"{name} = {namespace[name]!r}: no such parameter here (papermill passes any name, and "
+                            f"nothing reads this one); did you mean {close[0]}?")
 
 
 @dataclass(frozen=True)
@@ -185,8 +202,9 @@ class Spec:
         """The spec of a notebook: its ``PROFILE`` and every field's parameter found in
         ``namespace`` (its ``globals()``) — ``prefix`` + the name in capitals, except the ``shared``
         fields (:func:`parameter_name`); a parameter at ``None`` is not set."""
-        values = {name: namespace[parameter] for name, parameter in cls.parameter_names(prefix, shared).items()
-                  if parameter in namespace}
+        names = cls.parameter_names(prefix, shared)
+        check_no_misspelt_parameter(namespace, names.values())
+        values = {name: namespace[parameter] for name, parameter in names.items() if parameter in namespace}
         return cls.from_values(values, namespace.get("PROFILE", "assignment"), group, report)
 
     @classmethod

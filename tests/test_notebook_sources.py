@@ -104,3 +104,15 @@ def test_every_code_cell_is_valid_python(path):
                 ast.parse("".join(cell["source"]))
             except SyntaxError as error:
                 pytest.fail(f"{path.name}, cell {number}: {error}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_parameter_is_declared_with_an_annotation(path):
+    """A spec tells a misspelt papermill parameter from a declared one by the parameters cell's
+    annotations (helpers.spec.check_no_misspelt_parameter)."""
+    import ast
+
+    cell = next(c for c in cells(path) if "parameters" in c["metadata"].get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    assert not [target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets]
+    assert all(isinstance(node, ast.AnnAssign) for node in tree.body if not isinstance(node, ast.Expr))

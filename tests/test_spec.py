@@ -450,3 +450,25 @@ def test_the_diagnosis_of_a_kl_network_speaks_its_training_loss(cat2000, workspa
     assert kl["all background"] == max(kl.values())   # under KL an empty map is the worst there is
     written = (workspace / "report" / "metrics" / "saliency_diagnosis.csv").read_text()
     assert "in its training loss (KL)" in written and "validation KL: the trained network" in written
+
+
+def test_a_misspelt_papermill_parameter_is_refused_with_the_name_meant():
+    namespace = {"PROFILE": "smoke", "EPOHCS": 3, "SECOND_MODEL": True, "__annotations__": {"PROFILE": str, "SECOND_MODEL": bool}}
+    with pytest.raises(SpecError, match="EPOHCS = 3: no such parameter here .*did you mean EPOCHS"):
+        SaliencySpec.from_parameters(namespace, report=None)
+    del namespace["EPOHCS"]
+    assert SaliencySpec.from_parameters(namespace, report=None).epochs == 4   # declared names are no typo
+
+
+@pytest.mark.slow
+def test_plain_papermill_with_a_misspelt_parameter_stops_before_training(tmp_path):
+    import papermill
+    from helpers import paths, pipeline
+
+    pipeline.ensure_kernel()
+    before = set(paths.checkpoint_dir().glob("*.pt"))
+    with pytest.raises(papermill.PapermillExecutionError, match="did you mean EPOCHS"):
+        papermill.execute_notebook(str(paths.NOTEBOOKS / "03_invert_conv2.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"PROFILE": "smoke", "EPOHCS": 3}, kernel_name=pipeline.KERNEL_NAME,
+                                   cwd=str(paths.ROOT), progress_bar=False)
+    assert set(paths.checkpoint_dir().glob("*.pt")) == before   # stopped before training anything
