@@ -28,6 +28,7 @@ from .records import InversionComparison, InversionLayer, InversionSummary, writ
 from .spec import InversionSpec
 from .training import (HowToRun, TrainingRun, check_architecture, checkpoint_path, fit, read_checkpoint, run_identity,
                        set_seed)
+from . import weights as weight_files
 from .weights import resolve
 
 
@@ -37,7 +38,7 @@ def build_inverter(encoder: str, layer: str, weights: str = "", require_pretrain
     (Tables 3 and 4 for AlexNet; the same pattern for any other layer). Random encoder weights are
     announced loudly (see :mod:`helpers.weights`)."""
     frozen = build_encoder(encoder, layer, weights, require_pretrained)
-    if not frozen.pretrained:
+    if not frozen.pretrained and weight_files.announce_once(f"{frozen.network} banner"):  # once per process
         print("=" * 72 + f"\n{frozen.weights_description.upper()}\n"
               f"Reconstructions below invert a randomly initialised {frozen.network}, not an ImageNet-trained one.\n"
               + "=" * 72)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import difflib
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -66,6 +68,43 @@ def parameters_for(profile: str, overrides: dict) -> dict:
     return {"PROFILE": profile, **(REAL_RUN if profile == "assignment" else {}), **overrides}
 
 
+def _kernel_processes() -> list[int]:
+    """This process's children (the kernel papermill started), read from /proc; [] where there is none."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            children.append(int(stat.parent.name))
+    return children
+
+
+@contextlib.contextmanager
+def ctrl_c_interrupts_the_kernel():
+    """While a notebook runs, Ctrl-C interrupts its kernel — the running cell stops with
+    ``KeyboardInterrupt`` and papermill reports it as the cell's error — rather than tearing the kernel's
+    connection down mid-message. Where the kernel cannot be found (no /proc), Ctrl-C acts as usual."""
+    def interrupt_kernel(signum, frame):
+        kernels = _kernel_processes()
+        if not kernels:
+            raise KeyboardInterrupt
+        for pid in kernels:
+            os.kill(pid, signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, interrupt_kernel)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+#: A headless kernel logs nothing of its own below CRITICAL (an interrupted one would log
+#: "KeyboardInterrupt caught in kernel"); what its cells print and raise is papermill's to report.
+QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+
+
 def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: bool = False) -> Path:
     """Execute one notebook; return the executed copy's path. Raises papermill's error on failure.
     ``stream`` copies what the notebook prints (one line per epoch, progress) to this terminal as it
@@ -75,11 +114,11 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
     output = paths.ensure(paths.executed_dir()) / notebook.name
     streams = dict(log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
-    with tempfile.TemporaryDirectory(prefix="kernel-ipc-") as sockets:
+    with tempfile.TemporaryDirectory(prefix="kernel-ipc-") as sockets, ctrl_c_interrupts_the_kernel():
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
                                    cwd=str(paths.ROOT), execution_timeout=timeout, progress_bar=False,
-                                   config=ipc, **streams)
+                                   config=ipc, extra_arguments=QUIET_KERNEL, **streams)
     return output
 
 
@@ -113,6 +152,15 @@ def describe_failure(notebook: Path, error: Exception) -> str:
         value += " (the kernel died: out of memory, or a crash in native code)"
     return (f"FAILED {notebook.name}: {where} raised {name}: {value}\n"
             f"  the executed copy, with the traceback, is {output}")
+
+
+def interrupted(notebook: Path) -> int:
+    """Ctrl-C: one line — where, what is kept, how to resume — and the exit status. Under make (which
+    reports the interrupt itself) 0, so make adds no second message; else 130, as a shell expects."""
+    print(f"\ninterrupted in {notebook.name}. Kept: every notebook that finished, its records and figures, and "
+          "the checkpoints — run the same command again: finished models load, the interrupted one resumes from "
+          "its last checkpoint", file=sys.stderr, flush=True)
+    return 0 if os.environ.get("MAKELEVEL") else 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             output = run_notebook(notebook, _accepted(notebook, parameters),
                                   args.timeout or None, stream=not args.quiet)
+        except KeyboardInterrupt:  # Ctrl-C reaches this process and the kernel alike
+            return interrupted(notebook)
         except Exception as error:  # papermill's execution error, a dead kernel, a timeout
+            if getattr(error, "ename", "") == "KeyboardInterrupt":  # the kernel's cell took the Ctrl-C
+                return interrupted(notebook)
             print(describe_failure(notebook, error), file=sys.stderr)
             return 1
         print(f"[{index}/{len(selected)}] {notebook.name} done in {time.perf_counter() - clock:.0f}s → {output}",

@@ -5,6 +5,11 @@ nbconvert drive that kernel with no front end attached, where the widget never u
 ``papermill --log-output`` prints a frozen ``epoch 1: 0%|`` line. :func:`tqdm` draws text there
 instead: a kernel started by papermill, nbconvert, nbclient, pytest or ``helpers.pipeline`` has one of
 them as its parent process. ``SALIENCY_PROGRESS=text`` or ``=widget`` decides it by hand.
+
+In such a headless kernel a text bar is no better: its output is captured, not drawn, so every
+redraw becomes a line of its own ("checking the data" twice, and more for long bars). There — and
+wherever ``SALIENCY_PROGRESS_BARS=0`` (``helpers.pipeline`` sets it) — bars are off; the training
+loop still prints one line per epoch.
 """
 from __future__ import annotations
 
@@ -38,6 +43,17 @@ def widgets_shown() -> bool:
     return not any(driver in command for driver in HEADLESS_DRIVERS)
 
 
+def bars_drawn() -> bool:
+    """Whether a bar would be drawn rather than captured line by line: not in a kernel no front end
+    shows, and not where ``SALIENCY_PROGRESS_BARS=0``."""
+    if os.environ.get("SALIENCY_PROGRESS_BARS", "1") == "0":
+        return False
+    return widgets_shown() or "ipykernel" not in sys.modules or os.environ.get("SALIENCY_PROGRESS") == "text"
+
+
 def tqdm(*args, **kwargs):
-    """A progress bar: ``tqdm.auto``'s widget where one is shown, a text bar otherwise."""
+    """A progress bar: ``tqdm.auto``'s widget where one is shown, a text bar otherwise, none where
+    it would only be captured (:func:`bars_drawn`)."""
+    if not bars_drawn():
+        kwargs["disable"] = True
     return (auto_tqdm if widgets_shown() else std.tqdm)(*args, **kwargs)

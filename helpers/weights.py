@@ -211,9 +211,23 @@ def fetch(network: str, progress: bool = True) -> Path:
                        f"{KNOWN[network].file} into {cache_path(network).parent} by hand")
 
 
+#: What this process already tried and said: a download that failed is not tried again, and the
+#: fallback to random weights is announced once per network (notebook 07 builds each encoder several times).
+_UNREACHABLE: dict[str, str] = {}
+_ANNOUNCED: set[str] = set()
+
+
+def announce_once(network: str) -> bool:
+    """True the first time this process asks about ``network``'s random fallback, False after."""
+    first = network not in _ANNOUNCED
+    _ANNOUNCED.add(network)
+    return first
+
+
 def resolve(network: str, weights: str = "", require_pretrained: bool = False,
             allow_download: bool = True) -> Resolved:
-    """The weights ``network`` uses, looked for in the order of this module's docstring."""
+    """The weights ``network`` uses, looked for in the order of this module's docstring. A download
+    that failed is not tried again in the same process, and the fallback is announced once."""
     if weights == "random":
         if require_pretrained:
             raise WeightsError("WEIGHTS = 'random' contradicts REQUIRE_PRETRAINED")
@@ -227,19 +241,21 @@ def resolve(network: str, weights: str = "", require_pretrained: bool = False,
     reason = f"no known ImageNet weights for {network}"
     if network in KNOWN:
         try:
-            cached = _check_cached(network) or (fetch(network) if allow_download else None)
+            cached = _check_cached(network) or (fetch(network) if allow_download and network not in _UNREACHABLE
+                                                else None)
             if cached:
                 return Resolved(_load(cached, network), f"{label(network)}: torchvision's ImageNet weights "
                                 "(IMAGENET1K_V1)", pretrained_id(network))
-            reason = "downloads disabled and nothing in torchvision's cache"
+            reason = _UNREACHABLE.get(network, "downloads disabled and nothing in torchvision's cache")
         except WeightsError as error:
             if "could not be fetched" not in str(error):
                 raise
-            reason = str(error)
+            reason = _UNREACHABLE[network] = str(error)
     if require_pretrained:
         raise WeightsError(f"pretrained {label(network)} weights are required (REQUIRE_PRETRAINED) but none were "
                            f"found: no WEIGHTS path; {reason}")
-    warnings.warn(f"{random_description(network)}. No WEIGHTS path; {reason}.", stacklevel=2)
+    if announce_once(network):
+        warnings.warn(f"{random_description(network)}. No WEIGHTS path; {reason}.", stacklevel=2)
     return Resolved(None, random_description(network), random_id(network))
 
 

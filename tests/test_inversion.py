@@ -21,8 +21,11 @@ MSE = nn.MSELoss()
 
 @pytest.fixture
 def no_weights(tmp_path, monkeypatch):
-    """An empty TORCH_HOME: no cached weights, and no download is attempted."""
+    """An empty TORCH_HOME: no cached weights, and no download is attempted; as in a new process,
+    nothing announced or tried yet."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(weights, "_ANNOUNCED", set())
+    monkeypatch.setattr(weights, "_UNREACHABLE", {})
     return tmp_path / "torch"
 
 
@@ -164,6 +167,9 @@ def test_random_fallback_is_announced_and_can_be_forbidden(no_weights):
     with pytest.warns(UserWarning, match="random weights"):
         resolved = weights.resolve("alexnet", allow_download=False)
     assert resolved.state is None and resolved.description == "AlexNet: random weights — not the paper's setting"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # said once per process, however often it is resolved
+        assert weights.resolve("alexnet", allow_download=False).description == resolved.description
     with pytest.raises(WeightsError, match="REQUIRE_PRETRAINED"):
         weights.resolve("alexnet", require_pretrained=True, allow_download=False)
 
@@ -405,3 +411,24 @@ def test_an_image_size_an_encoder_of_one_input_size_refuses_names_the_size_it_ta
     with pytest.raises(ValueError, match="IMAGE_SIZE 300 does not fit vit_b_16 up to encoder.ln: the input side "
                                          "nearest to it that it takes is 224"):
         build_inverter("vit_b_16", "encoder.ln", "random", image_size=300)
+
+
+def test_a_failed_download_is_tried_once_and_the_banner_printed_once_per_process(no_weights, monkeypatch, capsys):
+    """Notebook 07 builds the encoder once per layer: offline, the download was tried and the random
+    fallback announced every time."""
+    from helpers.inversion import build_inverter
+
+    tried = []
+
+    def offline(network, progress=True):
+        tried.append(network)
+        raise WeightsError(f"{network}'s ImageNet weights could not be fetched (offline)")
+
+    monkeypatch.setattr(weights, "fetch", offline)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for layer in ("conv1", "conv2", "fc8"):
+            build_inverter("alexnet", layer, "", image_size=64)
+    assert tried == ["alexnet"]
+    assert len([w for w in caught if "random weights" in str(w.message)]) == 1
+    assert capsys.readouterr().out.count("ALEXNET: RANDOM WEIGHTS") == 1

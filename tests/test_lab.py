@@ -63,10 +63,13 @@ def test_progress_bars_are_text_where_no_front_end_draws_a_widget(monkeypatch):
     monkeypatch.setattr(progress, "auto_tqdm", tqdm_notebook)
     monkeypatch.setattr(progress, "parent_command", lambda: "/usr/bin/python3 /usr/local/bin/papermill a.ipynb b.ipynb")
     assert not progress.widgets_shown() and type(progress.tqdm(range(3), disable=True)) is std.tqdm
+    assert progress.tqdm(range(3)).disable   # captured line by line there: no bar ("checking the data" twice)
     monkeypatch.setattr(progress, "parent_command", lambda: "/usr/bin/python3 -m jupyter lab --no-browser")
     assert progress.widgets_shown()
     monkeypatch.setenv("SALIENCY_PROGRESS", "text")
     assert not progress.widgets_shown()
     monkeypatch.delenv("SALIENCY_PROGRESS")
     monkeypatch.delitem(sys.modules, "ipykernel")
-    assert not progress.widgets_shown()
+    assert not progress.widgets_shown() and progress.bars_drawn()   # a terminal: text bars
+    monkeypatch.setenv("SALIENCY_PROGRESS_BARS", "0")               # helpers.pipeline's headless run
+    assert progress.tqdm(range(3)).disable

@@ -173,3 +173,36 @@ def test_notebooks_run_in_the_order_of_their_declared_roles_not_their_numbers(tm
     with_role("12_typo.ipynb", "layr")
     with pytest.raises(notebooks.NotebookRoleError, match="12_typo.ipynb: its role 'layr' is not one of"):
         pipeline.notebooks(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("under_make", [False, True])
+def test_ctrl_c_prints_one_line_where_what_is_kept_and_how_to_resume(tmp_path, under_make):
+    """Ctrl-C (SIGINT to the terminal's process group) interrupts the kernel's cell; the run says so in
+    one line and exits 130 — 0 under make, which reports the interrupt itself (no second message)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    write_notebook(folder / "01_sleeps.ipynb", "import time\nfor _ in range(120):\n    time.sleep(0.5)")
+    pipeline.ensure_kernel()
+    env = {**os.environ, "SALIENCY_EXECUTED_DIR": str(tmp_path / "executed"), "SALIENCY_REPORT_DIR": str(tmp_path / "r")}
+    env.pop("MAKELEVEL", None)
+    if under_make:
+        env["MAKELEVEL"] = "1"
+    run = subprocess.Popen([sys.executable, "-m", "helpers.pipeline", "--notebooks", str(folder)], cwd=paths.ROOT,
+                           env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    executed, deadline = tmp_path / "executed" / "01_sleeps.ipynb", time.monotonic() + 120
+    while time.monotonic() < deadline and not (executed.is_file() and '"status": "running"' in executed.read_text()):
+        time.sleep(0.5)   # papermill marks the cell running once the kernel has started it
+    time.sleep(1)
+    os.killpg(run.pid, signal.SIGINT)
+    out = run.communicate(timeout=60)[0]
+    lines = [line for line in out.splitlines() if line.strip() and not line.startswith("[1/1]")]
+    assert len(lines) == 1 and lines[0].startswith("interrupted in 01_sleeps.ipynb. Kept: ") and "Traceback" not in out
+    assert "run the same command again" in lines[0]
+    assert run.returncode == (0 if under_make else 130)
