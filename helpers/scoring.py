@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import baselines, evaluation, metrics, plots
 from .data import load_ground_truth, no_oracle_reason
+from .parallel import select_device
 from .records import SaliencyEvaluation
 from .saliency import SaliencyData, TrainedNetwork, trained_split
 
@@ -110,10 +111,11 @@ class Scored:
 
 
 def score(networks: Sequence[TrainedNetwork], test: TestImages, jitter: bool = True, seed: int = 0,
-          device="cpu") -> Scored:
+          device="auto") -> Scored:
     """Score ``networks`` (SalNet first) on ``test``'s images beside the baselines and the no-learning
     row (chosen on the validation images, with the second model's frozen front end where there is one;
     :func:`helpers.baselines.no_learning_baseline`); print which oracle the data allow."""
+    device = select_device(device)
     second = next((n.model for n in networks[1:]), None)   # its frozen front end gives the no-learning candidates
     image_size = networks[-1].image_size
     no_learning = baselines.no_learning_baseline(test.data.validation_items, test.items, image_size, second, device)

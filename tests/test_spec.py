@@ -431,7 +431,7 @@ def test_notebook_02s_calls_score_both_networks_by_name_on_their_own_split_and_r
     assert [n.name for n in networks] == ["SalNet (half)", "MobileNetV2 + contrast readout (random front end)"]
     assert all(n.unfinished == "" for n in networks)
     test = scoring.TestImages.of(networks[0], str(cat2000))
-    scored = scoring.score(networks, test, device="cpu")
+    scored = scoring.score(networks, test, device="auto")   # notebook 02's default DEVICE
     assert set(scored.predictions) == {n.name for n in networks} | {"contrast, no learning"}
     record = scored.write_record()
     assert record == SaliencyEvaluation.read() and set(record.checkpoints) == {n.name for n in networks}
