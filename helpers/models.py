@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import re
 from collections.abc import Callable, Iterator
 
 import torch
@@ -303,32 +302,78 @@ class FeatureLayoutError(ValueError):
     """A tap whose output is not one feature map or vector per image (the message names the node)."""
 
 
-#: Where torchvision's classifiers hold a map channels last ``(B, H, W, C)``: Swin until its final
-#: ``permute``; ConvNeXt inside each block, between its two ``Permute`` layers (``block.1`` … ``block.5``).
-CHANNELS_LAST = {
-    "swin": lambda layer: layer.split(".")[0] in ("features", "norm"),
-    "convnext": lambda layer: re.search(r"\.block\.[1-5]$", layer) is not None,
-}
-
-
-def _channels_last(network: str, layer: str) -> bool:
-    return any(network.startswith(family) and holds(layer) for family, holds in CHANNELS_LAST.items())
+#: Input sides a tap is traced at to tell its layout: a spatial axis grows with the input, a channel axis does not.
+TRACE_SIDES = ((64, 96), (224, 256))
 
 
 def _is_square(number: int) -> bool:
     return number > 0 and math.isqrt(number) ** 2 == number
 
 
-def as_features(out, network: str, layer: str, batch: int) -> torch.Tensor:
+def map_layout(shapes: list[tuple[int, ...]]) -> str:
+    """Where the channels of a map tap are — ``"first"`` ``(C, H, W)`` or ``"last"`` ``(H, W, C)`` — from
+    its per-image shapes at two input sides (the axis that does not grow is the channel axis), or, for a
+    network that takes one input side only, at one (a square input gives a square grid: the odd axis is
+    the channels). ``""`` when the shapes cannot tell."""
+    if len(shapes) >= 2:
+        fixed = [len({shape[axis] for shape in shapes}) == 1 for axis in range(3)]
+        if fixed == [True, False, False]:
+            return "first"
+        if fixed == [False, False, True]:
+            return "last"
+        if all(fixed):  # a map that does not grow (1×1 after pooling): the 1s are the grid
+            return "first" if shapes[0][1:] == (1, 1) else "last" if shapes[0][:2] == (1, 1) else ""
+        return ""
+    a, b, c = shapes[0]
+    if b == c and a != b:
+        return "first"
+    if a == b and c != a:
+        return "last"
+    return ""
+
+
+def trace_layout(net: nn.Module, network: str, layer: str) -> str:
+    """The layout of ``net``'s output (a map: :func:`map_layout`; else ``"tokens"`` or ``"vector"``),
+    traced on one image at two input sides (:data:`TRACE_SIDES`), or at one where the network takes no other."""
+    device = next(net.parameters(), torch.zeros(0)).device
+    for sides in TRACE_SIDES:
+        shapes = []
+        for side in sides:
+            try:
+                with torch.no_grad():
+                    out = net(torch.zeros(1, 3, side, side, device=device))
+            except (RuntimeError, AssertionError, ValueError):
+                continue
+            out = out["out"] if isinstance(out, dict) else out
+            if not isinstance(out, torch.Tensor) or out.dim() < 2 or out.shape[0] != 1:
+                return ""   # as_features refuses it, naming what it is
+            shapes.append(tuple(out.shape[1:]))
+        if len(shapes) == 2 or (shapes and sides == TRACE_SIDES[-1]):
+            break
+    return layout_from_shapes(shapes)
+
+
+def layout_from_shapes(shapes: list[tuple[int, ...]]) -> str:
+    """A tap's layout from its per-image shapes at one or two input sides: a map's
+    (:func:`map_layout`), ``"tokens"`` ``(T, D)``, ``"vector"`` ``(C,)``, or ``""``."""
+    if not shapes:
+        return ""
+    if len(shapes[0]) == 3:
+        return map_layout(shapes)
+    return "tokens" if len(shapes[0]) == 2 else "vector" if len(shapes[0]) == 1 else ""
+
+
+def as_features(out, network: str, layer: str, batch: int, layout: str = "first") -> torch.Tensor:
     """A tap's output as the decoder reads it: ``(B, C, H, W)`` maps or ``(B, C)`` vectors.
 
-    torchvision's classifiers lay features out three ways: channels first (the convolutional
-    networks, MaxViT's blocks), **channels last** ``(B, H, W, C)`` (:data:`CHANNELS_LAST`: Swin, and
-    ConvNeXt inside its blocks) — moved to channels first — and **tokens** ``(B, T, D)`` (ViT's encoder): the patch
-    tokens laid back on their grid as ``(B, D, g, g)``, the class token (``T = 1 + g²``) left out.
-    Anything else is refused by name: a number or a parameter instead of the images' features,
-    tokens that are not a square grid, and MaxViT's window and grid attention, whose tensors hold
-    windows, not the image's grid."""
+    torchvision's classifiers lay features out three ways, decided per node from its traced shapes
+    (:func:`trace_layout`): channels first (the convolutional networks, Swin's patch embedding, MaxViT's
+    blocks), **channels last** ``(B, H, W, C)`` (Swin after its patch embedding, ConvNeXt inside its blocks)
+    — moved to channels first — and **tokens** ``(B, T, D)`` (ViT's encoder): the patch tokens laid back
+    on their grid as ``(B, D, g, g)``, the class token (``T = 1 + g²``) left out. Anything else is
+    refused by name: a number or a parameter instead of the images' features, a map whose layout its
+    shapes cannot tell, tokens that are not a square grid, and MaxViT's window and grid attention,
+    whose tensors hold windows, not the image's grid."""
     where = f"LAYER {layer!r} of {network}"
     if not isinstance(out, torch.Tensor) or out.dim() < 2 or out.shape[0] != batch:
         got = f"a tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
@@ -338,15 +383,18 @@ def as_features(out, network: str, layer: str, batch: int) -> torch.Tensor:
     if network.startswith("maxvit") and ("_attention." in layer):
         raise FeatureLayoutError(f"{where} is inside MaxViT's window or grid attention, whose tensors hold windows, not "
                                  "the image's grid; tap a block's output (e.g. 'blocks.1.layers.0.layers.MBconv.add')")
-    if out.dim() == 4 and _channels_last(network, layer):
-        return out.permute(0, 3, 1, 2)
-    if out.dim() == 3 and network.startswith("vit"):
+    if out.dim() == 4 and layout in ("first", "last"):
+        return out if layout == "first" else out.permute(0, 3, 1, 2)
+    if out.dim() == 4:
+        raise FeatureLayoutError(f"{where} gives maps of shape {tuple(out.shape[1:])} whose channel axis its shapes at "
+                                 "two input sides do not tell; tap another node")
+    if out.dim() == 3:
         tokens = out.shape[1]
         grid = tokens if _is_square(tokens) else tokens - 1
         if _is_square(grid):
             side = math.isqrt(grid)
             return out[:, tokens - grid:].transpose(1, 2).reshape(batch, -1, side, side)
-    if out.dim() in (2, 4):
+    if out.dim() == 2:
         return out
     raise FeatureLayoutError(f"{where} gives features of shape {tuple(out.shape[1:])} per image, which are neither a "
                              "map (C, H, W), a vector (C,) nor tokens on a square grid; tap another node")
@@ -374,6 +422,11 @@ class FrozenEncoder(nn.Module):
         self.net = self._cut(weight_files.build(network, resolved.state), layer)
         self.requires_grad_(False)
         self.eval()
+        self.layout = self._layout()
+
+    def _layout(self) -> str:
+        """How this tap lays out its features, traced once (:func:`trace_layout`)."""
+        return trace_layout(self.net, self.network, self.layer)
 
     def _cut(self, model: nn.Module, layer: str) -> nn.Module:
         """The network up to ``layer``: torchvision's feature extraction at a node of its graph."""
@@ -393,7 +446,7 @@ class FrozenEncoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         out = self.net(images)
         out = out["out"] if isinstance(out, dict) else out
-        return as_features(out, self.network, self.layer, images.shape[0])
+        return as_features(out, self.network, self.layer, images.shape[0], self.layout)
 
     @torch.no_grad()
     def feature_shape(self, image_size: int) -> tuple[int, ...]:
@@ -411,6 +464,9 @@ class AlexNetEncoder(FrozenEncoder):
     def __init__(self, layer: str, weights: str | dict | None = None, require_pretrained: bool = False,
                  allow_download: bool = True):
         super().__init__("alexnet", _check_layer(layer), weights, require_pretrained, allow_download)
+
+    def _layout(self) -> str:
+        return "first"   # Table 3's taps: channels-first maps (conv1 … conv5) or vectors (fc6 … fc8)
 
     def _cut(self, alexnet: nn.Module, layer: str) -> nn.Module:
         part, index = ALEXNET_TAPS[layer]

@@ -14,7 +14,7 @@ import torch
 from torchvision.models import get_model
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-from helpers.models import FeatureLayoutError, FrozenEncoder, as_features
+from helpers.models import FeatureLayoutError, FrozenEncoder, as_features, layout_from_shapes
 from helpers.spec import CLASSIFIERS
 
 SIDE = 224
@@ -35,23 +35,42 @@ def on_meta(build):
                 return build().to("meta")
 
 
+def traced(model, nodes: list[str]) -> dict[str, list]:
+    """Every node's output for two images at two input sides (one where the network takes no other),
+    on the meta device: node → [output at each side that ran]."""
+    device = next(model.parameters()).device
+    extractor = create_feature_extractor(model, {node: node for node in nodes})
+    outputs: dict[str, list] = {node: [] for node in nodes}
+    for side in (SIDE, SIDE + 32):
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                ran = extractor(torch.zeros(2, 3, side, side, device=device))
+        except (RuntimeError, AssertionError, ValueError):
+            continue   # ViT takes 224 only
+        for node in nodes:
+            outputs[node].append(ran[node])
+    return outputs
+
+
+def read(network: str, node: str, outputs: list) -> tuple:
+    """``("inverts", shape at each side)`` or ``("refused", message)``, the tap read as FrozenEncoder reads it."""
+    shapes = [tuple(out.shape[1:]) for out in outputs if isinstance(out, torch.Tensor) and out.dim() >= 2]
+    layout = layout_from_shapes(shapes if len(shapes) == len(outputs) else [])
+    try:
+        return "inverts", [tuple(as_features(out, network, node, 2, layout).shape) for out in outputs]
+    except FeatureLayoutError as error:
+        return "refused", str(error)
+
+
 def read_taps(network: str) -> dict[str, tuple]:
-    """Three taps of ``network``, each ``("inverts", shape)`` or ``("refused", message)``, read by
-    :func:`helpers.models.as_features` — what :class:`FrozenEncoder` returns."""
+    """Three taps of ``network`` — a quarter and half way through its graph, and the last — read."""
     model = on_meta(lambda: get_model(network, weights=None).eval())
     nodes = get_graph_node_names(model)[1]
     taps = [nodes[len(nodes) // 4], nodes[len(nodes) // 2], nodes[-1]]
-    device = next(model.parameters()).device
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        outputs = create_feature_extractor(model, {tap: tap for tap in taps})(torch.zeros(2, 3, SIDE, SIDE, device=device))
-    results = {}
-    for tap in taps:
-        try:
-            results[tap] = "inverts", tuple(as_features(outputs[tap], network, tap, 2).shape)
-        except FeatureLayoutError as error:
-            results[tap] = "refused", str(error)
-    return results
+    outputs = traced(model, taps)
+    return {tap: (verdict, detail[0] if verdict == "inverts" else detail)
+            for tap, (verdict, detail) in ((tap, read(network, tap, outputs[tap])) for tap in taps)}
 
 
 @pytest.mark.slow
@@ -105,3 +124,29 @@ def test_a_tap_that_is_a_number_or_a_parameter_is_refused_by_name():
         on_meta(lambda: FrozenEncoder("convnext_tiny", "features.5.3.features_5_3_layer_scale", weights="random"))(images)
     with pytest.raises(FeatureLayoutError, match=r"inside MaxViT's window or grid attention"):
         as_features(torch.zeros(2, 64, 49, 64), "maxvit_t", "blocks.0.layers.0.layers.window_attention.partition_swap", 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("network", ["resnet18", "convnext_tiny", "swin_t", "vit_b_16"])
+def test_every_node_of_a_network_of_each_family_reads_as_a_square_map_or_a_vector_or_is_refused_by_name(network):
+    """Every node of the graph, not three: a map read channels-first keeps its channel count at both
+    input sides and its grid grows with the input (a channels-last map read as channels-first would
+    not: Swin's patch embedding is channels-first, what follows channels-last; ConvNeXt's permute and
+    layer norm channels-last); tokens lie on a square grid; anything else is refused, naming the node."""
+    model = on_meta(lambda: get_model(network, weights=None).eval())
+    nodes = get_graph_node_names(model)[1]
+    outputs = traced(model, nodes)
+    counts = {"inverts": 0, "refused": 0}
+    for node in nodes:
+        verdict, detail = read(network, node, outputs[node])
+        counts[verdict] += 1
+        if verdict == "refused":
+            assert f"LAYER {node!r} of {network}" in detail
+            continue
+        assert all(len(shape) in (2, 4) and shape[0] == 2 for shape in detail), (node, detail)
+        if len(detail[0]) == 4:
+            assert all(shape[2] == shape[3] for shape in detail), (node, detail)            # square, as the input
+            if len(detail) == 2:
+                assert detail[0][1] == detail[1][1], (node, detail)                          # the same channels
+                assert detail[0][2] < detail[1][2] or detail[0][2] == detail[1][2] == 1, (node, detail)  # a growing grid
+    assert counts["inverts"] > len(nodes) // 2, counts
