@@ -19,7 +19,8 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from . import identity, plots
-from .data import DataError, InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset, to_pixels
+from .data import (DataError, InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset,
+                   split_validation, to_pixels)
 from .data.fingerprints import check_trained_on
 from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
 from .notebooks import describe as named
@@ -91,17 +92,26 @@ def run_name(encoder: str, layer: str, kind: str) -> str:
     return f"{encoder}_{layer}_{kind}"
 
 
-def load_data(spec: InversionSpec) -> RunData:
-    """The spec's data set and its split into training and test images (held out), checked."""
+class InversionData(RunData):
+    """Part 2's data of a run: training, validation (what each epoch is checked on) and test images
+    (scored once, after training; on the sample, crops of photographs no training crop comes from)."""
+
+    SPLITS = ("train", "held_out", "validation")
+
+
+def load_data(spec: InversionSpec) -> InversionData:
+    """The spec's data set and its split into training, validation (15 %, taken from the training
+    images as in Part 1: :func:`helpers.data.split_validation`) and test images (held out), checked."""
     name, root, train_items, test_items = resolve_inversion_dataset(spec.dataset, spec.data_dir, spec.whole_dataset,
                                                                     spec.seed, spec.require_real_data)
-    data = RunData(name, Path(root), train_items, test_items)
+    train_items, validation_items = split_validation(train_items, test_items, spec.seed)
+    data = InversionData(name, Path(root), train_items, test_items, validation_items)
     data.check_not_empty(spec.whole_dataset)
     if len(test_items) < 2:  # the normalised error compares pairs of test images: found now, not after training
         raise DataError(f"{root}: {len(test_items)} test image with WholeDataset = {spec.whole_dataset!r}; Part 2's "
                         "normalised error needs at least two. Give WholeDataset a larger number (15 % of it is held "
                         "out for testing)")
-    check_image_items(train_items, test_items)
+    check_image_items(train_items, test_items + validation_items)
     return data
 
 
@@ -120,6 +130,7 @@ def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data
     record = InversionLayer(
         dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset, seed=spec.seed,
         checkpoint=str(run.checkpoint), train_images=len(data.train_items), held_out_images=len(data.held_out_items),
+        validation_images=len(getattr(data, "validation_items", [])),
         history=run.history, epochs_trained=len(run.history),
         epochs_planned=run.epochs_planned, encoder=inverter.encoder.network, layer=spec.layer,
         weights=weights_note(inverter), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
@@ -250,17 +261,19 @@ class TrainedDecoder:
 
     def summary(self) -> str:
         scores, run = self.record.scores, self.run
-        return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training and "
-                f"{len(self.data.held_out_items)} test images\n{weights_note(self.inverter)}\n"
+        return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training, "
+                f"{len(self.data.validation_items)} validation and {len(self.data.held_out_items)} test images\n"
+                f"{weights_note(self.inverter)}\n"
                 f"{self.spec.layer} features {self.inverter.encoder.feature_shape(self.spec.image_size)}; decoder: "
                 f"{count_parameters(self.inverter.decoder):,} parameters\ncheckpoint: {run.checkpoint}\n"
-                f"lowest train loss {min(run.train_loss):.4f}, lowest test loss {min(run.val_loss):.4f}\n"
-                f"{self.spec.layer} on {scores['images']} test images: MSE {scores['MSE']:.4f}, normalised error "
+                f"lowest train loss {min(run.train_loss):.4f}, lowest validation loss {min(run.val_loss):.4f}\n"
+                f"{self.spec.layer} after the last epoch, on {scores['images']} test images: MSE {scores['MSE']:.4f}, "
+                "normalised error "
                 f"{scores['normalised error']:.3f}, PSNR {scores['PSNR']:.2f} dB, SSIM {scores['SSIM']:.3f}")
 
     def loss_figure(self):
-        """Figure 3 for this layer: train and test loss per epoch."""
-        return plots.loss_curves({self.spec.layer: self.run.history}, held_out="test",
+        """Figure 3 for this layer: train and validation loss per epoch."""
+        return plots.loss_curves({self.spec.layer: self.run.history}, held_out="validation",
                                  title=f"Decoder for {self.spec.layer}: MSE per epoch\n{weights_note(self.inverter)}")
 
     def examples_figure(self, count: int = 8):
@@ -281,15 +294,17 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
     inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)
     test_loader = make_loader(InversionDataset(data.held_out_items, spec.image_size), spec.batch_size,
                               num_workers=num_workers)
+    validation_loader = make_loader(InversionDataset(data.validation_items, spec.image_size), spec.batch_size,
+                                    num_workers=num_workers)
     metadata = run_metadata(inverter, data)
     checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec, metadata)
     options = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress).fit_options(
         spec, data, inverter.decoder, checkpoint)
     train_loader = make_loader(InversionDataset(data.train_items, spec.image_size), per_rank_batch(spec.batch_size),
                                shuffle=True, seed=spec.seed, num_workers=num_workers)
-    run = fit(inverter, train_loader, test_loader, spec, checkpoint, loss_fn=torch.nn.MSELoss(), metadata=metadata,
-              held_out_name="test", **options)
-    images = torch.cat([batch[0] for batch in test_loader])
+    run = fit(inverter, train_loader, validation_loader, spec, checkpoint, loss_fn=torch.nn.MSELoss(), metadata=metadata,
+              **options)
+    images = torch.cat([batch[0] for batch in test_loader])   # scored once, after the last epoch
     reconstructions = reconstruct(inverter, images, device)
     scores = reconstruction_metrics(images, reconstructions, seed=spec.seed)
     record = record_layer(run, spec, inverter, data, scores) if process_group()[0] == 0 else None
@@ -330,7 +345,7 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
         state = load_decoder(inverter, record, data)  # refuses other encoder weights, code or images
         histories[layer], reconstructions[layer] = state["history"], reconstruct(inverter, test_images, device)
         rows[layer] = {"lowest train loss": min(r["train_loss"] for r in state["history"]),
-                       "lowest test loss": min(r["val_loss"] for r in state["history"]), "epochs": state["epoch"],
+                       "lowest validation loss": min(r["val_loss"] for r in state["history"]), "epochs": state["epoch"],
                        **reconstruction_metrics(test_images, reconstructions[layer], seed=seed)}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("layer")
     write_table("inversion_metrics", table, comment=weights_note(inverter))
@@ -368,7 +383,7 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
             rows[kind][layer] = {**trained.record.scores, "mean-colour error": float(colour.mean()),
                                  "images with a better mean colour than the mean image":
                                      float(np.mean(colour < baseline_colour)),
-                                 "lowest test loss": trained.record.lowest_val_loss}
+                                 "lowest validation loss": trained.record.lowest_val_loss}
     mean_scores = {**reconstruction_metrics(test_images, mean_image, seed=spec.seed),
                    "mean-colour error": float(baseline_colour.mean())}
     record = InversionComparison(dataset=data.name, encoder=spec.encoder, layers=list(layers),

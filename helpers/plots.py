@@ -206,13 +206,13 @@ def reconstruction_examples(images, reconstructions: dict, count: int = 6, title
 
 
 def error_by_layer(table, title: str | None = None, mean_image: float | None = None) -> plt.Figure:
-    """Reconstruction error against depth: the lowest test loss (MSE) and the normalised
+    """Reconstruction error against depth: the test MSE after the last epoch and the normalised
     reconstruction error of each layer, in network order, with the mean image's error (measured on
     the same test images) as the line a decoder must stay under."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     layers = list(table.index)
-    left.plot(layers, table["lowest test loss"], "-o", color="C0")
-    left.set(ylabel="lowest test MSE", xlabel="layer", title="loss (normalised pixels)")
+    left.plot(layers, table["MSE"], "-o", color="C0")
+    left.set(ylabel="test MSE", xlabel="layer", title="loss after the last epoch (normalised pixels)")
     right.plot(layers, table["normalised error"], "-o", color="C3", label="decoder")
     if mean_image is not None:
         right.axhline(mean_image, color="grey", ls=":", lw=1.2, label=f"mean image ({mean_image:.3f})")

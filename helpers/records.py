@@ -154,9 +154,10 @@ class InversionLayer(TrainingFields, Record):
     weights_id: str = ""       # which weights they are, however they arrived
     pretrained: bool = False   # False: the seeded random weights
     image_size: int = 227
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)   # on the test images, after the last epoch
     spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
     identity: dict = field(default_factory=dict)   # what named its checkpoint: data, weights, architecture ...
+    validation_images: int = 0                     # what each epoch was checked on (0: a run before there were any)
 
     @property
     def kind(self) -> str:

@@ -71,14 +71,15 @@ def test_an_unfinished_network_is_refused_unless_allowed(capsys):
 def test_the_assignments_losses_are_marked_not_comparable_when_they_are_not():
     from helpers.records import InversionSummary
 
-    row = {"lowest train loss": 0.6, "lowest test loss": 0.7, "normalised error": 0.5, "PSNR": 15.0, "SSIM": 0.4}
+    row = {"lowest train loss": 0.6, "lowest validation loss": 0.7, "MSE": 0.72, "normalised error": 0.5, "PSNR": 15.0,
+           "SSIM": 0.4}
     summary = InversionSummary(dataset="sample", weights="AlexNet: random weights — not the paper's setting",
                                weights_id="alexnet: random (seed 0)", WholeDataset=144, seed=0, test_images=22,
                                layers={"mean image": {"normalised error": 0.73, "PSNR": 12.0, "SSIM": 0.37},
                                        "conv2": row})
     text = report.inversion_section(summary)
     assert "**not comparable** — this run uses other data, inverts a random AlexNet" in text
-    assert "| mean image | – | – | – | – | 0.7300 |" in text and "| conv2 | 0.6000 | 0.7000 | 0.2030 | 0.2010 |" in text
+    assert "| mean image | – | – | – | – | 0.7300 |" in text and "| conv2 | 0.6000 | 0.7200 | 0.2030 | 0.2010 |" in text   # the test MSE after the last epoch
 
 
 def test_on_the_sample_the_report_shows_the_reference_rows_and_the_table_2_run_elsewhere_not(tmp_path, monkeypatch):
