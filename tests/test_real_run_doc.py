@@ -1,0 +1,79 @@
+"""docs/real-run.md, the real run on one page: every command it lists is one of those checked here,
+offline (every connection refused by a proxy on a closed port), up to the point where it needs the
+network — and what each says there is what the page quotes."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from helpers import paths
+
+PAGE = paths.ROOT / "docs" / "real-run.md"
+#: Every command the page's shell blocks hold, and how it is checked.
+CHECKED = {
+    "make venv": "dry run", "make venv ACTIVE_ENV=1": "dry run", "make run PROFILE=assignment DEVICE=cuda": "dry run",
+    "pip install -e .": "the project's own install (make venv runs it)",
+    "python -m helpers.downloads cat2000": "offline", "python -m helpers.downloads tiny-imagenet": "offline",
+    "python -m helpers.weights fetch alexnet": "offline",
+}
+
+
+def commands_on_the_page() -> list[str]:
+    blocks = re.findall(r"```bash\n(.*?)```", PAGE.read_text(), re.S)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line and not line.startswith("git clone")]
+
+
+def offline_env(tmp_path) -> dict:
+    closed = "http://127.0.0.1:9"   # nothing listens there: every connection is refused at once
+    return {**os.environ, "http_proxy": closed, "https_proxy": closed, "HTTP_PROXY": closed, "HTTPS_PROXY": closed,
+            "no_proxy": "", "NO_PROXY": "", "SALIENCY_DATA_DIR": str(tmp_path / "data"), "TORCH_HOME": str(tmp_path / "torch"),
+            "PIP_NO_INDEX": "1"}
+
+
+def test_every_command_on_the_page_is_one_this_file_checks():
+    assert set(commands_on_the_page()) == set(CHECKED)
+
+
+@pytest.mark.parametrize("command, said_there, quoted_on_the_page", [
+    ("python -m helpers.downloads cat2000", "cannot reach https://saliency.mit.edu/trainSet.zip", True),
+    ("python -m helpers.downloads tiny-imagenet", "cannot reach https://cs231n.stanford.edu/tiny-imagenet-200.zip", False),
+    pytest.param("python -m helpers.weights fetch alexnet", "AlexNet's ImageNet weights could not be fetched", True,
+                 marks=pytest.mark.slow),   # imports torch: seconds of CPU
+])
+def test_offline_each_download_stops_with_what_to_do_instead(command, said_there, quoted_on_the_page, tmp_path):
+    run = subprocess.run([sys.executable, *command.split()[1:]], cwd=paths.ROOT, env=offline_env(tmp_path),
+                         capture_output=True, text=True, timeout=120)
+    said = run.stdout + run.stderr
+    assert run.returncode != 0 and "Traceback" not in said
+    assert said_there in said and "by hand" in said
+    assert not quoted_on_the_page or said_there in PAGE.read_text()
+
+
+def make_dry_run(*arguments: str) -> str:
+    return subprocess.run(["make", "--no-print-directory", "-n", *arguments], cwd=paths.ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_make_commands_do_what_the_page_says():
+    real = make_dry_run("run", "PROFILE=assignment", "DEVICE=cuda")
+    assert "-m helpers.pipeline --profile assignment" in real and "-p DEVICE cuda" in real
+    active = make_dry_run("venv", "ACTIVE_ENV=1", "-B")
+    assert "python -m pip install --quiet -e '.[dev]'" in active and ".venv/bin/python" not in active
+    assert "-m pip install --quiet -e '.[dev]'" in make_dry_run("venv", "-B")   # what "pip install -e ." is part of
+    assert "WholeDataset" in make_dry_run("run", "PROFILE=assignment", "DEVICE=cuda", "WholeDataset=200")
+
+
+@pytest.mark.slow
+def test_the_real_run_without_its_data_or_gpu_stops_before_training_saying_why(tmp_path):
+    env = {**offline_env(tmp_path), "SALIENCY_EXECUTED_DIR": str(tmp_path / "executed"),
+           "SALIENCY_REPORT_DIR": str(tmp_path / "report"), "SALIENCY_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
+    run = subprocess.run([sys.executable, "-m", "helpers.pipeline", "--profile", "assignment", "-p", "DEVICE", "cuda",
+                          "--only", "01", "--quiet"], cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 1
+    assert "no CUDA GPU is visible" in run.stderr or "no real saliency data set is there" in run.stderr
+    assert not (tmp_path / "checkpoints").exists() or not list((tmp_path / "checkpoints").iterdir())
