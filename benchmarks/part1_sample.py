@@ -10,7 +10,7 @@ trained once into the checkpoint folder (``checkpoints/``, or ``--checkpoints``)
 afterwards, so run it first on its own if you like:
 ``python -m helpers.train saliency --profile assignment --dataset sample``.
 
-Writes ``docs/results/part1_sample.json`` (the README's Part 1 table is generated from it, and
+Writes ``docs/results/part1_sample.json`` (``docs/part1-sample.md``'s table is generated from it, and
 ``tests/test_readme.py`` checks that the two agree) and prints the table.
 """
 from __future__ import annotations
@@ -100,6 +100,8 @@ def measure(unfinished: tuple[str, ...] = ()) -> dict:
 
 
 MARKERS = ("<!-- part1-sample:begin -->\n", "\n<!-- part1-sample:end -->")
+#: Where the table is shown (the README links to it).
+PAGE = ROOT / "docs" / "part1-sample.md"
 ORDER = (evaluation.ORACLE_SAMPLE, evaluation.ALL_ITEMS, evaluation.CENTRE_BIAS, evaluation.CHANCE,
          f"{evaluation.NO_LEARNING}: {baselines.COLOUR}", f"{evaluation.NO_LEARNING}: {baselines.FEATURES}",
          *(label for label, _ in RUNS))
@@ -148,8 +150,8 @@ def readme_block(results: dict) -> str:
 
 
 def write_readme_block(results: dict) -> None:
-    """Replace the README's text between the part1-sample markers with :func:`readme_block`."""
-    replace_marked_block(ROOT / "README.md", *MARKERS, readme_block(results))
+    """Replace ``docs/part1-sample.md``'s text between the part1-sample markers with :func:`readme_block`."""
+    replace_marked_block(PAGE, *MARKERS, readme_block(results))
 
 
 def main() -> int:
@@ -170,7 +172,7 @@ def main() -> int:
     print(f"\n{results['test_images']} test displays; {evaluation.NO_LEARNING}: {results['no_learning']}\n")
     print(readme_block(results))
     write_readme_block(results)
-    print(f"\nwritten: {RESULTS}, and the README's part1-sample block (the text above)")
+    print(f"\nwritten: {RESULTS}, and the part1-sample block of {PAGE.relative_to(ROOT)} (the text above)")
     return 0
 
 

@@ -17,7 +17,6 @@ are made — and scored with every metric of :mod:`helpers.metrics`, beside the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np

@@ -99,19 +99,24 @@ class InversionData(RunData):
     SPLITS = ("train", "held_out", "validation")
 
 
+def split_data(dataset: str, data_dir: str, whole_dataset, seed: int, require_real: bool = False) -> InversionData:
+    """A data set's split into training, validation (15 %, taken from the training images as in
+    Part 1: :func:`helpers.data.split_validation`) and test images (held out) — the one split a layer
+    notebook trains on and notebook 07 rebuilds to score its decoders."""
+    name, root, train_items, test_items = resolve_inversion_dataset(dataset, data_dir, whole_dataset, seed, require_real)
+    train_items, validation_items = split_validation(train_items, test_items, seed)
+    return InversionData(name, Path(root), train_items, test_items, validation_items)
+
+
 def load_data(spec: InversionSpec) -> InversionData:
-    """The spec's data set and its split into training, validation (15 %, taken from the training
-    images as in Part 1: :func:`helpers.data.split_validation`) and test images (held out), checked."""
-    name, root, train_items, test_items = resolve_inversion_dataset(spec.dataset, spec.data_dir, spec.whole_dataset,
-                                                                    spec.seed, spec.require_real_data)
-    train_items, validation_items = split_validation(train_items, test_items, spec.seed)
-    data = InversionData(name, Path(root), train_items, test_items, validation_items)
+    """The spec's data set and its split (:func:`split_data`), checked before training."""
+    data = split_data(spec.dataset, spec.data_dir, spec.whole_dataset, spec.seed, spec.require_real_data)
     data.check_not_empty(spec.whole_dataset)
-    if len(test_items) < 2:  # the normalised error compares pairs of test images: found now, not after training
-        raise DataError(f"{root}: {len(test_items)} test image with WholeDataset = {spec.whole_dataset!r}; Part 2's "
-                        "normalised error needs at least two. Give WholeDataset a larger number (15 % of it is held "
-                        "out for testing)")
-    check_image_items(train_items, test_items + validation_items)
+    if len(data.held_out_items) < 2:  # the normalised error compares pairs of test images: found now, not after training
+        raise DataError(f"{data.root}: {len(data.held_out_items)} test image with WholeDataset = {spec.whole_dataset!r}; "
+                        "Part 2's normalised error needs at least two. Give WholeDataset a larger number (15 % of it "
+                        "is held out for testing)")
+    check_image_items(data.train_items, data.held_out_items + data.validation_items)
     return data
 
 
@@ -332,8 +337,8 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
     if not records:
         raise RuntimeError(f"no decoder trained on {kind} {spec.encoder} weights for {dataset}: run {named('layer')} first")
     whole_dataset, seed, image_size = common_test_set(records)  # the subset every decoder was trained and tested on
-    _, root, train_items, test_items = resolve_inversion_dataset(dataset, spec.data_dir, whole_dataset, seed)
-    data = RunData(dataset, Path(root), train_items, test_items)  # checked against each decoder's stored split
+    data = split_data(dataset, spec.data_dir, whole_dataset, seed)  # checked against each decoder's stored split
+    train_items, test_items = data.train_items, data.held_out_items
     print(f"data: {dataset} (WholeDataset={whole_dataset}, seed {seed}); {len(test_items)} test images; "
           f"trained layers: {', '.join(records)}")
     test_images = load_images(test_items, image_size)

@@ -113,7 +113,8 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
     The kernel talks to papermill over local IPC sockets in a private temporary folder rather than
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
     output = paths.ensure(paths.executed_dir()) / notebook.name
-    streams = dict(log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
+    # the cells' streams to this terminal, once: papermill's log_output would print stderr a second time
+    streams = dict(stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
     with tempfile.TemporaryDirectory(prefix="kernel-ipc-") as sockets, ctrl_c_interrupts_the_kernel():
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,

@@ -17,7 +17,6 @@ import colorsys
 import json
 import math
 import os
-import shutil
 from io import BytesIO
 from pathlib import Path
 

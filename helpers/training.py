@@ -11,7 +11,6 @@ Checkpoints are read with ``weights_only=True``: opening one cannot run code.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -198,14 +197,6 @@ def check_architecture(path: str | Path, state: dict, module: nn.Module, retrain
         raise ArchitectureMismatchError(f"{path}: the network in it is not the one the code builds now "
                                         f"({architecture_differences(state['architecture'], built)}); {retrain_hint}, "
                                         "or restore the code it was trained with")
-
-
-def load_trained(path: str | Path, module: nn.Module, retrain_hint: str, device: torch.device | str = "cpu") -> dict:
-    """Load a trained model into ``module`` after :func:`check_architecture`; return the checkpoint."""
-    state = read_checkpoint(path, device)
-    check_architecture(path, state, module, retrain_hint)
-    module.load_state_dict(state["model"])
-    return state
 
 
 def _differences(found: dict, wanted: dict) -> str:

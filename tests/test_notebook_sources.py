@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers import notebooks, paths
+from helpers import notebooks
 
 NOTEBOOKS = notebooks.ordered()
 

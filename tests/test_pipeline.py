@@ -87,11 +87,13 @@ def test_the_kernel_runs_without_the_tcp_warning(tmp_path, capfd):
 def test_what_a_notebook_prints_reaches_the_terminal_as_it_runs(tmp_path, capfd):
     folder = tmp_path / "nbs"
     folder.mkdir()
-    write_notebook(folder / "01_talks.ipynb", "for epoch in (1, 2):\n    print(f'epoch {epoch} of 2', flush=True)")
+    write_notebook(folder / "01_talks.ipynb", "for epoch in (1, 2):\n    print(f'epoch {epoch} of 2', flush=True)",
+                   "import warnings\nwarnings.warn('AlexNet: random weights')")
     assert pipeline.main(["--notebooks", str(folder)]) == 0
-    out = capfd.readouterr().out
+    out, err = capfd.readouterr()
     assert "epoch 1 of 2" in out and "epoch 2 of 2" in out
     assert "1 notebook ran" in out
+    assert (out + err).count("UserWarning: AlexNet: random weights") == 1   # once, not once more by papermill's log
 
 
 def test_the_default_cell_timeout_fits_a_cpu_run_on_real_data():

@@ -11,14 +11,30 @@ from helpers.io import marked_block  # noqa: E402
 
 import first_screen  # noqa: E402, F401  (the benchmark scripts: imported once, at collection)
 import part1_sample  # noqa: E402, F401
+import timings  # noqa: E402, F401
 
 
-def test_the_part1_section_of_the_readme_is_generated_from_the_committed_results_file():
-    from part1_sample import MARKERS, ORDER, RESULTS, SHOWN, readme_block
+def test_the_part1_table_is_generated_from_the_committed_results_file():
+    from part1_sample import MARKERS, ORDER, PAGE, RESULTS, SHOWN, readme_block
 
     results = json.loads(RESULTS.read_text())
     assert set(ORDER) <= set(results["rows"]) and all(set(SHOWN) <= set(results["rows"][name]) for name in ORDER)
-    assert marked_block((ROOT / "README.md").read_text(), *MARKERS, "README.md") == readme_block(results)
+    assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == readme_block(results)
+    assert "docs/part1-sample.md" in (ROOT / "README.md").read_text()
+
+
+def test_the_readme_reads_in_five_minutes_and_every_time_it_quotes_is_the_committed_timings_file():
+    import re
+
+    from timings import MARKERS, RESULTS, readme_block
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 250
+    block = marked_block(readme, *MARKERS, "README.md")
+    assert block == readme_block(json.loads(RESULTS.read_text())) and "`make test`" in block and "`make run`" in block
+    outside = readme.replace(block, "")
+    quoted = re.findall(r"\b\d+(?:\.\d+)? ?(?:min|minutes|seconds|s|h|hours)\b", outside.split("<!-- first-screen:end -->")[1])
+    assert quoted == []   # a time outside the generated block would be one nothing keeps true
 
 
 def test_the_first_screen_of_the_readme_is_generated_from_the_committed_results_file():
