@@ -40,7 +40,7 @@ REASONS = {
     "assignment": {},
     "smoke": {"saliency": "quick settings for a CPU in minutes on the sample (Adam instead of Table 2's SGD, which "
                           "barely moves in so few steps; the KL divergence of the maps instead of Table 2's MSE, "
-                          "which in so few steps stays below the centre bias — see the README's Part 1 table)",
+                          "which in so few steps stays below the centre bias — see docs/part1-sample.md)",
               "contrast": "the second model at 192×256, where its ImageNet front end still sees the items' shapes",
               "inversion": "quick settings for a CPU in minutes on the sample (fewer images and epochs, batch 16)",
               "comparison": "quick settings for a CPU in minutes on the sample (300 images at 128², 4 epochs)"},

@@ -113,7 +113,8 @@ LOSS_WORDS = {"mse": "MSE", "kld": "the KL divergence of the maps"}
 def _losses_comparable(training: SaliencyTraining, loss: str) -> str:
     """Whether this run's losses can stand beside the assignment's CAT2000 MSE, and if not, why."""
     reasons = [reason for reason, differs in (("it trains on another loss (" + LOSS_WORDS[loss] + ")", loss != "mse"),
-                                              (f"it trains on {training.dataset}", training.dataset != "cat2000"))
+                                              (f"it trains on {'the generated sample' if training.dataset == 'sample' else training.dataset}",
+                                               training.dataset != "cat2000"))
                if differs]
     if not reasons:
         return "\nThe assignment's losses stand beside this run's for comparison.\n"
@@ -126,8 +127,8 @@ def _diagnosis_table() -> str:
     if not path.is_file():
         return ""
     table = pd.read_csv(path, comment="#")
-    return (f"\n**What the loss rewards** ({named('saliency-training')}'s diagnosis on the held-out images; see the "
-            "README):\n\n"
+    return (f"\n**What the loss rewards** ({named('saliency-training')}'s diagnosis on its validation images, each "
+            "map scored in the network's own training loss):\n\n"
             + _table(["", "value"], table.values.tolist()))
 
 

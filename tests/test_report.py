@@ -225,6 +225,6 @@ def test_the_report_says_which_loss_each_network_trained_on_and_that_the_assignm
     text = report.saliency_section(salnet, None, second)
     assert "Same images, same loss" not in text and "same loss;" not in text
     assert "its loss is MSE (SalNet's: the KL divergence of the maps)" in text
-    assert "**not comparable** — it trains on another loss (the KL divergence of the maps) and it trains on sample" in text
+    assert "**not comparable** — it trains on another loss (the KL divergence of the maps) and it trains on the generated sample" in text
     salnet.spec = {**salnet.spec, "loss": "mse"}
     assert "Same images and split, same loss" in report.saliency_section(salnet, None, second)
