@@ -228,3 +228,10 @@ def test_the_report_says_which_loss_each_network_trained_on_and_that_the_assignm
     assert "**not comparable** — it trains on another loss (the KL divergence of the maps) and it trains on the generated sample" in text
     salnet.spec = {**salnet.spec, "loss": "mse"}
     assert "Same images and split, same loss" in report.saliency_section(salnet, None, second)
+
+
+def test_a_network_scored_unfinished_is_marked_so_in_the_report():
+    record = evaluation_record()
+    record.checkpoints = {NETWORK: "checkpoints/saliency_sample_aaaa.pt"}
+    record.unfinished = {NETWORK: "unfinished: 2 of 20 epochs"}
+    assert f"**{NETWORK}** (**unfinished: 2 of 20 epochs**) — " in report.saliency_section(training_record(), record)

@@ -147,6 +147,7 @@ def test_the_checkpoint_and_the_record_store_the_whole_spec_and_the_identity(cat
     run = tiny_run(data_dir=str(cat2000), loss="kld")
     model, info = load_saliency_model(run.run.checkpoint)
     assert info["spec"] == run.spec and info["loss"] == "kld"
+    assert "test images are checked for readability here, and scored in notebook 02_judd_auc_evaluation only" in run.summary()
     record = saliency.SaliencyTraining.read()
     assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 8, "validation": 4, "held_out": 4}
     assert (record.train_images, record.validation_images, record.held_out_images) == (8, 4, 4)
