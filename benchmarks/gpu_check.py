@@ -58,15 +58,16 @@ def notebook_01(device: torch.device, dry: bool) -> None:
 
 
 def notebook_03(device: torch.device, dry: bool) -> None:
-    """Notebook 03's recipe (conv2, Table 5: Adam 1e-3, batch 64, 227²) for one epoch."""
-    spec = InversionSpec(dataset="sample", layer="conv2", weights="random", whole_dataset=24 if dry else 1000,
+    """Notebook 03's recipe (conv2, Table 5: Adam 1e-3, batch 64, 227²) for one epoch (the dry run on 60
+    images: at least two training crops of a photograph for it to give one to validation)."""
+    spec = InversionSpec(dataset="sample", layer="conv2", weights="random", whole_dataset=60 if dry else 1000,
                          epochs=1, batch_size=8 if dry else 64, image_size=64 if dry else 227)
     reset_peak(device)
     trained = inversion.train_decoder(spec, device=str(device), progress=False)
     row = trained.run.history[-1]
     images = len(trained.data.train_items)
     print(f"3. notebook 03 (conv2, Adam {spec.learning_rate:g}, batch {spec.batch_size}, {spec.image_size}²), "
-          f"{-(-images // spec.batch_size)} steps: {images / row['seconds']:.1f} images/s including the test pass; "
+          f"{-(-images // spec.batch_size)} steps: {images / row['seconds']:.1f} images/s including the validation pass; "
           f"{peak_memory(device)}", flush=True)
 
 
@@ -119,7 +120,7 @@ def two_process_ddp(device: torch.device, dry: bool) -> None:
     # --seed 1: another run than step 3's (the same spec would load step 3's finished checkpoint)
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                "-m", "helpers.train", "inversion", "--device", device.type, "--dataset", "sample", "--layer", "conv2",
-               "--weights", "random", "--seed", "1", "--whole-dataset", "24" if dry else "1000", "--epochs", "1",
+               "--weights", "random", "--seed", "1", "--whole-dataset", "60" if dry else "1000", "--epochs", "1",
                "--batch-size", "8" if dry else "128", "--image-size", "64" if dry else "227"]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})

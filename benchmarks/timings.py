@@ -74,13 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", choices=COMMANDS, help="the command the log measured")
     parser.add_argument("--log", type=Path, help="its /usr/bin/time -v output")
     parser.add_argument("--measured-by", default="", help="how it was run (default: /usr/bin/time -v <command>)")
+    parser.add_argument("--commit", default="", help="the commit measured (default: this checkout's HEAD)")
     parser.add_argument("--write-readme", action="store_true", help="rewrite the README's timings block")
     args = parser.parse_args(argv)
     import json
 
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     if args.record:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                               text=True).stdout.strip()
         row = {**parse_log(args.log.read_text()), "commit": commit, "date": dt.date.today().isoformat(),
                "measured_by": args.measured_by or f"/usr/bin/time -v {args.record}"}
         results.setdefault(args.record, {})[machine_kind()] = row
