@@ -405,6 +405,7 @@ def test_part_2_with_too_few_images_for_two_test_images_stops_before_training(tm
         load_data(spec)
 
 
+@pytest.mark.slow   # builds ViT-B/16: 1.6 s on AVX-512
 def test_an_image_size_an_encoder_of_one_input_size_refuses_names_the_size_it_takes(no_weights):
     from helpers.inversion import build_inverter
 
@@ -413,6 +414,7 @@ def test_an_image_size_an_encoder_of_one_input_size_refuses_names_the_size_it_ta
         build_inverter("vit_b_16", "encoder.ln", "random", image_size=300)
 
 
+@pytest.mark.slow   # builds three AlexNets: 2.1 s on AVX-512, about twice that on AVX2
 def test_a_failed_download_is_tried_once_and_the_banner_printed_once_per_process(no_weights, monkeypatch, capsys):
     """Notebook 07 builds the encoder once per layer: offline, the download was tried and the random
     fallback announced every time."""
