@@ -2,8 +2,9 @@
 uses — the defaults under the repository, or wherever ``SALIENCY_*_DIR`` moves them (:mod:`helpers.paths`).
 
 ``clean`` removes what is cheap to remake: the executed notebooks, the decode cache, the report's
-figures, metrics and generated pages. It never touches trained models or any data set.
-``clean-models`` lists the trained models and removes them only with ``--force`` (``FORCE=1``).
+figures, metrics and generated pages — in a folder a variable moved, only what the project wrote
+there. It never touches trained models or any data set. ``clean-models`` lists the trained models
+(the ``*.pt`` files) and removes those only with ``--force`` (``FORCE=1``).
 
 Standard library only, so ``make clean`` works before the environment is built.
 """
@@ -17,10 +18,26 @@ from pathlib import Path
 from . import paths
 
 
+#: What the project writes in the cache folder: the decode cache's folders (one per dataset kind,
+#: ``DecodeOnceDataset.namespace``) and the file digests (``helpers.data.fingerprints.DIGEST_CACHE``);
+#: ``tests/test_pipeline.py`` checks the list against both.
+CACHE_ENTRIES = ("items", "saliency", "inversion", "file-digests.json")
+
+
+def _moved(folder: Path, default: Path) -> bool:
+    """Whether an environment variable points ``folder`` away from the project's own default."""
+    return folder.resolve() != default.resolve()
+
+
 def cheap_to_remake() -> list[Path]:
-    """What ``make clean`` removes."""
-    report = paths.report_dir()
-    return [paths.executed_dir(), paths.cache_dir(), paths.figures_dir(), paths.metrics_dir(),
+    """What ``make clean`` removes: each folder whole where it is the project's own default; where a
+    ``SALIENCY_*_DIR`` variable moved it (a folder that may hold other things), only what the project
+    writes there — the executed copies of its notebooks, the cache's own entries."""
+    report, executed, cache = paths.report_dir(), paths.executed_dir(), paths.cache_dir()
+    executed_paths = ([executed / nb.name for nb in paths.NOTEBOOKS.glob("*.ipynb")]
+                      if _moved(executed, paths.ROOT / "executed") else [executed])
+    cache_paths = [cache / name for name in CACHE_ENTRIES] if _moved(cache, paths.ROOT / ".cache") else [cache]
+    return [*executed_paths, *cache_paths, paths.figures_dir(), paths.metrics_dir(),
             *(report / f"REPORT.{suffix}" for suffix in ("md", "html", "pdf"))]
 
 
@@ -35,17 +52,26 @@ def clean() -> list[Path]:
     return removed
 
 
+def trained_models(folder: Path) -> list[Path]:
+    """The checkpoints training writes in ``folder`` (``*.pt``, those RETRAIN set aside among them)."""
+    return sorted(p for p in folder.glob("*.pt") if p.is_file()) if folder.is_dir() else []
+
+
 def clean_models(force: bool) -> str:
-    """List the trained models (and, with ``force``, remove them); the answer in words."""
+    """List the trained models (and, with ``force``, remove them — those files only: the folder may
+    hold other things, and is removed only when nothing else is left); the answer in words."""
     folder = paths.checkpoint_dir()
-    models = sorted(p for p in folder.iterdir()) if folder.is_dir() else []
+    models = trained_models(folder)
     if not models:
         return f"no trained models in {folder}"
-    listing = "\n".join(f"  {p.name}  {p.stat().st_size / 2**20:.1f} MiB" for p in models if p.is_file())
+    listing = "\n".join(f"  {p.name}  {p.stat().st_size / 2**20:.1f} MiB" for p in models)
     if not force:
         return (f"trained models in {folder}:\n{listing}\nnothing removed: run 'make clean-models FORCE=1' "
                 "to delete them")
-    shutil.rmtree(folder)
+    for model in models:
+        model.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
     return f"trained models in {folder}:\n{listing}\nremoved"
 
 

@@ -469,8 +469,6 @@ def _ensure(root: Path, kind: str, manifest_matches, write) -> Path:
             manifest.write_text(json.dumps({"kind": kind, **json.loads(manifest.read_text())}, indent=1) + "\n")
             replace_dir(staging, root)
     except OSError as error:
-        if isinstance(error, SampleFolderError):
-            raise
         raise SampleFolderError(f"{root}: the {SAMPLE_KINDS[kind]} could not be written there "
                                 f"({error.strerror or error}); point SALIENCY_DATA_DIR (DATA_DIR) at a writable folder, "
                                 "or generate the sample once where it can be written") from None

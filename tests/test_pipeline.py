@@ -107,25 +107,42 @@ def make(*arguments, cwd, env=None):
                           text=True, check=True, env=env).stdout
 
 
-def test_make_clean_works_in_the_folders_saliency_dir_names_and_keeps_models_and_data(tmp_path):
-    """``make clean`` and ``clean-models`` act on the folders ``SALIENCY_*_DIR`` name, not the repository's."""
+def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_what_the_project_wrote(tmp_path):
+    """``make clean`` and ``clean-models`` act on the folders ``SALIENCY_*_DIR`` name, not the repository's;
+    a folder a variable names may hold other things: only the project's own entries go."""
     import os
 
     env = {**os.environ, **{f"SALIENCY_{name.upper()}_DIR": str(tmp_path / name)
                             for name in ("executed", "cache", "report", "checkpoint", "data")}}
-    for folder in ("executed", "cache/x", "report/figures", "report/metrics", "checkpoint", "data/cat2000"):
+    for folder in ("executed", "cache/saliency/ab", "report/figures", "report/metrics", "checkpoint", "data/cat2000"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "file").write_text("x")
+    (tmp_path / "executed" / "01_saliency_model.ipynb").write_text("{}")
+    (tmp_path / "cache" / "file-digests.json").write_text("{}")
+    (tmp_path / "cache" / "someone-elses-cache").write_text("theirs")
+    (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").write_bytes(b"model")
     (tmp_path / "report" / "REPORT.md").write_text("stale")
     (tmp_path / "report" / "my-notes.txt").write_text("mine")
     out = make("clean", cwd=tmp_path, env=env)
-    assert (tmp_path / "checkpoint" / "file").exists() and f"kept: {tmp_path / 'checkpoint'}" in out
+    assert (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists() and f"kept: {tmp_path / 'checkpoint'}" in out
     assert (tmp_path / "data" / "cat2000" / "file").exists() and (tmp_path / "report" / "my-notes.txt").exists()
-    assert not any((tmp_path / f).exists() for f in ("executed", "cache", "report/figures", "report/REPORT.md"))
+    assert not any((tmp_path / f).exists() for f in ("executed/01_saliency_model.ipynb", "cache/saliency",
+                                                     "cache/file-digests.json", "report/figures", "report/REPORT.md"))
+    assert (tmp_path / "executed" / "file").exists() and (tmp_path / "cache" / "someone-elses-cache").exists()
     asked = make("clean-models", cwd=tmp_path, env=env)   # an answer, exit 0: listed, not removed
-    assert "FORCE=1" in asked and "file" in asked and (tmp_path / "checkpoint" / "file").exists()
+    assert "FORCE=1" in asked and "saliency_sample_0123abcd_456789.pt" in asked
+    assert (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists()
     out = make("clean-models", "FORCE=1", cwd=tmp_path, env=env)
-    assert "removed" in out and not (tmp_path / "checkpoint").exists()
+    assert "removed" in out and not (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists()
+    assert (tmp_path / "checkpoint" / "file").exists()   # not a model: kept, and so is its folder
+
+
+def test_the_cache_entries_make_clean_removes_are_the_ones_the_project_writes():
+    from helpers import clean
+    from helpers.data import datasets, fingerprints
+
+    kinds = {datasets.DecodeOnceDataset, *datasets.DecodeOnceDataset.__subclasses__()}
+    assert set(clean.CACHE_ENTRIES) == {kind.namespace for kind in kinds} | {fingerprints.DIGEST_CACHE}
 
 
 def test_active_env_makes_every_target_use_the_active_python():
