@@ -1,78 +1,226 @@
-"""Saliency maps with no learned parameter: the **contrast, no learning** row of every Part 1 table.
+"""Saliency maps with no learned parameter: the **no learning** rows of every Part 1 table.
 
-How much of a trained network's score is the contrast step alone, and how much its training adds?
-Two maps answer it, neither with a trained parameter:
+How much of a trained network's score needs no training at all? Five maps answer it, none with a
+trained parameter, each scored as a network's map is:
 
-* **colour contrast** — each colour channel's z-score across the image
-  (:func:`helpers.models.image_contrast`), the root mean square over the three channels, blurred a
-  little: a pixel of a colour or brightness rare in its image scores high;
+* **colour contrast** — each colour channel's z-score across the image (:func:`helpers.models.image_contrast`),
+  the root mean square over the three channels, blurred: a pixel of a colour rare in its image scores high;
+* **hand-made contrast** — the strongest contrast map this project could write (:func:`hand_made_contrast`):
+  colour-opponent, luminance, oriented-energy and coarse-scale centre–surround channels, each
+  z-scored across the image as in Itti, Koch & Niebur (1998), combined by their maximum or mean;
+* **spectral residual** (Hou & Zhang, CVPR 2007) and **fine-grained saliency** (Montabone & Soto,
+  Image and Vision Computing 2010) — the saliency models OpenCV ships (``cv2.saliency``);
 * **feature contrast** — the same z-score of the frozen MobileNetV2 front end's features (the second
-  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.frozen_features`), without its
-  trained readout.
+  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.frozen_features`), without its trained readout.
 
-The row keeps the one with the higher mean AUC-Judd on the **validation** images, so the choice never
-looks at the test images it is then scored on.
+Each has a few settings (its blur; for the hand-made map, how its channels combine); every setting is
+chosen by the mean AUC-Judd on the **validation** images, so nothing here ever looks at the test images
+it is then scored on. A network is judged against the best of these rows on each metric
+(:func:`helpers.evaluation.quality_bars`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter, maximum_filter, sobel
 
 from . import evaluation
-from .data import SaliencyDataset, SaliencyItem, make_loader
-from .data import load_ground_truth
-from .evaluation import upsample
+from .data import SaliencyDataset, SaliencyItem, load_ground_truth, make_loader
+from .evaluation import NO_LEARNING, upsample
 from .models import ContrastSaliencyNet, image_contrast
 
-COLOUR, FEATURES = "colour contrast of the pixels", "contrast of the frozen front end's features"
-#: The blur of each map, as a share of its width (fixed, not fitted): a fixation lands near, not on, the pixel.
-BLUR = {COLOUR: 1 / 64, FEATURES: 1 / 32}
+COLOUR = "colour contrast of the pixels"
+HAND_MADE = "hand-made contrast: colour, luminance, orientation, scale (Itti-style)"
+SPECTRAL_RESIDUAL = "spectral residual (Hou & Zhang 2007; OpenCV)"
+FINE_GRAINED = "fine-grained saliency (Montabone & Soto 2010; OpenCV)"
+FEATURES = "contrast of the frozen front end's features"
+#: The blurs every candidate tries, as a share of the map's width (a fixation lands near, not on, the pixel).
+BLURS = (1 / 64, 1 / 32, 1 / 16)
+
+
+def row_name(candidate: str) -> str:
+    """The table's name of a no-learning row: ``"no learning: <candidate>"``."""
+    return f"{NO_LEARNING}: {candidate}"
+
+
+def _blurred(maps: np.ndarray, blur: float) -> np.ndarray:
+    return np.stack([gaussian_filter(one, blur * one.shape[-1]) if blur else one for one in maps])
 
 
 def contrast_map(values: torch.Tensor, blur: float) -> np.ndarray:
     """``(B, C, h, w)`` → ``(B, h, w)``: the root mean square of each channel's z-score across its
     image, blurred by ``blur`` × the width."""
     energy = image_contrast(values).pow(2).mean(dim=1).sqrt().numpy().astype(np.float64)
-    sigma = blur * values.shape[-1]
-    return np.stack([gaussian_filter(one, sigma) for one in energy])
+    return _blurred(energy, blur)
 
 
-def no_learning_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int], front_end: ContrastSaliencyNet,
-                     device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
-    """Both candidate maps of ``items`` (each ``(N, h, w)``), from images at ``image_size``."""
+def _z_magnitude(channel: np.ndarray) -> np.ndarray:
+    """How unusual each pixel's value is in its image: ``|z|`` of the channel across the image."""
+    return np.abs(channel - channel.mean()) / (channel.std() + 1e-6)
+
+
+def _rarity(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Self-information ``−log p`` of each pixel's quantised value (``codes``, whole numbers) under the
+    histogram of its own image (weighted by ``weights``): a value few pixels share scores high — the
+    idea of Bruce & Tsotsos's AIM and of SUN, with the image itself as the statistics."""
+    weights = np.ones(codes.shape) if weights is None else weights
+    counts = np.bincount(codes.ravel(), weights.ravel(), minlength=int(codes.max()) + 1)
+    return -np.log((counts[codes] + 1e-6) / (counts.sum() + 1e-6)) * (weights > 0)
+
+
+def hand_made_channels(rgb: np.ndarray) -> list[np.ndarray]:
+    """The hand-made map's conspicuity channels of one image (``(H, W, 3)`` in [0, 1]), each
+    normalised by :func:`itti_normalise`: the rarity of its colour (8 levels a channel) and of its luminance;
+    the rarity of the local orientation where the structure is oriented (the structure tensor, pooled
+    over about an item) and each of four orientations' share of the local energy (``|z|``); and
+    luminance centre–surround at a fine and a coarse scale (``|z|``)."""
+    luminance = rgb.mean(axis=-1)
+    side = min(luminance.shape)
+    colour = np.minimum((rgb * 8).astype(int), 7) @ np.array([64, 8, 1])
+    smooth = gaussian_filter(luminance, side / 200)
+    dx, dy = sobel(smooth, axis=1), sobel(smooth, axis=0)
+    pooled = side / 40
+    jxx, jyy, jxy = (gaussian_filter(v, pooled) for v in (dx * dx, dy * dy, dx * dy))
+    energy = np.hypot(jxx - jyy, 2 * jxy)   # how strongly one orientation dominates
+    angle = (np.arctan2(2 * jxy, jxx - jyy) / (2 * np.pi) + 0.5) * 16
+    oriented = energy > 0.1 * energy.max()
+    surround = [gaussian_filter(luminance, side * s / 100) - gaussian_filter(luminance, side * 4 * s / 100)
+                for s in (2, 6)]   # fine and coarse centre–surround
+    orientations = [gaussian_filter((dx * np.cos(a) + dy * np.sin(a)) ** 2, pooled) for a in np.arange(4) * np.pi / 4]
+    total = sum(orientations) + 1e-12
+    channels = [_rarity(colour), _rarity(np.minimum((luminance * 16).astype(int), 15)),
+                _rarity(np.minimum(angle.astype(int), 15), oriented.astype(float)),
+                *(_z_magnitude(o / total) for o in orientations),
+                *(_z_magnitude(c) for c in surround)]
+    return [itti_normalise(c, round(side / 20) | 1) for c in channels]
+
+
+def itti_normalise(channel: np.ndarray, size: int) -> np.ndarray:
+    """Itti, Koch & Niebur's (1998) map normalisation N(·): the channel scaled to [0, 1], then weighted
+    by ``(1 − m̄)⁴``, m̄ the mean of its other local maxima above 0.5 (in windows of ``size`` pixels) — a channel
+    with one strong peak is promoted, one with many equal peaks (every distractor alike) suppressed."""
+    low, high = channel.min(), channel.max()
+    scaled = (channel - low) / (high - low) if high > low else np.zeros_like(channel)
+    peaks = scaled[(scaled == maximum_filter(scaled, size)) & (scaled > 0.5)]
+    others = np.sort(peaks)[:-1]
+    return scaled * (1 - (others.mean() if others.size else 0.0)) ** 4
+
+
+def hand_made_contrast(rgb: np.ndarray, combine: str = "max") -> np.ndarray:
+    """The hand-made contrast map of one image ``(H, W, 3)`` in [0, 1]: its channels
+    (:func:`hand_made_channels`) combined by their ``"max"`` or ``"mean"``."""
+    channels = np.stack(hand_made_channels(rgb))
+    return channels.max(axis=0) if combine == "max" else channels.mean(axis=0)
+
+
+def opencv_saliency(rgb: np.ndarray, model: str) -> np.ndarray:
+    """OpenCV's ``"spectral_residual"`` or ``"fine_grained"`` saliency of one image ``(H, W, 3)`` uint8."""
+    import cv2  # deferred: only these two rows need OpenCV
+
+    make = {"spectral_residual": cv2.saliency.StaticSaliencySpectralResidual_create,
+            "fine_grained": cv2.saliency.StaticSaliencyFineGrained_create}[model]
+    ok, saliency = make().computeSaliency(np.ascontiguousarray(rgb[..., ::-1]))   # OpenCV reads BGR
+    if not ok:
+        raise RuntimeError(f"OpenCV's {model} saliency failed on an image of {rgb.shape[1]}×{rgb.shape[0]}")
+    return np.asarray(saliency, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One no-learning map: its name, the settings it may take besides its blur (each tried with every
+    blur of :data:`BLURS`), and how it maps a batch of images before the blur: ``raw(images, setting)``,
+    images ``(B, 3, H, W)`` in [-1, 1] → ``(B, H', W')``; ``None`` for the feature contrast, which
+    reads the front end's features instead."""
+
+    name: str
+    raw: Callable[[torch.Tensor, dict], np.ndarray] | None
+    options: dict = field(default_factory=dict)
+
+    @property
+    def settings(self) -> tuple[dict, ...]:
+        choices = {**self.options, "blur": BLURS}
+        return tuple(dict(zip(choices, values)) for values in itertools.product(*choices.values()))
+
+
+def _as_rgb(images: torch.Tensor) -> np.ndarray:
+    return ((images.float().permute(0, 2, 3, 1).numpy() + 1) / 2).clip(0, 1)
+
+
+def _colour(images, setting):
+    return contrast_map(images.float(), blur=0.0)
+
+
+def _hand_made(images, setting):
+    return np.stack([hand_made_contrast(rgb, setting["combine"]) for rgb in _as_rgb(images)])
+
+
+def _opencv(model: str):
+    def raw(images, setting):
+        rgb = np.round(_as_rgb(images) * 255).astype(np.uint8)
+        return np.stack([opencv_saliency(one, model) for one in rgb])
+    return raw
+
+
+CANDIDATES = (
+    Candidate(COLOUR, _colour),
+    Candidate(HAND_MADE, _hand_made, {"combine": ("max", "mean")}),
+    Candidate(SPECTRAL_RESIDUAL, _opencv("spectral_residual")),
+    Candidate(FINE_GRAINED, _opencv("fine_grained")),
+    Candidate(FEATURES, None),
+)
+
+
+def candidate_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int], front_end: ContrastSaliencyNet | None,
+                   device: torch.device | str = "cpu", only: dict[str, dict] | None = None) -> dict[tuple, np.ndarray]:
+    """The candidates' maps of ``items`` from images at ``image_size``: ``(name, setting)`` (the
+    setting as a sorted tuple of its items) → ``(N, h, w)``; every setting of every candidate, or
+    ``only`` the one setting given per candidate. The feature contrast only where ``front_end`` is given."""
     dataset = SaliencyDataset(items, tuple(image_size), tuple(image_size))
-    maps: dict[str, list] = {COLOUR: [], FEATURES: []}
-    front_end = front_end.to(device).eval()
+    wanted = [(c, [s for s in c.settings if only is None or only.get(c.name) == s]) for c in CANDIDATES
+              if (c.raw is not None or front_end is not None) and (only is None or c.name in only)]
+    maps: dict[tuple, list] = {}
+    if front_end is not None:
+        front_end = front_end.to(device).eval()
     with torch.no_grad():
         for images, _ in make_loader(dataset, batch_size=8):
-            maps[COLOUR].append(contrast_map(images.float(), BLUR[COLOUR]))
-            features = front_end.frozen_features(images.to(device)).float().cpu()
-            maps[FEATURES].append(contrast_map(features, BLUR[FEATURES]))
-    return {name: np.concatenate(parts) for name, parts in maps.items()}
+            for candidate, settings in wanted:
+                raw = {}
+                for setting in settings:
+                    options = tuple((k, v) for k, v in setting.items() if k != "blur")
+                    if options not in raw:
+                        raw[options] = (candidate.raw(images, setting) if candidate.raw is not None else
+                                        front_end.frozen_features(images.to(device)).float().cpu())
+                    out = raw[options]
+                    out = (contrast_map(out, setting["blur"]) if candidate.raw is None
+                           else _blurred(out, setting["blur"]))
+                    maps.setdefault((candidate.name, tuple(sorted(setting.items()))), []).append(out)
+    return {key: np.concatenate(parts) for key, parts in maps.items()}
 
 
 @dataclass
-class NoLearningBaseline:
-    """The row's maps of the test images, which candidate they are, and what chose it."""
+class NoLearningMaps:
+    """The no-learning rows: each candidate's maps of the test images under the setting the
+    validation images chose, and what chose it."""
 
-    choice: str
-    validation_auc: dict[str, float]   # candidate → mean AUC-Judd on the validation images
-    candidates: dict[str, np.ndarray]  # candidate → its maps of the test images, (N, h, w)
-
-    @property
-    def maps(self) -> np.ndarray:
-        """The chosen candidate's maps of the test images."""
-        return self.candidates[self.choice]
+    chosen: dict[str, dict]                 # candidate → its setting
+    validation_auc: dict[str, float]        # candidate → the chosen setting's mean AUC-Judd on the validation images
+    maps: dict[str, np.ndarray] = field(repr=False)   # row name (:func:`row_name`) → maps of the test images
 
     def summary(self) -> str:
-        """Which map the row is and what chose it, e.g. for the report."""
-        scores = ", ".join(f"{name} {auc:.4f}" for name, auc in self.validation_auc.items())
-        return (f"the {self.choice}, chosen on the validation images by mean AUC-Judd ({scores}); no "
-                "trained parameter, and the test images not looked at")
+        """Which settings the validation images chose, e.g. for the report."""
+        said = "; ".join(f"{name}: {_setting_text(self.chosen[name])} (validation AUC-Judd {auc:.4f})"
+                         for name, auc in self.validation_auc.items())
+        return (f"each no-learning map's setting chosen by its mean AUC-Judd on the validation images, the test "
+                f"images not looked at — {said}")
+
+
+def _setting_text(setting: dict) -> str:
+    return ", ".join(f"blur {value * 64:g}/64 of the width" if key == "blur" else f"{key} {value}"
+                     for key, value in setting.items())
 
 
 def mean_auc_judd(maps: np.ndarray, items: Sequence[SaliencyItem]) -> float:
@@ -81,14 +229,18 @@ def mean_auc_judd(maps: np.ndarray, items: Sequence[SaliencyItem]) -> float:
     return evaluation.mean_auc_judd([upsample(m, t.fixations.shape) for m, t in zip(maps, truths)], truths)
 
 
-def no_learning_baseline(validation_items: Sequence[SaliencyItem], test_items: Sequence[SaliencyItem],
-                         image_size: tuple[int, int], front_end: ContrastSaliencyNet | None = None,
-                         device: torch.device | str = "cpu") -> NoLearningBaseline:
-    """The "contrast, no learning" row: the candidate with the higher mean AUC-Judd on
-    ``validation_items``, and every candidate's maps of ``test_items``. ``front_end``: the second model
-    (its frozen front end is used, never its readout); ``None`` builds one with the default MobileNetV2 weights."""
-    front_end = front_end if front_end is not None else ContrastSaliencyNet()
-    on_validation = no_learning_maps(validation_items, image_size, front_end, device)
-    validation_auc = {name: mean_auc_judd(maps, validation_items) for name, maps in on_validation.items()}
-    choice = max(validation_auc, key=validation_auc.get)
-    return NoLearningBaseline(choice, validation_auc, no_learning_maps(test_items, image_size, front_end, device))
+def no_learning_maps(validation_items: Sequence[SaliencyItem], test_items: Sequence[SaliencyItem],
+                     image_size: tuple[int, int], front_end: ContrastSaliencyNet | None = None,
+                     device: torch.device | str = "cpu") -> NoLearningMaps:
+    """The no-learning rows of a Part 1 table: each candidate's setting chosen by its mean AUC-Judd on
+    ``validation_items``, then its maps of ``test_items`` under that setting only. ``front_end``: the
+    second model (only its frozen front end is used, never its readout); ``None`` leaves the feature
+    contrast out."""
+    chosen, validation_auc = {}, {}
+    for (name, setting), maps in candidate_maps(validation_items, image_size, front_end, device).items():
+        auc = mean_auc_judd(maps, validation_items)
+        if auc > validation_auc.get(name, -np.inf):
+            chosen[name], validation_auc[name] = dict(setting), auc
+    on_test = candidate_maps(test_items, image_size, front_end, device, only=chosen)
+    maps = {row_name(name): on_test[(name, tuple(sorted(chosen[name].items())))] for name in chosen}
+    return NoLearningMaps(chosen, validation_auc, maps)

@@ -12,8 +12,10 @@ are made — and scored with every metric of :mod:`helpers.metrics`, beside the 
   ``FIXATIONLOCS``, MIT1003's ``fixPts``), and the record says why;
 * **all items** (the sample only) — every item marked equally: it finds the items, not the odd one
   out, which the **singleton AUC** (:func:`helpers.metrics.singleton_auc`) then shows;
-* **contrast, no learning** — the contrast step with no trained parameter (:mod:`helpers.baselines`),
-  scored as a network's map is: what a trained network adds is its margin over this row.
+* **no learning: …** — five maps with no trained parameter (:mod:`helpers.baselines`: colour
+  contrast, a hand-made contrast map, OpenCV's spectral residual and fine-grained models, the frozen
+  front end's feature contrast), scored as a network's map is: what a trained network adds is its
+  margin over the best of them.
 """
 from __future__ import annotations
 
@@ -35,9 +37,12 @@ from .training import predict
 NETWORK, SECOND_NETWORK = MODEL_NAMES[SALNET], MODEL_NAMES[CONTRAST]
 CENTRE_BIAS, CHANCE, ALL_ITEMS = "centre bias", "chance", "all items"
 ORACLE_SAMPLE, ORACLE_OBSERVERS = "oracle (the sample's known density)", "oracle (the other observers)"
-NO_LEARNING = "contrast, no learning"
-#: What a network must beat the no-learning row on (where both have them): does training add anything?
+NO_LEARNING = "no learning"
+#: What a network must beat the best no-learning row on (where both have them): does training add anything?
 AGAINST_NO_LEARNING = (metrics.SINGLETON_AUC, "NSS", "KL")
+#: On the sample's face categories a network's singleton AUC (the face's pixels against the scrambled
+#: faces') must clear the best no-learning map's there by this much: only learning finds a face.
+FACE_MARGIN = 0.15
 
 
 def oracle_name(truths: Sequence[GroundTruth]) -> str:
@@ -243,12 +248,31 @@ def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, 
     return record
 
 
+def is_no_learning(name: str) -> bool:
+    """Whether a row of a table is one of the no-learning maps (:mod:`helpers.baselines`)."""
+    return name.startswith(f"{NO_LEARNING}: ")
+
+
+def best_no_learning(rows: dict[str, dict[str, float]], metric: str, leave_out: str = "") -> tuple[str, float] | None:
+    """``(row, score)`` of the no-learning row that does best on ``metric`` among ``rows`` (model →
+    metric → score), ``leave_out`` excepted; ``None`` when there is none."""
+    better = metrics.METRIC_BY_NAME[metric].higher_is_better
+    scored = {name: row[metric] for name, row in rows.items()
+              if is_no_learning(name) and name != leave_out and metric in row and np.isfinite(row[metric])}
+    if not scored:
+        return None
+    best = (max if better else min)(scored, key=scored.get)
+    return best, scored[best]
+
+
 def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str,
-         per_category: dict[str, dict[str, dict[str, float]]] | None = None) -> dict[str, bool]:
+                 per_category: dict[str, dict[str, dict[str, float]]] | None = None) -> dict[str, bool]:
     """Whether ``network`` meets each bar the sample sets (see the README): singleton AUC ≥ 0.90
     overall and ≥ 0.80 in every category, AUC-Judd at least 60 % of the way from the centre bias to
-    the oracle, NSS ≥ 1, better than the centre bias on every metric (lower KL, IG above 0), and —
-    where the table has it — better than the no-learning row on singleton AUC, NSS and KL."""
+    the oracle, NSS ≥ 1, better than the centre bias on every metric (lower KL, IG above 0); and —
+    where the table has no-learning rows — better than the best of them on singleton AUC, NSS and KL,
+    and on each face category a singleton AUC at least :data:`FACE_MARGIN` above the best no-learning
+    map's there. A no-learning row is judged against the others."""
     net, centre = overall[network], overall[CENTRE_BIAS]
     result = {}
     if metrics.SINGLETON_AUC in net:
@@ -263,20 +287,53 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
         if metric.bar_against_centre and metric.name in net and metric.name in centre:
             rival = 0.0 if metric.relative_to_centre else centre[metric.name]
             result[metric.bar()] = metric.better(net[metric.name], rival)
-    for name, margin in no_learning_margins(overall, network).items():
-        metric = metrics.METRIC_BY_NAME[name]
-        result[f"{name} {'above' if metric.higher_is_better else 'below'} {NO_LEARNING} "
-               f"({overall[NO_LEARNING][name]:.3f})"] = metric.better(margin, 0.0)
+    for name in AGAINST_NO_LEARNING:
+        best = best_no_learning(overall, name, leave_out=network)
+        if best is not None and name in net:
+            metric = metrics.METRIC_BY_NAME[name]
+            result[f"{name} {'above' if metric.higher_is_better else 'below'} the best no-learning map's "
+                   f"({best[1]:.3f}, {best[0][len(NO_LEARNING) + 2:]})"] = metric.better(net[name], best[1])
+    for category, row in (per_category or {}).get(network, {}).items():
+        if category in samples.FACE_CATEGORIES and metrics.SINGLETON_AUC in row:
+            rows = {name: by_category.get(category, {}) for name, by_category in per_category.items()}
+            best = best_no_learning(rows, metrics.SINGLETON_AUC, leave_out=network)
+            if best is not None:
+                result[f"singleton AUC in {category} ≥ the best no-learning map's + {FACE_MARGIN:g} "
+                       f"({best[1]:.3f} + {FACE_MARGIN:g})"] = row[metrics.SINGLETON_AUC] >= best[1] + FACE_MARGIN
     return result
 
 
 def no_learning_margins(overall: dict[str, dict[str, float]], network: str) -> dict[str, float]:
-    """``network``'s score less the no-learning row's on :data:`AGAINST_NO_LEARNING` (empty when the
-    table has no such row): what training adds over the contrast step alone."""
-    if NO_LEARNING not in overall or network == NO_LEARNING:
-        return {}
-    rival, net = overall[NO_LEARNING], overall[network]
-    return {name: net[name] - rival[name] for name in AGAINST_NO_LEARNING if name in net and name in rival}
+    """``network``'s score less the best no-learning row's on each metric of :data:`AGAINST_NO_LEARNING`
+    (empty when the table has no such row; signed so that positive is better, for KL too): what
+    training adds over maps with no trained parameter."""
+    margins = {}
+    for name in AGAINST_NO_LEARNING:
+        best = best_no_learning(overall, name, leave_out=network)
+        if best is not None and name in overall[network]:
+            sign = 1 if metrics.METRIC_BY_NAME[name].higher_is_better else -1
+            margins[name] = sign * (overall[network][name] - best[1])
+    return margins
+
+
+def gain_over_no_learning(per_category: dict[str, dict[str, dict[str, float]]], network: str,
+                          metric_names: Sequence[str] = (metrics.SINGLETON_AUC, "NSS", "AUC-Judd")) -> pd.DataFrame:
+    """What ``network`` adds over the best no-learning map, per category: one row per category, for
+    each metric ``network``'s score, the best no-learning map's (and which), and the difference
+    (positive: better, KL's sign turned)."""
+    rows = []
+    for category, row in per_category.get(network, {}).items():
+        others = {name: by_category.get(category, {}) for name, by_category in per_category.items()}
+        line = {"category": category}
+        for name in metric_names:
+            best = best_no_learning(others, name, leave_out=network)
+            if best is None or name not in row:
+                continue
+            sign = 1 if metrics.METRIC_BY_NAME[name].higher_is_better else -1
+            line.update({f"{name}": row[name], f"{name}, best no learning": best[1],
+                         f"{name} added": sign * (row[name] - best[1])})
+        rows.append(line)
+    return pd.DataFrame(rows).set_index("category") if rows else pd.DataFrame()
 
 
 def mean_auc_judd(maps: Sequence[np.ndarray], truths: Sequence[GroundTruth]) -> float:

@@ -19,7 +19,7 @@ import markdown
 import pandas as pd
 
 from . import paths
-from .evaluation import NETWORK, NO_LEARNING, no_learning_margins, quality_bars
+from .evaluation import NETWORK, NO_LEARNING, is_no_learning, no_learning_margins, quality_bars
 from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
@@ -247,7 +247,8 @@ def _evaluation_intro(evaluation: SaliencyEvaluation, oracle: str) -> str:
         + (f", the {oracle} — the best any model can do" if oracle else "")
         + (", *all items* (every item marked equally: it finds the items, not the odd one out)"
            if "all items" in evaluation.overall else "")
-        + (f", and *{NO_LEARNING}* — {evaluation.no_learning}" if NO_LEARNING in evaluation.overall else "")
+        + (f", and the *{NO_LEARNING}* rows — {evaluation.no_learning}" if any(map(is_no_learning, evaluation.overall))
+           else "")
         + ". " + "; ".join(f"{m.name}: lower is better" for m in METRICS if not m.higher_is_better)
         + "; " + ", ".join(m.name for m in METRICS if m.relative_to_centre) + " is measured against the centre bias."
         + (" The **singleton AUC** asks whether a map's values on the odd item's pixels outrank those on the "
@@ -280,13 +281,14 @@ def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
 
 
 def _margin_sentence(overall: dict, network: str) -> str:
-    """What training adds over the contrast step alone: the network's margins over the no-learning row."""
+    """What training adds over maps without any trained parameter: the network's margins over the best
+    no-learning row on each metric."""
     margins = no_learning_margins(overall, network)
     if not margins:
         return ""
-    said = ", ".join(f"{name} {margin:+.3f}" + (" (lower is better)" if name == "KL" else "")
+    said = ", ".join(f"{name} {margin:+.3f}" + (" (KL's fall)" if name == "KL" else "")
                      for name, margin in margins.items())
-    return f" Over *{NO_LEARNING}* (the contrast step without any trained parameter): {said}."
+    return f" Over the best *{NO_LEARNING}* map on each metric (positive: better): {said}."
 
 
 def _evaluation_figures(evaluation: SaliencyEvaluation) -> list[str]:

@@ -3,13 +3,21 @@
 These are *samples*, not the data sets of the papers: they let every notebook run end to end on a
 machine without the real data, and they have a known answer, so a result on them can be checked.
 
-Saliency sample (CAT2000 layout): visual-search displays as in psychophysics — one odd-one-out
-(a colour, orientation, size or luminance singleton) among distractors on a textured background.
-Fixations follow a stated model, :data:`FIXATION_MODEL`: most land on the singleton, some on
-distractors, some near the centre; the continuous maps are those fixations blurred by a Gaussian.
-The answer is kept beside the displays (:data:`TRUTH_DIR`): the density the fixations were drawn
-from (the *oracle*) and which pixels are the singleton's and the distractors' (for the singleton
-AUC). ``SAMPLE_SEED`` chooses the draw.
+Saliency sample (CAT2000 layout): visual-search displays as in psychophysics, six categories
+(:data:`CATEGORY_TESTS` says what each tests). Four are pop-out: one odd-one-out (a colour,
+orientation, size or luminance singleton) among distractors on a textured background — a
+hand-made contrast map finds it without learning anything. Two are not: a schematic face among
+*scrambled* faces (the same ring, eyes and mouth, the same colour and ink, the parts moved — the
+classic control of vision science), where nothing but the arrangement of the parts tells the face
+apart, and a display with both a face and a colour singleton, the fixations split between them by
+:data:`FIXATION_MODEL`'s stated share. People look at faces whatever their contrast (Cerf et al.
+2008); a map finds the face only if it has learned what a face looks like.
+
+Fixations follow :data:`FIXATION_MODEL`: most land on the target(s), some on distractors, some near
+the centre; the continuous maps are those fixations blurred by a Gaussian. The answer is kept
+beside the displays (:data:`TRUTH_DIR`): the density the fixations were drawn from (the *oracle*)
+and which pixels are the target's, the second target's and the distractors' (for the singleton
+AUC, which on face displays ranks the face against the scrambled faces). ``SAMPLE_SEED`` chooses the draw.
 """
 from __future__ import annotations
 
@@ -32,23 +40,38 @@ from .io import replace_dir, restore_set_aside, staging_dir
 #: Where each fixation comes from, and how many fixations (all observers together) an image gets.
 FIXATION_MODEL = {
     "fixations_per_image": 60,
-    "on_singleton": 0.60,     # Gaussian around the singleton, sd = fixation_sd × its radius
+    "on_singleton": 0.60,     # Gaussian around the target, sd = fixation_sd × its radius
+    "face_share": 2 / 3,      # with a face and a colour singleton: the face's part of on_singleton
     "on_distractors": 0.25,   # the same around a distractor picked at random
     "centre_bias": 0.15,      # Gaussian around the image centre, sd = centre_sd × width and height
     "fixation_sd": 0.6,       # in item radii
     "centre_sd": 0.2,         # as a fraction of the width and of the height
     "map_blur_sigma": 1 / 32,  # continuous maps: Gaussian blur, sigma as a fraction of the width
 }
-SALIENCY_CATEGORIES = ("ColourSingleton", "LuminanceSingleton", "OrientationSingleton", "SizeSingleton")
-SAMPLE_VERSION = 2
+#: What each category of the saliency sample tests (the README and docs/part1-sample.md show it).
+CATEGORY_TESTS = {
+    "ColourSingleton": "pop-out: one disc of the opposite hue among discs of one hue",
+    "LuminanceSingleton": "pop-out: one bright disc among dark ones of the same hue",
+    "OrientationSingleton": "pop-out: one bar turned by 90° among parallel bars",
+    "SizeSingleton": "pop-out: one disc almost twice as large as the others",
+    "FaceAmongScrambled": "no pop-out: one schematic face among scrambled faces (the same ring, eyes and mouth, "
+                          "colour and ink, the parts moved); only a map that has learned faces finds it",
+    "FaceAndColourSingleton": "a face and a colour singleton among scrambled faces; two thirds of the fixations on "
+                              "the targets go to the face, one third to the colour singleton",
+}
+SALIENCY_CATEGORIES = tuple(CATEGORY_TESTS)
+#: The categories whose target (``items[0]``) is a face: a contrast map cannot tell it from its distractors.
+FACE_CATEGORIES = ("FaceAmongScrambled", "FaceAndColourSingleton")
+SAMPLE_VERSION = 3
 #: Images per category of the sample that the notebooks make on first use.
 IMAGES_PER_CATEGORY = 80
 #: The environment variable that chooses the sample's seed (default 0): ``SAMPLE_SEED=7 make run``.
 SAMPLE_SEED_VARIABLE = "SAMPLE_SEED"
 #: Beside the displays, in every layout: ``truth/<key>_density.png`` (the density the fixations were
-#: drawn from, 16-bit) and ``truth/<key>_items.png`` (0 background, 1 the singleton, 2 a distractor).
+#: drawn from, 16-bit) and ``truth/<key>_items.png`` (0 background, 1 the target — the singleton or the
+#: face —, 2 a distractor, 3 a second target: the colour singleton beside a face).
 TRUTH_DIR = "truth"
-SINGLETON, DISTRACTOR = 1, 2
+SINGLETON, DISTRACTOR, SECOND_TARGET = 1, 2, 3
 
 
 def saliency_sample_dir() -> Path:
@@ -100,25 +123,25 @@ def _draw_item(draws, centre, radius: float, fills, angle: float | None) -> None
 def make_search_display(category: str, rng: np.random.Generator, size: tuple[int, int] = (640, 360)):
     """One display: ``(image uint8 (H, W, 3), items, labels uint8 (H, W))``.
 
-    ``items[0]`` is the singleton; each item is ``(x, y, radius)``; the rest are distractors, on a
-    jittered grid. ``labels`` marks every item's pixels: :data:`SINGLETON` or :data:`DISTRACTOR`.
+    ``items[0]`` is the target (the singleton, or the face), ``items[1]`` the second target where the
+    category has one (:func:`target_shares`); each item is ``(x, y, radius)``; the rest are
+    distractors, on a jittered grid. ``labels`` marks every item's pixels: :data:`SINGLETON`,
+    :data:`SECOND_TARGET` or :data:`DISTRACTOR`.
     """
+    if category not in CATEGORY_TESTS:
+        raise ValueError(f"unknown sample category {category!r}; expected one of {SALIENCY_CATEGORIES}")
+    if category in FACE_CATEGORIES:
+        return _face_display(category, rng, size)
     width, height = size
     unit = width / 640
     image = Image.fromarray(_background(rng, height, width))
     labels = Image.new("L", (width, height), 0)
     draws = (ImageDraw.Draw(image), ImageDraw.Draw(labels))
-    rows, cols = 4, 7
-    cells = [(r, c) for r in range(rows) for c in range(cols)]
-    chosen = rng.permutation(len(cells))[: int(rng.integers(14, 22))]
     hue = rng.uniform(0, 1)
     angle = rng.uniform(0, math.pi)
     base_radius = 16 * unit
     items = []
-    for rank, cell_index in enumerate(chosen):
-        r, c = cells[cell_index]
-        x = (c + 0.5 + rng.uniform(-0.25, 0.25)) * width / cols
-        y = (r + 0.5 + rng.uniform(-0.25, 0.25)) * height / rows
+    for rank, (x, y) in enumerate(_item_places(rng, size, rows=4, cols=7, count=int(rng.integers(14, 22)))):
         is_target = rank == 0
         radius, colour, item_angle = base_radius, _hue(hue), None
         if category == "ColourSingleton":
@@ -129,25 +152,121 @@ def make_search_display(category: str, rng: np.random.Generator, size: tuple[int
             item_angle = angle + (math.pi / 2 if is_target else 0.0)
         elif category == "SizeSingleton":
             radius = base_radius * (1.9 if is_target else 1.0)
-        else:
-            raise ValueError(f"unknown sample category {category!r}; expected one of {SALIENCY_CATEGORIES}")
         _draw_item(draws, (x, y), radius, (colour, SINGLETON if is_target else DISTRACTOR), item_angle)
         items.append((x, y, radius))
     return np.asarray(image), items, np.asarray(labels)
 
 
-def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+def _item_places(rng: np.random.Generator, size: tuple[int, int], rows: int, cols: int, count: int):
+    """``count`` item centres: distinct cells of a ``rows`` × ``cols`` grid, each jittered within its cell."""
+    width, height = size
+    cells = [(r, c) for r in range(rows) for c in range(cols)]
+    for cell_index in rng.permutation(len(cells))[:count]:
+        r, c = cells[cell_index]
+        yield ((c + 0.5 + rng.uniform(-0.2, 0.2)) * width / cols, (r + 0.5 + rng.uniform(-0.2, 0.2)) * height / rows)
+
+
+#: Where a schematic face's parts may sit inside its ring, in radii from its centre: a 3 × 3 grid of
+#: slots (column, row). The face: eyes in the two upper corners, the mouth below the middle.
+_SLOT_X, _SLOT_Y = (-0.45, 0.0, 0.45), (-0.36, 0.0, 0.36)
+FACE_PARTS = ((0, 0), (2, 0), (1, 2))   # (column, row) of the left eye, the right eye, the mouth
+
+
+def _is_face_like(parts) -> bool:
+    """Whether an arrangement of (eye, eye, mouth) slots reads as an upright face: both eyes on one
+    row, the mouth on a lower row between them."""
+    (c1, r1), (c2, r2), (cm, rm) = parts
+    return r1 == r2 and rm > r1 and min(c1, c2) <= cm <= max(c1, c2)
+
+
+def scrambled_parts(rng: np.random.Generator):
+    """The same two eyes and mouth in three other slots, never in an upright face's arrangement."""
+    slots = [(c, r) for r in range(3) for c in range(3)]
+    while True:
+        parts = tuple(slots[i] for i in rng.choice(len(slots), size=3, replace=False))
+        if not _is_face_like(parts):
+            return parts
+
+
+def _draw_face(draws, centre, radius: float, fill, label: int, parts) -> None:
+    """A schematic face glyph: a disc of ``fill`` with a dark ring, two eyes and a smiling mouth, the
+    parts in ``parts`` ((column, row) slots of :data:`_SLOT_X` × :data:`_SLOT_Y`). Every glyph has
+    the same parts, so the same ink: only where they sit differs."""
+    image_draw, label_draw = draws
+    x, y = centre
+    ink, line = (25, 25, 25), max(1, round(0.09 * radius))
+    box = [x - radius, y - radius, x + radius, y + radius]
+    image_draw.ellipse(box, fill=fill, outline=ink, width=line)
+    label_draw.ellipse(box, fill=label)
+    for index, (column, row) in enumerate(parts):
+        px, py = x + _SLOT_X[column] * radius, y + _SLOT_Y[row] * radius
+        if index < 2:  # an eye
+            eye = 0.13 * radius
+            image_draw.ellipse([px - eye, py - eye, px + eye, py + eye], fill=ink)
+        else:          # the mouth: the lower part of an ellipse
+            image_draw.arc([px - 0.27 * radius, py - 0.2 * radius, px + 0.27 * radius, py + 0.1 * radius],
+                           20, 160, fill=ink, width=line)
+
+
+def _face_display(category: str, rng: np.random.Generator, size: tuple[int, int]):
+    """A display of face glyphs (see :func:`make_search_display`): one face, every other glyph
+    scrambled; in ``FaceAndColourSingleton`` the second glyph is a scrambled face of the opposite hue."""
+    width, height = size
+    image = Image.fromarray(_background(rng, height, width))
+    labels = Image.new("L", (width, height), 0)
+    draws = (ImageDraw.Draw(image), ImageDraw.Draw(labels))
+    hue = rng.uniform(0, 1)
+    radius = 34 * width / 640
+    items = []
+    colour_singleton = category == "FaceAndColourSingleton"
+    for rank, (x, y) in enumerate(_item_places(rng, size, rows=3, cols=5, count=int(rng.integers(8, 13)))):
+        if rank == 0:
+            fill, label, parts = _hue(hue, 0.5), SINGLETON, FACE_PARTS
+        elif rank == 1 and colour_singleton:
+            fill, label, parts = _hue(hue + 0.5, 0.5), SECOND_TARGET, scrambled_parts(rng)
+        else:
+            fill, label, parts = _hue(hue, 0.5), DISTRACTOR, scrambled_parts(rng)
+        _draw_face(draws, (x, y), radius, fill, label, parts)
+        items.append((x, y, radius))
+    return np.asarray(image), items, np.asarray(labels)
+
+
+def target_shares(category: str, faces: bool = True) -> tuple[float, ...]:
+    """The share of the fixations that goes to each target, ``items[0]`` (and ``items[1]``), by
+    :data:`FIXATION_MODEL`. ``faces=False``: what a model that cannot see faces would expect — a face
+    draws no more than a distractor (its share 0, and it counts among the distractors)."""
+    on_targets = FIXATION_MODEL["on_singleton"]
+    if category == "FaceAndColourSingleton":
+        face = FIXATION_MODEL["face_share"] * on_targets
+        return (face if faces else 0.0, on_targets - face)
+    return (0.0,) if category in FACE_CATEGORIES and not faces else (on_targets,)
+
+
+def _sources(items, category: str, faces: bool = True):
+    """``(weights, items)`` of the fixation model's sources: each target with its share, the
+    distractors sharing theirs equally, the centre bias last (``None`` for its item)."""
+    model = FIXATION_MODEL
+    shares = target_shares(category, faces)
+    targets = [(share, item) for share, item in zip(shares, items) if share > 0]
+    distractors = [item for share, item in zip(shares, items) if share == 0] + list(items[len(shares):])
+    sources = targets + [(model["on_distractors"] / len(distractors), item) for item in distractors]
+    sources.append((model["centre_bias"], None))
+    weights = np.array([weight for weight, _ in sources])
+    return weights / weights.sum(), [item for _, item in sources]
+
+
+def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int], category: str = "ColourSingleton") -> np.ndarray:
     """Fixation counts ``(H, W)`` drawn from :data:`FIXATION_MODEL` for a display's items."""
     width, height = size
     model = FIXATION_MODEL
     n = model["fixations_per_image"]
-    source = rng.choice(3, size=n, p=[model["on_singleton"], model["on_distractors"], model["centre_bias"]])
+    weights, sources = _sources(items, category)
     points = np.empty((n, 2))
-    for i, kind in enumerate(source):
-        if kind == 2:
+    for i, source in enumerate(rng.choice(len(sources), size=n, p=weights)):
+        if sources[source] is None:
             points[i] = rng.normal([width / 2, height / 2], [model["centre_sd"] * width, model["centre_sd"] * height])
         else:
-            x, y, radius = items[0] if kind == 0 else items[int(rng.integers(1, len(items)))]
+            x, y, radius = sources[source]
             points[i] = rng.normal([x, y], model["fixation_sd"] * radius)
     cols = np.clip(np.round(points[:, 0]), 0, width - 1).astype(int)
     rows = np.clip(np.round(points[:, 1]), 0, height - 1).astype(int)
@@ -165,16 +284,22 @@ def _gaussian(size: tuple[int, int], centre, sd) -> np.ndarray:
     return gy[:, None] * gx[None, :]
 
 
-def fixation_model_density(items, size: tuple[int, int]) -> np.ndarray:
+def fixation_model_density(items, size: tuple[int, int], category: str = "ColourSingleton",
+                           faces: bool = True) -> np.ndarray:
     """The density ``(H, W)`` that :func:`sample_fixations` draws from, summing to 1 over the image:
-    the *oracle* map, the best any model can do on the sample."""
+    the *oracle* map, the best any model can do on the sample. ``faces=False``: the same density with
+    the face channel removed (a face draws no more than a distractor) — the best a model blind to
+    faces could do."""
     width, height = size
     model = FIXATION_MODEL
-    density = model["on_singleton"] * _gaussian(size, items[0][:2], model["fixation_sd"] * items[0][2])
-    for x, y, radius in items[1:]:
-        density += model["on_distractors"] / (len(items) - 1) * _gaussian(size, (x, y), model["fixation_sd"] * radius)
-    density += model["centre_bias"] * _gaussian(size, (width / 2, height / 2),
-                                                (model["centre_sd"] * width, model["centre_sd"] * height))
+    weights, sources = _sources(items, category, faces)
+    density = np.zeros((height, width))
+    for weight, source in zip(weights, sources):
+        if source is None:
+            density += weight * _gaussian(size, (width / 2, height / 2),
+                                          (model["centre_sd"] * width, model["centre_sd"] * height))
+        else:
+            density += weight * _gaussian(size, source[:2], model["fixation_sd"] * source[2])
     return density / density.sum()
 
 
@@ -216,16 +341,17 @@ def write_saliency_sample(root: str | Path, images_per_category: int = 30, seed:
     root = Path(root)
     rng = np.random.default_rng(seed)
     manifest = {"version": SAMPLE_VERSION, "seed": seed, "images_per_category": images_per_category,
-                "layout": layout, "size": list(size), "fixation_model": FIXATION_MODEL, "items": {}}
+                "layout": layout, "size": list(size), "fixation_model": FIXATION_MODEL,
+                "categories": CATEGORY_TESTS, "items": {}}
     truth = paths.ensure(root / TRUTH_DIR)
     for category in SALIENCY_CATEGORIES:
         for index in range(1, images_per_category + 1):
             image, items, labels = make_search_display(category, rng, size)
-            counts = sample_fixations(items, rng, size)
+            counts = sample_fixations(items, rng, size, category)
             split = "val" if index > images_per_category - max(1, images_per_category // 5) else "train"
             key = _write_display(root, layout, category, index, split, image, counts, rng)
             manifest["items"][key] = [[round(v, 2) for v in item] for item in items]
-            density = fixation_model_density(items, size)
+            density = fixation_model_density(items, size, category)
             stem = key.replace("/", "_")
             Image.fromarray(np.round(65535 * density / density.max()).astype(np.uint16)).save(
                 truth / f"{stem}_density.png")

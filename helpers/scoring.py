@@ -51,7 +51,7 @@ class Scored:
 
     networks: list[TrainedNetwork]
     test: TestImages
-    no_learning: baselines.NoLearningBaseline
+    no_learning: baselines.NoLearningMaps
     predictions: dict[str, np.ndarray]     # map name → maps (N, h, w), the networks' and the no-learning row's
     scores: pd.DataFrame                   # one row per image and map (evaluation.evaluate)
     table: pd.DataFrame                    # the means per map and category (evaluation.summarise)
@@ -87,6 +87,12 @@ class Scored:
             lines += [line] + [f"  {'✓' if met else '✗'} {bar}" for bar, met in bars.items()]
         return "\n".join(lines)
 
+    def gains(self) -> dict[str, "pd.DataFrame"]:
+        """Network → what it adds over the best no-learning map, per category
+        (:func:`helpers.evaluation.gain_over_no_learning`)."""
+        _, per_category = evaluation.per_model(self.table)
+        return {n.name: evaluation.gain_over_no_learning(per_category, n.name) for n in self.networks}
+
     def per_category_figure(self):
         """One test image of each category: the image, the ground truth and every map, fixations as dots."""
         return evaluation.prediction_figure(evaluation.one_per_category(self.test.items), self.by_image)
@@ -113,15 +119,15 @@ class Scored:
 def score(networks: Sequence[TrainedNetwork], test: TestImages, jitter: bool = True, seed: int = 0,
           device="auto") -> Scored:
     """Score ``networks`` (SalNet first) on ``test``'s images beside the baselines and the no-learning
-    row (chosen on the validation images, with the second model's frozen front end where there is one;
-    :func:`helpers.baselines.no_learning_baseline`); print which oracle the data allow."""
+    rows (each set on the validation images; the feature contrast with the second model's frozen front
+    end where there is one: :func:`helpers.baselines.no_learning_maps`); print which oracle the data allow."""
     device = select_device(device)
-    second = next((n.model for n in networks[1:]), None)   # its frozen front end gives the no-learning candidates
+    second = next((n.model for n in networks[1:]), None)   # its frozen front end gives the feature contrast
     image_size = networks[-1].image_size
-    no_learning = baselines.no_learning_baseline(test.data.validation_items, test.items, image_size, second, device)
+    no_learning = baselines.no_learning_maps(test.data.validation_items, test.items, image_size, second, device)
     print(f"{evaluation.NO_LEARNING}: {no_learning.summary()}")
     predictions = {n.name: evaluation.predict_saliency(n.model, test.items, n.image_size, device) for n in networks}
-    predictions[evaluation.NO_LEARNING] = no_learning.maps
+    predictions.update(no_learning.maps)
     scores = evaluation.evaluate(predictions, test.items, test.centre_sigma, jitter=jitter, seed=seed)
     oracle = evaluation.oracle_name([load_ground_truth(item) for item in test.items[:1]])
     if not oracle:

@@ -84,5 +84,5 @@ def _isolated(workspace):
 
 @pytest.fixture(scope="session")
 def small_sample(tmp_path_factory) -> Path:
-    """A small saliency sample in CAT2000's layout: 4 categories × 20 images (read-only in tests)."""
+    """A small saliency sample in CAT2000's layout: every category, 20 images each (read-only in tests)."""
     return write_saliency_sample(tmp_path_factory.mktemp("sample"), images_per_category=20, seed=3)

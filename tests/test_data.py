@@ -9,7 +9,8 @@ from PIL import Image
 
 from helpers import data
 from helpers.data import DataError, SaliencyDataset, dirs_loader, find_cat2000, load_rgb
-from helpers.samples import SALIENCY_CATEGORIES, ensure_saliency_sample
+from helpers.samples import (FACE_CATEGORIES, SALIENCY_CATEGORIES, SECOND_TARGET, ensure_saliency_sample,
+                             target_shares)
 
 
 def copy_sample(small_sample, tmp_path):
@@ -22,7 +23,7 @@ def test_loader_reads_every_category_and_skips_the_output_folder(small_sample):
     items = find_cat2000(small_sample)
     assert (small_sample / "trainSet" / "Stimuli" / "Output").is_dir()  # the decoy is there
     assert sorted({item.category for item in items}) == sorted(SALIENCY_CATEGORIES)
-    assert len(items) == 4 * 20
+    assert len(items) == len(SALIENCY_CATEGORIES) * 20
     assert all(item.saliency_map.is_file() and item.fixations.suffix == ".mat" for item in items)
 
 
@@ -37,24 +38,24 @@ def test_split_is_85_15_inside_each_category(small_sample):
 def test_validation_and_test_sets_are_apart_and_as_large_as_each_other(small_sample):
     from helpers.data import saliency_splits
 
-    train, validation, test = saliency_splits("sample", small_sample, WholeDataset=40, seed=3)
+    train, validation, test = saliency_splits("sample", small_sample, WholeDataset=60, seed=3)
     files = [{i.stimulus for i in split} for split in (train, validation, test)]
     assert not (files[0] & files[1] or files[0] & files[2] or files[1] & files[2])
-    assert (len(train), len(validation), len(test)) == (24, 8, 8)  # 10 per category: 6 / 2 / 2
+    assert (len(train), len(validation), len(test)) == (36, 12, 12)  # 10 per category (6 of them): 6 / 2 / 2
     assert {i.category for i in validation} == set(SALIENCY_CATEGORIES)
-    _, test_alone = dirs_loader(small_sample, WholeDataset=40, seed=3)
+    _, test_alone = dirs_loader(small_sample, WholeDataset=60, seed=3)
     assert test == test_alone  # the test set is the assignment's 15 %, whatever validation takes
 
 
 def test_whole_dataset_number_is_spread_evenly_over_categories(small_sample):
-    train, val = dirs_loader(small_sample, WholeDataset=10)
+    train, val = dirs_loader(small_sample, WholeDataset=15)
     per_category = sorted(sum(i.category == c for i in train + val) for c in SALIENCY_CATEGORIES)
-    assert per_category == [2, 2, 3, 3]
+    assert per_category == [2, 2, 2, 3, 3, 3]
 
 
 def test_whole_dataset_larger_than_the_data_uses_everything(small_sample):
     train, val = dirs_loader(small_sample, WholeDataset=10_000)
-    assert len(train) + len(val) == 80
+    assert len(train) + len(val) == len(SALIENCY_CATEGORIES) * 20
 
 
 def test_split_is_deterministic_for_a_seed_and_changes_with_it(small_sample):
@@ -249,14 +250,19 @@ def test_sample_truth_labels_the_singleton_and_its_density_peaks_there(small_sam
         stem = key.replace("/", "_")
         labels = np.asarray(Image.open(small_sample / "truth" / f"{stem}_items.png"))
         density = np.asarray(Image.open(small_sample / "truth" / f"{stem}_density.png")).astype(float)
-        (x, y, radius), distractors = items[0], items[1:]
+        category = key.split("/")[0]
+        (x, y, radius), distractors = items[0], items[len(target_shares(category)):]
         rows, cols = np.nonzero(labels == 1)
         # the singleton's pixels lie on the singleton (a bar reaches 1.3 radii from its centre)
         assert rows.size > 0 and np.hypot(cols - x, rows - y).max() <= 1.4 * radius, key
-        assert (labels == 2).sum() > 10 * rows.size * (0.2 if "Size" in key else 0.5), key
+        assert (labels == 2).sum() > len(distractors) * rows.size * (0.2 if "Size" in key else 0.5), key
         peak_row, peak_col = np.unravel_index(density.argmax(), density.shape)
-        assert np.hypot(peak_col - x, peak_row - y) <= radius, key   # 60 % of the mass is there
-        assert len(distractors) >= 13
+        assert np.hypot(peak_col - x, peak_row - y) <= radius, key   # 60 % (40 % beside a colour singleton) is there
+        assert len(distractors) >= (13 if category not in FACE_CATEGORIES else 6)
+        if category == "FaceAndColourSingleton":  # the colour singleton is labelled apart, and draws its share
+            (sx, sy, _), second = items[1], labels == SECOND_TARGET
+            assert second.any() and np.hypot(np.nonzero(second)[1] - sx, np.nonzero(second)[0] - sy).max() <= radius + 1.5
+    assert {key.split("/")[0] for key in manifest["items"]} == set(SALIENCY_CATEGORIES)
 
 
 def test_sample_seed_comes_from_the_environment_and_a_bad_value_is_named(monkeypatch, tmp_path):
@@ -320,8 +326,8 @@ def test_no_test_image_shares_a_photograph_with_a_training_image(tmp_path):
 # --- WholeDataset: one meaning for every data set (helpers/data/subsets.py) ------------------------
 
 def test_whole_dataset_counts_every_image_used_training_and_held_out(small_sample):
-    train, held_out = dirs_loader(small_sample, WholeDataset=40)  # no official held-out set
-    assert len(train) + len(held_out) == 40 and len(held_out) == 8  # 10 per category, 15 % (2) of each held out
+    train, held_out = dirs_loader(small_sample, WholeDataset=60)  # no official held-out set
+    assert len(train) + len(held_out) == 60 and len(held_out) == 12  # 10 per category, 15 % (2) of each held out
 
 
 def test_whole_dataset_takes_15_percent_from_an_official_held_out_set():

@@ -84,7 +84,8 @@ def test_bars_judge_a_network_against_the_centre_bias_and_the_oracle(sample_scor
     overall, per_category = per_model(summarise(scores))
     met = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)
     centre_bars = sum(metric.bar_against_centre for metric in metrics.METRICS)   # as each metric declares
-    assert all(met.values()) and len(met) == 4 + 1 + 1 + 1 + centre_bars and centre_bars == 8
+    categories = len(per_category[ORACLE_SAMPLE])
+    assert all(met.values()) and len(met) == categories + 1 + 1 + 1 + centre_bars and centre_bars == 8
     # not tautological: "all items" finds the items (above the AUC-Judd mark, above the centre bias)
     # but not the odd one out (every singleton bar missed) — the bars tell the two apart
     items = evaluation.quality_bars(overall, ALL_ITEMS, ORACLE_SAMPLE, per_category)

@@ -119,7 +119,7 @@ def test_a_moved_data_folder_is_the_same_data_and_changed_data_gets_its_own_file
     assert first.run.checkpoint.is_file()              # nothing overwritten
     line = capsys.readouterr().out
     assert f"{first.run.checkpoint.name} has the same settings but was trained on other data" in line
-    assert "8 train, 4 test and 4 validation images" in line
+    assert "6 train, 6 test and 4 validation images" in line   # 16 images over six categories
     assert changed.run.metadata["data"]["digest"] != first.run.metadata["data"]["digest"]
 
 
@@ -149,8 +149,8 @@ def test_the_checkpoint_and_the_record_store_the_whole_spec_and_the_identity(cat
     assert info["spec"] == run.spec and info["loss"] == "kld"
     assert "test images are checked for readability here, and scored in notebook 02_judd_auc_evaluation only" in run.summary()
     record = saliency.SaliencyTraining.read()
-    assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 8, "validation": 4, "held_out": 4}
-    assert (record.train_images, record.validation_images, record.held_out_images) == (8, 4, 4)
+    assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 6, "validation": 4, "held_out": 6}
+    assert (record.train_images, record.validation_images, record.held_out_images) == (6, 4, 6)
     assert record.identity["architecture"] and architecture(model) != []
 
 
@@ -322,7 +322,7 @@ def test_notebook_02_finds_both_finished_models_from_the_checkpoints_when_the_re
     assert found is not None and found.checkpoint == second.run.checkpoint and found.name.endswith("(random front end)")
     rebuilt = SaliencyTraining.read()
     assert rebuilt.checkpoint == str(salnet.run.checkpoint) and rebuilt.history == salnet.run.history
-    assert (rebuilt.train_images, rebuilt.validation_images, rebuilt.held_out_images) == (8, 4, 4) and rebuilt.spec == salnet.spec.as_dict()
+    assert (rebuilt.train_images, rebuilt.validation_images, rebuilt.held_out_images) == (6, 4, 6) and rebuilt.spec == salnet.spec.as_dict()
 
 
 def test_the_second_models_record_and_report_name_the_front_end_weights_it_had(cat2000):
