@@ -23,15 +23,38 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import evaluation, metrics, paths  # noqa: E402
+from helpers import evaluation, metrics, paths, samples  # noqa: E402
+from helpers.profiles import SMOKE  # noqa: E402
 from helpers.io import atomic_path, replace_marked_block, write_json_atomic  # noqa: E402
 
 FOLDER = ROOT / "docs" / "first-screen"
 FIGURES = {"part1.png": "fig_saliency_per_category.png", "part2.png": "fig_inversion_trained_vs_random_grid.png"}
 WIDTH = 900  # px: sharp on a README; with 256 colours, a few hundred kB for both
-PART1_METRICS = ("AUC-Judd", metrics.SINGLETON_AUC, "NSS", "KL")
-PART1_ROWS = (evaluation.SECOND_NETWORK, evaluation.NETWORK, evaluation.NO_LEARNING, evaluation.CENTRE_BIAS,
-              evaluation.ORACLE_SAMPLE)
+POP_OUT, FACES = "singleton AUC, pop-out", "singleton AUC, faces"
+PART1_METRICS = ("AUC-Judd", POP_OUT, FACES, "NSS", "KL")
+PART1_ROWS = (evaluation.SECOND_NETWORK, evaluation.NETWORK, evaluation.CENTRE_BIAS, evaluation.ORACLE_SAMPLE)
+BEST_NO_LEARNING = "best no-learning map (each column's best of five)"
+
+
+def part1_row(saliency: dict, name: str) -> dict:
+    """One map's first-screen scores: AUC-Judd, NSS and KL overall; the singleton AUC averaged over the
+    pop-out categories and over the face categories."""
+    by_category = saliency["per_category"][name]
+    mean = lambda categories: sum(by_category[c][metrics.SINGLETON_AUC] for c in categories) / len(categories)  # noqa: E731
+    pop_out = [c for c in by_category if c not in samples.FACE_CATEGORIES]
+    return {"AUC-Judd": saliency["overall"][name]["AUC-Judd"], POP_OUT: mean(pop_out),
+            FACES: mean([c for c in by_category if c in samples.FACE_CATEGORIES]),
+            "NSS": saliency["overall"][name]["NSS"], "KL": saliency["overall"][name]["KL"]}
+
+
+def best_no_learning_row(saliency: dict) -> tuple[dict, dict]:
+    """``(scores, which)``: for each first-screen column the best no-learning map's score, and its name."""
+    rows = {name: part1_row(saliency, name) for name in saliency["overall"] if evaluation.is_no_learning(name)}
+    scores, which = {}, {}
+    for column in PART1_METRICS:
+        pick = (min if column == "KL" else max)(rows, key=lambda name: rows[name][column])
+        scores[column], which[column] = rows[pick][column], pick[len(evaluation.NO_LEARNING) + 2:]
+    return scores, which
 MARKERS = ("<!-- first-screen:begin -->\n", "\n<!-- first-screen:end -->")
 
 
@@ -51,8 +74,10 @@ def collect(report: Path) -> dict:
     comparison = json.loads((report / "metrics" / "inversion_comparison.json").read_text())
     return {
         "part1": {"test_images": saliency["held_out_images"], "sample_seed": saliency["sample_seed"],
-                  "rows": {name: {m: saliency["overall"][name][m] for m in PART1_METRICS}
-                           for name in PART1_ROWS if name in saliency["overall"]}},
+                  "rows": {**{name: part1_row(saliency, name) for name in PART1_ROWS[:2] if name in saliency["overall"]},
+                           BEST_NO_LEARNING: best_no_learning_row(saliency)[0],
+                           **{name: part1_row(saliency, name) for name in PART1_ROWS[2:]}},
+                  "best_no_learning": best_no_learning_row(saliency)[1]},
         "part2": {"encoder": comparison["encoder"], "layers": comparison["layers"],
                   "test_images": comparison["test_images"], "image_size": comparison["image_size"],
                   "mean_image": comparison["mean_image"]["normalised error"],
@@ -64,11 +89,15 @@ def collect(report: Path) -> dict:
 def readme_block(results: dict) -> str:
     """The README's first screen, every number read from ``results``."""
     part1, part2 = results["part1"], results["part2"]
+    rows = part1["rows"]
+    second, best = rows.get(evaluation.SECOND_NETWORK), rows[BEST_NO_LEARNING]
     lines = [
-        "**Part 1** — one test display of each category of the generated sample (the odd item draws 60 % of the "
-        "fixations): the image with its fixations, the ground truth, both networks' maps and the contrast map "
-        "with no learning, fixations as dots. The smoke profile trains SalNet (half) for 4 epochs at 96×128 with "
-        "Adam and the maps' KL divergence; the assignment's own Table 2 run is in the Part 1 table further down.",
+        "**Part 1** — one test display of each category of the generated sample: the image with its fixations, the "
+        "ground truth, both networks' maps and the no-learning map that did best on the validation displays, "
+        "fixations as dots. In the four **pop-out** categories the target is an odd colour, brightness, orientation "
+        "or size, which a map with no learning finds as well; in the two **face** categories it is a schematic face "
+        "among scrambled ones (same parts, same ink), which only a map that has learned faces can find. "
+        f"{smoke_sentence()} The assignment's own Table 2 run is in the Part 1 table further down.",
         "",
         "![Part 1: one test display per category, every map](docs/first-screen/part1.png)",
         "",
@@ -76,6 +105,16 @@ def readme_block(results: dict) -> str:
         "|---|" + "---|" * len(PART1_METRICS),
         *(f"| {name} | " + " | ".join(f"{row[m]:.3f}" for m in PART1_METRICS) + " |"
           for name, row in part1["rows"].items()),
+        "",
+        "The best no-learning map per column: " + "; ".join(f"{column}: {name}" for column, name in
+                                                          part1["best_no_learning"].items()) + ".",
+        "",
+        f"* **Pop-out displays**: the best map with no learning reaches a singleton AUC of {best[POP_OUT]:.3f}; "
+        "training is not needed to find an odd colour or size."
+        + (f" The second model: {second[POP_OUT]:.3f}." if second else ""),
+        f"* **Face displays**: the best map with no learning scores {best[FACES]:.3f} (0.5 is blind)"
+        + (f"; the second model, which learned faces from the training displays, {second[FACES]:.3f}" if second else "")
+        + ". This is what training adds.",
         "",
         f"**Part 2** — photographs never used for training, reconstructed from four depths of {part2['encoder']} "
         f"({part2['image_size']}² input) with ImageNet weights and with random ones. Normalised error (mean image "
@@ -91,6 +130,16 @@ def readme_block(results: dict) -> str:
         "samples, not the papers' data); the numbers are read from `docs/first-screen/results.json`.*",
     ]
     return "\n".join(lines)
+
+
+def smoke_sentence() -> str:
+    """What the smoke profile trains SalNet (half) with, read from the profile itself."""
+    salnet = SMOKE["saliency"]
+    optimiser = {"adam": "Adam", "sgd": "SGD"}[salnet["optimizer"]]
+    loss = {"mse": "the MSE of the maps", "kld": "the maps' KL divergence"}[salnet["loss"]]
+    return (f"The smoke profile trains SalNet (half) for {salnet['epochs']} epochs at {salnet['image_size'][0]}×"
+            f"{salnet['image_size'][1]} with {optimiser} at {salnet['learning_rate']:g} and {loss}, each chosen on the "
+            "validation displays.")
 
 
 def write_readme_block(results: dict, readme: Path = ROOT / "README.md") -> None:

@@ -16,39 +16,43 @@ Writes ``docs/results/part1_sample.json`` (``docs/part1-sample.md``'s table is g
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import baselines, evaluation, metrics, paths, saliency  # noqa: E402
+from helpers import baselines, evaluation, metrics, paths, saliency, samples  # noqa: E402
 from helpers.data import load_ground_truth  # noqa: E402
 from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
 from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
 from helpers.spec import ContrastSpec, SaliencySpec  # noqa: E402
 
 SALNET = saliency.MODEL_NAMES[saliency.SALNET]
+TABLE_2 = f"{SALNET}, Table 2 (the assignment's settings)"
 #: The networks trained, each: (row label, spec).
 RUNS = (
-    (f"{SALNET}, smoke profile, Table 2's `LOSS = 'mse'`",
-     lambda: SaliencySpec.from_values({"dataset": "sample", "loss": "mse"}, "smoke", report=None)),
-    (f"{SALNET}, smoke profile (`LOSS = 'kld'`)", lambda: SaliencySpec.from_values({"dataset": "sample"}, "smoke", report=None)),
-    (f"{SALNET}, Table 2 (the assignment's settings)",
-     lambda: SaliencySpec.from_values({"dataset": "sample"}, "assignment", report=None)),
+    (f"{SALNET}, smoke profile", lambda: SaliencySpec.from_values({"dataset": "sample"}, "smoke", report=None)),
+    (TABLE_2, lambda: SaliencySpec.from_values({"dataset": "sample"}, "assignment", report=None)),
     ("second model, random front end (trained readout)",
      lambda: ContrastSpec.from_values({"dataset": "sample", "weights": "random"}, "smoke", report=None)),
     ("second model (ImageNet front end, trained readout)",
      lambda: ContrastSpec.from_values({"dataset": "sample"}, "smoke", report=None)),
 )
+SHIPPED = RUNS[-1][0]
+#: The oracle with its face channel removed: the best a map blind to faces could do.
+BLIND_ORACLE = "oracle without faces (the known density, a face drawing no more than a distractor)"
 
 
 def training_text(spec) -> str:
     """How a row was trained, as the table says it: optimiser, learning rate, batch, input, epochs."""
-    return (f"{spec.optimizer.upper()} {spec.learning_rate:g}, batch {spec.batch_size}, "
+    return (f"{spec.optimizer.upper()} {spec.learning_rate:g}, {spec.loss.upper()}, batch {spec.batch_size}, "
             f"{spec.image_size[0]}×{spec.image_size[1]}, {spec.epochs} epochs"
             + (", bf16 autocast" if spec.mixed_precision else ""))
 
@@ -60,11 +64,20 @@ def as_far_as_trained(spec) -> tuple:
     return network.model, f" — **{network.unfinished}**" if network.unfinished else ""
 
 
-def measure(unfinished: tuple[str, ...] = ()) -> dict:
-    """Train (or load) every network, then score them and the baselines on the test displays.
+def blind_oracle_maps(items) -> np.ndarray:
+    """:data:`BLIND_ORACLE` for each of ``items``, at the stimulus' size."""
+    maps = []
+    for item in items:
+        truth = load_ground_truth(item)
+        maps.append(samples.fixation_model_density(truth.items, truth.fixations.shape[::-1], item.category, faces=False))
+    return np.stack(maps)
+
+
+def measure(runs=RUNS, unfinished: tuple[str, ...] = ()) -> dict:
+    """Train (or load) every network of ``runs``, then score them and the baselines on the test displays.
     ``unfinished``: rows whose run another process is training, scored as far as it got."""
     networks, rows = {}, {}
-    for label, make_spec in RUNS:
+    for label, make_spec in runs:
         spec = make_spec()
         print(f"{label}: {training_text(spec)} ...", flush=True)
         started = time.perf_counter()
@@ -75,77 +88,123 @@ def measure(unfinished: tuple[str, ...] = ()) -> dict:
             network = saliency.train(spec, device="cpu", progress=False).model
         networks[label] = (network, spec)
         rows[label] = {"training": training_text(spec) + note, "seconds": round(time.perf_counter() - started)}
-    data = saliency.load_data(RUNS[0][1]())
+    data = saliency.load_data(runs[0][1]())
     test, validation = data.held_out_items, data.validation_items
     assert all(saliency.load_data(spec).held_out_items == test for _, spec in networks.values()), "one test set"
     centre_sigma = metrics.fit_centre_bias(load_ground_truth(i).fixations for i in data.train_items)
     predictions = {label: evaluation.predict_saliency(network, test, spec.image_size, "cpu")
                    for label, (network, spec) in networks.items()}
-    shipped, shipped_spec = networks[RUNS[-1][0]]
-    no_learning = baselines.no_learning_baseline(validation, test, shipped_spec.image_size, shipped)
-    predictions[evaluation.NO_LEARNING] = no_learning.maps
-    predictions.update({f"{evaluation.NO_LEARNING}: {name}": maps for name, maps in no_learning.candidates.items()})
+    shipped, shipped_spec = networks[SHIPPED]
+    no_learning = baselines.no_learning_maps(validation, test, shipped_spec.image_size, shipped)
+    predictions.update(no_learning.maps)
+    predictions[BLIND_ORACLE] = blind_oracle_maps(test)
     scores = evaluation.evaluate(predictions, test, centre_sigma, progress=False)
     overall, per_category = evaluation.per_model(evaluation.summarise(scores))
-    oracle = evaluation.ORACLE_SAMPLE
     for name in overall:
-        # the no-learning candidates are judged as the row itself is: not against themselves
-        judged_with = ({k: v for k, v in overall.items() if k != evaluation.NO_LEARNING}
-                       if name.startswith(f"{evaluation.NO_LEARNING}: ") else overall)
-        bars = evaluation.quality_bars(judged_with, name, oracle, per_category)
+        bars = evaluation.quality_bars(overall, name, evaluation.ORACLE_SAMPLE, per_category)
         rows.setdefault(name, {"training": "none"}).update(
-            {m: float(overall[name][m]) for m in SHOWN}, bars_met=sum(bars.values()), bars=len(bars))
-    return {"test_images": len(test), "validation_images": len(validation), "train_images": len(data.train_items),
-            "no_learning": no_learning.summary(), "order": list(ORDER), "rows": rows}
+            {m: float(overall[name][m]) for m in SHOWN}, bars_met=sum(bars.values()), bars=len(bars),
+            bars_missed=[bar for bar, met in bars.items() if not met])
+    order = [evaluation.ORACLE_SAMPLE, BLIND_ORACLE, evaluation.ALL_ITEMS, evaluation.CENTRE_BIAS, evaluation.CHANCE,
+             *no_learning.maps, *networks]
+    return {"sample_seed": samples.sample_seed(), "test_images": len(test), "validation_images": len(validation),
+            "train_images": len(data.train_items), "no_learning": no_learning.summary(), "order": order, "rows": rows,
+            "per_category": {name: {c: {m: float(v[m]) for m in (metrics.SINGLETON_AUC, "NSS", "AUC-Judd")}
+                                    for c, v in per_category[name].items()} for name in order},
+            "gains": {label: evaluation.gain_over_no_learning(per_category, label).round(4).to_dict("index")
+                      for label in networks}}
 
 
 MARKERS = ("<!-- part1-sample:begin -->\n", "\n<!-- part1-sample:end -->")
 #: Where the table is shown (the README links to it).
 PAGE = ROOT / "docs" / "part1-sample.md"
-ORDER = (evaluation.ORACLE_SAMPLE, evaluation.ALL_ITEMS, evaluation.CENTRE_BIAS, evaluation.CHANCE,
-         f"{evaluation.NO_LEARNING}: {baselines.COLOUR}", f"{evaluation.NO_LEARNING}: {baselines.FEATURES}",
-         *(label for label, _ in RUNS))
+POP_OUT = tuple(c for c in samples.SALIENCY_CATEGORIES if c not in samples.FACE_CATEGORIES)
 
 
-def _compared(value: float, rival: float) -> str:
-    return "above" if value > rival else "below" if value < rival else "at"
+def _mean(per_category: dict, name: str, categories, metric: str = metrics.SINGLETON_AUC) -> float:
+    return float(np.mean([per_category[name][c][metric] for c in categories]))
+
+
+def _best_no_learning(results: dict, categories) -> tuple[str, float]:
+    """The no-learning row with the highest mean singleton AUC over ``categories``, and that mean."""
+    per_category = results["per_category"]
+    names = [n for n in results["order"] if evaluation.is_no_learning(n)]
+    best = max(names, key=lambda n: _mean(per_category, n, categories))
+    return best, _mean(per_category, best, categories)
+
+
+def category_table(results: dict, metric: str = metrics.SINGLETON_AUC) -> str:
+    """``metric`` of every row in every category (columns), as a Markdown table."""
+    categories = list(samples.SALIENCY_CATEGORIES)
+    lines = ["| map | " + " | ".join(categories) + " |", "|---|" + "---|" * len(categories)]
+    for name in results["order"]:
+        lines.append(f"| {name} | " + " | ".join(f"{results['per_category'][name][c][metric]:.3f}" for c in categories) + " |")
+    return "\n".join(lines)
+
+
+def gains_table(results: dict) -> str:
+    """What each network adds over the best no-learning map, per category (singleton AUC and NSS)."""
+    categories = list(samples.SALIENCY_CATEGORIES)
+    lines = ["| network | " + " | ".join(categories) + " |", "|---|" + "---|" * len(categories)]
+    for label, by_category in results["gains"].items():
+        cells = [f"{by_category[c][metrics.SINGLETON_AUC + ' added']:+.3f} / {by_category[c]['NSS added']:+.2f}"
+                 for c in categories]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def readme_block(results: dict) -> str:
-    """The README's Part 1 results, table and sentences, every number read from ``results``."""
-    rows = results["rows"]
-    centre, chosen = rows[evaluation.CENTRE_BIAS], rows[evaluation.NO_LEARNING]
-    shipped, random_front = rows[RUNS[-1][0]], rows[RUNS[-2][0]]
-    mse, kld, table2 = (rows[label] for label, _ in RUNS[:3])
-    gain = {m: shipped[m] - chosen[m] for m in ("AUC-Judd", metrics.SINGLETON_AUC, "NSS", "KL")}
+    """The Part 1 page's results — tables and sentences — every number read from ``results``."""
+    others = results.get("other_seeds", {})
+    rows, per_category = results["rows"], results["per_category"]
+    shipped, salnet = SHIPPED, RUNS[0][0]
+    pop_best, pop_best_score = _best_no_learning(results, POP_OUT)
+    face_best, face_best_score = _best_no_learning(results, samples.FACE_CATEGORIES)
+
+    def network_sentence(run: dict, label: str) -> str:
+        return (f"singleton AUC {_mean(run['per_category'], label, POP_OUT):.3f} on the pop-out displays and "
+                f"{_mean(run['per_category'], label, samples.FACE_CATEGORIES):.3f} on the face displays, "
+                f"{run['rows'][label]['bars_met']} of {run['rows'][label]['bars']} bars")
+
+    seeds = [str(results["sample_seed"]), *others]
     lines = [
-        f"Scored on the **{results['test_images']} test displays** of the sample (seed 0) — a split of their own: "
-        f"{results['train_images']} training displays, {results['validation_images']} validation displays that "
-        "notebook 01 checks every epoch, and the test displays, which only notebook 02 reads. Every row is scored "
-        "by notebook 02's code; *bars met* counts the bars of the sample (below) that the map meets, the "
-        f"no-learning ones included. The *{evaluation.NO_LEARNING}* row that notebook 02 and the bars use is "
-        f"{results['no_learning']}.",
+        f"Scored on the **{results['test_images']} test displays** of the sample (seed {results['sample_seed']}) — a "
+        f"split of their own: {results['train_images']} training displays, {results['validation_images']} validation "
+        "displays (which notebook 01 checks every epoch, and on which every setting below was chosen), and the test "
+        "displays, which only notebook 02 reads. Every row is scored by notebook 02's code; *bars met* counts the "
+        "sample's bars (below) that a map meets, a no-learning map judged against the other no-learning maps. "
+        f"The no-learning maps: {results['no_learning']}.",
+        "",
+        "**What each category tests.**",
+        "",
+        "| category | what it tests |",
+        "|---|---|",
+        *(f"| {name} | {text} |" for name, text in samples.CATEGORY_TESTS.items()),
+        "",
+        f"**Every row, seed {results['sample_seed']}.**",
         "",
         reference_table(results),
         "",
-        f"* **How much is the contrast step alone.** With no trained parameter, the colour contrast of the pixels "
-        f"scores AUC-Judd {rows[ORDER[4]]['AUC-Judd']:.3f} and singleton AUC {rows[ORDER[4]][metrics.SINGLETON_AUC]:.3f} "
-        f"(centre bias {centre['AUC-Judd']:.3f} and {centre[metrics.SINGLETON_AUC]:.3f}).",
-        f"* **What the second model's training adds** over it: singleton AUC {gain[metrics.SINGLETON_AUC]:+.3f}, "
-        f"NSS {gain['NSS']:+.2f}, KL {gain['KL']:+.3f} (lower is better), AUC-Judd {gain['AUC-Judd']:+.3f}. "
-        f"The same readout trained on a *random* front end reaches singleton AUC "
-        f"{random_front[metrics.SINGLETON_AUC]:.3f} and NSS {random_front['NSS']:.2f}, against "
-        f"{shipped[metrics.SINGLETON_AUC]:.3f} and {shipped['NSS']:.2f} with ImageNet's: the pretrained features "
-        "are part of what it adds.",
-        f"* **The halved SalNet.** With Table 2's MSE and the smoke profile's four epochs it scores AUC-Judd "
-        f"{mse['AUC-Judd']:.3f} ({_compared(mse['AUC-Judd'], centre['AUC-Judd'])} the centre bias) and meets "
-        f"{mse['bars_met']} of {mse['bars']} bars; with the maps' KL divergence (`LOSS = 'kld'`, the smoke "
-        f"profile's), AUC-Judd {kld['AUC-Judd']:.3f}, singleton AUC {kld[metrics.SINGLETON_AUC]:.3f}, NSS "
-        f"{kld['NSS']:.2f}: {kld['bars_met']} of {kld['bars']} bars. With **the assignment's own "
-        f"Table 2** ({table2['training']}) it scores AUC-Judd {table2['AUC-Judd']:.3f} "
-        f"({_compared(table2['AUC-Judd'], centre['AUC-Judd'])} the centre bias), singleton AUC "
-        f"{table2[metrics.SINGLETON_AUC]:.3f}, NSS {table2['NSS']:.2f}: {table2['bars_met']} of {table2['bars']} bars.",
+        *(line for seed, run in [(results["sample_seed"], results), *others.items()] for line in (
+            f"**Singleton AUC per category, seed {seed}** (the face categories: the face's pixels against the "
+            "scrambled faces').", "", category_table(run), "")),
+        *(line for seed, run in [(results["sample_seed"], results), *others.items()] for line in (
+            f"**What each network adds over the best no-learning map, per category, seed {seed}** (singleton AUC / "
+            "NSS; positive: better).", "", gains_table(run), "")),
+        f"* **The pop-out categories** are where a map with no learning does well: the best of them there, "
+        f"{pop_best[len(evaluation.NO_LEARNING) + 2:]}, reaches a mean singleton AUC of {pop_best_score:.3f}.",
+        f"* **The face categories** are where it cannot: the best no-learning map there "
+        f"({face_best[len(evaluation.NO_LEARNING) + 2:]}) scores {face_best_score:.3f}, and the oracle with its face "
+        f"channel removed {_mean(per_category, BLIND_ORACLE, samples.FACE_CATEGORIES):.3f}; the second model "
+        + ", and ".join(f"on seed {seed} {network_sentence(run, shipped)}"
+                        for seed, run in [(results["sample_seed"], results), *others.items()]) + ".",
+        f"* **The halved SalNet**, smoke profile ({rows[salnet]['training']}): "
+        + ", and ".join(f"on seed {seed} {network_sentence(run, salnet)}"
+                        for seed, run in [(results["sample_seed"], results), *others.items()])
+        + (f". With **the assignment's own Table 2** ({rows[TABLE_2]['training']}), seed {results['sample_seed']}: "
+           f"{network_sentence(results, TABLE_2)}." if TABLE_2 in rows else "."),
     ]
+    assert len(seeds) == len(set(seeds)), "one measurement per seed"
     return "\n".join(lines)
 
 
@@ -158,21 +217,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoints", default=str(paths.checkpoint_dir()),
                         help="where the networks are trained and found (default: the project's checkpoints/)")
+    parser.add_argument("--sample-seed", type=int, default=0,
+                        help="the sample's seed (default 0); another seed's sample is drawn into data/seed-N/ and its "
+                             "measurement kept beside seed 0's, without the Table 2 run")
     parser.add_argument("--table-2-unfinished", action="store_true",
                         help="score the Table 2 run as far as it got (another process is training it) instead of "
                              "training it here")
     args = parser.parse_args()
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"
     os.environ["SALIENCY_CHECKPOINT_DIR"] = str(Path(args.checkpoints).resolve())
-    os.environ.pop("SAMPLE_SEED", None)
+    os.environ["SAMPLE_SEED"] = str(args.sample_seed)
+    runs = RUNS
+    if args.sample_seed:
+        os.environ["SALIENCY_DATA_DIR"] = str(ROOT / "data" / f"seed-{args.sample_seed}")
+        runs = tuple(run for run in RUNS if run[0] != TABLE_2)
     with tempfile.TemporaryDirectory(prefix="part1-") as records:
         os.environ["SALIENCY_REPORT_DIR"] = records  # the training records: your report/ is not touched
-        results = measure(unfinished=(RUNS[2][0],) if args.table_2_unfinished else ())
-    write_json_atomic(RESULTS, {"command": "python benchmarks/part1_sample.py", "sample_seed": 0, **results})
-    print(f"\n{results['test_images']} test displays; {evaluation.NO_LEARNING}: {results['no_learning']}\n")
-    print(readme_block(results))
-    write_readme_block(results)
-    print(f"\nwritten: {RESULTS}, and the part1-sample block of {PAGE.relative_to(ROOT)} (the text above)")
+        measured = measure(runs, unfinished=(TABLE_2,) if args.table_2_unfinished else ())
+    command = "python benchmarks/part1_sample.py" + (f" --sample-seed {args.sample_seed}" if args.sample_seed else "")
+    measured["command"] = command
+    if args.sample_seed:
+        results = json.loads(RESULTS.read_text())
+        results.setdefault("other_seeds", {})[str(args.sample_seed)] = measured
+    else:
+        previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        results = {**measured, "other_seeds": previous.get("other_seeds", {})}
+    write_json_atomic(RESULTS, results)
+    if "rows" in results and results.get("sample_seed") == 0 and all(
+            name in results["per_category"] for name in results["order"]):
+        print(readme_block(results))
+        write_readme_block(results)
+        print(f"\nwritten: {RESULTS}, and the part1-sample block of {PAGE.relative_to(ROOT)} (the text above)")
     return 0
 
 

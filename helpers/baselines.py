@@ -210,6 +210,11 @@ class NoLearningMaps:
     validation_auc: dict[str, float]        # candidate → the chosen setting's mean AUC-Judd on the validation images
     maps: dict[str, np.ndarray] = field(repr=False)   # row name (:func:`row_name`) → maps of the test images
 
+    @property
+    def best_on_validation(self) -> str:
+        """The row name of the map with the highest validation AUC-Judd (the one figures show)."""
+        return row_name(max(self.validation_auc, key=self.validation_auc.get))
+
     def summary(self) -> str:
         """Which settings the validation images chose, e.g. for the report."""
         said = "; ".join(f"{name}: {_setting_text(self.chosen[name])} (validation AUC-Judd {auc:.4f})"

@@ -19,7 +19,8 @@ import markdown
 import pandas as pd
 
 from . import paths
-from .evaluation import NETWORK, NO_LEARNING, is_no_learning, no_learning_margins, quality_bars
+from .evaluation import (NETWORK, NO_LEARNING, gain_over_no_learning, is_no_learning, no_learning_margins,
+                         quality_bars)
 from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_reason
@@ -258,13 +259,23 @@ def _evaluation_intro(evaluation: SaliencyEvaluation, oracle: str) -> str:
 
 
 def _per_category_tables(evaluation: SaliencyEvaluation, metric_names: list[str]) -> list[str]:
+    """AUC-Judd and the singleton AUC of every map in every category (a row per map), and what each
+    network adds over the best no-learning map there."""
     models = list(evaluation.overall)
     categories = sorted(evaluation.per_category[models[0]])
     if len(categories) < 2:
         return []
-    return [f"\n**{metric} per category:**\n\n" + _table(["category"] + models, [
-        [category] + [evaluation.per_category[m][category][metric] for m in models] for category in categories])
+    tables = [f"\n**{metric} per category:**\n\n" + _table(["map"] + categories, [
+        [model] + [evaluation.per_category[model][category][metric] for category in categories] for model in models])
         for metric in ("AUC-Judd", SINGLETON_AUC) if metric in metric_names]
+    for network in (n for n in evaluation.checkpoints if n in evaluation.per_category):
+        gain = gain_over_no_learning(evaluation.per_category, network)
+        if not gain.empty:
+            columns = [c for c in gain.columns if c.endswith(" added")]
+            tables.append(f"\n**What {network} adds over the best no-learning map, per category** (positive: better; "
+                          "KL's sign turned):\n\n" + _table(["category", *columns],
+                                                              [[category, *row] for category, row in gain[columns].iterrows()]))
+    return tables
 
 
 def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:

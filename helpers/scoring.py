@@ -94,8 +94,12 @@ class Scored:
         return {n.name: evaluation.gain_over_no_learning(per_category, n.name) for n in self.networks}
 
     def per_category_figure(self):
-        """One test image of each category: the image, the ground truth and every map, fixations as dots."""
-        return evaluation.prediction_figure(evaluation.one_per_category(self.test.items), self.by_image)
+        """One test image of each category: the image, the ground truth, each network's map and the
+        no-learning map that did best on the validation images, fixations as dots."""
+        shown = [n.name for n in self.networks] + [self.no_learning.best_on_validation]
+        by_image = self.by_image
+        return evaluation.prediction_figure(evaluation.one_per_category(self.test.items),
+                                            {name: by_image[name] for name in shown})
 
     def roc_figure(self):
         """ROC curves of every map on one test image of each category."""

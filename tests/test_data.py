@@ -351,3 +351,37 @@ def test_a_data_set_above_the_cache_limit_streams_and_says_so(monkeypatch, capsy
     assert streamed.cache_dir is None and "streamed" in capsys.readouterr().out
     monkeypatch.setattr(datasets, "CACHE_LIMIT", len(items))
     assert SaliencyDataset(items, (48, 64), (44, 60)).cache_dir is not None
+
+
+def test_beside_a_colour_singleton_the_face_draws_the_stated_share_of_the_fixations(monkeypatch):
+    """FIXATION_MODEL's face_share, measured on the draws: of the fixations on the two targets, two
+    thirds land on the face; the density the oracle reads says the same."""
+    from helpers import samples
+
+    rng = np.random.default_rng(5)
+    _, items, _ = samples.make_search_display("FaceAndColourSingleton", rng)
+    monkeypatch.setitem(samples.FIXATION_MODEL, "fixations_per_image", 30_000)
+    counts = samples.sample_fixations(items, rng, (640, 360), "FaceAndColourSingleton")
+    density = samples.fixation_model_density(items, (640, 360), "FaceAndColourSingleton")
+    rows, cols = np.mgrid[:360, :640]
+    near = [np.hypot(cols - x, rows - y) <= 1.5 * radius for x, y, radius in items[:2]]
+    on_face, on_singleton = (counts[mask].sum() for mask in near)
+    share = samples.FIXATION_MODEL["face_share"]
+    # (the centre bias also lands a little near each target: a few hundredths either way)
+    assert on_face / (on_face + on_singleton) == pytest.approx(share, abs=0.03)
+    assert density[near[0]].sum() / (density[near[0]].sum() + density[near[1]].sum()) == pytest.approx(share, abs=0.03)
+    # without the face channel the face draws what a distractor draws, and the singleton keeps its share
+    blind = samples.fixation_model_density(items, (640, 360), "FaceAndColourSingleton", faces=False)
+    distractor = np.hypot(cols - items[2][0], rows - items[2][1]) <= 1.5 * items[2][2]
+    assert blind[near[0]].sum() == pytest.approx(blind[distractor].sum(), rel=0.2)   # (the centre bias differs)
+    assert blind[near[1]].sum() > 5 * blind[near[0]].sum()
+
+
+def test_a_scrambled_face_never_has_an_upright_face_s_arrangement():
+    from helpers import samples
+
+    rng = np.random.default_rng(0)
+    arrangements = {samples.scrambled_parts(rng) for _ in range(300)}
+    assert samples.FACE_PARTS not in arrangements and len(arrangements) > 100
+    assert all(not samples._is_face_like(parts) and len(set(parts)) == 3 for parts in arrangements)
+    assert samples._is_face_like(samples.FACE_PARTS)

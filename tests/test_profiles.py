@@ -84,3 +84,37 @@ def test_bf16_only_where_the_cpu_has_bf16_instructions_of_its_own(tmp_path):
     for group in profiles.SMOKE:
         assert profiles.profile_overrides("smoke", group).get("mixed_precision", False) == cpu_computes_bf16()
     assert "mixed_precision" not in profiles.profile_overrides("assignment", "saliency")
+
+
+def _smoke_choices():
+    import importlib.util
+
+    from helpers import paths
+
+    spec = importlib.util.spec_from_file_location("smoke_choices", paths.ROOT / "benchmarks" / "smoke_choices.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_choice_is_the_best_validation_score_and_fewer_epochs_on_a_tie():
+    choose = _smoke_choices().choose
+    tried = [{"setting": {"loss": "mse"}, "validation": {"AUC-Judd": [0.60, 0.70, 0.71]}},
+             {"setting": {"loss": "kld"}, "validation": {"AUC-Judd": [0.65, 0.80, 0.80, 0.79]}}]
+    assert choose(tried) == {"setting": {"loss": "kld"}, "epochs": 2, "AUC-Judd": 0.80}
+    tried[0]["validation"]["AUC-Judd"][2] = 0.81
+    assert choose(tried) == {"setting": {"loss": "mse"}, "epochs": 3, "AUC-Judd": 0.81}
+
+
+def test_the_smoke_profile_holds_what_the_validation_displays_chose():
+    """docs/results/smoke_choices.json (benchmarks/smoke_choices.py) chose every Part 1 smoke setting it
+    tried on the validation displays; the profile must hold exactly those values, and the file's
+    choice must be its own best score."""
+    module = _smoke_choices()
+    results = json.loads(module.RESULTS.read_text())
+    assert "validation displays" in results["criterion"] and set(results["groups"]) == set(module.GRID)
+    for group, measured in results["groups"].items():
+        assert measured["choice"] == module.choose(measured["candidates"])
+        chosen = {**measured["choice"]["setting"], "epochs": measured["choice"]["epochs"]}
+        assert {field: profiles.SMOKE[group][field] for field in chosen} == chosen, group
+        assert len(measured["candidates"]) == len(module.candidates(group))

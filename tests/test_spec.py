@@ -422,7 +422,7 @@ def test_learning_rate_goes_from_the_notebook_to_the_optimiser_checkpoint_and_re
 
 @pytest.mark.slow
 def test_notebook_02s_calls_score_both_networks_by_name_on_their_own_split_and_record_them(cat2000, workspace):
-    from helpers import scoring
+    from helpers import baselines, scoring
     from helpers.records import SaliencyEvaluation
 
     tiny_run(data_dir=str(cat2000), seed=12)
@@ -433,7 +433,8 @@ def test_notebook_02s_calls_score_both_networks_by_name_on_their_own_split_and_r
     assert all(n.unfinished == "" for n in networks)
     test = scoring.TestImages.of(networks[0], str(cat2000))
     scored = scoring.score(networks, test, device="auto")   # notebook 02's default DEVICE
-    assert set(scored.predictions) == {n.name for n in networks} | {"contrast, no learning"}
+    no_learning = {baselines.row_name(c.name) for c in baselines.CANDIDATES}   # with the second model's front end
+    assert set(scored.predictions) == {n.name for n in networks} | no_learning
     record = scored.write_record()
     assert record == SaliencyEvaluation.read() and set(record.checkpoints) == {n.name for n in networks}
     assert all(f"{n.name}: AUC-Judd" in scored.bars() for n in networks)
