@@ -28,7 +28,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from . import paths
+from . import paths, progress
 from .data.fingerprints import split_differences
 from .identity import architecture, architecture_differences, digest
 from .io import DiskFullError, atomic_path, check_writable_folder, exclusive_lock
@@ -51,6 +51,9 @@ class TrainingRun:
     resumed_from_epoch: int = 0
     loaded_finished: bool = False
     metadata: dict = field(default_factory=dict)   # stored with the checkpoint (e.g. input size, data)
+    #: What the run said it would take, in seconds (not stored): "first_epoch" and "later_epoch" from the
+    #: first steps after the warm-up, "later_epoch_after_first" once the first epoch of this call ends.
+    estimates: dict = field(default_factory=dict)
 
     @property
     def train_loss(self) -> list[float]:
@@ -316,6 +319,53 @@ class Checkpointer:
         return due
 
 
+@dataclass
+class EpochTimes:
+    """Where one epoch's time went, in seconds: waiting for each batch (the first epoch decodes every
+    image from its file, later ones read the decoded cache), each step itself, and within it the
+    frozen front end's once-only work (features computed once, then remembered: later epochs skip it)."""
+
+    waiting: list[float] = field(default_factory=list)
+    working: list[float] = field(default_factory=list)
+    once: list[float] = field(default_factory=list)
+    evaluation_waiting: float = 0.0   # waiting for the validation batches
+    evaluation_once: float = 0.0      # the front end's once-only work on the validation images
+
+    def add(self, waiting: float, working: float, once: float) -> None:
+        self.waiting.append(waiting)
+        self.working.append(working)
+        self.once.append(once)
+
+
+def first_epoch_estimate(times: EpochTimes, steps: int, warmup: int, cached: bool = True) -> tuple[float, float]:
+    """``(this epoch, each later epoch)``: the training steps' seconds, from the steps after the first
+    ``warmup`` (which pay one-off costs: allocations, oneDNN's first kernels). This epoch pays its
+    batches' waiting (decoding) and its once-only work; later epochs skip both — the waiting only
+    where the decoded images are ``cached``."""
+    timed = slice(warmup, None)
+    count = max(len(times.working[timed]), 1)
+    waiting, working, once = (sum(values[timed]) / count for values in (times.waiting, times.working, times.once))
+    return steps * (waiting + working), steps * (max(working - once, 0.0) + (0.0 if cached else waiting))
+
+
+def later_epoch_seconds(times: EpochTimes, epoch_seconds: float, warmup: int, cached: bool = True) -> float:
+    """What an epoch after the first will take, from the first's whole time (training and validation):
+    less its once-only work, what its first ``warmup`` steps took beyond a usual step, and — where the
+    decoded images are ``cached`` — what it waited for its batches."""
+    usual = times.working[warmup:]
+    typical = sum(usual) / len(usual) if usual else 0.0
+    one_off = sum(times.once) + times.evaluation_once + sum(max(w - typical, 0.0) for w in times.working[:warmup])
+    if cached:
+        one_off += sum(times.waiting) + times.evaluation_waiting
+    return max(epoch_seconds - one_off, 0.0)
+
+
+def decodes_once(loader: DataLoader) -> bool:
+    """Whether ``loader``'s images are decoded once and read from a cache after (see
+    :class:`helpers.data.datasets.DecodeOnceDataset`); a data set of other kinds counts as decoded each time."""
+    return getattr(loader.dataset, "cache_dir", None) is not None
+
+
 class _Training:
     """The state of one :func:`fit` call: the model on its device, the optimiser, the schedule, the
     run's history, and where an interrupted epoch resumes."""
@@ -341,6 +391,7 @@ class _Training:
         self.autocast = torch.autocast(self.device.type if bf16_here else "cpu", dtype=torch.bfloat16,
                                        enabled=spec.mixed_precision and bf16_here)
         self.resume_at, self.partial, self.resume_rng = 0, (0.0, 0), None
+        self.times, self.cached = EpochTimes(), True
         # Headless runs (helpers.pipeline) keep only the one line per epoch that fit prints.
         self.show_bars = (options.progress and self.is_main
                           and os.environ.get("SALIENCY_PROGRESS_BARS", "1") != "0")
@@ -403,25 +454,40 @@ class _Training:
             _restore_random_states(self.resume_rng.get("random"))
         return epoch_batches
 
-    def estimate(self, loader: DataLoader, epoch: int, images: int) -> None:
-        """Before the run spends its time: what the first steps took, scaled to the epoch and the run."""
+    def once_seconds(self) -> float:
+        """The frozen front end's once-only work so far (0 for a network without one)."""
+        memo = getattr(self.model, "feature_memo", None)
+        return memo.once_seconds if memo is not None else 0.0
+
+    def estimate(self, loader: DataLoader, epoch: int) -> None:
+        """Before the run spends its time: what the steps after the warm-up took, scaled to this epoch
+        (which decodes every image once) and to the later epochs (which read the decoded cache)."""
         if not (self.options.progress and self.is_main):
             return
-        per_image = (time.perf_counter() - self.epoch_started) / max(images, 1)
-        per_epoch = per_image * len(loader.dataset) / self.world
-        epochs = self.spec.epochs - epoch + 1
-        hint = self.options.cost_hint(per_image) if self.options.cost_hint is not None else ""
-        print(f"  timed over the first {ESTIMATE_AFTER_STEPS} steps: about {duration_text(per_epoch)} per epoch, "
-              f"{duration_text(per_epoch * epochs)} for the {epochs} epoch{'s' if epochs > 1 else ''} to go"
-              + (f"; {hint}" if hint else ""), flush=True)
+        steps = len(loader)
+        this_epoch, later = first_epoch_estimate(self.times, steps, ESTIMATE_WARMUP_STEPS, decodes_once(loader))
+        self.run.estimates.update(first_epoch=this_epoch, later_epoch=later)
+        epochs = self.spec.epochs - epoch
+        hint = self.options.cost_hint(this_epoch * self.world / max(len(loader.dataset), 1)) \
+            if self.options.cost_hint is not None else ""
+        rest = (f", then about {duration_text(later)} for each of the {epochs} later epoch{'s' if epochs > 1 else ''}"
+                + (" (the decoded images cached)" if decodes_once(loader) else "")
+                + f": about {duration_text(this_epoch + epochs * later)} of training in all, validation not counted"
+                if epochs else "")
+        print(f"  timed over steps {ESTIMATE_WARMUP_STEPS + 1}–{ESTIMATE_WARMUP_STEPS + ESTIMATE_AFTER_STEPS} (the first "
+              f"{ESTIMATE_WARMUP_STEPS} left out as warm-up): about {duration_text(this_epoch)} for this epoch, which "
+              f"decodes every image once{rest}" + (f"; {hint}" if hint else ""), flush=True)
 
     def train_epoch(self, loader: DataLoader, epoch: int, checkpointer: Checkpointer) -> tuple[float, int]:
         """One pass over ``loader``; returns the loss sum and the image count over every process."""
+        self.cached = decodes_once(loader)
         skip = self.resume_at if epoch == self.run.resumed_from_epoch + 1 else 0
         total, count = self.partial if skip else (0.0, 0)
-        self.epoch_started = time.perf_counter()
+        self.times = EpochTimes()
         step_checkpoints = self.options.checkpoint_every or self.options.checkpoint_minutes
+        mark = progress.clock()
         for step, (inputs, targets) in enumerate(self.start_epoch(loader, epoch, skip), start=skip + 1):
+            arrived, once_before = progress.clock(), self.once_seconds()
             inputs, targets = self.to_device(inputs), self.to_device(targets)
             with self.autocast:
                 outputs = self.forward(inputs)
@@ -435,13 +501,17 @@ class _Training:
             self.optimizer.step()
             total += loss.item() * len(inputs)
             count += len(inputs)
-            if step == skip + ESTIMATE_AFTER_STEPS and epoch == self.run.resumed_from_epoch + 1:
-                self.estimate(loader, epoch, count - (self.partial[1] if skip else 0))
+            done = progress.clock()
+            self.times.add(arrived - mark, done - arrived, self.once_seconds() - once_before)
+            mark = done
+            if step == skip + ESTIMATE_WARMUP_STEPS + ESTIMATE_AFTER_STEPS and epoch == self.run.resumed_from_epoch + 1:
+                self.estimate(loader, epoch)
             if step_checkpoints and checkpointer.step_due(step, self.world):
                 totals = self.summed(total, count)
                 if self.is_main:
                     checkpointer.save(self, epoch - 1, step, totals)
                 checkpointer.last_saved = time.monotonic()
+                mark = progress.clock()
         return self.summed(total, count)
 
     @torch.no_grad()
@@ -449,12 +519,16 @@ class _Training:
         """The mean loss over ``loader``'s images."""
         self.model.eval()
         total, count = 0.0, 0
+        mark, once_before = progress.clock(), self.once_seconds()
         for inputs, targets in self.batches(loader, "validation"):
+            self.times.evaluation_waiting += progress.clock() - mark
             inputs, targets = self.to_device(inputs), self.to_device(targets)
             with self.autocast:
                 outputs = self.model(inputs)
             total += self.loss_fn(_full_precision(outputs), _full_precision(targets)).item() * len(inputs)
             count += len(inputs)
+            mark = progress.clock()
+        self.times.evaluation_once += self.once_seconds() - once_before
         return total / max(count, 1)
 
     def epoch_row(self, epoch: int, totals: tuple[float, int], lr: float, val_loader, started: float) -> dict:
@@ -466,7 +540,7 @@ class _Training:
         if self.options.held_out_scores is not None and self.is_main:
             self.model.eval()
             row.update(self.options.held_out_scores(self.model))
-        row["seconds"] = time.perf_counter() - started
+        row["seconds"] = progress.clock() - started
         return row
 
     def report(self, row: dict) -> None:
@@ -478,8 +552,11 @@ class _Training:
         print(f"epoch {epoch:>3}/{epochs}  train {row['train_loss']:.4f}  {self.options.held_out_name} "
               f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row['seconds']:.0f}s", flush=True)
         if epoch == self.run.resumed_from_epoch + 1 and epoch != epochs:
-            print(f"  about {duration_text((epochs - epoch) * row['seconds'])} more for the remaining {epochs - epoch} "
-                  f"epochs (the whole run: about {duration_text(epochs * row['seconds'])})", flush=True)
+            later = later_epoch_seconds(self.times, row["seconds"], ESTIMATE_WARMUP_STEPS, self.cached)
+            self.run.estimates["later_epoch_after_first"] = later
+            print(f"  about {duration_text((epochs - epoch) * later)} more for the remaining {epochs - epoch} epochs "
+                  f"(each about {duration_text(later)}: this one, less its warm-up, decoding and once-only work)",
+                  flush=True)
 
 
 @dataclass
@@ -562,7 +639,7 @@ def _fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | No
     remembered = model.remembering_frozen_features() if isinstance(model, FrozenThenTrained) else nullcontext()
     with remembered:
         for epoch in range(training.run.resumed_from_epoch + 1, spec.epochs + 1):
-            started = time.perf_counter()
+            started = progress.clock()
             totals = training.train_epoch(train_loader, epoch, checkpointer)
             lr = training.optimizer.param_groups[0]["lr"]
             training.scheduler.step()
@@ -595,8 +672,10 @@ def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
 
 
-#: Steps timed at the start of a run before its duration is estimated and printed.
+#: Steps timed at the start of a run, after the warm-up ones, before its duration is estimated and printed.
 ESTIMATE_AFTER_STEPS = 5
+#: The first steps, left out of the estimate: they pay one-off costs (allocations, oneDNN's first kernels).
+ESTIMATE_WARMUP_STEPS = 2
 _ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
 
 

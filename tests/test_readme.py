@@ -15,10 +15,19 @@ import timings  # noqa: E402, F401
 
 
 def test_the_part1_table_is_generated_from_the_committed_results_file():
-    from part1_sample import MARKERS, ORDER, PAGE, RESULTS, SHOWN, readme_block
+    from part1_sample import BLIND_ORACLE, MARKERS, PAGE, RESULTS, RUNS, SHOWN, readme_block
+
+    from helpers import baselines, samples
 
     results = json.loads(RESULTS.read_text())
-    assert set(ORDER) <= set(results["rows"]) and all(set(SHOWN) <= set(results["rows"][name]) for name in ORDER)
+    wanted = {BLIND_ORACLE, *(label for label, _ in RUNS), *(baselines.row_name(c.name) for c in baselines.CANDIDATES)}
+    assert wanted <= set(results["order"]) == set(results["rows"]) and all(
+        set(SHOWN) <= set(row) for row in results["rows"].values())
+    # every row per category, on seed 0 and on one other seed (that one without the two-hour Table 2 run)
+    assert all(set(results["per_category"][name]) == set(samples.SALIENCY_CATEGORIES) for name in results["order"])
+    assert results["sample_seed"] == 0 and len(results["other_seeds"]) >= 1
+    for other in results["other_seeds"].values():
+        assert set(other["order"]) == set(results["order"]) - {RUNS[1][0]}
     assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == readme_block(results)
     assert "docs/part1-sample.md" in (ROOT / "README.md").read_text()
 
@@ -49,18 +58,31 @@ def test_the_first_screen_of_the_readme_is_generated_from_the_committed_results_
 
 
 def test_the_first_screen_reads_a_smoke_runs_metrics(tmp_path):
-    from first_screen import PART1_ROWS, collect
+    from first_screen import BEST_NO_LEARNING, FACES, PART1_ROWS, POP_OUT, collect
+
+    from helpers import baselines, samples
 
     (tmp_path / "metrics").mkdir()
+    colour, spectral = baselines.row_name(baselines.COLOUR), baselines.row_name(baselines.SPECTRAL_RESIDUAL)
+    names = [*PART1_ROWS, colour, spectral]
     overall = {name: {"AUC-Judd": 0.5 + k / 10, "singleton AUC": 0.5, "NSS": k, "KL": 2.0 - k / 10}
-               for k, name in enumerate(PART1_ROWS)}
+               for k, name in enumerate(names)}
+    # the singleton AUC per category: 0.9 on pop-out displays and 0.5 on faces for the colour contrast,
+    # 0.6 and 0.55 for the spectral residual: each column takes its best
+    per_category = {name: {c: {"singleton AUC": (0.9 if c not in samples.FACE_CATEGORIES else 0.5) if name == colour
+                               else (0.6 if c not in samples.FACE_CATEGORIES else 0.55)}
+                           for c in samples.SALIENCY_CATEGORIES} for name in names}
     (tmp_path / "metrics" / "saliency_metrics.json").write_text(json.dumps(
-        {"held_out_images": 48, "sample_seed": 0, "overall": {**overall, "chance": {}}}))
+        {"held_out_images": 48, "sample_seed": 0, "overall": {**overall, "chance": {}}, "per_category": per_category}))
     rows = {kind: {layer: {"normalised error": e} for layer, e in zip(["a", "b"], errors)}
             for kind, errors in (("pretrained", [0.2, 0.3]), ("random", [0.5, 0.6]))}
     (tmp_path / "metrics" / "inversion_comparison.json").write_text(json.dumps(
         {"encoder": "mobilenet_v2", "layers": ["a", "b"], "test_images": 45, "image_size": 128,
          "mean_image": {"normalised error": 0.737}, "rows": rows}))
     results = collect(tmp_path)
-    assert list(results["part1"]["rows"]) == list(PART1_ROWS) and results["part1"]["rows"][PART1_ROWS[2]]["NSS"] == 2
+    rows = results["part1"]["rows"]
+    assert list(rows) == [*PART1_ROWS[:2], BEST_NO_LEARNING, *PART1_ROWS[2:]] and rows[PART1_ROWS[2]]["NSS"] == 2
+    best = rows[BEST_NO_LEARNING]
+    assert (best[POP_OUT], best[FACES], best["NSS"], best["KL"]) == (0.9, 0.55, 5, 2.0 - 0.5)
+    assert results["part1"]["best_no_learning"][FACES] == baselines.SPECTRAL_RESIDUAL
     assert results["part2"]["errors"] == {"pretrained": [0.2, 0.3], "random": [0.5, 0.6]}

@@ -294,9 +294,9 @@ def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_e
     config = Spec(epochs=3, batch_size=4, optimizer="sgd", learning_rate=1e-3, lr_step=5)
     fit(model, loader, None, config, tmp_path / "c.pt", device="cpu", cost_hint=lambda s: "PROFILE = 'smoke' is faster", loss_fn=MSE)
     out = capsys.readouterr().out
-    estimate = out.index("timed over the first 5 steps: about")
+    estimate = out.index("timed over steps 3–7 (the first 2 left out as warm-up): about")
     assert estimate < out.index("epoch   1/3")
-    assert "for the 3 epochs to go; PROFILE = 'smoke' is faster" in out
+    assert "for each of the 2 later epochs" in out and "; PROFILE = 'smoke' is faster" in out
 
 
 def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cost():

@@ -246,12 +246,91 @@ def test_a_finished_checkpoint_keeps_no_optimiser_state_and_more_epochs_still_co
 
 
 def test_the_first_epoch_says_how_long_the_whole_run_will_take(tmp_path, capsys):
-    fit(tiny_model(), *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
+    fit(tiny_model(), *loaders(batch_size=2), CONFIG, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].strip().startswith("timed over the first 5 steps") and "for the 5 epochs to go" in lines[0]
+    assert lines[0].strip().startswith("timed over steps 3–7 (the first 2 left out as warm-up)")
+    assert "for each of the 4 later epochs" in lines[0] and "of training in all" in lines[0]
     assert lines[1].startswith("epoch   1/5") and "validation" in lines[1]
-    assert lines[2].strip().startswith("about") and "remaining 4 epochs" in lines[2] and "the whole run" in lines[2]
+    assert lines[2].strip().startswith("about") and "remaining 4 epochs" in lines[2]
     assert not any(line.strip().startswith("about") for line in lines[3:])
+
+
+class FakeClock:
+    """A clock that moves only when told: the data, the network and the loop read it (progress.clock)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class DecodedOnce(torch.utils.data.Dataset):
+    """A data set whose first read of an item costs ``decode`` seconds of the fake clock (later reads
+    come from its cache), like helpers.data.DecodeOnceDataset."""
+
+    cache_dir = "a cache"
+
+    def __init__(self, clock: FakeClock, decode: float, n: int = 40):
+        self.clock, self.decode, self.data, self.seen = clock, decode, tiny_problem(n=n), set()
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        if index not in self.seen:
+            self.seen.add(index)
+            self.clock.now += self.decode
+        return self.data[index]
+
+
+class TimedModel(nn.Module):
+    """Each step costs ``step`` seconds of the fake clock, the first ``warm`` steps ``first`` each."""
+
+    def __init__(self, clock: FakeClock, step: float, first: float, warm: int = 2):
+        super().__init__()
+        self.clock, self.step, self.first, self.warm, self.calls = clock, step, first, warm, 0
+        self.net = tiny_model()
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            self.clock.now += self.first if self.calls <= self.warm else self.step
+        return self.net(x)
+
+
+def test_the_estimate_leaves_out_the_warm_up_and_the_first_epoch_s_decoding(tmp_path, monkeypatch):
+    """A fake clock: decoding costs 0.5 s an image the first time (4 images a step), a step 1 s, the
+    first two steps 30 s each. The estimate must say what the epochs then take, within 30 %."""
+    from helpers import progress
+
+    clock = FakeClock()
+    monkeypatch.setattr(progress, "clock", clock)
+    data = DecodedOnce(clock, decode=0.5)
+    loader = make_loader(data, 4, shuffle=True)                        # 10 steps an epoch
+    spec = Spec(epochs=4, batch_size=4, learning_rate=0.05, lr_step=10, seed=0)
+    run = fit(TimedModel(clock, step=1.0, first=30.0), loader, None, spec, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
+    actual = [row["seconds"] for row in run.history]
+    assert actual == pytest.approx([2 * 30 + 8 * 1 + 40 * 0.5, 10, 10, 10])
+    estimates = run.estimates
+    assert estimates["first_epoch"] == pytest.approx(actual[0] - 2 * 29, rel=0.3)   # the warm-up is a one-off
+    for later in (estimates["later_epoch"], estimates["later_epoch_after_first"]):
+        assert later == pytest.approx(actual[1], rel=0.3)
+    # what the estimate was before: the first five steps, warm-up included, scaled to all four epochs
+    naive = (2 * 30 + 3 * 1 + 20 * 0.5) / 5 * 10 * 4
+    assert naive > 3 * sum(actual)
+    # a frozen front end's once-only work (0.25 s an image, remembered after) is left out of the later epochs too
+    class SlowFrontEnd(TinyFrozenThenTrained):
+        def _frozen_features(self, images):
+            clock.now += 0.25 * len(images)
+            return super()._frozen_features(images)
+
+    memo_run = fit(SlowFrontEnd(), make_loader(DecodedOnce(clock, decode=0.0), 4, shuffle=True), None, spec,
+                   tmp_path / "f.pt", device="cpu", loss_fn=MSE)
+    actual = [row["seconds"] for row in memo_run.history]
+    assert actual[0] == pytest.approx(40 * 0.25) and actual[1] == pytest.approx(0.0)
+    assert memo_run.estimates["first_epoch"] == pytest.approx(actual[0], rel=0.3)
+    assert memo_run.estimates["later_epoch"] == pytest.approx(0.0) == memo_run.estimates["later_epoch_after_first"]
 
 
 def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):
