@@ -7,8 +7,10 @@ group of notebooks:
   (saliency) and Table 5 (inversion).
 * ``"smoke"``: quick settings that run every notebook on a 2-core CPU in minutes, on the generated
   samples: fewer images, fewer epochs, smaller inputs, and for SalNet Adam instead of SGD (Table
-  2's SGD at 1e-4 barely moves in a few hundred steps) and the maps' KL divergence instead of MSE
-  (with MSE, four epochs leave it below the centre bias on the test displays). Every network trains
+  2's SGD at 1e-4 barely moves in a few hundred steps). Part 1's loss, learning rate and number of
+  epochs were chosen on the **validation** displays by ``benchmarks/smoke_choices.py``
+  (``docs/results/smoke_choices.json``, which ``tests/test_profiles.py`` holds this file to): the
+  maps' KL divergence for both networks (under MSE SalNet stays near the centre bias). Every network trains
   under bf16 autocast where the CPU computes bf16 itself (``avx512_bf16`` or AMX: 1.5–1.8× faster,
   the same loss curve — ``tests/test_training.py`` compares them); elsewhere in float32.
 
@@ -25,9 +27,10 @@ FAST_BF16 = {"mixed_precision": True} if cpu_computes_bf16() else {}
 #: group → field → value. The groups: ``saliency`` (notebook 01's SalNet), ``contrast`` (its second
 #: model), ``inversion`` (notebooks 03–06) and ``comparison`` (notebook 07's second part).
 SMOKE = {
-    "saliency": {"require_real_data": False, "whole_dataset": 320, "epochs": 4, "optimizer": "adam", "learning_rate": 3e-4,
+    "saliency": {"require_real_data": False, "whole_dataset": 320, "epochs": 3, "optimizer": "adam", "learning_rate": 3e-4,
                  "image_size": (96, 128), "loss": "kld", **FAST_BF16},
-    "contrast": {"require_real_data": False, "whole_dataset": 320, "epochs": 12, "image_size": (192, 256), **FAST_BF16},
+    "contrast": {"require_real_data": False, "whole_dataset": 320, "epochs": 5, "learning_rate": 3e-3, "loss": "kld",
+                 "image_size": (192, 256), **FAST_BF16},
     "inversion": {"require_real_data": False, "whole_dataset": 144, "epochs": 4, "batch_size": 16, "lr_step": 3,
                   **FAST_BF16},
     "comparison": {"require_real_data": False, "whole_dataset": 300, "image_size": 128, "epochs": 4, "batch_size": 16,
@@ -39,9 +42,11 @@ PROFILES = {"assignment": {}, "smoke": SMOKE}
 REASONS = {
     "assignment": {},
     "smoke": {"saliency": "quick settings for a CPU in minutes on the sample (Adam instead of Table 2's SGD, which "
-                          "barely moves in so few steps; the KL divergence of the maps instead of Table 2's MSE, "
-                          "which in so few steps stays below the centre bias — see docs/part1-sample.md)",
-              "contrast": "the second model at 192×256, where its ImageNet front end still sees the items' shapes",
+                          "barely moves in so few steps; the loss, learning rate and epochs chosen on the validation "
+                          "displays: the KL divergence of the maps, under which SalNet leaves the centre bias behind — "
+                          "see docs/part1-sample.md)",
+              "contrast": "the second model at 192×256, where its ImageNet front end still sees the items' shapes; "
+                          "its loss, learning rate and epochs chosen on the validation displays",
               "inversion": "quick settings for a CPU in minutes on the sample (fewer images and epochs, batch 16)",
               "comparison": "quick settings for a CPU in minutes on the sample (300 images at 128², 4 epochs)"},
 }

@@ -19,7 +19,7 @@ def test_a_value_set_equal_to_the_default_still_wins_over_the_profile(capsys):
     typed = SaliencySpec.from_parameters({"PROFILE": "smoke", "EPOCHS": 20, "OPTIMIZER": "sgd"})
     assert (typed.epochs, typed.optimizer) == (20, "sgd")   # Table 2's values, typed in: not replaced by 4 / adam
     untouched = SaliencySpec.from_parameters({"PROFILE": "smoke", "EPOCHS": None, "OPTIMIZER": None})
-    assert (untouched.epochs, untouched.optimizer) == (4, "adam")
+    assert (untouched.epochs, untouched.optimizer) == (profiles.SMOKE["saliency"]["epochs"], "adam")
 
 
 def test_the_assignment_profile_changes_nothing():

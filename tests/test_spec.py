@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import saliency, train
+from helpers import profiles, saliency, train
 from helpers.identity import architecture
 from helpers.models import SaliencyNet
 from helpers.models import SALNET
@@ -301,7 +301,8 @@ def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_e
 
 def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cost():
     hint = saliency.smoke_hint(SaliencySpec(), torch.device("cpu"))
-    assert "PROFILE = 'smoke' (4 epochs of 224 images at 96×128) would take about" in hint(0.5)
+    epochs = profiles.SMOKE["saliency"]["epochs"]
+    assert f"PROFILE = 'smoke' ({epochs} epochs of 224 images at 96×128) would take about" in hint(0.5)
     assert saliency.smoke_hint(SaliencySpec(), torch.device("cuda")) is None
 
 
@@ -459,7 +460,7 @@ def test_a_misspelt_papermill_parameter_is_refused_with_the_name_meant():
     with pytest.raises(SpecError, match="EPOHCS = 3: no such parameter here .*did you mean EPOCHS"):
         SaliencySpec.from_parameters(namespace, report=None)
     del namespace["EPOHCS"]
-    assert SaliencySpec.from_parameters(namespace, report=None).epochs == 4   # declared names are no typo
+    assert SaliencySpec.from_parameters(namespace, report=None).epochs == profiles.SMOKE["saliency"]["epochs"]  # no typo
 
 
 @pytest.mark.slow
