@@ -243,7 +243,7 @@ def main() -> int:
         previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
         results = {**measured, "other_seeds": previous.get("other_seeds", {})}
     write_json_atomic(RESULTS, results)
-    if "rows" in results and results.get("sample_seed") == 0 and all(
+    if "per_category" in results and results.get("sample_seed") == 0 and all(
             name in results["per_category"] for name in results["order"]):
         print(readme_block(results))
         write_readme_block(results)
