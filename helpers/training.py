@@ -331,10 +331,17 @@ class EpochTimes:
     evaluation_waiting: float = 0.0   # waiting for the validation batches
     evaluation_once: float = 0.0      # the front end's once-only work on the validation images
 
+    seconds: float = 0.0              # waiting and working, every step so far
+
     def add(self, waiting: float, working: float, once: float) -> None:
         self.waiting.append(waiting)
         self.working.append(working)
         self.once.append(once)
+        self.seconds += waiting + working
+
+    def seconds_after(self, warmup: int) -> float:
+        """The steps' time, the first ``warmup`` steps left out."""
+        return self.seconds - sum(self.waiting[:warmup]) - sum(self.working[:warmup])
 
 
 def first_epoch_estimate(times: EpochTimes, steps: int, warmup: int, cached: bool = True) -> tuple[float, float]:
@@ -459,6 +466,13 @@ class _Training:
         memo = getattr(self.model, "feature_memo", None)
         return memo.once_seconds if memo is not None else 0.0
 
+    def timed_enough(self, steps: int) -> bool:
+        """Whether the steps after the warm-up are enough to estimate from: at least
+        :data:`ESTIMATE_AFTER_STEPS` of them, and :data:`ESTIMATE_AFTER_SECONDS` of their time (a
+        handful of short steps measures the noise of the machine, not the run)."""
+        return (steps - ESTIMATE_WARMUP_STEPS >= ESTIMATE_AFTER_STEPS
+                and self.times.seconds_after(ESTIMATE_WARMUP_STEPS) >= ESTIMATE_AFTER_SECONDS)
+
     def estimate(self, loader: DataLoader, epoch: int) -> None:
         """Before the run spends its time: what the steps after the warm-up took, scaled to this epoch
         (which decodes every image once) and to the later epochs (which read the decoded cache)."""
@@ -474,7 +488,8 @@ class _Training:
                 + (" (the decoded images cached)" if decodes_once(loader) else "")
                 + f": about {duration_text(this_epoch + epochs * later)} of training in all, validation not counted"
                 if epochs else "")
-        print(f"  timed over steps {ESTIMATE_WARMUP_STEPS + 1}–{ESTIMATE_WARMUP_STEPS + ESTIMATE_AFTER_STEPS} (the first "
+        last = len(self.times.working)
+        print(f"  timed over steps {ESTIMATE_WARMUP_STEPS + 1}–{last} (the first "
               f"{ESTIMATE_WARMUP_STEPS} left out as warm-up): about {duration_text(this_epoch)} for this epoch, which "
               f"decodes every image once{rest}" + (f"; {hint}" if hint else ""), flush=True)
 
@@ -504,7 +519,8 @@ class _Training:
             done = progress.clock()
             self.times.add(arrived - mark, done - arrived, self.once_seconds() - once_before)
             mark = done
-            if step == skip + ESTIMATE_WARMUP_STEPS + ESTIMATE_AFTER_STEPS and epoch == self.run.resumed_from_epoch + 1:
+            if (epoch == self.run.resumed_from_epoch + 1 and self.options.progress and self.is_main
+                    and "first_epoch" not in self.run.estimates and self.timed_enough(step - skip)):
                 self.estimate(loader, epoch)
             if step_checkpoints and checkpointer.step_due(step, self.world):
                 totals = self.summed(total, count)
@@ -512,6 +528,9 @@ class _Training:
                     checkpointer.save(self, epoch - 1, step, totals)
                 checkpointer.last_saved = time.monotonic()
                 mark = progress.clock()
+        if (epoch == self.run.resumed_from_epoch + 1 and self.options.progress and self.is_main
+                and "first_epoch" not in self.run.estimates and len(self.times.working) > ESTIMATE_WARMUP_STEPS):
+            self.estimate(loader, epoch)   # an epoch too short to reach the mark: timed whole, less its warm-up
         return self.summed(total, count)
 
     @torch.no_grad()
@@ -672,8 +691,10 @@ def _full_precision(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
 
 
-#: Steps timed at the start of a run, after the warm-up ones, before its duration is estimated and printed.
+#: Steps, and seconds, timed at the start of a run after the warm-up steps, before its duration is
+#: estimated and printed (both must be reached; a first epoch too short for them is timed whole instead).
 ESTIMATE_AFTER_STEPS = 5
+ESTIMATE_AFTER_SECONDS = 20.0
 #: The first steps, left out of the estimate: they pay one-off costs (allocations, oneDNN's first kernels).
 ESTIMATE_WARMUP_STEPS = 2
 _ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds")

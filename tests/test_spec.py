@@ -287,7 +287,10 @@ def test_a_file_that_is_not_an_image_stops_part_2_before_training(tmp_path):
 
 # -- the cost is said before it is spent ----------------------------------------------------------
 
-def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_epoch_ends(tmp_path, capsys):
+def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_epoch_ends(tmp_path, capsys, monkeypatch):
+    from helpers import training
+
+    monkeypatch.setattr(training, "ESTIMATE_AFTER_SECONDS", 0.0)   # these steps take microseconds
     model = nn.Linear(4, 4)
     data = torch.utils.data.TensorDataset(torch.randn(40, 4), torch.randn(40, 4))
     loader = torch.utils.data.DataLoader(data, batch_size=4)   # 10 steps per epoch
