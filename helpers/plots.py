@@ -136,19 +136,29 @@ def prediction_grid(rows: Sequence[PredictionRow], title: str | None = None) -> 
 
 
 def roc_panels(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray, float]]]) -> plt.Figure:
-    """ROC curves (true-positive rate against false-positive rate), one panel per image and one line
-    per model, with each curve's AUC in the legend. ``curves[image][model] = (fpr, tpr, auc)``."""
-    models = max(len(by_model) for by_model in curves.values())
-    figure, axes = plt.subplots(1, len(curves), figsize=(3.3 * len(curves), 3.4 + 0.17 * models), squeeze=False)
-    for ax, (image, by_model) in zip(axes[0], curves.items()):
-        for index, (model, (fpr, tpr, auc)) in enumerate(by_model.items()):
-            ax.plot(fpr, tpr, color=f"C{index}", lw=1.6, label=f"{model} ({auc:.3f})")
+    """ROC curves (true-positive rate against false-positive rate), one panel per image (three to a
+    row) and one line per model; each panel lists its curves' AUCs in the models' colours, and one
+    legend below names the models. ``curves[image][model] = (fpr, tpr, auc)``."""
+    models = list(dict.fromkeys(model for by_model in curves.values() for model in by_model))
+    columns = min(3, len(curves))
+    rows = -(-len(curves) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.5 * rows + 0.25 * len(models) / 2 + 0.4),
+                                squeeze=False)
+    for ax, (image, by_model) in zip(axes.flat, curves.items()):
+        for model, (fpr, tpr, auc) in by_model.items():
+            ax.plot(fpr, tpr, color=f"C{models.index(model) % 10}", lw=1.4,
+                    ls="-" if models.index(model) < 10 else "--", label=f"{auc:.3f}")
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
-        ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false-positive rate", title=image, aspect="equal")
-        ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), title="AUC-Judd",
-                  title_fontsize=7)
-    axes[0, 0].set_ylabel("true-positive rate")
-    figure.tight_layout()
+        ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false-positive rate", ylabel="true-positive rate",
+               title=image, aspect="equal")
+        ax.legend(frameon=False, fontsize=6, loc="lower right", ncol=2, title="AUC-Judd", title_fontsize=6,
+                  handlelength=1.2, columnspacing=0.8)
+    for ax in list(axes.flat)[len(curves):]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], color=f"C{i % 10}", ls="-" if i < 10 else "--", lw=1.6) for i in range(len(models))]
+    figure.legend(handles, [textwrap.shorten(model, 72, placeholder="…") for model in models], loc="lower center",
+                  ncol=2, frameon=False, fontsize=8)
+    figure.tight_layout(rect=(0, 0.04 + 0.028 * len(models) / 2, 1, 1))
     return figure
 
 
