@@ -319,7 +319,7 @@ def no_learning_margins(overall: dict[str, dict[str, float]], network: str) -> d
 def gain_over_no_learning(per_category: dict[str, dict[str, dict[str, float]]], network: str,
                           metric_names: Sequence[str] = (metrics.SINGLETON_AUC, "NSS", "AUC-Judd")) -> pd.DataFrame:
     """What ``network`` adds over the best no-learning map, per category: one row per category, for
-    each metric ``network``'s score, the best no-learning map's (and which), and the difference
+    each metric ``network``'s score, the best no-learning map's, and the difference
     (positive: better, KL's sign turned)."""
     rows = []
     for category, row in per_category.get(network, {}).items():
