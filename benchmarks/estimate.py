@@ -32,6 +32,7 @@ def compared(estimate: float, actual: float) -> str:
 def main() -> int:
     kind = "with bf16 instructions" if parallel.cpu_computes_bf16() else "without bf16 instructions (fp32)"
     print(f"CPU: {os.cpu_count()} cores, {kind}")
+    os.environ["SALIENCY_PROGRESS_BARS"] = "0"   # the estimate's lines, not the bars
     with tempfile.TemporaryDirectory(prefix="estimate-") as scratch:
         for name in ("CHECKPOINT", "REPORT", "CACHE"):
             os.environ[f"SALIENCY_{name}_DIR"] = str(Path(scratch) / name.lower())
