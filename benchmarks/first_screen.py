@@ -41,9 +41,8 @@ def part1_row(saliency: dict, name: str) -> dict:
     pop-out categories and over the face categories."""
     by_category = saliency["per_category"][name]
     mean = lambda categories: sum(by_category[c][metrics.SINGLETON_AUC] for c in categories) / len(categories)  # noqa: E731
-    pop_out = [c for c in by_category if c not in samples.FACE_CATEGORIES]
-    return {"AUC-Judd": saliency["overall"][name]["AUC-Judd"], POP_OUT: mean(pop_out),
-            FACES: mean([c for c in by_category if c in samples.FACE_CATEGORIES]),
+    return {"AUC-Judd": saliency["overall"][name]["AUC-Judd"], POP_OUT: mean(samples.POP_OUT_CATEGORIES),
+            FACES: mean(samples.FACE_CATEGORIES),
             "NSS": saliency["overall"][name]["NSS"], "KL": saliency["overall"][name]["KL"]}
 
 

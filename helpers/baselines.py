@@ -132,13 +132,14 @@ def opencv_saliency(rgb: np.ndarray, model: str) -> np.ndarray:
 @dataclass(frozen=True)
 class Candidate:
     """One no-learning map: its name, the settings it may take besides its blur (each tried with every
-    blur of :data:`BLURS`), and how it maps a batch of images before the blur: ``raw(images, setting)``,
-    images ``(B, 3, H, W)`` in [-1, 1] → ``(B, H', W')``; ``None`` for the feature contrast, which
-    reads the front end's features instead."""
+    blur of :data:`BLURS`), and how it maps a batch of images before the blur: ``raw(images, setting,
+    front_end)``, images ``(B, 3, H, W)`` in [-1, 1] → ``(B, H', W')``. ``needs_front_end``: only
+    where a frozen front end is given."""
 
     name: str
-    raw: Callable[[torch.Tensor, dict], np.ndarray] | None
+    raw: Callable[[torch.Tensor, dict, ContrastSaliencyNet | None], np.ndarray]
     options: dict = field(default_factory=dict)
+    needs_front_end: bool = False
 
     @property
     def settings(self) -> tuple[dict, ...]:
@@ -150,19 +151,24 @@ def _as_rgb(images: torch.Tensor) -> np.ndarray:
     return ((images.float().permute(0, 2, 3, 1).numpy() + 1) / 2).clip(0, 1)
 
 
-def _colour(images, setting):
+def _colour(images, setting, front_end):
     return contrast_map(images.float(), blur=0.0)
 
 
-def _hand_made(images, setting):
+def _hand_made(images, setting, front_end):
     return np.stack([hand_made_contrast(rgb, setting["combine"]) for rgb in _as_rgb(images)])
 
 
 def _opencv(model: str):
-    def raw(images, setting):
+    def raw(images, setting, front_end):
         rgb = np.round(_as_rgb(images) * 255).astype(np.uint8)
         return np.stack([opencv_saliency(one, model) for one in rgb])
     return raw
+
+
+def _features(images, setting, front_end):
+    device = next(front_end.parameters()).device
+    return contrast_map(front_end.frozen_features(images.to(device)).float().cpu(), blur=0.0)
 
 
 CANDIDATES = (
@@ -170,7 +176,7 @@ CANDIDATES = (
     Candidate(HAND_MADE, _hand_made, {"combine": ("max", "mean")}),
     Candidate(SPECTRAL_RESIDUAL, _opencv("spectral_residual")),
     Candidate(FINE_GRAINED, _opencv("fine_grained")),
-    Candidate(FEATURES, None),
+    Candidate(FEATURES, _features, needs_front_end=True),
 )
 
 
@@ -178,10 +184,11 @@ def candidate_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int], f
                    device: torch.device | str = "cpu", only: dict[str, dict] | None = None) -> dict[tuple, np.ndarray]:
     """The candidates' maps of ``items`` from images at ``image_size``: ``(name, setting)`` (the
     setting as a sorted tuple of its items) → ``(N, h, w)``; every setting of every candidate, or
-    ``only`` the one setting given per candidate. The feature contrast only where ``front_end`` is given."""
+    ``only`` the one setting given per candidate. The feature contrast only where ``front_end`` is given.
+    Each candidate's raw map is computed once per batch and option, then blurred by each blur."""
     dataset = SaliencyDataset(items, tuple(image_size), tuple(image_size))
     wanted = [(c, [s for s in c.settings if only is None or only.get(c.name) == s]) for c in CANDIDATES
-              if (c.raw is not None or front_end is not None) and (only is None or c.name in only)]
+              if (front_end is not None or not c.needs_front_end) and (only is None or c.name in only)]
     maps: dict[tuple, list] = {}
     if front_end is not None:
         front_end = front_end.to(device).eval()
@@ -192,12 +199,9 @@ def candidate_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int], f
                 for setting in settings:
                     options = tuple((k, v) for k, v in setting.items() if k != "blur")
                     if options not in raw:
-                        raw[options] = (candidate.raw(images, setting) if candidate.raw is not None else
-                                        front_end.frozen_features(images.to(device)).float().cpu())
-                    out = raw[options]
-                    out = (contrast_map(out, setting["blur"]) if candidate.raw is None
-                           else _blurred(out, setting["blur"]))
-                    maps.setdefault((candidate.name, tuple(sorted(setting.items()))), []).append(out)
+                        raw[options] = candidate.raw(images, setting, front_end)
+                    maps.setdefault((candidate.name, tuple(sorted(setting.items()))), []).append(
+                        _blurred(raw[options], setting["blur"]))
     return {key: np.concatenate(parts) for key, parts in maps.items()}
 
 
@@ -228,9 +232,8 @@ def _setting_text(setting: dict) -> str:
                      for key, value in setting.items())
 
 
-def mean_auc_judd(maps: np.ndarray, items: Sequence[SaliencyItem]) -> float:
-    """The mean AUC-Judd of ``maps`` against the items' fixations, each map upsampled as a network's is."""
-    truths = [load_ground_truth(item) for item in items]
+def mean_auc_judd(maps: np.ndarray, truths: Sequence) -> float:
+    """The mean AUC-Judd of ``maps`` against the ground truths' fixations, each map upsampled as a network's is."""
     return evaluation.mean_auc_judd([upsample(m, t.fixations.shape) for m, t in zip(maps, truths)], truths)
 
 
@@ -242,8 +245,9 @@ def no_learning_maps(validation_items: Sequence[SaliencyItem], test_items: Seque
     second model (only its frozen front end is used, never its readout); ``None`` leaves the feature
     contrast out."""
     chosen, validation_auc = {}, {}
+    truths = [load_ground_truth(item) for item in validation_items]   # read once, for every candidate and setting
     for (name, setting), maps in candidate_maps(validation_items, image_size, front_end, device).items():
-        auc = mean_auc_judd(maps, validation_items)
+        auc = mean_auc_judd(maps, truths)
         if auc > validation_auc.get(name, -np.inf):
             chosen[name], validation_auc[name] = dict(setting), auc
     on_test = candidate_maps(test_items, image_size, front_end, device, only=chosen)

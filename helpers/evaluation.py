@@ -253,6 +253,11 @@ def is_no_learning(name: str) -> bool:
     return name.startswith(f"{NO_LEARNING}: ")
 
 
+def in_category(per_category: dict[str, dict[str, dict[str, float]]], category: str) -> dict[str, dict[str, float]]:
+    """Every map's scores in one category (model → metric → score), from a per-category table."""
+    return {name: by_category.get(category, {}) for name, by_category in per_category.items()}
+
+
 def best_no_learning(rows: dict[str, dict[str, float]], metric: str, leave_out: str = "") -> tuple[str, float] | None:
     """``(row, score)`` of the no-learning row that does best on ``metric`` among ``rows`` (model →
     metric → score), ``leave_out`` excepted; ``None`` when there is none."""
@@ -295,8 +300,7 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
                    f"({best[1]:.3f}, {best[0][len(NO_LEARNING) + 2:]})"] = metric.better(net[name], best[1])
     for category, row in (per_category or {}).get(network, {}).items():
         if category in samples.FACE_CATEGORIES and metrics.SINGLETON_AUC in row:
-            rows = {name: by_category.get(category, {}) for name, by_category in per_category.items()}
-            best = best_no_learning(rows, metrics.SINGLETON_AUC, leave_out=network)
+            best = best_no_learning(in_category(per_category, category), metrics.SINGLETON_AUC, leave_out=network)
             if best is not None:
                 result[f"singleton AUC in {category} ≥ the best no-learning map's + {FACE_MARGIN:g} "
                        f"({best[1]:.3f} + {FACE_MARGIN:g})"] = row[metrics.SINGLETON_AUC] >= best[1] + FACE_MARGIN
@@ -323,7 +327,7 @@ def gain_over_no_learning(per_category: dict[str, dict[str, dict[str, float]]], 
     (positive: better, KL's sign turned)."""
     rows = []
     for category, row in per_category.get(network, {}).items():
-        others = {name: by_category.get(category, {}) for name, by_category in per_category.items()}
+        others = in_category(per_category, category)
         line = {"category": category}
         for name in metric_names:
             best = best_no_learning(others, name, leave_out=network)

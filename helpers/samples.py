@@ -62,6 +62,7 @@ CATEGORY_TESTS = {
 SALIENCY_CATEGORIES = tuple(CATEGORY_TESTS)
 #: The categories whose target (``items[0]``) is a face: a contrast map cannot tell it from its distractors.
 FACE_CATEGORIES = ("FaceAmongScrambled", "FaceAndColourSingleton")
+POP_OUT_CATEGORIES = tuple(c for c in SALIENCY_CATEGORIES if c not in FACE_CATEGORIES)
 SAMPLE_VERSION = 3
 #: Images per category of the sample that the notebooks make on first use.
 IMAGES_PER_CATEGORY = 80
@@ -255,7 +256,7 @@ def _sources(items, category: str, faces: bool = True):
     return weights / weights.sum(), [item for _, item in sources]
 
 
-def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int], category: str = "ColourSingleton") -> np.ndarray:
+def sample_fixations(items, rng: np.random.Generator, size: tuple[int, int], category: str) -> np.ndarray:
     """Fixation counts ``(H, W)`` drawn from :data:`FIXATION_MODEL` for a display's items."""
     width, height = size
     model = FIXATION_MODEL
@@ -284,8 +285,7 @@ def _gaussian(size: tuple[int, int], centre, sd) -> np.ndarray:
     return gy[:, None] * gx[None, :]
 
 
-def fixation_model_density(items, size: tuple[int, int], category: str = "ColourSingleton",
-                           faces: bool = True) -> np.ndarray:
+def fixation_model_density(items, size: tuple[int, int], category: str, faces: bool = True) -> np.ndarray:
     """The density ``(H, W)`` that :func:`sample_fixations` draws from, summing to 1 over the image:
     the *oracle* map, the best any model can do on the sample. ``faces=False``: the same density with
     the face channel removed (a face draws no more than a distractor) — the best a model blind to

@@ -473,11 +473,15 @@ class _Training:
         return (steps - ESTIMATE_WARMUP_STEPS >= ESTIMATE_AFTER_STEPS
                 and self.times.seconds_after(ESTIMATE_WARMUP_STEPS) >= ESTIMATE_AFTER_SECONDS)
 
+    def estimate_due(self, epoch: int) -> bool:
+        """Whether the first estimate is still to be said: in the first epoch of this call, on the main
+        process, with progress shown, and not yet said."""
+        return (epoch == self.run.resumed_from_epoch + 1 and self.options.progress and self.is_main
+                and "first_epoch" not in self.run.estimates)
+
     def estimate(self, loader: DataLoader, epoch: int) -> None:
         """Before the run spends its time: what the steps after the warm-up took, scaled to this epoch
         (which decodes every image once) and to the later epochs (which read the decoded cache)."""
-        if not (self.options.progress and self.is_main):
-            return
         steps = len(loader)
         this_epoch, later = first_epoch_estimate(self.times, steps, ESTIMATE_WARMUP_STEPS, decodes_once(loader))
         self.run.estimates.update(first_epoch=this_epoch, later_epoch=later)
@@ -519,8 +523,7 @@ class _Training:
             done = progress.clock()
             self.times.add(arrived - mark, done - arrived, self.once_seconds() - once_before)
             mark = done
-            if (epoch == self.run.resumed_from_epoch + 1 and self.options.progress and self.is_main
-                    and "first_epoch" not in self.run.estimates and self.timed_enough(step - skip)):
+            if self.estimate_due(epoch) and self.timed_enough(step - skip):
                 self.estimate(loader, epoch)
             if step_checkpoints and checkpointer.step_due(step, self.world):
                 totals = self.summed(total, count)
@@ -528,8 +531,7 @@ class _Training:
                     checkpointer.save(self, epoch - 1, step, totals)
                 checkpointer.last_saved = time.monotonic()
                 mark = progress.clock()
-        if (epoch == self.run.resumed_from_epoch + 1 and self.options.progress and self.is_main
-                and "first_epoch" not in self.run.estimates and len(self.times.working) > ESTIMATE_WARMUP_STEPS):
+        if self.estimate_due(epoch) and len(self.times.working) > ESTIMATE_WARMUP_STEPS:
             self.estimate(loader, epoch)   # an epoch too short to reach the mark: timed whole, less its warm-up
         return self.summed(total, count)
 

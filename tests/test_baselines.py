@@ -25,15 +25,16 @@ def test_each_map_s_setting_is_chosen_on_the_validation_images_and_scored_on_the
     _, validation, test = saliency_splits("sample", small_sample, WholeDataset=48, seed=3)
     looked_at = []
 
-    def spy(maps, items):   # the widest blur wins on whatever it is judged on
-        looked_at.append(items)
+    def spy(maps, truths):   # the widest blur wins on whatever it is judged on
+        looked_at.append(truths)
         return float(maps[0, 0, 0])
 
     def fake_maps(items, image_size, front_end, device="cpu", only=None):
         return {(c.name, tuple(sorted(s.items()))): np.full((len(items), 4, 4), s["blur"])
                 for c in baselines.CANDIDATES for s in c.settings
-                if (c.raw is not None or front_end is not None) and (only is None or only[c.name] == s)}
+                if (not c.needs_front_end or front_end is not None) and (only is None or only[c.name] == s)}
 
+    monkeypatch.setattr(baselines, "load_ground_truth", lambda item: item)   # a truth stands for the item it is of
     monkeypatch.setattr(baselines, "mean_auc_judd", spy)
     monkeypatch.setattr(baselines, "candidate_maps", fake_maps)
     rows = baselines.no_learning_maps(validation, test, (48, 64), front_end=object())
