@@ -24,19 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
+from helpers.parallel import cpu_kind  # noqa: E402
 
 RESULTS = ROOT / "docs" / "results" / "timings.json"
 MARKERS = ("<!-- timings:begin -->\n", "\n<!-- timings:end -->")
 COMMANDS = ("make run", "make test-quick", "make test")
-
-
-def machine_kind(cpuinfo: str | None = None) -> str:
-    """``"2-core AVX-512 with bf16"`` or ``"2-core AVX2 without bf16"`` (the cores counted)."""
-    text = cpuinfo if cpuinfo is not None else Path("/proc/cpuinfo").read_text()
-    flags = set(re.search(r"^flags\s*:(.*)$", text, re.M).group(1).split())
-    cores = len(re.findall(r"^processor\s*:", text, re.M))
-    bf16 = bool(flags & {"avx512_bf16", "amx_bf16"})
-    return f"{cores}-core {'AVX-512 with bf16' if bf16 else ('AVX-512' if 'avx512f' in flags else 'AVX2') + ' without bf16'}"
 
 
 def parse_log(text: str) -> dict:
@@ -85,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
                                                text=True).stdout.strip()
         row = {**parse_log(args.log.read_text()), "commit": commit, "date": dt.date.today().isoformat(),
                "measured_by": args.measured_by or f"/usr/bin/time -v {args.record}"}
-        results.setdefault(args.record, {})[machine_kind()] = row
+        results.setdefault(args.record, {})[cpu_kind()] = row
         write_json_atomic(RESULTS, results)
-        print(f"{args.record} on {machine_kind()}: {row}")
+        print(f"{args.record} on {cpu_kind()}: {row}")
     if args.write_readme:
         replace_marked_block(ROOT / "README.md", *MARKERS, readme_block(results))
         print(readme_block(results))

@@ -109,7 +109,7 @@ def inversion(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "memo", "all"),
+    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "memo", "optimizer", "all"),
                         default="both")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--large-batch", type=int, default=64)
@@ -124,6 +124,8 @@ def main():
         ddp_scaling(args)
     if args.part in ("memo", "all"):
         feature_memo(args)
+    if args.part in ("optimizer", "all"):
+        optimizer_steps(args)
 
 
 def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:
@@ -294,6 +296,37 @@ def feature_memo(args):
         remembered = epochs_per_second(build(), images, batch, epochs, remember=True)
         print(f"  {name}: computed every epoch {60 * computed:5.1f} epochs/min, remembered "
               f"{60 * remembered:5.1f} epochs/min → {remembered / computed:4.2f}×", flush=True)
+
+
+def optimizer_steps(args):
+    """One optimiser step over each smoke network's trained parameters (random gradients), one tensor
+    at a time (torch's default on the CPU) against fused (:func:`helpers.training.make_optimizer`)."""
+    from helpers.inversion import build_inverter
+    from helpers.models import ContrastSaliencyNet
+
+    networks = (("SalNet (half)", lambda: SaliencyNet()),
+                ("second saliency model", lambda: ContrastSaliencyNet("random")),
+                ("AlexNet conv2 decoder", lambda: build_inverter("alexnet", "conv2", "random").decoder),
+                ("AlexNet fc6 decoder", lambda: build_inverter("alexnet", "fc6", "random").decoder),
+                ("MobileNetV2 flatten decoder, 128²",
+                 lambda: build_inverter("mobilenet_v2", "flatten", "random", image_size=128).decoder))
+    print(f"Optimiser steps on the CPU ({torch.get_num_threads()} threads), Adam, median of {args.steps}")
+    for name, build in networks:
+        parameters = [p for p in build().parameters() if p.requires_grad]
+        for p in parameters:
+            p.grad = torch.randn_like(p)
+        seconds = {}
+        for fused in (False, True):
+            optimizer = torch.optim.Adam(parameters, lr=1e-4, fused=fused)
+            times = []
+            for _ in range(args.steps + 1):
+                started = time.perf_counter()
+                optimizer.step()
+                times.append(time.perf_counter() - started)
+            seconds[fused] = sorted(times[1:])[len(times[1:]) // 2]
+        count = sum(p.numel() for p in parameters)
+        print(f"  {name} ({count / 1e6:.1f} M parameters): one tensor at a time {1000 * seconds[False]:7.1f} ms, "
+              f"fused {1000 * seconds[True]:6.1f} ms → {seconds[False] / seconds[True]:4.1f}×", flush=True)
 
 
 def saliency(args):

@@ -21,15 +21,53 @@ import torch.distributed as dist
 T = TypeVar("T")
 
 
-def cpu_computes_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+#: What the three libraries that run PyTorch's CPU arithmetic are told to stay below, when a machine
+#: with AVX-512 is made to compute as one with only AVX2 (``benchmarks/README.md``: how the AVX2 kind's
+#: figures were taken where no such machine was drawn): PyTorch's own kernels, oneDNN's (convolutions)
+#: and MKL's (matrix products).
+AVX2_ONLY = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+#: oneDNN's ISA caps below the first one with bf16 instructions (AVX512_CORE_BF16).
+_ONEDNN_BELOW_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
+def _cpu_flags(cpuinfo: str | Path) -> set[str]:
+    """The ``flags`` of ``cpuinfo`` (``/proc/cpuinfo``); empty where it cannot be read."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.partition(":")[2].split()}
+
+
+def restricted_to_avx2(environ=os.environ) -> bool:
+    """Whether this process was told to compute as an AVX2 CPU (:data:`AVX2_ONLY`, or oneDNN alone
+    capped below bf16)."""
+    return (environ.get("ATEN_CPU_CAPABILITY", "").lower() == "avx2"
+            or environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in _ONEDNN_BELOW_BF16)
+
+
+def cpu_computes_bf16(cpuinfo: str | Path = "/proc/cpuinfo", environ=os.environ) -> bool:
     """Whether this CPU has bf16 instructions of its own (``avx512_bf16`` or AMX), the path on which
     oneDNN runs bf16 convolutions 1.5–1.8× faster than float32 (``benchmarks/training_speed.py --part
-    cpu-bf16``); without them bf16 is emulated and slower. False where ``cpuinfo`` cannot be read."""
+    cpu-bf16``), and oneDNN is not told to stay below them (``ONEDNN_MAX_CPU_ISA``); without them bf16
+    is emulated and slower. False where ``cpuinfo`` cannot be read."""
+    return bool(_cpu_flags(cpuinfo) & {"avx512_bf16", "amx_bf16"}) and not restricted_to_avx2(environ)
+
+
+def cpu_kind(cpuinfo: str | Path = "/proc/cpuinfo", environ=os.environ) -> str:
+    """The machine kind a timing or figure names: ``"2-core AVX-512 with bf16"``, ``"2-core AVX2
+    without bf16"``, or, for an AVX-512 CPU run with :data:`AVX2_ONLY`, ``"2-core AVX-512 run as AVX2
+    without bf16"`` (cores counted from ``cpuinfo``)."""
     try:
-        flags = Path(cpuinfo).read_text()
+        cores = sum(line.startswith("processor") for line in Path(cpuinfo).read_text().splitlines())
     except OSError:
-        return False
-    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+        cores = os.cpu_count() or 0
+    flags = _cpu_flags(cpuinfo)
+    if cpu_computes_bf16(cpuinfo, environ):
+        return f"{cores}-core AVX-512 with bf16"
+    if "avx512f" in flags:
+        return f"{cores}-core AVX-512 {'run as AVX2' if restricted_to_avx2(environ) else ''} without bf16".replace("  ", " ")
+    return f"{cores}-core AVX2 without bf16"
 
 
 def select_device(device: str | torch.device | None = "auto") -> torch.device:

@@ -71,12 +71,22 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+#: Devices whose optimisers have a fused kernel (one pass over every parameter): on a 2-core CPU Adam's
+#: step over the fc decoders' 50 M parameters takes 0.03 s fused against 0.19 s one tensor at a time
+#: (``benchmarks/training_speed.py --part optimizer``). The arithmetic is Adam's and SGD's own.
+FUSED_DEVICES = ("cpu", "cuda")
+
+
 def make_optimizer(parameters, spec) -> torch.optim.Optimizer:
-    """The spec's optimiser (``OPTIMIZER``, ``LEARNING_RATE``, ``MOMENTUM`` or ``BETAS``, ``WEIGHT_DECAY``)."""
+    """The spec's optimiser (``OPTIMIZER``, ``LEARNING_RATE``, ``MOMENTUM`` or ``BETAS``, ``WEIGHT_DECAY``),
+    fused where every parameter lives on a device of :data:`FUSED_DEVICES`."""
+    parameters = list(parameters)
+    fused = bool(parameters) and all(p.device.type in FUSED_DEVICES and p.is_floating_point() for p in parameters)
     if spec.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=spec.learning_rate, momentum=spec.momentum,
-                               weight_decay=spec.weight_decay)
-    return torch.optim.Adam(parameters, lr=spec.learning_rate, betas=tuple(spec.betas), weight_decay=spec.weight_decay)
+                               weight_decay=spec.weight_decay, fused=fused)
+    return torch.optim.Adam(parameters, lr=spec.learning_rate, betas=tuple(spec.betas), weight_decay=spec.weight_decay,
+                            fused=fused)
 
 
 def run_identity(spec, metadata: dict | None = None) -> dict:

@@ -367,3 +367,27 @@ def test_bf16_autocast_on_the_cpu_follows_the_float32_loss_curve_of_salnet(tmp_p
     assert curves[False][-1] < curves[False][0]  # it learns, so the curves compare something
     assert curves[True] == pytest.approx(curves[False], rel=0.1)
     assert curves[True] != curves[False]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_the_fused_optimiser_on_the_cpu_takes_the_steps_of_torchs_one_tensor_at_a_time_one(optimizer):
+    from helpers.training import make_optimizer
+
+    spec = Spec(optimizer=optimizer, learning_rate=1e-2, momentum=0.9, weight_decay=5e-4)
+    torch.manual_seed(0)
+    start = [torch.randn(64, 32), torch.randn(32)]
+    fused_params = [nn.Parameter(t.clone()) for t in start]
+    plain_params = [nn.Parameter(t.clone()) for t in start]
+    fused = make_optimizer(fused_params, spec)
+    assert fused.defaults["fused"] is True
+    plain = (torch.optim.Adam(plain_params, lr=1e-2, betas=tuple(spec.betas), weight_decay=5e-4) if optimizer == "adam"
+             else torch.optim.SGD(plain_params, lr=1e-2, momentum=0.9, weight_decay=5e-4))
+    for step in range(5):
+        gradients = [torch.randn_like(t) for t in start]
+        for params, opt in ((fused_params, fused), (plain_params, plain)):
+            for p, g in zip(params, gradients):
+                p.grad = g.clone()
+            opt.step()
+    for a, b, s in zip(fused_params, plain_params, start):
+        assert not torch.equal(a, s)  # it moved
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
