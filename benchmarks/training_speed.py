@@ -109,7 +109,7 @@ def inversion(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "memo", "optimizer", "all"),
+    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "memo", "optimizer", "channels-last", "compile", "all"),
                         default="both")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--large-batch", type=int, default=64)
@@ -126,6 +126,10 @@ def main():
         feature_memo(args)
     if args.part in ("optimizer", "all"):
         optimizer_steps(args)
+    if args.part in ("channels-last", "all"):
+        channels_last(args)
+    if args.part in ("compile", "all"):
+        compiled(args)
 
 
 def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:
@@ -296,6 +300,58 @@ def feature_memo(args):
         remembered = epochs_per_second(build(), images, batch, epochs, remember=True)
         print(f"  {name}: computed every epoch {60 * computed:5.1f} epochs/min, remembered "
               f"{60 * remembered:5.1f} epochs/min → {remembered / computed:4.2f}×", flush=True)
+
+
+def channels_last(args):
+    """The smoke profile's heaviest networks, each in the precision the smoke profile trains it in on
+    this machine (bf16 autocast only with bf16 instructions: :func:`helpers.parallel.cpu_computes_bf16`),
+    with their tensors in torch's default layout and in channels-last (NHWC, oneDNN's own)."""
+    from helpers.inversion import build_inverter
+    from helpers.parallel import cpu_computes_bf16, cpu_kind
+
+    bf16 = cpu_computes_bf16()
+    device = torch.device("cpu")
+    networks = (("SalNet (half) 96×128, batch 2", SaliencyNet, 2, (96, 128)),
+                ("AlexNet conv2 decoder 227², batch 16",
+                 lambda: build_inverter("alexnet", "conv2", "random"), 16, (227, 227)),
+                ("MobileNetV2 features.3 decoder 128², batch 16",
+                 lambda: build_inverter("mobilenet_v2", "features.3.add", "random", image_size=128), 16, (128, 128)))
+    print(f"Channels-last on the CPU, {cpu_kind()} ({torch.get_num_threads()} threads, "
+          f"{'bf16 autocast' if bf16 else 'float32'}), {args.steps} steps after 2 of warm-up")
+    for name, build, batch, size in networks:
+        rates = {}
+        for layout in (False, True):
+            torch.manual_seed(0)
+            model = build()
+            trainable = getattr(model, "decoder", model)
+            rates[layout] = images_per_second(model, batch, size, device, args.steps, bf16=bf16, channels_last=layout,
+                                              trainable=trainable)
+        print(f"  {name}: default {rates[False]:6.1f}, channels-last {rates[True]:6.1f} images/s "
+              f"({rates[True] / rates[False]:4.2f}×)", flush=True)
+
+
+def compiled(args):
+    """``torch.compile`` (inductor) on the smoke profile's SalNet run: the seconds its first step takes
+    (the compile), the images/s after, against eager — whether it pays back on 3 epochs of 224 images."""
+    from helpers.parallel import cpu_computes_bf16, cpu_kind
+
+    bf16 = cpu_computes_bf16()
+    device = torch.device("cpu")
+    print(f"torch.compile on the CPU, {cpu_kind()} ({torch.get_num_threads()} threads, "
+          f"{'bf16 autocast' if bf16 else 'float32'}), SalNet (half) 96×128, batch 2")
+    torch.manual_seed(0)
+    eager = images_per_second(SaliencyNet(), 2, (96, 128), device, args.steps, bf16=bf16)
+    torch.manual_seed(0)
+    model = SaliencyNet()
+    started = time.perf_counter()
+    compiled_model = torch.compile(model)
+    rate = images_per_second(compiled_model, 2, (96, 128), device, args.steps, bf16=bf16, trainable=model)
+    total = time.perf_counter() - started
+    compile_s = total - (args.steps + 2) * 2 / rate
+    images = 3 * 224  # the smoke run's SalNet
+    print(f"  eager {eager:5.1f} images/s; compiled {rate:5.1f} images/s ({rate / eager:4.2f}×) after about "
+          f"{compile_s:.0f} s of compiling → the smoke run's {images} images: eager {images / eager:.0f} s, "
+          f"compiled {compile_s + images / rate:.0f} s", flush=True)
 
 
 def optimizer_steps(args):

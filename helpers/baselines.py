@@ -113,8 +113,7 @@ def itti_normalise(channel: np.ndarray, size: int) -> np.ndarray:
 def hand_made_contrast(rgb: np.ndarray, combine: str = "max") -> np.ndarray:
     """The hand-made contrast map of one image ``(H, W, 3)`` in [0, 1]: its channels
     (:func:`hand_made_channels`) combined by their ``"max"`` or ``"mean"``."""
-    channels = np.stack(hand_made_channels(rgb))
-    return channels.max(axis=0) if combine == "max" else channels.mean(axis=0)
+    return _hand_made_combined(np.stack(hand_made_channels(rgb))[None], {"combine": combine})[0]
 
 
 def opencv_saliency(rgb: np.ndarray, model: str) -> np.ndarray:
@@ -129,17 +128,23 @@ def opencv_saliency(rgb: np.ndarray, model: str) -> np.ndarray:
     return np.asarray(saliency, dtype=np.float64)
 
 
+def _as_one(maps: np.ndarray, setting: dict) -> np.ndarray:
+    return maps
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One no-learning map: its name, the settings it may take besides its blur (each tried with every
-    blur of :data:`BLURS`), and how it maps a batch of images before the blur: ``raw(images, setting,
-    front_end)``, images ``(B, 3, H, W)`` in [-1, 1] → ``(B, H', W')``. ``needs_front_end``: only
-    where a frozen front end is given."""
+    blur of :data:`BLURS`), and how it maps a batch of images before the blur: ``raw(images,
+    front_end)``, images ``(B, 3, H, W)`` in [-1, 1] → what every setting shares (computed once a
+    batch), then ``combine(raw, setting)`` → ``(B, H', W')``. ``needs_front_end``: only where a
+    frozen front end is given."""
 
     name: str
-    raw: Callable[[torch.Tensor, dict, ContrastSaliencyNet | None], np.ndarray]
+    raw: Callable[[torch.Tensor, ContrastSaliencyNet | None], np.ndarray]
     options: dict = field(default_factory=dict)
     needs_front_end: bool = False
+    combine: Callable[[np.ndarray, dict], np.ndarray] = _as_one
 
     @property
     def settings(self) -> tuple[dict, ...]:
@@ -151,29 +156,33 @@ def _as_rgb(images: torch.Tensor) -> np.ndarray:
     return ((images.float().permute(0, 2, 3, 1).numpy() + 1) / 2).clip(0, 1)
 
 
-def _colour(images, setting, front_end):
+def _colour(images, front_end):
     return contrast_map(images.float(), blur=0.0)
 
 
-def _hand_made(images, setting, front_end):
-    return np.stack([hand_made_contrast(rgb, setting["combine"]) for rgb in _as_rgb(images)])
+def _hand_made_channels(images, front_end):
+    return np.stack([np.stack(hand_made_channels(rgb)) for rgb in _as_rgb(images)])   # (B, channels, H, W)
+
+
+def _hand_made_combined(channels: np.ndarray, setting: dict) -> np.ndarray:
+    return channels.max(axis=1) if setting["combine"] == "max" else channels.mean(axis=1)
 
 
 def _opencv(model: str):
-    def raw(images, setting, front_end):
+    def raw(images, front_end):
         rgb = np.round(_as_rgb(images) * 255).astype(np.uint8)
         return np.stack([opencv_saliency(one, model) for one in rgb])
     return raw
 
 
-def _features(images, setting, front_end):
+def _features(images, front_end):
     device = next(front_end.parameters()).device
     return contrast_map(front_end.frozen_features(images.to(device)).float().cpu(), blur=0.0)
 
 
 CANDIDATES = (
     Candidate(COLOUR, _colour),
-    Candidate(HAND_MADE, _hand_made, {"combine": ("max", "mean")}),
+    Candidate(HAND_MADE, _hand_made_channels, {"combine": ("max", "mean")}, combine=_hand_made_combined),
     Candidate(SPECTRAL_RESIDUAL, _opencv("spectral_residual")),
     Candidate(FINE_GRAINED, _opencv("fine_grained")),
     Candidate(FEATURES, _features, needs_front_end=True),
@@ -185,7 +194,7 @@ def candidate_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int], f
     """The candidates' maps of ``items`` from images at ``image_size``: ``(name, setting)`` (the
     setting as a sorted tuple of its items) → ``(N, h, w)``; every setting of every candidate, or
     ``only`` the one setting given per candidate. The feature contrast only where ``front_end`` is given.
-    Each candidate's raw map is computed once per batch and option, then blurred by each blur."""
+    Each candidate's raw maps are computed once per batch, then combined and blurred for each setting."""
     dataset = SaliencyDataset(items, tuple(image_size), tuple(image_size))
     wanted = [(c, [s for s in c.settings if only is None or only.get(c.name) == s]) for c in CANDIDATES
               if (front_end is not None or not c.needs_front_end) and (only is None or c.name in only)]
@@ -195,13 +204,10 @@ def candidate_maps(items: Sequence[SaliencyItem], image_size: tuple[int, int], f
     with torch.no_grad():
         for images, _ in make_loader(dataset, batch_size=8):
             for candidate, settings in wanted:
-                raw = {}
+                raw = candidate.raw(images, front_end)
                 for setting in settings:
-                    options = tuple((k, v) for k, v in setting.items() if k != "blur")
-                    if options not in raw:
-                        raw[options] = candidate.raw(images, setting, front_end)
                     maps.setdefault((candidate.name, tuple(sorted(setting.items()))), []).append(
-                        _blurred(raw[options], setting["blur"]))
+                        _blurred(candidate.combine(raw, setting), setting["blur"]))
     return {key: np.concatenate(parts) for key, parts in maps.items()}
 
 

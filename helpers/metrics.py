@@ -211,13 +211,20 @@ def matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
     return values
 
 
-def _auc_against_negatives(positives: np.ndarray, negatives: np.ndarray, step: float) -> float:
-    """MIT's fixed-step ROC: thresholds 0, step, … up to the largest value, from the top down."""
-    top = max(positives.max(), negatives.max())
-    thresholds = matlab_colon(0.0, step, top)[::-1]  # fliplr(0:thresholdstep:max(...))
-    tp = np.concatenate([[0.0], (positives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
-    fp = np.concatenate([[0.0], (negatives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
-    return _trapz(fp, tp)
+def _aucs_against_negatives(positives: np.ndarray, negatives: np.ndarray, step: float) -> np.ndarray:
+    """MIT's fixed-step ROC, one AUC per row of ``negatives`` (a split): thresholds 0, step, … up to the
+    largest value of the positives and that row, from the top down. Rows sharing that largest value
+    share their thresholds, and are counted against them together."""
+    tops = np.maximum(positives.max(), negatives.max(axis=1))
+    aucs = np.empty(len(negatives))
+    for top in np.unique(tops):
+        rows = tops == top
+        thresholds = matlab_colon(0.0, step, top)[::-1]  # fliplr(0:thresholdstep:max(...))
+        tp = np.concatenate([[0.0], (positives[None, :] >= thresholds[:, None]).mean(axis=1), [1.0]])
+        above = (negatives[rows][:, None, :] >= thresholds[None, :, None]).mean(axis=2)
+        fp = np.concatenate([np.zeros((len(above), 1)), above, np.ones((len(above), 1))], axis=1)
+        aucs[rows] = np.sum((fp[:, 1:] - fp[:, :-1]) * (tp[1:] + tp[:-1]), axis=1) / 2.0   # _trapz, row by row
+    return aucs
 
 
 def _split_auc(saliency_map, fixation_map, draw_negatives, step: float, name: str,
@@ -232,9 +239,8 @@ def _split_auc(saliency_map, fixation_map, draw_negatives, step: float, name: st
         warnings.warn(f"{name}: the saliency map is constant; the score is NaN", stacklevel=3)
         return math.nan
     positives = values[fixations.ravel()]
-    scores = [_auc_against_negatives(positives, values[indices], step)
-              for indices in draw_negatives(values.size, positives.size)]
-    return float(np.mean(scores))
+    negatives = values[np.asarray(draw_negatives(values.size, positives.size))]   # (splits, negatives)
+    return float(np.mean(_aucs_against_negatives(positives, negatives, step)))
 
 
 def auc_borji(saliency_map, fixation_map, splits: int = 100, step: float = 0.1, seed: int = 0) -> float:

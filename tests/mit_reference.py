@@ -20,3 +20,26 @@ def auc_judd_mit_loop(saliency_map, fixation_map) -> float:
         tp[i] = i / Nfixations
         fp[i] = (aboveth - i) / (Npixels - Nfixations)
     return float(np.sum(np.diff(fp) * (tp[1:] + tp[:-1]) / 2))  # trapz(fp, tp)
+
+
+def auc_splits_mit_loop(values, fixated, negatives, step: float = 0.1) -> float:
+    """``AUC_Borji.m``'s (and ``AUC_shuffled.m``'s) loop over splits, line by line: ``values`` the
+    min-max normalised map (flat), ``fixated`` the flat fixation mask, ``negatives`` one row of pixel
+    indices per split (drawn as the caller draws them). MATLAB's ``0:step:max`` is taken from the
+    project's ``matlab_colon`` (its own tests hold it to MATLAB)."""
+    from helpers.metrics import matlab_colon
+
+    Sth = values[fixated]
+    Nfixations = len(Sth)
+    auc = []
+    for split in negatives:
+        curfix = values[split]
+        allthreshes = matlab_colon(0.0, step, max(Sth.max(), curfix.max()))[::-1]
+        tp = np.zeros(len(allthreshes) + 2)
+        fp = np.zeros(len(allthreshes) + 2)
+        tp[-1], fp[-1] = 1, 1
+        for i, thresh in enumerate(allthreshes, start=1):
+            tp[i] = np.sum(Sth >= thresh) / Nfixations
+            fp[i] = np.sum(curfix >= thresh) / len(curfix)
+        auc.append(np.sum(np.diff(fp) * (tp[1:] + tp[:-1]) / 2))   # trapz(fp, tp)
+    return float(np.mean(auc))

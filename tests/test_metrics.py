@@ -7,7 +7,7 @@ from scipy.ndimage import gaussian_filter
 
 from helpers import metrics
 from helpers.metrics import auc_judd, cc, imresize, kl_div, nss, similarity
-from mit_reference import auc_judd_mit_loop
+from mit_reference import auc_judd_mit_loop, auc_splits_mit_loop
 
 
 def fixation_scene(seed=0, shape=(60, 80), n=40):
@@ -184,6 +184,26 @@ def test_borji_and_shuffled_auc_rank_the_density_high_and_chance_near_a_half():
     assert metrics.auc_borji(density, fixations) > 0.9
     assert metrics.auc_shuffled(density, fixations, other) > 0.9
     assert metrics.auc_borji(metrics.chance_map(fixations.shape), fixations) == pytest.approx(0.5, abs=0.08)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_borji_and_shuffled_auc_match_mits_loop_over_splits_on_the_same_draws(seed):
+    """All splits are counted at once; MIT's loop counts one split at a time. Maps quantised to
+    tenths put many values exactly on the thresholds, where a ≥ against a > would show."""
+    fixations, density = fixation_scene(20 + seed)
+    other, _ = fixation_scene(40 + seed)
+    rng = np.random.default_rng(seed)
+    for saliency in (density, np.round(density / density.max() * 10) / 10, rng.random(density.shape)):
+        values = (saliency - saliency.min()) / (saliency.max() - saliency.min())
+        flat, fixated = values.ravel(), fixations.ravel() > 0
+        draws = np.random.default_rng(seed).integers(0, flat.size, size=(100, fixated.sum()))   # auc_borji's draw
+        assert metrics.auc_borji(saliency, fixations, seed=seed) == pytest.approx(
+            auc_splits_mit_loop(flat, fixated, draws), abs=1e-12)
+        candidates = np.flatnonzero(other.ravel() > 0)
+        shuffle = np.random.default_rng(seed)   # auc_shuffled's draw: a permutation of the other fixations per split
+        draws = [shuffle.permutation(candidates)[:min(fixated.sum(), candidates.size)] for _ in range(100)]
+        assert metrics.auc_shuffled(saliency, fixations, other, seed=seed) == pytest.approx(
+            auc_splits_mit_loop(flat, fixated, draws), abs=1e-12)
 
 
 def test_shuffled_auc_does_not_reward_centre_bias_shared_by_all_images():
