@@ -4,7 +4,7 @@
 
 Runs `python -m helpers.pipeline` (what `make run` runs once the environment exists) and samples the
 resident memory of the whole process tree (the runner and every Jupyter kernel) every half second.
-Targets on a 2-core CPU: at most 20 minutes, peak under 4 GB. `--fresh` runs with empty checkpoint,
+Targets on a 2-core CPU of either kind (``helpers.parallel.cpu_kind``, printed): at most 10 minutes, peak under 4 GB. `--fresh` runs with empty checkpoint,
 cache and executed-notebook folders of its own (a temporary folder, removed afterwards), so everything
 is trained and decoded again — and no trained model of yours is touched.
 """
@@ -61,8 +61,11 @@ def main():
     elapsed = time.perf_counter() - started
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)
+    sys.path.insert(0, str(ROOT))
+    from helpers.parallel import cpu_kind
+
     print(f"make run (smoke profile): exit {process.returncode}, {elapsed / 60:.1f} min wall "
-          f"(target ≤ 20), peak memory {peak / 2**30:.2f} GB (target < 4) on {os.cpu_count()} CPUs")
+          f"(target ≤ 10), peak memory {peak / 2**30:.2f} GB (target < 4) on a {cpu_kind()}")
     sys.exit(process.returncode)
 
 

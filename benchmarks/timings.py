@@ -7,8 +7,11 @@
 
 ``--log`` is the output of ``/usr/bin/time -v`` (wall clock and peak memory), and for the test tiers
 also pytest's summary line (``… passed … in 1357.45s``), which is the figure quoted for them.
-The machine kind is read from ``/proc/cpuinfo``: a CPU with ``avx512_bf16`` (or AMX) trains the smoke
-profile under bf16 autocast, one without it in float32 — about twice as slow.
+The machine kind is :func:`helpers.parallel.cpu_kind`: a CPU with ``avx512_bf16`` (or AMX) trains the
+smoke profile under bf16 autocast, one without it in float32 — about twice as slow. An AVX-512 CPU run
+with :data:`helpers.parallel.AVX2_ONLY` in the environment (PyTorch's, oneDNN's and MKL's kernels held
+to AVX2, no bf16) is its own kind, "run as AVX2": a stand-in where no AVX2 machine was drawn, never
+filed under the real AVX2 kind.
 """
 from __future__ import annotations
 

@@ -109,27 +109,18 @@ def inversion(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--part", choices=("saliency", "inversion", "both", "cpu-bf16", "ddp", "memo", "optimizer", "channels-last", "compile", "all"),
-                        default="both")
+    parser.add_argument("--part", choices=(*PARTS, "both", "all"), default="both")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--large-batch", type=int, default=64)
     args = parser.parse_args()
-    if args.part in ("saliency", "both", "all"):
-        saliency(args)
-    if args.part in ("inversion", "both", "all"):
-        inversion(args)
-    if args.part in ("cpu-bf16", "all"):
-        cpu_bf16(args)
-    if args.part in ("ddp", "all"):
-        ddp_scaling(args)
-    if args.part in ("memo", "all"):
-        feature_memo(args)
-    if args.part in ("optimizer", "all"):
-        optimizer_steps(args)
-    if args.part in ("channels-last", "all"):
-        channels_last(args)
-    if args.part in ("compile", "all"):
-        compiled(args)
+    chosen = {"both": ("saliency", "inversion"), "all": tuple(PARTS)}.get(args.part, (args.part,))
+    for part in chosen:
+        globals()[PARTS[part]](args)
+
+
+#: ``--part`` → the function that measures it.
+PARTS = {"saliency": "saliency", "inversion": "inversion", "cpu-bf16": "cpu_bf16", "ddp": "ddp_scaling",
+         "memo": "feature_memo", "optimizer": "optimizer_steps", "channels-last": "channels_last", "compile": "compiled"}
 
 
 def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:

@@ -363,11 +363,13 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
 KINDS = {"pretrained": "", "random": "random"}
 
 
-def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], device: str | torch.device = "auto"):
+def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], device: str | torch.device = "auto",
+                                  random_layers: Sequence[str] | None = None):
     """Train (or load) a decoder for every layer of ``spec.encoder`` with its ImageNet weights and
     with random weights — each :func:`train_decoder` with ``spec`` at that layer and weights — score
     each on the same test images beside the mean-image predictor (the training images' mean), and
-    write the :class:`helpers.records.InversionComparison` record.
+    write the :class:`helpers.records.InversionComparison` record. ``random_layers``: only these
+    layers with random weights (default: every one of ``layers``), for a question that needs no more.
 
     Returns ``(record, test_images, reconstructions[kind][layer])``."""
     data = load_data(spec)
@@ -377,7 +379,7 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
     rows, reconstructions, descriptions = {}, {}, {}
     for kind, weights in KINDS.items():
         rows[kind], reconstructions[kind] = {}, {}
-        for layer in layers:
+        for layer in (layers if kind == "pretrained" or random_layers is None else random_layers):
             trained = train_decoder(spec.replace(layer=layer, weights=weights), device=device)
             if kind == "pretrained" and not trained.inverter.encoder.pretrained:
                 raise DecoderMismatchError(f"no ImageNet weights for {spec.encoder}: the comparison needs them "

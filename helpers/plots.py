@@ -235,13 +235,14 @@ def error_by_layer(table, title: str | None = None, mean_image: float | None = N
 
 
 def comparison_table(comparison):
-    """Notebook 07's part two as a table: one row per depth and kind of weights, and the mean image."""
+    """Notebook 07's part two as a table: one row per depth and kind of weights decoded there, and the mean image."""
     columns = ["normalised error", "PSNR", "SSIM", "mean-colour error",
                "images with a better mean colour than the mean image"]
     rows = {("mean image", ""): {k: comparison.mean_image.get(k, float("nan")) for k in columns}}
     for layer in comparison.layers:
         for kind in ("pretrained", "random"):
-            rows[(layer, kind)] = {k: comparison.rows[kind][layer][k] for k in columns}
+            if layer in comparison.rows[kind]:
+                rows[(layer, kind)] = {k: comparison.rows[kind][layer][k] for k in columns}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.names = ["layer", "weights"]
     return table

@@ -23,7 +23,7 @@ from .evaluation import (NETWORK, NO_LEARNING, gain_over_no_learning, is_no_lear
                          quality_bars)
 from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
-from .profiles import profile_reason
+from .profiles import profile_of, profile_reason
 from .published import published_rows, why_left_out
 from .models import CONTRAST, SALNET
 from .records import (InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
@@ -83,8 +83,11 @@ def _differs_from_table_2(training: SaliencyTraining) -> str:
     changed = SaliencySpec.differences_from_tables(training.spec)
     if not changed:
         return ""
-    return ("These settings differ from Table 2: " + ", ".join(changed) + ". `PROFILE = 'smoke'` chooses them: "
-            + profile_reason("smoke", "saliency") + ".\n")
+    profile = profile_of(SaliencySpec.from_stored(training.spec), "saliency")
+    if profile is None:
+        return "These settings differ from Table 2, set by hand: " + ", ".join(changed) + ".\n"
+    return ("These settings differ from Table 2: " + ", ".join(changed) + f". `PROFILE = '{profile}'` chooses them: "
+            + profile_reason(profile, "saliency") + ".\n")
 
 
 def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyTraining) -> str:

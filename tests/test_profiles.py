@@ -37,7 +37,7 @@ def test_the_assignment_defaults_are_tables_2_and_5():
 
 
 def test_an_unknown_profile_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"PROFILE must be one of \['assignment', 'smoke'\], got 'quick'"):
+    with pytest.raises(ValueError, match=r"PROFILE must be one of \['assignment', 'ci', 'smoke'\], got 'quick'"):
         SaliencySpec.from_parameters({"PROFILE": "quick"})
 
 
@@ -73,13 +73,24 @@ def test_the_headless_runner_passes_only_the_profile_and_the_real_run_policy():
 
 
 def test_bf16_only_where_the_cpu_has_bf16_instructions_of_its_own(tmp_path):
-    from helpers.parallel import cpu_computes_bf16
+    from helpers.parallel import AVX2_ONLY, cpu_computes_bf16, cpu_kind
 
     with_bf16, without = tmp_path / "a", tmp_path / "b"
     with_bf16.write_text("processor : 0\nflags : fpu sse avx512f avx512bw avx512_bf16 avx512vl\n")
     without.write_text("processor : 0\nflags : fpu sse avx512f avx512bw avx512vl avx512_bf16x\n")
-    assert cpu_computes_bf16(with_bf16) and not cpu_computes_bf16(without)
-    assert not cpu_computes_bf16(tmp_path / "missing")
+    assert cpu_computes_bf16(with_bf16, environ={}) and not cpu_computes_bf16(without, environ={})
+    assert not cpu_computes_bf16(tmp_path / "missing", environ={})
+    # told to compute as an AVX2 CPU, oneDNN has no bf16 kernels: float32, and the kind says so
+    assert not cpu_computes_bf16(with_bf16, environ=AVX2_ONLY)
+    assert not cpu_computes_bf16(with_bf16, environ={"ONEDNN_MAX_CPU_ISA": "avx512_core"})
+    assert cpu_computes_bf16(with_bf16, environ={"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"})
+    two = "processor : 0\nflags : fpu avx2 avx512f avx512_bf16\nprocessor : 1\nflags : fpu avx2 avx512f avx512_bf16\n"
+    (tmp_path / "two").write_text(two)
+    (tmp_path / "avx2").write_text(two.replace(" avx512f avx512_bf16", ""))
+    assert cpu_kind(tmp_path / "two", environ={}) == "2-core AVX-512 with bf16"
+    assert cpu_kind(tmp_path / "two", environ=AVX2_ONLY) == "2-core AVX-512 run as AVX2 without bf16"
+    assert cpu_kind(tmp_path / "avx2", environ={}) == cpu_kind(tmp_path / "avx2", environ=AVX2_ONLY) \
+        == "2-core AVX2 without bf16"
     # the smoke profile asks for bf16 in every group exactly where this machine computes it
     for group in profiles.SMOKE:
         assert profiles.profile_overrides("smoke", group).get("mixed_precision", False) == cpu_computes_bf16()
@@ -118,3 +129,18 @@ def test_the_smoke_profile_holds_what_the_validation_displays_chose():
         chosen = {**measured["choice"]["setting"], "epochs": measured["choice"]["epochs"]}
         assert {field: profiles.SMOKE[group][field] for field in chosen} == chosen, group
         assert len(measured["candidates"]) == len(module.candidates(group))
+
+
+def test_a_run_is_called_by_the_profile_whose_settings_it_has_or_by_none():
+    from helpers.profiles import profile_of
+    from helpers.spec import ContrastSpec, InversionSpec
+
+    for spec_type, group in ((SaliencySpec, "saliency"), (ContrastSpec, "contrast"), (InversionSpec, "inversion")):
+        for profile in profiles.PROFILES:
+            spec = spec_type.from_values({}, profile, group=group, report=None)
+            # the second model's ci settings are its smoke settings: either name is the truth, the first is given
+            expected = "smoke" if (group, profile) == ("contrast", "ci") else profile
+            assert profile_of(spec, group) == expected
+    assert profile_of(SaliencySpec.from_values({"epochs": 2}, "smoke", report=None), "saliency") is None  # by hand
+    # bf16 follows the machine, not the profile: a smoke run trained with it is still a smoke run where it is off
+    assert profile_of(SaliencySpec.from_values({"mixed_precision": True}, "smoke", report=None), "saliency") == "smoke"

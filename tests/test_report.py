@@ -1,7 +1,7 @@
 """The generated report: one run's records, marked when unfinished, every network judged against every bar."""
 import pytest
 
-from helpers import report
+from helpers import profiles, report
 from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
 from helpers.records import SaliencyEvaluation, SaliencyTraining
 from helpers.saliency import UnfinishedModelError, check_finished
@@ -39,9 +39,14 @@ def test_each_network_is_judged_against_every_bar_and_the_missed_ones_named():
 
 def test_settings_other_than_table_2_are_named_with_the_profile_that_chose_them():
     text = report.saliency_section(training_record(), None)
-    assert ("differ from Table 2: EPOCHS 15 (Table 2: 20), OPTIMIZER 'adam' (Table 2: sgd), "
+    assert ("differ from Table 2, set by hand: EPOCHS 15 (Table 2: 20), OPTIMIZER 'adam' (Table 2: sgd), "
             "LEARNING_RATE 0.0003 (Table 2: 1e-4), IMAGE_SIZE [96, 128] (Table 2: 240×320)") in text
-    assert "BATCH_SIZE" not in text and "PROFILE = 'smoke'" in text
+    assert "BATCH_SIZE" not in text and "PROFILE =" not in text   # no profile has these settings
+    for profile in ("smoke", "ci"):
+        record = training_record(epochs_planned=profiles.PROFILES[profile]["saliency"]["epochs"])
+        record.spec = SaliencySpec.from_values({}, profile, group="saliency", report=None).as_dict()
+        text = report.saliency_section(record, None)
+        assert f"`PROFILE = '{profile}'` chooses them: {profiles.profile_reason(profile, 'saliency')}" in text
 
 
 def test_scores_of_another_run_are_left_out_not_mixed_in():
