@@ -14,6 +14,9 @@ group of notebooks:
   under bf16 autocast where the CPU computes bf16 itself (``avx512_bf16`` or AMX: 1.5–1.8× faster,
   the same loss curve — ``tests/test_training.py`` compares them); elsewhere in float32.
 
+* ``"ci"``: the notebook tests' scale (:data:`CI`): every notebook runs and writes every figure and
+  record; only the second saliency model keeps its smoke settings, the rest trains a token epoch.
+
 A value you set yourself always wins: the profile fills only the parameters left at ``None``
 (:meth:`helpers.spec.Spec.from_values`).
 """
