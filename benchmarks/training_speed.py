@@ -115,12 +115,7 @@ def main():
     args = parser.parse_args()
     chosen = {"both": ("saliency", "inversion"), "all": tuple(PARTS)}.get(args.part, (args.part,))
     for part in chosen:
-        globals()[PARTS[part]](args)
-
-
-#: ``--part`` → the function that measures it.
-PARTS = {"saliency": "saliency", "inversion": "inversion", "cpu-bf16": "cpu_bf16", "ddp": "ddp_scaling",
-         "memo": "feature_memo", "optimizer": "optimizer_steps", "channels-last": "channels_last", "compile": "compiled"}
+        PARTS[part](args)
 
 
 def loss_after(model, inputs, targets, steps: int, bf16: bool) -> float:
@@ -399,6 +394,10 @@ def saliency(args):
         print(f"  batch {batch:>3}: fp32 {fp32:8.1f} images/s; bf16 + channels-last {bf16:8.1f} images/s "
               f"({bf16 / fp32:4.2f}×{share})")
 
+
+#: ``--part`` → the function that measures it.
+PARTS = {"saliency": saliency, "inversion": inversion, "cpu-bf16": cpu_bf16, "ddp": ddp_scaling, "memo": feature_memo,
+         "optimizer": optimizer_steps, "channels-last": channels_last, "compile": compiled}
 
 if __name__ == "__main__":
     main()

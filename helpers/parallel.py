@@ -30,13 +30,18 @@ AVX2_ONLY = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_E
 _ONEDNN_BELOW_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
 
 
-def _cpu_flags(cpuinfo: str | Path) -> set[str]:
-    """The ``flags`` of ``cpuinfo`` (``/proc/cpuinfo``); empty where it cannot be read."""
+def _cpu_info(cpuinfo: str | Path) -> tuple[int, set[str]]:
+    """``(processors, flags)`` of ``cpuinfo`` (``/proc/cpuinfo``); ``(0, set())`` where it cannot be read."""
     try:
-        text = Path(cpuinfo).read_text()
+        lines = Path(cpuinfo).read_text().splitlines()
     except OSError:
-        return set()
-    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.partition(":")[2].split()}
+        return 0, set()
+    flags = {flag for line in lines if line.startswith("flags") for flag in line.partition(":")[2].split()}
+    return sum(line.startswith("processor") for line in lines), flags
+
+
+def _has_bf16(flags: set[str], environ) -> bool:
+    return bool(flags & {"avx512_bf16", "amx_bf16"}) and not restricted_to_avx2(environ)
 
 
 def restricted_to_avx2(environ=os.environ) -> bool:
@@ -51,23 +56,20 @@ def cpu_computes_bf16(cpuinfo: str | Path = "/proc/cpuinfo", environ=os.environ)
     oneDNN runs bf16 convolutions 1.5–1.8× faster than float32 (``benchmarks/training_speed.py --part
     cpu-bf16``), and oneDNN is not told to stay below them (``ONEDNN_MAX_CPU_ISA``); without them bf16
     is emulated and slower. False where ``cpuinfo`` cannot be read."""
-    return bool(_cpu_flags(cpuinfo) & {"avx512_bf16", "amx_bf16"}) and not restricted_to_avx2(environ)
+    return _has_bf16(_cpu_info(cpuinfo)[1], environ)
 
 
 def cpu_kind(cpuinfo: str | Path = "/proc/cpuinfo", environ=os.environ) -> str:
     """The machine kind a timing or figure names: ``"2-core AVX-512 with bf16"``, ``"2-core AVX2
     without bf16"``, or, for an AVX-512 CPU run with :data:`AVX2_ONLY`, ``"2-core AVX-512 run as AVX2
     without bf16"`` (cores counted from ``cpuinfo``)."""
-    try:
-        cores = sum(line.startswith("processor") for line in Path(cpuinfo).read_text().splitlines())
-    except OSError:
-        cores = os.cpu_count() or 0
-    flags = _cpu_flags(cpuinfo)
-    if cpu_computes_bf16(cpuinfo, environ):
+    cores, flags = _cpu_info(cpuinfo)
+    cores = cores or os.cpu_count() or 0
+    if _has_bf16(flags, environ):
         return f"{cores}-core AVX-512 with bf16"
-    if "avx512f" in flags:
-        return f"{cores}-core AVX-512 {'run as AVX2' if restricted_to_avx2(environ) else ''} without bf16".replace("  ", " ")
-    return f"{cores}-core AVX2 without bf16"
+    if "avx512f" not in flags:
+        return f"{cores}-core AVX2 without bf16"
+    return f"{cores}-core AVX-512 {'run as AVX2 ' if restricted_to_avx2(environ) else ''}without bf16"
 
 
 def select_device(device: str | torch.device | None = "auto") -> torch.device:
