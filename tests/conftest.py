@@ -9,7 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from helpers.samples import write_saliency_sample
+
+def _share_the_cores_between_workers() -> None:
+    """Under ``pytest -n N`` (``make test``: two workers), each worker's PyTorch — and every kernel,
+    ``torchrun`` and script it starts, through the environment — computes on its share of the cores:
+    N processes each using every core would fight over them. Set before anything imports torch."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        threads = str(max(1, len(os.sched_getaffinity(0)) // workers))
+        for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[variable] = threads
+
+
+_share_the_cores_between_workers()
+
+from helpers.samples import write_saliency_sample  # noqa: E402
 
 def pytest_addoption(parser):
     parser.addini("slow_limit", "seconds an unmarked test may run before the session fails (the quick tier "
@@ -34,21 +48,22 @@ class SlowMarkCheck:
     load alone cannot flag a test. The session fails for it only where a maintainer asks
     (``SALIENCY_STRICT_SLOW_MARKS=1``, as CI does); elsewhere the line is a report."""
 
-    def __init__(self, limit: float, strict: bool):
-        self.limit, self.strict, self.unmarked, self.offenders, self.measured = limit, strict, set(), [], {}
+    #: The name the measured seconds travel under in the call's report (from a ``pytest -n`` worker too).
+    PROPERTY = "seconds for the slow-mark check"
 
-    def pytest_collection_modifyitems(self, items):
-        self.unmarked = {item.nodeid for item in items if item.get_closest_marker("slow") is None}
+    def __init__(self, limit: float, strict: bool):
+        self.limit, self.strict, self.offenders = limit, strict, []
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
         wall, cpu = time.perf_counter(), cpu_seconds()
         yield
-        self.measured[item.nodeid] = min(time.perf_counter() - wall, cpu_seconds() - cpu)
+        if item.get_closest_marker("slow") is None:
+            item.user_properties.append((self.PROPERTY, min(time.perf_counter() - wall, cpu_seconds() - cpu)))
 
     def pytest_runtest_logreport(self, report):
-        seconds = self.measured.get(report.nodeid, 0.0)
-        if report.when == "call" and report.nodeid in self.unmarked and seconds > self.limit:
+        seconds = dict(report.user_properties).get(self.PROPERTY, 0.0)
+        if report.when == "call" and seconds > self.limit:
             self.offenders.append((report.nodeid, seconds))
 
     def pytest_sessionfinish(self, session):
@@ -61,6 +76,25 @@ class SlowMarkCheck:
                 f"SLOW MARK MISSING: {nodeid} ran {seconds:.1f} s (limit {self.limit:g} s; the lesser of wall and CPU "
                 "time); mark it @pytest.mark.slow" + ("" if self.strict else f" (reported; {STRICT_VARIABLE}=1 fails the run)"),
                 red=True)
+
+
+#: Tests that share a notebook run (a module-scoped fixture): under ``pytest -n`` they go to one worker,
+#: which runs the notebooks once.
+SHARED_RUNS = ("saliency_run", "inversion_run")
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n`` (on its workers, which collect the tests): the tests that share a notebook
+    run grouped on one worker (``--dist loadgroup``), and the slow tests handed out first, so that no
+    long one starts last and leaves the other workers idle while it runs."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        shared = [name for name in SHARED_RUNS if name in item.fixturenames]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_configure(config):

@@ -304,8 +304,8 @@ def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_e
 
 def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cost():
     hint = saliency.smoke_hint(SaliencySpec(), torch.device("cpu"))
-    epochs = profiles.SMOKE["saliency"]["epochs"]
-    assert f"PROFILE = 'smoke' ({epochs} epochs of 224 images at 96×128) would take about" in hint(0.5)
+    epochs, (height, width) = profiles.SMOKE["saliency"]["epochs"], profiles.SMOKE["saliency"]["image_size"]
+    assert f"PROFILE = 'smoke' ({epochs} epochs of 224 images at {height}×{width}) would take about" in hint(0.5)
     assert saliency.smoke_hint(SaliencySpec(), torch.device("cuda")) is None
 
 

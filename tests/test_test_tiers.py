@@ -2,8 +2,10 @@
 the session where a maintainer asks (``SALIENCY_STRICT_SLOW_MARKS=1``, as CI); load from other work on
 the machine cannot flag a test."""
 import multiprocessing
+import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +40,6 @@ def test_{name}():
 
 
 def run_inner(pytester, name: str, seconds: float, strict: bool = True, limit: float = 0.2, *arguments):
-    from pathlib import Path
 
     pytester.makeconftest(INNER_CONFTEST.format(path=str(Path(__file__).with_name("conftest.py"))))
     pytester.makeini(f"[pytest]\nslow_limit = {limit}\nmarkers = slow: slow\n")
@@ -61,6 +62,31 @@ def test_on_a_users_run_an_unmarked_slow_test_is_reported_and_the_run_passes(pyt
     result = run_inner(pytester, "unmarked_but_slow", 0.6, strict=False)
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*SLOW MARK MISSING: *test_unmarked_but_slow*(reported; SALIENCY_STRICT_SLOW_MARKS=1 fails the run)"])
+
+
+@pytest.mark.slow
+def test_under_pytest_n_a_workers_unmarked_slow_test_fails_the_session_too(pytester):
+    """``make test`` runs two workers: the time a test took on a worker reaches the check."""
+    result = run_inner(pytester, "unmarked_on_a_worker", 0.6, True, 0.2, "-n", "2")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*SLOW MARK MISSING: *::test_unmarked_on_a_worker ran 0.* s (limit 0.2 s;*"])
+
+
+@pytest.mark.slow
+def test_under_pytest_n_each_worker_and_what_it_starts_computes_on_its_share_of_the_cores(pytester):
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    pytester.makeconftest(INNER_CONFTEST.format(path=str(Path(__file__).with_name("conftest.py"))))
+    pytester.makepyfile(f'''
+import subprocess, sys
+import torch
+
+def test_threads():
+    child = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert (torch.get_num_threads(), int(child)) == ({share}, {share})
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=1)
 
 
 def test_marked_slow_tests_and_quick_ones_pass(pytester):
