@@ -4,8 +4,8 @@ VENV ?= .venv
 PROJECT_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PROFILE ?= smoke
 PYTEST_ARGS ?=
-# Processes `make test` spreads the tests over, each computing on its share of the cores (tests/conftest.py);
-# 0 runs them in this one process.
+# Processes `make test` spreads the test files over, each computing on its share of the cores
+# (tests/conftest.py); 0 runs them in this one process.
 TEST_WORKERS ?= 2
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs PyTorch's CPU wheels first (no CUDA libraries)
 TORCH_INDEX ?=
@@ -69,7 +69,7 @@ pdf: venv ## Print the report to report/REPORT.pdf (A4) with headless Chromium o
 	$(PYTHON) -m helpers.report --pdf
 
 test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs; TEST_WORKERS=N processes)
-	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-quick: venv ## Run the quick tier: every test without the slow mark (no notebook, no long training)
 	$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -55,12 +55,13 @@ def choose(tried: list[dict]) -> dict:
     return best
 
 
-def measure(group: str) -> dict:
-    """Train every candidate of ``group`` on the sample and keep its validation scores by epoch."""
+def measure(group: str, image_size: tuple[int, int] | None = None) -> dict:
+    """Train every candidate of ``group`` on the sample and keep its validation scores by epoch (at
+    ``image_size`` where given, else the profile's)."""
     spec_class, _, max_epochs = GRID[group]
     tried = []
     for setting in candidates(group):
-        values = {"dataset": "sample", **setting, "epochs": max_epochs}
+        values = {"dataset": "sample", **setting, "epochs": max_epochs, **({"image_size": image_size} if image_size else {})}
         spec = spec_class.from_values(values, "smoke", report=None)
         print(f"{group}: {setting}, {max_epochs} epochs ...", flush=True)
         run = saliency.train(spec, device="cpu", progress=False).run
@@ -73,26 +74,33 @@ def measure(group: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--groups", nargs="+", default=list(GRID), choices=list(GRID))
+    parser.add_argument("--image-size", nargs=2, type=int, metavar=("HEIGHT", "WIDTH"),
+                        help="another input size than the profile's, to see what it would choose (written to "
+                             "smoke_choices_HEIGHTxWIDTH.json beside the profile's file, which stays as it is)")
     args = parser.parse_args()
+    size = tuple(args.image_size) if args.image_size else None
+    out = RESULTS.with_name(f"{RESULTS.stem}_{size[0]}x{size[1]}.json") if size else RESULTS
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"
     os.environ.pop("SAMPLE_SEED", None)
-    results = {"command": "python benchmarks/smoke_choices.py", "sample_seed": 0, "criterion":
+    command = "python benchmarks/smoke_choices.py" + (f" --groups {' '.join(args.groups)} --image-size {size[0]} {size[1]}"
+                                                      if size else "")
+    results = {"command": command, "sample_seed": 0, "criterion":
                f"mean {CRITERION} on the validation displays", "groups": {}}
     with tempfile.TemporaryDirectory(prefix="choices-") as scratch:
         os.environ["SALIENCY_CHECKPOINT_DIR"] = str(Path(scratch) / "checkpoints")   # nothing of yours is touched
         os.environ["SALIENCY_REPORT_DIR"] = str(Path(scratch) / "report")
         for group in args.groups:
-            results["groups"][group] = measure(group)
+            results["groups"][group] = measure(group, size)
             choice = results["groups"][group]["choice"]
             print(f"{group}: chosen {choice['setting']}, {choice['epochs']} epochs "
                   f"(validation {CRITERION} {choice[CRITERION]:.4f}); the profile has "
                   f"{ {k: profiles.SMOKE[group].get(k) for k in [*choice['setting'], 'epochs']} }", flush=True)
-    if set(args.groups) != set(GRID) and RESULTS.is_file():   # keep the other groups' measurements
+    if set(args.groups) != set(GRID) and out.is_file():   # keep the other groups' measurements
         import json
 
-        results["groups"] = {**json.loads(RESULTS.read_text())["groups"], **results["groups"]}
-    write_json_atomic(RESULTS, results)
-    print(f"written: {RESULTS}")
+        results["groups"] = {**json.loads(out.read_text())["groups"], **results["groups"]}
+    write_json_atomic(out, results)
+    print(f"written: {out}")
     return 0
 
 

@@ -43,7 +43,7 @@ SMOKE = {
 #: end, writing every figure and record, while only the second saliency model — whose bars on the sample
 #: the notebook test asserts — keeps its smoke settings. SalNet trains one epoch at 32×48, each AlexNet
 #: decoder and each of notebook 07's comparison decoders one epoch on 60 images: enough to check that they
-#: train, are scored and are labelled, not what they learn. ``tests/test_notebooks.py`` asserts the other
+#: train, are scored and are labelled, not what they learn. ``tests/test_claims.py`` asserts the other
 #: claims at the smoke settings they were measured with, through the same recipes.
 CI = {
     "saliency": {**SMOKE["saliency"], "epochs": 1, "image_size": (32, 48)},

@@ -78,23 +78,18 @@ class SlowMarkCheck:
                 red=True)
 
 
-#: Tests that share a notebook run (a module-scoped fixture): under ``pytest -n`` they go to one worker,
-#: which runs the notebooks once.
-SHARED_RUNS = ("saliency_run", "inversion_run")
+#: The test files that execute notebooks, the longest of the suite. ``make test`` (``pytest -n 2 --dist
+#: loadfile``) runs each file's tests on one worker — a notebook run a file's tests share (a module-scoped
+#: fixture) runs once — and hands these files out first, one to each worker.
+NOTEBOOK_FILES = ("test_claims.py", "test_notebooks.py")
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Under ``pytest -n`` (on its workers, which collect the tests): the tests that share a notebook
-    run grouped on one worker (``--dist loadgroup``), and the slow tests handed out first, so that no
-    long one starts last and leaves the other workers idle while it runs."""
-    if not hasattr(config, "workerinput"):
-        return
-    for item in items:
-        shared = [name for name in SHARED_RUNS if name in item.fixturenames]
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(shared[0]))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Under ``pytest -n`` (on its workers, which collect the tests): the notebook files first, then
+    the other files with slow tests, so that no long file starts last and leaves the other workers idle
+    while it runs."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: (item.path.name not in NOTEBOOK_FILES, item.get_closest_marker("slow") is None))
 
 
 def pytest_configure(config):
@@ -113,7 +108,13 @@ def workspace(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated(workspace):
+    """Each test on the session's folders, and the environment as it found it: what a test (or the
+    code it calls, like ``helpers.pipeline``'s headless switch) sets there does not reach the next —
+    under ``pytest -n`` the tests a worker runs after it are not the file order's."""
+    environment = dict(os.environ)
     yield
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 @pytest.fixture(scope="session")

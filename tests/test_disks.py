@@ -58,6 +58,7 @@ def test_a_read_only_data_folder_trains_and_an_unwritable_cache_falls_back_to_de
     monkeypatch.delenv("SALIENCY_CACHE_DIR")
     assert view not in paths.cache_dir().parents                          # the default: the project's .cache
     monkeypatch.setenv("SALIENCY_CACHE_DIR", str(view / "cache"))          # a cache that cannot be written
+    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(source.parent / "checkpoints"))   # trained here, not loaded
     spec = SaliencySpec(dataset="cat2000", whole_dataset=16, epochs=1, optimizer="adam", learning_rate=1e-3,
                         image_size=(32, 48), batch_size=4)
     trained = saliency.train(spec, device="cpu", progress=False)
