@@ -4,9 +4,10 @@ VENV ?= .venv
 PROJECT_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 PROFILE ?= smoke
 PYTEST_ARGS ?=
-# Processes `make test` spreads the test files over, each computing on its share of the cores
-# (tests/conftest.py); 0 runs them in this one process.
+# Processes `make test` and `make test-quick` spread the test files over, each computing on its share of
+# the cores (tests/conftest.py); 0 runs them in this one process.
 TEST_WORKERS ?= 2
+SPREAD_TESTS = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs PyTorch's CPU wheels first (no CUDA libraries)
 TORCH_INDEX ?=
 # Seconds a notebook cell may run before `make run` fails (a day fits notebook 01 on real CAT2000 on a CPU).
@@ -68,11 +69,11 @@ first-screen: run ## Remake the README's first screen (docs/first-screen/) from 
 pdf: venv ## Print the report to report/REPORT.pdf (A4) with headless Chromium or Chrome
 	$(PYTHON) -m helpers.report --pdf
 
-test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs; TEST_WORKERS=N processes)
-	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs; TEST_WORKERS=N processes, 0 for one)
+	$(PYTHON) -m pytest $(SPREAD_TESTS) $(PYTEST_ARGS)
 
 test-quick: venv ## Run the quick tier: every test without the slow mark (no notebook, no long training)
-	$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -m "not slow" $(SPREAD_TESTS) $(PYTEST_ARGS)
 
 lab: venv ## Open JupyterLab with the project's kernel (adds --allow-root when run as root)
 	$(PYTHON) -m helpers.lab
