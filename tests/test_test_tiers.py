@@ -40,7 +40,6 @@ def test_{name}():
 
 
 def run_inner(pytester, name: str, seconds: float, strict: bool = True, limit: float = 0.2, *arguments):
-
     pytester.makeconftest(INNER_CONFTEST.format(path=str(Path(__file__).with_name("conftest.py"))))
     pytester.makeini(f"[pytest]\nslow_limit = {limit}\nmarkers = slow: slow\n")
     pytester.makepyfile(TESTS.format(name=name, seconds=seconds))
