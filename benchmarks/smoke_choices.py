@@ -61,7 +61,9 @@ def measure(group: str, image_size: tuple[int, int] | None = None) -> dict:
     spec_class, _, max_epochs = GRID[group]
     tried = []
     for setting in candidates(group):
-        values = {"dataset": "sample", **setting, "epochs": max_epochs, **({"image_size": image_size} if image_size else {})}
+        values = {"dataset": "sample", **setting, "epochs": max_epochs}
+        if image_size:
+            values["image_size"] = image_size
         spec = spec_class.from_values(values, "smoke", report=None)
         print(f"{group}: {setting}, {max_epochs} epochs ...", flush=True)
         run = saliency.train(spec, device="cpu", progress=False).run
@@ -82,8 +84,9 @@ def main() -> int:
     out = RESULTS.with_name(f"{RESULTS.stem}_{size[0]}x{size[1]}.json") if size else RESULTS
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"
     os.environ.pop("SAMPLE_SEED", None)
-    command = "python benchmarks/smoke_choices.py" + (f" --groups {' '.join(args.groups)} --image-size {size[0]} {size[1]}"
-                                                      if size else "")
+    command = "python benchmarks/smoke_choices.py"
+    if size:
+        command += f" --groups {' '.join(args.groups)} --image-size {size[0]} {size[1]}"
     results = {"command": command, "sample_seed": 0, "criterion":
                f"mean {CRITERION} on the validation displays", "groups": {}}
     with tempfile.TemporaryDirectory(prefix="choices-") as scratch:
