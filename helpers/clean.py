@@ -32,12 +32,15 @@ def _moved(folder: Path, default: Path) -> bool:
 def cheap_to_remake() -> list[Path]:
     """What ``make clean`` removes: each folder whole where it is the project's own default; where a
     ``SALIENCY_*_DIR`` variable moved it (a folder that may hold other things), only what the project
-    writes there — the executed copies of its notebooks, the cache's own entries."""
+    writes there — the executed copies of its notebooks, the cache's own entries, the figures and
+    metric files the report folder's list names (:func:`helpers.paths.written_in_report`)."""
     report, executed, cache = paths.report_dir(), paths.executed_dir(), paths.cache_dir()
     executed_paths = ([executed / nb.name for nb in paths.NOTEBOOKS.glob("*.ipynb")]
                       if _moved(executed, paths.ROOT / "executed") else [executed])
     cache_paths = [cache / name for name in CACHE_ENTRIES] if _moved(cache, paths.ROOT / ".cache") else [cache]
-    return [*executed_paths, *cache_paths, paths.figures_dir(), paths.metrics_dir(),
+    report_paths = (paths.written_in_report() if _moved(report, paths.ROOT / "report")
+                    else [paths.figures_dir(), paths.metrics_dir()])
+    return [*executed_paths, *cache_paths, *report_paths, report / paths.WRITTEN_LIST,
             *(report / f"REPORT.{suffix}" for suffix in ("md", "html", "pdf"))]
 
 
@@ -49,6 +52,9 @@ def clean() -> list[Path]:
     removed = [path for path in cheap_to_remake() if path.exists() or path.is_symlink()]
     for path in removed:
         _remove(path)
+    for folder in (paths.figures_dir(), paths.metrics_dir()):   # left empty in a moved report folder
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return removed
 
 

@@ -48,6 +48,37 @@ def report_dir() -> Path:
     return _from_env("SALIENCY_REPORT_DIR", ROOT / "report")
 
 
+#: In the report folder: the figures and metric files the project wrote there, one path (relative to
+#: the folder) a line. Where ``SALIENCY_REPORT_DIR`` names a folder that may hold other things,
+#: ``make clean`` removes those files and nothing else (:mod:`helpers.clean`).
+WRITTEN_LIST = ".written-by-the-project"
+
+
+def note_written(path: Path) -> None:
+    """Add ``path``, a file just written, to the report folder's :data:`WRITTEN_LIST` when it lies in that
+    folder (a figure saved to a folder of its own is not the report's)."""
+    report = report_dir()
+    try:
+        relative = path.resolve().relative_to(report.resolve()).as_posix()
+    except ValueError:
+        return
+    if report / relative not in written_in_report():
+        with open(report / WRITTEN_LIST, "a", encoding="utf-8") as listing:
+            listing.write(relative + "\n")
+
+
+def written_in_report() -> list[Path]:
+    """The files :func:`note_written` listed in the report folder, each once; a line that would lead out
+    of the folder (absolute, or through ``..``) is not one of them."""
+    report = report_dir()
+    listing = report / WRITTEN_LIST
+    if not listing.is_file():
+        return []
+    names = dict.fromkeys(line.strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    return [report / name for name in names
+            if name and not Path(name).is_absolute() and ".." not in Path(name).parts]
+
+
 def figures_dir() -> Path:
     """Figures for the report (PNG, plus PDF for line plots)."""
     return report_dir() / "figures"

@@ -29,6 +29,7 @@ def save_figure(figure: plt.Figure, name: str, vector: bool = False, folder: Pat
         target = folder / f"{name}.{suffix}"
         with atomic_path(target) as tmp:
             figure.savefig(tmp, format=suffix, bbox_inches="tight")
+        paths.note_written(target)
         written.append(target)
     return written
 

@@ -52,7 +52,9 @@ class Record:
     def write(self) -> Path:
         """Write the record atomically into the metrics folder; return its path."""
         self.written = _dt.datetime.now().isoformat(timespec="seconds")
-        return write_json_atomic(paths.ensure(paths.metrics_dir()) / self.file_name(), dataclasses.asdict(self))
+        path = write_json_atomic(paths.ensure(paths.metrics_dir()) / self.file_name(), dataclasses.asdict(self))
+        paths.note_written(path)
+        return path
 
     @classmethod
     def read(cls, file_name: str | None = None):
@@ -206,4 +208,6 @@ class InversionComparison(Record):
 def write_table(name: str, table: pd.DataFrame, index: bool = True, comment: str = "") -> Path:
     """A table as ``report/metrics/<name>.csv`` (atomically), with an optional ``# comment`` line."""
     text = (f"# {comment}\n" if comment else "") + table.to_csv(index=index)
-    return write_text_atomic(paths.ensure(paths.metrics_dir()) / f"{name}.csv", text)
+    path = write_text_atomic(paths.ensure(paths.metrics_dir()) / f"{name}.csv", text)
+    paths.note_written(path)
+    return path

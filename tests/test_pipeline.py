@@ -107,16 +107,31 @@ def make(*arguments, cwd, env=None):
                           text=True, check=True, env=env).stdout
 
 
-def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_what_the_project_wrote(tmp_path):
+def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_what_the_project_wrote(tmp_path,
+                                                                                                   monkeypatch):
     """``make clean`` and ``clean-models`` act on the folders ``SALIENCY_*_DIR`` name, not the repository's;
-    a folder a variable names may hold other things: only the project's own entries go."""
+    a folder a variable names may hold other things: only the project's own entries go — in the report
+    folder, the figures and metric files its writers listed, not the other files beside them."""
     import os
+
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from helpers import plots
+    from helpers.records import InversionSummary, write_table
 
     env = {**os.environ, **{f"SALIENCY_{name.upper()}_DIR": str(tmp_path / name)
                             for name in ("executed", "cache", "report", "checkpoint", "data")}}
     for folder in ("executed", "cache/saliency/ab", "report/figures", "report/metrics", "checkpoint", "data/cat2000"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "file").write_text("x")
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path / "report"))
+    written = [*plots.save_figure(plt.figure(), "fig_loss", vector=True), write_table("scores", pd.DataFrame({"a": [1]})),
+               InversionSummary(dataset="sample", weights="", weights_id="", WholeDataset=10, seed=0, test_images=2,
+                                layers={}).write()]
+    plots.save_figure(plt.figure(), "fig_loss")          # written again: listed once
+    plots.save_figure(plt.figure(), "elsewhere", folder=tmp_path / "mine")   # not in the report folder: not listed
+    assert paths.written_in_report() == written
     (tmp_path / "executed" / "01_saliency_model.ipynb").write_text("{}")
     (tmp_path / "cache" / "file-digests.json").write_text("{}")
     (tmp_path / "cache" / "someone-elses-cache").write_text("theirs")
@@ -127,7 +142,11 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
     assert (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists() and f"kept: {tmp_path / 'checkpoint'}" in out
     assert (tmp_path / "data" / "cat2000" / "file").exists() and (tmp_path / "report" / "my-notes.txt").exists()
     assert not any((tmp_path / f).exists() for f in ("executed/01_saliency_model.ipynb", "cache/saliency",
-                                                     "cache/file-digests.json", "report/figures", "report/REPORT.md"))
+                                                     "cache/file-digests.json", "report/REPORT.md",
+                                                     f"report/{paths.WRITTEN_LIST}"))
+    assert not any(path.exists() for path in written)
+    assert (tmp_path / "report" / "figures" / "file").exists() and (tmp_path / "report" / "metrics" / "file").exists()
+    assert (tmp_path / "mine" / "elsewhere.png").exists()
     assert (tmp_path / "executed" / "file").exists() and (tmp_path / "cache" / "someone-elses-cache").exists()
     asked = make("clean-models", cwd=tmp_path, env=env)   # an answer, exit 0: listed, not removed
     assert "FORCE=1" in asked and "saliency_sample_0123abcd_456789.pt" in asked
