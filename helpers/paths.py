@@ -68,15 +68,18 @@ def note_written(path: Path) -> None:
 
 
 def written_in_report() -> list[Path]:
-    """The files :func:`note_written` listed in the report folder, each once; a line that would lead out
-    of the folder (absolute, or through ``..``) is not one of them."""
+    """The files :func:`note_written` listed in the report folder, each once. A line that names no file
+    there — one leading out of the folder (absolute, or through ``..``), the folder itself (``.``), or
+    a folder in it — is not one of them: the list is a plain file anyone can edit, and ``make clean``
+    removes what it names."""
     report = report_dir()
     listing = report / WRITTEN_LIST
     if not listing.is_file():
         return []
-    names = dict.fromkeys(line.strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    names = dict.fromkeys(Path(line.strip()) for line in listing.read_text(encoding="utf-8").splitlines())
     return [report / name for name in names
-            if name and not Path(name).is_absolute() and ".." not in Path(name).parts]
+            if name.parts and not name.is_absolute() and ".." not in name.parts
+            and not (report / name).is_dir()]
 
 
 def figures_dir() -> Path:

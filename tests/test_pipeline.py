@@ -132,6 +132,9 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
     plots.save_figure(plt.figure(), "fig_loss")          # written again: listed once
     plots.save_figure(plt.figure(), "elsewhere", folder=tmp_path / "mine")   # not in the report folder: not listed
     assert paths.written_in_report() == written
+    with open(tmp_path / "report" / paths.WRITTEN_LIST, "a") as listing:   # lines no writer wrote: named by none
+        listing.write("\n.\nfigures\n../data/cat2000/file\n" + str(tmp_path / "executed" / "file") + "\n")
+    assert paths.written_in_report() == written
     (tmp_path / "executed" / "01_saliency_model.ipynb").write_text("{}")
     (tmp_path / "cache" / "file-digests.json").write_text("{}")
     (tmp_path / "cache" / "someone-elses-cache").write_text("theirs")
