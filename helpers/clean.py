@@ -4,13 +4,14 @@ uses — the defaults under the repository, or wherever ``SALIENCY_*_DIR`` moves
 ``clean`` removes what is cheap to remake: the executed notebooks, the decode cache, the report's
 figures, metrics and generated pages — in a folder a variable moved, only what the project wrote
 there. It never touches trained models or any data set. ``clean-models`` lists the trained models
-(the ``*.pt`` files) and removes those only with ``--force`` (``FORCE=1``).
+(the checkpoints training named, :data:`CHECKPOINT_NAME`) and removes those only with ``--force`` (``FORCE=1``).
 
 Standard library only, so ``make clean`` works before the environment is built.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -58,9 +59,18 @@ def clean() -> list[Path]:
     return removed
 
 
+#: The names training gives its checkpoints (``helpers.training.checkpoint_path``: ``<kind>_<dataset>_<8 hex
+#: digits>[_<6 hex digits>].pt``, the kind ``saliency…`` or ``inversion…``; and ``<stem>.replaced-<time>.pt``
+#: for one RETRAIN set aside). The checkpoint folder may be one a variable named: another ``*.pt`` in it is
+#: not the project's. ``tests/test_pipeline.py`` checks the pattern against the names training gives.
+CHECKPOINT_NAME = re.compile(r"(saliency|inversion)_.+_[0-9a-f]{8}(_[0-9a-f]{6})?(\.replaced-[0-9-]+)?\.pt")
+
+
 def trained_models(folder: Path) -> list[Path]:
-    """The checkpoints training writes in ``folder`` (``*.pt``, those RETRAIN set aside among them)."""
-    return sorted(p for p in folder.glob("*.pt") if p.is_file()) if folder.is_dir() else []
+    """The checkpoints training writes in ``folder`` (those RETRAIN set aside among them)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.pt") if p.is_file() and CHECKPOINT_NAME.fullmatch(p.name))
 
 
 def clean_models(force: bool) -> str:

@@ -139,6 +139,7 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
     (tmp_path / "cache" / "file-digests.json").write_text("{}")
     (tmp_path / "cache" / "someone-elses-cache").write_text("theirs")
     (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").write_bytes(b"model")
+    (tmp_path / "checkpoint" / "resnet50-finetuned.pt").write_bytes(b"someone else's model")
     (tmp_path / "report" / "REPORT.md").write_text("stale")
     (tmp_path / "report" / "my-notes.txt").write_text("mine")
     out = make("clean", cwd=tmp_path, env=env)
@@ -157,6 +158,29 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
     out = make("clean-models", "FORCE=1", cwd=tmp_path, env=env)
     assert "removed" in out and not (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists()
     assert (tmp_path / "checkpoint" / "file").exists()   # not a model: kept, and so is its folder
+    assert (tmp_path / "checkpoint" / "resnet50-finetuned.pt").exists() and "resnet50" not in asked + out
+
+
+def test_clean_models_knows_every_name_training_gives_a_checkpoint(tmp_path, monkeypatch):
+    from helpers import clean
+    from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec
+    from helpers.training import _set_aside, checkpoint_path
+
+    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path))
+    data = {"data": {"digest": "0123456789abcdef"}}
+    names = [checkpoint_path("saliency", "cat2000", SaliencySpec(), data),
+             checkpoint_path("saliency_contrast", "sample", ContrastSpec(), data),
+             checkpoint_path("inversion_mobilenet_v2_features.13.add", "tiny-imagenet-200", InversionSpec(), data),
+             checkpoint_path("inversion_alexnet_fc8", "sample", InversionSpec())]
+    for path in names:
+        path.write_bytes(b"model")
+    set_aside = [_set_aside(names[0])]                    # RETRAIN: <stem>.replaced-<time>.pt
+    names[0].write_bytes(b"retrained")
+    set_aside.append(_set_aside(names[0]))                # the same second: <stem>.replaced-<time>-1.pt
+    names[0].write_bytes(b"retrained again")
+    assert clean.trained_models(tmp_path) == sorted(names + set_aside)
+    for other in ("resnet50.pt", "saliency.pt", "saliency_sample_0123abcd.pt.partial", "notes_saliency_cat2000.pt"):
+        assert not clean.CHECKPOINT_NAME.fullmatch(other), other
 
 
 def test_the_cache_entries_make_clean_removes_are_the_ones_the_project_writes():
