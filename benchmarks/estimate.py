@@ -4,10 +4,11 @@
 
 Trains the halved SalNet and the second model under the smoke profile on the generated sample (into a
 scratch folder: your checkpoints are not touched, and the decode cache starts empty, as on a first
-run), and prints, for each, what the run said after its first steps — the first epoch, and each later
-epoch — and after its first epoch, beside what the epochs then took. The estimates leave validation
-out until the first epoch has ended; the epochs' times include it. The CPU's kind is printed with the
-figures (`helpers.parallel.cpu_computes_bf16`).
+run), and prints, for each, what the run said beside what then happened: after its first steps, the
+training of the first epoch and of each later one (that estimate says validation is not counted; it is
+compared with the epochs' training, their held-out pass left out); after its first epoch, the remaining
+epochs whole (validation and held-out scores included). The CPU's kind is printed with the figures
+(`helpers.parallel.cpu_kind`).
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ def compared(estimate: float, actual: float) -> str:
 
 
 def main() -> int:
-    kind = "with bf16 instructions" if parallel.cpu_computes_bf16() else "without bf16 instructions (fp32)"
-    print(f"CPU: {os.cpu_count()} cores, {kind}")
+    precision = "bf16 autocast" if parallel.cpu_computes_bf16() else "float32"
+    print(f"CPU: {parallel.cpu_kind()} (training in {precision})")
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"   # the estimate's lines, not the bars
     with tempfile.TemporaryDirectory(prefix="estimate-") as scratch:
         for name in ("CHECKPOINT", "REPORT", "CACHE"):
@@ -40,14 +41,19 @@ def main() -> int:
             spec = spec_class.from_values({"dataset": "sample"}, "smoke", report=None)
             run = saliency.train(spec, device="cpu").run
             seconds = [row["seconds"] for row in run.history]
-            later = sum(seconds[1:]) / max(len(seconds) - 1, 1)
+            training = [row["seconds"] - row["validation_seconds"] for row in run.history]
+            later = len(seconds) - 1
             estimates = run.estimates
-            print(f"\n{label}: epochs took " + ", ".join(f"{s:.1f}" for s in seconds) + " s")
-            print(f"  first epoch, after the first steps:  {compared(estimates['first_epoch'], seconds[0])}")
-            print(f"  a later epoch, after the first steps: {compared(estimates['later_epoch'], later)}")
-            print(f"  a later epoch, after the first epoch: {compared(estimates['later_epoch_after_first'], later)}")
-            whole = estimates["first_epoch"] + (len(seconds) - 1) * estimates["later_epoch"]
-            print(f"  the whole run, after the first steps: {compared(whole, sum(seconds))}")
+            print(f"\n{label}: epochs took " + ", ".join(f"{s:.1f}" for s in seconds) + " s, of which training "
+                  + ", ".join(f"{s:.1f}" for s in training) + " s (the rest validation and held-out scores)")
+            print("  said after the first steps (training, validation not counted):")
+            print(f"    the first epoch's training:      {compared(estimates['first_epoch'], training[0])}")
+            print(f"    a later epoch's training:        {compared(estimates['later_epoch'], sum(training[1:]) / later)}")
+            whole = estimates["first_epoch"] + later * estimates["later_epoch"]
+            print(f"    the training in all:             {compared(whole, sum(training))}")
+            print("  said after the first epoch (everything):")
+            print(f"    the {later} remaining epochs:        "
+                  f"{compared(later * estimates['later_epoch_after_first'], sum(seconds[1:]))}")
     return 0
 
 

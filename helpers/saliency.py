@@ -163,7 +163,7 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
                                num_workers=num_workers)
     run = fit(model, train_loader, validation_loader, spec, checkpoint, loss_fn=loss_function(spec),
               metadata=metadata, on_save=lambda run: record_training(run, spec, model, data),
-              held_out_scores=evaluation.held_out_scorer(data.validation_items, validation_loader, device),
+              held_out_scores=evaluation.HeldOutScorer(data.validation_items, validation_loader, device),
               cost_hint=smoke_hint(spec, device), **options)
     return TrainedSaliency(spec, model, run, data, train_set, validation_set)
 

@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import paths, progress
+from .data.datasets import seconds_decoding_into_cache
 from .data.fingerprints import split_differences
 from .identity import architecture, architecture_differences, digest
 from .io import DiskFullError, atomic_path, check_writable_folder, exclusive_lock
@@ -331,49 +332,61 @@ class Checkpointer:
 
 @dataclass
 class EpochTimes:
-    """Where one epoch's time went, in seconds: waiting for each batch (the first epoch decodes every
-    image from its file, later ones read the decoded cache), each step itself, and within it the
-    frozen front end's once-only work (features computed once, then remembered: later epochs skip it)."""
+    """Where one epoch's time went, in seconds: waiting for each batch and each step itself, with the
+    once-only work within them — decoding an image into the decode cache (later epochs read the cache)
+    and the frozen front end's features (computed once, then remembered) — then the held-out pass
+    (validation and the held-out scores) and its own once-only work (its images decoded, their
+    features computed, the ground truth read)."""
 
     waiting: list[float] = field(default_factory=list)
     working: list[float] = field(default_factory=list)
-    once: list[float] = field(default_factory=list)
-    evaluation_waiting: float = 0.0   # waiting for the validation batches
-    evaluation_once: float = 0.0      # the front end's once-only work on the validation images
+    once: list[float] = field(default_factory=list)       # the front end's, within each step
+    decoding: list[float] = field(default_factory=list)   # into the cache, within each wait
+    held_out_once: float = 0.0
+    #: The loader decodes into its cache in worker processes, where this process cannot time it: a later
+    #: epoch's waiting is then counted as nothing (the workers read the cache ahead of the steps).
+    decoded_out_of_sight: bool = False
 
     seconds: float = 0.0              # waiting and working, every step so far
 
-    def add(self, waiting: float, working: float, once: float) -> None:
+    def add(self, waiting: float, working: float, once: float, decoding: float = 0.0) -> None:
         self.waiting.append(waiting)
         self.working.append(working)
         self.once.append(once)
+        self.decoding.append(decoding)
         self.seconds += waiting + working
 
     def seconds_after(self, warmup: int) -> float:
         """The steps' time, the first ``warmup`` steps left out."""
         return self.seconds - sum(self.waiting[:warmup]) - sum(self.working[:warmup])
 
+    def later_waiting(self, waiting: float, decoding: float) -> float:
+        """What a wait of the first epoch becomes in a later one: the wait less its decoding into the
+        cache (what remains — reading the cache, collating — recurs), nothing where the decoding was out
+        of sight, all of it where the data are decoded every epoch (no cache: nothing counted as decoding)."""
+        return 0.0 if self.decoded_out_of_sight else max(waiting - decoding, 0.0)
 
-def first_epoch_estimate(times: EpochTimes, steps: int, warmup: int, cached: bool = True) -> tuple[float, float]:
+
+def first_epoch_estimate(times: EpochTimes, steps: int, warmup: int) -> tuple[float, float]:
     """``(this epoch, each later epoch)``: the training steps' seconds, from the steps after the first
     ``warmup`` (which pay one-off costs: allocations, oneDNN's first kernels). This epoch pays its
-    batches' waiting (decoding) and its once-only work; later epochs skip both — the waiting only
-    where the decoded images are ``cached``."""
+    batches' decoding and its once-only work; later epochs skip both (:meth:`EpochTimes.later_waiting`)."""
     timed = slice(warmup, None)
     count = max(len(times.working[timed]), 1)
-    waiting, working, once = (sum(values[timed]) / count for values in (times.waiting, times.working, times.once))
-    return steps * (waiting + working), steps * (max(working - once, 0.0) + (0.0 if cached else waiting))
+    waiting, working, once, decoding = (sum(values[timed]) / count
+                                        for values in (times.waiting, times.working, times.once, times.decoding))
+    return steps * (waiting + working), steps * (max(working - once, 0.0) + times.later_waiting(waiting, decoding))
 
 
-def later_epoch_seconds(times: EpochTimes, epoch_seconds: float, warmup: int, cached: bool = True) -> float:
-    """What an epoch after the first will take, from the first's whole time (training and validation):
-    less its once-only work, what its first ``warmup`` steps took beyond a usual step, and — where the
-    decoded images are ``cached`` — what it waited for its batches."""
+def later_epoch_seconds(times: EpochTimes, epoch_seconds: float, warmup: int) -> float:
+    """What an epoch after the first will take, from the first's whole time (training and the held-out
+    pass): less its once-only work (the front end's, the held-out pass's, and decoding into the cache),
+    and what its first ``warmup`` steps took beyond a usual step."""
     usual = times.working[warmup:]
     typical = sum(usual) / len(usual) if usual else 0.0
-    one_off = sum(times.once) + times.evaluation_once + sum(max(w - typical, 0.0) for w in times.working[:warmup])
-    if cached:
-        one_off += sum(times.waiting) + times.evaluation_waiting
+    warm_up = sum(max(w - typical, 0.0) for w in times.working[:warmup])
+    recurring_waits = sum(times.later_waiting(w, d) for w, d in zip(times.waiting, times.decoding))
+    one_off = sum(times.once) + times.held_out_once + warm_up + sum(times.waiting) - recurring_waits
     return max(epoch_seconds - one_off, 0.0)
 
 
@@ -381,6 +394,11 @@ def decodes_once(loader: DataLoader) -> bool:
     """Whether ``loader``'s images are decoded once and read from a cache after (see
     :class:`helpers.data.datasets.DecodeOnceDataset`); a data set of other kinds counts as decoded each time."""
     return getattr(loader.dataset, "cache_dir", None) is not None
+
+
+def decoded_out_of_sight(loader: DataLoader) -> bool:
+    """Whether ``loader`` decodes into a cache in worker processes, where this process cannot time it."""
+    return decodes_once(loader) and loader.num_workers > 0
 
 
 class _Training:
@@ -408,7 +426,7 @@ class _Training:
         self.autocast = torch.autocast(self.device.type if bf16_here else "cpu", dtype=torch.bfloat16,
                                        enabled=spec.mixed_precision and bf16_here)
         self.resume_at, self.partial, self.resume_rng = 0, (0.0, 0), None
-        self.times, self.cached = EpochTimes(), True
+        self.times = EpochTimes()
         # Headless runs (helpers.pipeline) keep only the one line per epoch that fit prints.
         self.show_bars = (options.progress and self.is_main
                           and os.environ.get("SALIENCY_PROGRESS_BARS", "1") != "0")
@@ -476,6 +494,12 @@ class _Training:
         memo = getattr(self.model, "feature_memo", None)
         return memo.once_seconds if memo is not None else 0.0
 
+    def held_out_once_seconds(self) -> float:
+        """The once-only work so far that a held-out pass can do: the front end's, decoding into the
+        cache, and the held-out scorer's own (reading the ground truth)."""
+        return (self.once_seconds() + seconds_decoding_into_cache()
+                + getattr(self.options.held_out_scores, "once_seconds", 0.0))
+
     def timed_enough(self, steps: int) -> bool:
         """Whether the steps after the warm-up are enough to estimate from: at least
         :data:`ESTIMATE_AFTER_STEPS` of them, and :data:`ESTIMATE_AFTER_SECONDS` of their time (a
@@ -493,7 +517,7 @@ class _Training:
         """Before the run spends its time: what the steps after the warm-up took, scaled to this epoch
         (which decodes every image once) and to the later epochs (which read the decoded cache)."""
         steps = len(loader)
-        this_epoch, later = first_epoch_estimate(self.times, steps, ESTIMATE_WARMUP_STEPS, decodes_once(loader))
+        this_epoch, later = first_epoch_estimate(self.times, steps, ESTIMATE_WARMUP_STEPS)
         self.run.estimates.update(first_epoch=this_epoch, later_epoch=later)
         epochs = self.spec.epochs - epoch
         hint = self.options.cost_hint(this_epoch * self.world / max(len(loader.dataset), 1)) \
@@ -509,14 +533,14 @@ class _Training:
 
     def train_epoch(self, loader: DataLoader, epoch: int, checkpointer: Checkpointer) -> tuple[float, int]:
         """One pass over ``loader``; returns the loss sum and the image count over every process."""
-        self.cached = decodes_once(loader)
         skip = self.resume_at if epoch == self.run.resumed_from_epoch + 1 else 0
         total, count = self.partial if skip else (0.0, 0)
-        self.times = EpochTimes()
+        self.times = EpochTimes(decoded_out_of_sight=decoded_out_of_sight(loader))
         step_checkpoints = self.options.checkpoint_every or self.options.checkpoint_minutes
-        mark = progress.clock()
+        mark, decoded_before = progress.clock(), seconds_decoding_into_cache()
         for step, (inputs, targets) in enumerate(self.start_epoch(loader, epoch, skip), start=skip + 1):
             arrived, once_before = progress.clock(), self.once_seconds()
+            decoding = seconds_decoding_into_cache() - decoded_before
             inputs, targets = self.to_device(inputs), self.to_device(targets)
             with self.autocast:
                 outputs = self.forward(inputs)
@@ -531,8 +555,8 @@ class _Training:
             total += loss.item() * len(inputs)
             count += len(inputs)
             done = progress.clock()
-            self.times.add(arrived - mark, done - arrived, self.once_seconds() - once_before)
-            mark = done
+            self.times.add(arrived - mark, done - arrived, self.once_seconds() - once_before, decoding)
+            mark, decoded_before = done, seconds_decoding_into_cache()
             if self.estimate_due(epoch) and self.timed_enough(step - skip):
                 self.estimate(loader, epoch)
             if step_checkpoints and checkpointer.step_due(step, self.world):
@@ -550,28 +574,34 @@ class _Training:
         """The mean loss over ``loader``'s images."""
         self.model.eval()
         total, count = 0.0, 0
-        mark, once_before = progress.clock(), self.once_seconds()
+        out_of_sight = decoded_out_of_sight(loader)
+        mark = progress.clock()
         for inputs, targets in self.batches(loader, "validation"):
-            self.times.evaluation_waiting += progress.clock() - mark
+            if out_of_sight:   # decoded in worker processes: the waiting counted as once-only, as in training
+                self.times.held_out_once += progress.clock() - mark
             inputs, targets = self.to_device(inputs), self.to_device(targets)
             with self.autocast:
                 outputs = self.model(inputs)
             total += self.loss_fn(_full_precision(outputs), _full_precision(targets)).item() * len(inputs)
             count += len(inputs)
             mark = progress.clock()
-        self.times.evaluation_once += self.once_seconds() - once_before
         return total / max(count, 1)
 
     def epoch_row(self, epoch: int, totals: tuple[float, int], lr: float, val_loader, started: float) -> dict:
-        """The history's row of one finished epoch: losses, held-out scores, learning rate, time."""
+        """The history's row of one finished epoch: losses, held-out scores, learning rate, and the
+        seconds of the whole epoch and of its held-out pass (validation and held-out scores)."""
         total, count = totals
         row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": math.nan, "lr": lr}
+        scorer = self.options.held_out_scores
+        held_out_started, once_before = progress.clock(), self.held_out_once_seconds()
         if val_loader is not None and self.is_main:
             row["val_loss"] = self.validate(val_loader)
-        if self.options.held_out_scores is not None and self.is_main:
+        if scorer is not None and self.is_main:
             self.model.eval()
-            row.update(self.options.held_out_scores(self.model))
+            row.update(scorer(self.model))
+        self.times.held_out_once += self.held_out_once_seconds() - once_before
         row["seconds"] = progress.clock() - started
+        row["validation_seconds"] = progress.clock() - held_out_started
         return row
 
     def report(self, row: dict) -> None:
@@ -583,7 +613,7 @@ class _Training:
         print(f"epoch {epoch:>3}/{epochs}  train {row['train_loss']:.4f}  {self.options.held_out_name} "
               f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row['seconds']:.0f}s", flush=True)
         if epoch == self.run.resumed_from_epoch + 1 and epoch != epochs:
-            later = later_epoch_seconds(self.times, row["seconds"], ESTIMATE_WARMUP_STEPS, self.cached)
+            later = later_epoch_seconds(self.times, row["seconds"], ESTIMATE_WARMUP_STEPS)
             self.run.estimates["later_epoch_after_first"] = later
             print(f"  about {duration_text((epochs - epoch) * later)} more for the remaining {epochs - epoch} epochs "
                   f"(each about {duration_text(later)}: this one, less its warm-up, decoding and once-only work)",
@@ -709,7 +739,7 @@ ESTIMATE_AFTER_STEPS = 5
 ESTIMATE_AFTER_SECONDS = 20.0
 #: The first steps, left out of the estimate: they pay one-off costs (allocations, oneDNN's first kernels).
 ESTIMATE_WARMUP_STEPS = 2
-_ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds")
+_ROW_KEYS = ("epoch", "train_loss", "val_loss", "lr", "seconds", "validation_seconds")
 
 
 def duration_text(seconds: float) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from helpers import evaluation, metrics
 from helpers.data import SaliencyItem, load_ground_truth, no_oracle_reason
@@ -128,3 +129,30 @@ def test_a_metric_added_to_the_table_is_a_bar_only_when_it_declares_so(sample_sc
         monkeypatch.setattr(metrics, "METRICS", (*metrics.METRICS, half))
         after = evaluation.quality_bars(overall, ORACLE_SAMPLE, ORACLE_SAMPLE, per_category)
         assert len(after) == len(before) + added
+
+
+def test_the_held_out_scorer_reads_the_ground_truth_once_and_says_how_long_that_took(monkeypatch):
+    """fit's held-out scores each epoch: the ground truth is read at the first call only, and its time
+    is the scorer's once_seconds (the run-time estimate leaves it out of the later epochs)."""
+    from helpers import progress
+    from helpers.data import GroundTruth
+
+    now, reads = [0.0], []
+    fixations = np.zeros((6, 8), bool)
+    fixations[1, 2] = fixations[4, 5] = True
+
+    def read(item):
+        reads.append(item)
+        now[0] += 3.0
+        return GroundTruth(fixations=fixations, density=fixations.astype(float))
+
+    monkeypatch.setattr(progress, "clock", lambda: now[0])
+    monkeypatch.setattr(evaluation, "load_ground_truth", read)
+    ramp = torch.arange(24.0).reshape(1, 1, 4, 6) / 24      # brightest at the bottom right
+    monkeypatch.setattr(evaluation, "predict", lambda model, loader, device: ramp.expand(2, 1, 4, 6))
+    scorer = evaluation.HeldOutScorer(["first", "second"], loader=None)
+    for _ in range(3):
+        scores = scorer(model=None)
+    assert reads == ["first", "second"] and scorer.once_seconds == 6.0
+    expected = metrics.auc_judd(evaluation.upsample(ramp[0, 0].numpy().astype(np.float64), (6, 8)), fixations)
+    assert scores == {"AUC-Judd": pytest.approx(expected)}

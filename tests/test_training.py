@@ -4,6 +4,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from helpers.data import make_loader
+from helpers.data.datasets import DecodeOnceDataset
 from helpers.models import FrozenThenTrained
 from helpers.training import (CheckpointError, NonFiniteLossError, checkpoint_path, fit,
                               load_checkpoint, read_checkpoint, select_device)
@@ -265,38 +266,60 @@ class FakeClock:
         return self.now
 
 
-class DecodedOnce(torch.utils.data.Dataset):
-    """A data set whose first read of an item costs ``decode`` seconds of the fake clock (later reads
-    come from its cache), like helpers.data.DecodeOnceDataset."""
+class DecodedOnce(DecodeOnceDataset):
+    """helpers.data.DecodeOnceDataset's bookkeeping over tiny items: decoding one costs ``decode``
+    seconds of the fake clock (once, where ``cache_dir`` keeps it), turning the arrays into tensors
+    ``read`` seconds (every epoch)."""
 
-    cache_dir = "a cache"
+    def __init__(self, clock: FakeClock, decode: float, cache_dir, read: float = 0.0, n: int = 40):
+        super().__init__(range(n), cache_dir)
+        self.clock, self.decode_cost, self.read, self.data = clock, decode, read, tiny_problem(n=n)
 
-    def __init__(self, clock: FakeClock, decode: float, n: int = 40):
-        self.clock, self.decode, self.data, self.seen = clock, decode, tiny_problem(n=n), set()
+    def cache_path(self, index: int):
+        return self.cache_dir / f"{index}.npz"
 
-    def __len__(self):
-        return len(self.data)
+    def decode(self, index: int) -> dict:
+        self.clock.now += self.decode_cost
+        inputs, targets = self.data[index]
+        return {"inputs": inputs.numpy(), "targets": targets.numpy()}
 
-    def __getitem__(self, index):
-        if index not in self.seen:
-            self.seen.add(index)
-            self.clock.now += self.decode
-        return self.data[index]
+    def to_tensors(self, arrays: dict):
+        self.clock.now += self.read
+        return torch.from_numpy(arrays["inputs"]), torch.from_numpy(arrays["targets"])
 
 
 class TimedModel(nn.Module):
-    """Each step costs ``step`` seconds of the fake clock, the first ``warm`` steps ``first`` each."""
+    """Each step costs ``step`` seconds of the fake clock, the first ``warm`` steps ``first`` each; a
+    forward pass in evaluation ``evaluation`` seconds."""
 
-    def __init__(self, clock: FakeClock, step: float, first: float, warm: int = 2):
+    def __init__(self, clock: FakeClock, step: float, first: float, warm: int = 2, evaluation: float = 0.0):
         super().__init__()
         self.clock, self.step, self.first, self.warm, self.calls = clock, step, first, warm, 0
+        self.evaluation = evaluation
         self.net = tiny_model()
 
     def forward(self, x):
         if self.training:
             self.calls += 1
             self.clock.now += self.first if self.calls <= self.warm else self.step
+        else:
+            self.clock.now += self.evaluation
         return self.net(x)
+
+
+class TimedScorer:
+    """``fit``'s held-out scores at a fake cost: ``once`` seconds at the first call (reading the ground
+    truth, as helpers.evaluation.HeldOutScorer does), ``each`` seconds every call."""
+
+    def __init__(self, clock: FakeClock, once: float, each: float):
+        self.clock, self.once, self.each, self.once_seconds = clock, once, each, 0.0
+
+    def __call__(self, model) -> dict:
+        if not self.once_seconds:
+            self.clock.now += self.once
+            self.once_seconds += self.once
+        self.clock.now += self.each
+        return {"score": 0.5}
 
 
 def test_the_estimate_leaves_out_the_warm_up_and_the_first_epoch_s_decoding(tmp_path, monkeypatch):
@@ -306,7 +329,7 @@ def test_the_estimate_leaves_out_the_warm_up_and_the_first_epoch_s_decoding(tmp_
 
     clock = FakeClock()
     monkeypatch.setattr(progress, "clock", clock)
-    data = DecodedOnce(clock, decode=0.5)
+    data = DecodedOnce(clock, decode=0.5, cache_dir=tmp_path / "cache")
     loader = make_loader(data, 4, shuffle=True)                        # 10 steps an epoch
     spec = Spec(epochs=4, batch_size=4, learning_rate=0.05, lr_step=10, seed=0)
     run = fit(TimedModel(clock, step=3.0, first=30.0), loader, None, spec, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
@@ -325,12 +348,35 @@ def test_the_estimate_leaves_out_the_warm_up_and_the_first_epoch_s_decoding(tmp_
             clock.now += 2.5 * len(images)
             return super()._frozen_features(images)
 
-    memo_run = fit(SlowFrontEnd(), make_loader(DecodedOnce(clock, decode=0.0), 4, shuffle=True), None, spec,
+    memo_run = fit(SlowFrontEnd(), make_loader(DecodedOnce(clock, 0.0, tmp_path / "memo"), 4, shuffle=True), None, spec,
                    tmp_path / "f.pt", device="cpu", loss_fn=MSE)
     actual = [row["seconds"] for row in memo_run.history]
     assert actual[0] == pytest.approx(40 * 2.5) and actual[1] == pytest.approx(0.0)
     assert memo_run.estimates["first_epoch"] == pytest.approx(actual[0], rel=0.3)
     assert memo_run.estimates["later_epoch"] == pytest.approx(0.0) == memo_run.estimates["later_epoch_after_first"]
+
+
+def test_the_estimate_after_the_first_epoch_counts_what_recurs_of_reading_validation_and_scoring(tmp_path, monkeypatch):
+    """A fake clock: 40 training and 8 validation images, each decoded once (0.5 s) and read every
+    epoch (0.5 s); a step 3 s (the first two 30 s), a validation batch 1 s, the held-out scores 2 s a call
+    and 5 s once (the ground truth read). A later epoch takes 10 × (3 + 4 × 0.5) + 2 × (1 + 4 × 0.5) + 2 =
+    58 s: the estimate after the first epoch must say so, and the one after the first steps the 50 s
+    of training (it says validation is not counted)."""
+    from helpers import progress
+
+    clock = FakeClock()
+    monkeypatch.setattr(progress, "clock", clock)
+    train = make_loader(DecodedOnce(clock, 0.5, tmp_path / "cache", read=0.5), 4, shuffle=True)
+    validation = make_loader(DecodedOnce(clock, 0.5, tmp_path / "cache" / "validation", read=0.5, n=8), 4)
+    spec = Spec(epochs=3, batch_size=4, learning_rate=0.05, lr_step=10, seed=0)
+    run = fit(TimedModel(clock, step=3.0, first=30.0, evaluation=1.0), train, validation, spec, tmp_path / "c.pt",
+              device="cpu", loss_fn=MSE, held_out_scores=TimedScorer(clock, once=5.0, each=2.0))
+    seconds = [row["seconds"] for row in run.history]
+    assert seconds == pytest.approx([2 * 30 + 8 * 3 + 40 * 1.0 + 2 + 8 * 1.0 + 5 + 2, 58, 58])
+    assert [row["validation_seconds"] for row in run.history[1:]] == pytest.approx([8, 8])
+    assert run.estimates["later_epoch_after_first"] == pytest.approx(58)
+    assert run.estimates["later_epoch"] == pytest.approx(50)
+    assert run.estimates["first_epoch"] == pytest.approx(10 * (3 + 4 * 1.0))
 
 
 def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):
