@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .io import write_text_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -56,15 +58,19 @@ WRITTEN_LIST = ".written-by-the-project"
 
 def note_written(path: Path) -> None:
     """Add ``path``, a file just written, to the report folder's :data:`WRITTEN_LIST` when it lies in that
-    folder (a figure saved to a folder of its own is not the report's)."""
+    folder (a figure saved to a folder of its own is not the report's). The list is written whole and
+    renamed into place, like every file the project writes."""
     report = report_dir()
     try:
         relative = path.resolve().relative_to(report.resolve()).as_posix()
     except ValueError:
         return
     if report / relative not in written_in_report():
-        with open(report / WRITTEN_LIST, "a", encoding="utf-8") as listing:
-            listing.write(relative + "\n")
+        listing = report / WRITTEN_LIST
+        lines = listing.read_text(encoding="utf-8") if listing.is_file() else ""
+        if lines and not lines.endswith("\n"):
+            lines += "\n"
+        write_text_atomic(listing, lines + relative + "\n", durable=False)   # never half a line
 
 
 def written_in_report() -> list[Path]:
