@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..progress import tqdm
 from .image_layouts import ImageItem
-from .readers import DataError, check_same_frame, format_named
+from .readers import DataError, check_same_frame, format_named, image_errors
 from .saliency_layouts import SaliencyItem
 
 
@@ -43,15 +43,10 @@ def decodes(path) -> None:
     """Decode ``path`` whole — at an eighth of its size where the JPEG decoder can, which still reads
     every byte — so a truncated or damaged file is found now, not in the first validation an epoch
     later; a :class:`DataError` names it."""
-    try:
-        with Image.open(path) as image:
-            if image.format == "JPEG":
-                image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
-            image.load()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise DataError(f"{path}: cannot be decoded ({error})") from None
+    with image_errors(path, "cannot be decoded"), Image.open(path) as image:
+        if image.format == "JPEG":
+            image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+        image.load()
 
 
 def _report(problems: list[str], checked: int, what: str) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import struct
 import warnings
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -33,8 +34,22 @@ class DataError(ValueError):
     """A data file is missing, unreadable or not in the expected format (the message names it)."""
 
 
-def _open_image(path: Path, draft_size: tuple[int, int] | None = None) -> Image.Image:
+@contextmanager
+def image_errors(path: Path, problem: str = "not a readable image") -> Iterator[None]:
+    """Pillow's errors while opening or decoding ``path`` as a :class:`DataError` naming the file:
+    "file not found", else ``problem`` and Pillow's reason."""
     try:
+        yield
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"{path}: {problem} ({exc})") from exc
+
+
+def _open_image(path: Path, draft_size: tuple[int, int] | None = None) -> Image.Image:
+    with image_errors(path):
         image = Image.open(path)
         if draft_size is not None and image.format == "JPEG":
             # The request follows the stored orientation (EXIF rotation comes later).
@@ -42,10 +57,6 @@ def _open_image(path: Path, draft_size: tuple[int, int] | None = None) -> Image.
             landscape = image.width >= image.height
             image.draft(image.mode, (long_side, short_side) if landscape else (short_side, long_side))
         image.load()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise DataError(f"{path}: not a readable image ({exc})") from exc
     return image
 
 
@@ -71,14 +82,9 @@ def eight_bit(image: Image.Image, path: Path) -> Image.Image:
 
 def _stored_and_displayed_size(path: Path) -> tuple[tuple[int, int], tuple[int, int]]:
     """``(width, height)`` as stored and as displayed (EXIF rotation applied), from the header only."""
-    try:
-        with Image.open(path) as image:
-            rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-            return image.size, ((image.height, image.width) if rotated else image.size)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise DataError(f"{path}: not a readable image ({exc})") from exc
+    with image_errors(path), Image.open(path) as image:
+        rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        return image.size, ((image.height, image.width) if rotated else image.size)
 
 
 def _has_alpha(image: Image.Image) -> bool:
