@@ -385,8 +385,8 @@ def later_epoch_seconds(times: EpochTimes, epoch_seconds: float, warmup: int) ->
     usual = times.working[warmup:]
     typical = sum(usual) / len(usual) if usual else 0.0
     warm_up = sum(max(w - typical, 0.0) for w in times.working[:warmup])
-    recurring_waits = sum(times.later_waiting(w, d) for w, d in zip(times.waiting, times.decoding))
-    one_off = sum(times.once) + times.held_out_once + warm_up + sum(times.waiting) - recurring_waits
+    waits_once = sum(times.waiting) - sum(times.later_waiting(w, d) for w, d in zip(times.waiting, times.decoding))
+    one_off = sum(times.once) + waits_once + times.held_out_once + warm_up
     return max(epoch_seconds - one_off, 0.0)
 
 
@@ -600,8 +600,8 @@ class _Training:
             self.model.eval()
             row.update(scorer(self.model))
         self.times.held_out_once += self.held_out_once_seconds() - once_before
-        row["seconds"] = progress.clock() - started
-        row["validation_seconds"] = progress.clock() - held_out_started
+        ended = progress.clock()
+        row["seconds"], row["validation_seconds"] = ended - started, ended - held_out_started
         return row
 
     def report(self, row: dict) -> None:

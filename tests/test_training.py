@@ -377,6 +377,11 @@ def test_the_estimate_after_the_first_epoch_counts_what_recurs_of_reading_valida
     assert run.estimates["later_epoch_after_first"] == pytest.approx(58)
     assert run.estimates["later_epoch"] == pytest.approx(50)
     assert run.estimates["first_epoch"] == pytest.approx(10 * (3 + 4 * 1.0))
+    # without a cache every epoch decodes again: that waiting recurs, and the estimates keep it
+    streamed = make_loader(DecodedOnce(clock, 0.5, None, read=0.5), 4, shuffle=True)
+    run = fit(TimedModel(clock, step=3.0, first=30.0), streamed, None, spec, tmp_path / "s.pt", device="cpu", loss_fn=MSE)
+    assert [row["seconds"] for row in run.history[1:]] == pytest.approx([70, 70])
+    assert run.estimates["later_epoch"] == pytest.approx(70) == run.estimates["later_epoch_after_first"]
 
 
 def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):
