@@ -33,16 +33,16 @@ def _moved(folder: Path, default: Path) -> bool:
 def cheap_to_remake() -> list[Path]:
     """What ``make clean`` removes: each folder whole where it is the project's own default; where a
     ``SALIENCY_*_DIR`` variable moved it (a folder that may hold other things), only what the project
-    writes there — the executed copies of its notebooks, the cache's own entries, the figures and
-    metric files the report folder's list names (:func:`helpers.paths.written_in_report`)."""
+    writes there — the executed copies of its notebooks, the cache's own entries, the figures,
+    metric files and REPORT pages the report folder's list names (:func:`helpers.paths.written_in_report`)."""
     report, executed, cache = paths.report_dir(), paths.executed_dir(), paths.cache_dir()
     executed_paths = ([executed / nb.name for nb in paths.NOTEBOOKS.glob("*.ipynb")]
                       if _moved(executed, paths.ROOT / "executed") else [executed])
     cache_paths = [cache / name for name in CACHE_ENTRIES] if _moved(cache, paths.ROOT / ".cache") else [cache]
     report_paths = (paths.written_in_report() if _moved(report, paths.ROOT / "report")
-                    else [paths.figures_dir(), paths.metrics_dir()])
-    return [*executed_paths, *cache_paths, *report_paths, report / paths.WRITTEN_LIST,
-            *(report / f"REPORT.{suffix}" for suffix in ("md", "html", "pdf"))]
+                    else [paths.figures_dir(), paths.metrics_dir(),
+                          *(report / f"REPORT.{suffix}" for suffix in ("md", "html", "pdf"))])
+    return [*executed_paths, *cache_paths, *report_paths, report / paths.WRITTEN_LIST]
 
 
 def _remove(path: Path) -> None:

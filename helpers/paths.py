@@ -50,8 +50,8 @@ def report_dir() -> Path:
     return _from_env("SALIENCY_REPORT_DIR", ROOT / "report")
 
 
-#: In the report folder: the figures and metric files the project wrote there, one path (relative to
-#: the folder) a line. Where ``SALIENCY_REPORT_DIR`` names a folder that may hold other things,
+#: In the report folder: the figures, metric files and REPORT pages the project wrote there, one path
+#: (relative to the folder) a line. Where ``SALIENCY_REPORT_DIR`` names a folder that may hold other things,
 #: ``make clean`` removes those files and nothing else (:mod:`helpers.clean`).
 WRITTEN_LIST = ".written-by-the-project"
 
@@ -65,12 +65,13 @@ def note_written(path: Path) -> None:
         relative = path.resolve().relative_to(report.resolve()).as_posix()
     except ValueError:
         return
-    if report / relative not in written_in_report():
-        listing = report / WRITTEN_LIST
-        lines = listing.read_text(encoding="utf-8") if listing.is_file() else ""
-        if lines and not lines.endswith("\n"):
-            lines += "\n"
-        write_text_atomic(listing, lines + relative + "\n", durable=False)   # never half a line
+    listing = report / WRITTEN_LIST
+    lines = listing.read_text(encoding="utf-8") if listing.is_file() else ""
+    if Path(relative) in {Path(line.strip()) for line in lines.splitlines()}:
+        return
+    if lines and not lines.endswith("\n"):
+        lines += "\n"
+    write_text_atomic(listing, lines + relative + "\n", durable=False)   # never half a line
 
 
 def written_in_report() -> list[Path]:

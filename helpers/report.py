@@ -443,6 +443,7 @@ def build_pdf(html_path: Path) -> Path:
                               capture_output=True, text=True, timeout=300, check=False)
         if done.returncode or not Path(partial).stat().st_size:
             raise RuntimeError(f"{browser} could not print {html_path}: {done.stderr.strip()[-500:]}")
+    paths.note_written(pdf)
     return pdf
 
 
@@ -465,6 +466,8 @@ def build_report() -> tuple[Path, Path]:
     folder = paths.ensure(paths.report_dir())
     md_path = write_text_atomic(folder / "REPORT.md", text)
     html_path = write_text_atomic(folder / "REPORT.html", report_html(text, folder))
+    for page in (md_path, html_path):
+        paths.note_written(page)
     return md_path, html_path
 
 

@@ -117,7 +117,7 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from helpers import plots
+    from helpers import plots, report
     from helpers.records import InversionSummary, write_table
 
     env = {**os.environ, **{f"SALIENCY_{name.upper()}_DIR": str(tmp_path / name)
@@ -135,16 +135,19 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
     with open(tmp_path / "report" / paths.WRITTEN_LIST, "a") as listing:   # lines no writer wrote: named by none
         listing.write("\n.\nfigures\n../data/cat2000/file\n" + str(tmp_path / "executed" / "file") + "\n")
     assert paths.written_in_report() == written
+    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path / "checkpoint"))
+    written += report.build_report()                        # REPORT.md and REPORT.html, listed
     (tmp_path / "executed" / "01_saliency_model.ipynb").write_text("{}")
     (tmp_path / "cache" / "file-digests.json").write_text("{}")
     (tmp_path / "cache" / "someone-elses-cache").write_text("theirs")
     (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").write_bytes(b"model")
     (tmp_path / "checkpoint" / "resnet50-finetuned.pt").write_bytes(b"someone else's model")
-    (tmp_path / "report" / "REPORT.md").write_text("stale")
+    (tmp_path / "report" / "REPORT.pdf").write_text("the user's own, printed by hand")   # not listed: kept
     (tmp_path / "report" / "my-notes.txt").write_text("mine")
     out = make("clean", cwd=tmp_path, env=env)
     assert (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists() and f"kept: {tmp_path / 'checkpoint'}" in out
     assert (tmp_path / "data" / "cat2000" / "file").exists() and (tmp_path / "report" / "my-notes.txt").exists()
+    assert (tmp_path / "report" / "REPORT.pdf").exists()
     assert not any((tmp_path / f).exists() for f in ("executed/01_saliency_model.ipynb", "cache/saliency",
                                                      "cache/file-digests.json", "report/REPORT.md",
                                                      f"report/{paths.WRITTEN_LIST}"))
