@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 
-from . import metrics, progress, samples
+from . import metrics, samples
 from .data import GroundTruth, SaliencyDataset, SaliencyItem, load_ground_truth, load_rgb, make_loader
 from . import plots
 from .progress import tqdm
@@ -348,19 +348,15 @@ def mean_auc_judd(maps: Sequence[np.ndarray], truths: Sequence[GroundTruth]) -> 
 class HeldOutScorer:
     """``fit``'s ``held_out_scores``: the network's mean AUC-Judd on the held-out images (``loader``
     holds them, in ``items``' order) — and the mean singleton AUC where the data label the items. The
-    ground truth is read at the first call; ``once_seconds`` is what that took (the run-time estimate
-    leaves it out of the later epochs)."""
+    ground truth is read at the first call."""
 
     def __init__(self, items: Sequence[SaliencyItem], loader, device="cpu"):
         self.items, self.loader, self.device = items, loader, device
         self.truths: list[GroundTruth] = []
-        self.once_seconds = 0.0
 
     def __call__(self, model) -> dict[str, float]:
         if not self.truths:
-            started = progress.clock()
             self.truths.extend(load_ground_truth(item) for item in self.items)
-            self.once_seconds += progress.clock() - started
         outputs = predict(model, self.loader, self.device)[:, 0].numpy().astype(np.float64)
         maps = [upsample(output, truth.fixations.shape) for output, truth in zip(outputs, self.truths)]
         scores = {"AUC-Judd": mean_auc_judd(maps, self.truths)}

@@ -27,8 +27,9 @@ from .notebooks import describe as named
 from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .training import (HowToRun, TrainingRun, check_architecture, checkpoint_path, fit, read_checkpoint, run_identity,
-                       set_seed)
+from .checkpoints import check_architecture, checkpoint_path, read_checkpoint, run_identity
+from .parallel import HowToRun
+from .training import TrainingRun, fit, set_seed
 from . import weights as weight_files
 from .weights import resolve
 
@@ -122,7 +123,7 @@ def load_data(spec: InversionSpec) -> InversionData:
 
 def run_metadata(inverter: Inverter, data: RunData) -> dict:
     """What, besides the spec, defines a trained decoder: the data it saw, the encoder weights it
-    learned to invert and the decoder's architecture (with the spec's identity: :func:`helpers.training.run_identity`)."""
+    learned to invert and the decoder's architecture (with the spec's identity: :func:`helpers.checkpoints.run_identity`)."""
     return {"encoder": inverter.encoder.network, "dataset": data.name, "data": data.fingerprint(),
             "weights_id": inverter.encoder.weights_id,
             "architecture": identity.digest(identity.architecture(inverter.decoder))}
@@ -173,7 +174,7 @@ def common_test_set(records: dict[str, InversionLayer]) -> tuple[bool | int, int
 def load_decoder(inverter: Inverter, record: InversionLayer, data: RunData | None = None) -> dict:
     """Load the decoder a layer notebook trained into ``inverter``; return its checkpoint. It goes
     through the checks training makes: a decoder trained on other encoder weights than ``inverter``'s,
-    one whose architecture is not the one the code builds (:func:`helpers.training.check_architecture`)
+    one whose architecture is not the one the code builds (:func:`helpers.checkpoints.check_architecture`)
     and — given ``data`` — one trained on another split than ``data``'s are refused, saying why."""
     state = read_checkpoint(record.checkpoint)
     trained_on = state["metadata"].get("weights_id")

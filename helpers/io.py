@@ -235,36 +235,3 @@ def check_writable_folder(folder: str | os.PathLike, what: str, variable: str) -
         raise type(error)(error.errno, f"{folder}: {what} cannot be written ({reason}); nothing has been done yet. "
                                        f"Set {variable} to a folder you can write") from None
     return folder
-
-
-@contextlib.contextmanager
-def exclusive_lock(target: str | os.PathLike, doing: str) -> Iterator[None]:
-    """Hold ``<target>.lock`` (an advisory lock, released when the process ends however it ends) while
-    ``doing``; a second process asking for it says who holds it and waits. The file names its holder
-    and is removed on release. Where the system has no ``fcntl`` (Windows) nothing is locked."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    lock = Path(target).with_name(Path(target).name + ".lock")
-    while True:
-        descriptor = os.open(lock, os.O_CREAT | os.O_RDWR, 0o666)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = Path(lock).read_text(errors="replace").strip() or "another process"
-            print(f"{lock.name} is held by {holder}: waiting for it to finish, then this run loads or resumes "
-                  "what it left", flush=True)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-        # the holder before us may have removed the file after we opened it: lock the file that is there
-        if os.path.exists(lock) and os.stat(lock).st_ino == os.fstat(descriptor).st_ino:
-            break
-        os.close(descriptor)
-    try:
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, f"{_OWNER} ({doing})".encode())
-        yield
-    finally:
-        Path(lock).unlink(missing_ok=True)
-        os.close(descriptor)

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-from . import progress
 from . import weights as weight_files
 from .data.datasets import IMAGENET_MEAN, IMAGENET_STD
 
@@ -32,8 +31,7 @@ class FrozenFeatureMemo:
     shape and dtype, and by the autocast setting; an image not yet seen is computed alone, so its
     features never depend on the batch it came in. Only on the CPU (on a GPU the front end is cheap
     and hashing would copy every batch back) and up to ``budget_bytes``: images beyond it are
-    computed each time, as without the memo. ``computed`` and ``looked_up`` count images;
-    ``once_seconds`` is the time spent computing the features it keeps — work later epochs skip.
+    computed each time, as without the memo. ``computed`` and ``looked_up`` count images.
     """
 
     def __init__(self, budget_bytes: int = FEATURE_MEMO_BYTES):
@@ -42,7 +40,6 @@ class FrozenFeatureMemo:
         self.budget_bytes, self.stored_bytes = budget_bytes, 0
         self.features: dict[bytes, torch.Tensor] = {}
         self.computed = self.looked_up = 0
-        self.once_seconds = 0.0
 
     def __call__(self, frozen: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -> torch.Tensor:
         """``frozen(images)``, with every image seen before looked up instead of computed."""
@@ -56,22 +53,18 @@ class FrozenFeatureMemo:
             if key not in self.features and key not in fresh:
                 # one image at a time: its features then never depend on the batch it came in, so a run
                 # resumed mid-epoch (other batches) still ends with the weights of an uninterrupted one
-                started = progress.clock()
                 fresh[key] = frozen(image.unsqueeze(0))[0]
-                if self._keep(key, fresh[key]):
-                    self.once_seconds += progress.clock() - started
+                self._keep(key, fresh[key])
         self.computed += len(fresh)
         self.looked_up += len(keys) - len(fresh)
         return torch.stack([fresh[key] if key in fresh else self.features[key] for key in keys])
 
-    def _keep(self, key: bytes, row: torch.Tensor) -> bool:
-        """Remember ``row`` under ``key`` if the budget allows; whether it did."""
+    def _keep(self, key: bytes, row: torch.Tensor) -> None:
+        """Remember ``row`` under ``key`` if the budget allows."""
         size = row.numel() * row.element_size()
         if self.stored_bytes + size <= self.budget_bytes:
             self.features[key] = row
             self.stored_bytes += size
-            return True
-        return False
 
 
 def _key(setting: bytes, image: torch.Tensor) -> bytes:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -169,6 +170,39 @@ def per_rank_batch(global_batch: int) -> int:
     if global_batch % world:
         raise ValueError(f"BATCH_SIZE {global_batch} (the global batch) must divide evenly among {world} processes")
     return global_batch // world
+
+
+@dataclass
+class HowToRun:
+    """A recipe's options of how to run (none of them part of what is trained)."""
+
+    device: torch.device
+    nproc: int = 1
+    retrain: bool = False
+    num_workers: int = 0
+    checkpoint_every: str | None = None   # "200" steps or "10m"
+    progress: bool = True
+
+    def fit_options(self, spec, data, trainable: torch.nn.Module, checkpoint: Path) -> dict:
+        """What both recipes do between naming the checkpoint and calling :func:`helpers.training.fit`:
+        say which checkpoint has the same settings on other data, train with ``nproc`` processes under
+        ``torchrun`` first when asked (then this process loads what they left), and collect ``fit``'s
+        options — among them what the checkpoint stores besides the weights."""
+        from .checkpoints import same_settings_other_data
+        from .identity import architecture
+
+        if process_group()[0] == 0:
+            for line in same_settings_other_data(checkpoint):
+                print(line)
+        retrain = self.retrain
+        if self.nproc > 1 and process_group()[1] == 1:
+            launch(spec, self.nproc, str(self.device), retrain, self.num_workers, self.checkpoint_every)
+            retrain = False  # the processes trained it
+        every_steps, every_minutes = parse_checkpoint_every(self.checkpoint_every)
+        return {"device": self.device, "trainable": trainable, "retrain": retrain, "progress": self.progress,
+                "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,
+                "extra": {"data_folder": str(data.root), "architecture": architecture(trainable),
+                          "split_files": data.split_files(progress=self.progress)}}
 
 
 def parse_checkpoint_every(text: str | None) -> tuple[int | None, float | None]:

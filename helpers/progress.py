@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from tqdm import std
@@ -23,11 +22,6 @@ from tqdm.auto import tqdm as auto_tqdm
 
 #: Programs that run notebooks with no front end to draw a widget.
 HEADLESS_DRIVERS = ("papermill", "nbconvert", "nbclient", "pytest", "helpers.pipeline")
-
-
-def clock() -> float:
-    """Seconds on a monotonic clock: what the run-time estimates read (a test puts a fake one here)."""
-    return time.perf_counter()
 
 
 def parent_command() -> str:

@@ -21,7 +21,7 @@ from scipy.ndimage import gaussian_filter
 from torch import nn
 
 from . import evaluation, identity, paths
-from .data import (HELD_OUT_FRACTION, RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
+from .data import (RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
                    saliency_splits)
 from .data.fingerprints import check_trained_on
 from .data import load_ground_truth
@@ -31,8 +31,9 @@ from .models import CONTRAST, MODEL_NAMES, SALNET, ContrastSaliencyNet, Saliency
 from .parallel import check_nproc, per_rank_batch, rank_zero_first, select_device, start_process_group
 from .records import SaliencyTraining, write_table
 from .spec import ContrastSpec, SaliencySpec
-from .training import (ArchitectureMismatchError, HowToRun, TrainingRun, check_architecture, checkpoint_path,  # noqa: F401
-                       duration_text, fit, predict, read_checkpoint, run_identity, set_seed)
+from .checkpoints import ArchitectureMismatchError, check_architecture, checkpoint_path, read_checkpoint, run_identity
+from .parallel import HowToRun
+from .training import TrainingRun, fit, predict, set_seed
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -104,7 +105,7 @@ def loss_function(spec: SaliencySpec) -> nn.Module:
 def run_metadata(spec: SaliencySpec, data: SaliencyData, model: nn.Module) -> dict:
     """Everything besides the spec that makes a trained network what it is — the model, the data set
     and its fingerprint, the network's architecture, the front end's weights — which, with the spec's
-    identity, names the checkpoint and is checked when it is loaded (:func:`helpers.training.run_identity`)."""
+    identity, names the checkpoint and is checked when it is loaded (:func:`helpers.checkpoints.run_identity`)."""
     meta = {"model": spec.MODEL, "dataset": data.name, **data.version(), "data": data.fingerprint(),
             "architecture": identity.digest(identity.architecture(trainable_part(model)))}
     if spec.MODEL == CONTRAST:
@@ -149,6 +150,8 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     within epochs."""
     device = start_process_group(device)
     check_nproc(nproc, device)
+    if progress and device.type == "cpu" and smoke_is_lighter(spec):
+        print(smoke_is_lighter(spec), flush=True)
     set_seed(spec.seed)  # the initial weights
     data, model = rank_zero_first(lambda: load_data(spec)), build_model(spec)
     map_size = model.output_size(spec.image_size)
@@ -163,9 +166,19 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
                                num_workers=num_workers)
     run = fit(model, train_loader, validation_loader, spec, checkpoint, loss_fn=loss_function(spec),
               metadata=metadata, on_save=lambda run: record_training(run, spec, model, data),
-              held_out_scores=evaluation.HeldOutScorer(data.validation_items, validation_loader, device),
-              cost_hint=smoke_hint(spec, device), **options)
+              held_out_scores=evaluation.HeldOutScorer(data.validation_items, validation_loader, device), **options)
     return TrainedSaliency(spec, model, run, data, train_set, validation_set)
+
+
+def smoke_is_lighter(spec: SaliencySpec) -> str:
+    """What a CPU run says of images larger than the smoke profile's (the cost of every step grows with
+    their pixels): that the run takes hours there, and what the smoke profile trains instead; "" else."""
+    smoke = type(spec).from_values({}, "smoke", report=None)
+    (height, width), (smoke_height, smoke_width) = spec.image_size, smoke.image_size
+    if height * width <= smoke_height * smoke_width:
+        return ""
+    return (f"this is a CPU: {spec.epochs} epochs at {height}×{width} take hours here; PROFILE = 'smoke' "
+            f"({smoke.epochs} epochs at {smoke_height}×{smoke_width} on the sample) trains in minutes")
 
 
 def _checkpoint_of(spec: SaliencySpec, data: SaliencyData, metadata: dict) -> Path:
@@ -179,22 +192,6 @@ def checkpoint_for(spec: SaliencySpec) -> Path:
     set_seed(spec.seed)
     data, model = load_data(spec), build_model(spec)
     return _checkpoint_of(spec, data, run_metadata(spec, data, model))
-
-
-def smoke_hint(spec: SaliencySpec, device: torch.device):
-    """On a CPU, for settings heavier than the smoke profile's: what ``PROFILE = "smoke"`` would take,
-    from the measured time per image scaled by images, epochs and pixels (a rough figure)."""
-    smoke = type(spec).from_values({}, "smoke", report=None)
-    if device.type != "cpu" or (spec.image_size, spec.epochs) == (smoke.image_size, smoke.epochs):
-        return None
-
-    def hint(seconds_per_image: float) -> str:
-        pixels = (smoke.image_size[0] * smoke.image_size[1]) / (spec.image_size[0] * spec.image_size[1])
-        images = round(smoke.whole_dataset * (1 - 2 * HELD_OUT_FRACTION))  # less the test and validation sets
-        return (f"this is a CPU: PROFILE = 'smoke' ({smoke.epochs} epochs of {images} images at "
-                f"{smoke.image_size[0]}×{smoke.image_size[1]}) would take about "
-                f"{duration_text(seconds_per_image * pixels * images * smoke.epochs)}")
-    return hint
 
 
 def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data: SaliencyData) -> SaliencyTraining:
@@ -260,7 +257,7 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
     """A network trained by notebook 01 (of either kind), rebuilt from the spec its checkpoint
     stores, and the settings it was trained with (``dataset``, ``WholeDataset``, ``seed``,
     ``image_size``, ``epochs_trained``, ``split_files`` ...). A network the code now builds
-    differently is refused, saying what differs (:func:`helpers.training.check_architecture`)."""
+    differently is refused, saying what differs (:func:`helpers.checkpoints.check_architecture`)."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run {named('saliency-training')} "

@@ -54,10 +54,6 @@ from .profiles import profile_overrides, profile_reason
 CLASSIFIERS = tuple(torchvision.models.list_models(module=torchvision.models))
 
 _MISSING = object()
-#: Once, for the checkpoints trained before the spec was the training loop's only config: the names
-#: two settings had in the loop's own config. The identity keeps them, so every existing checkpoint
-#: keeps its file name (``tests/fixtures/checkpoints_before_one_spec.json``).
-LEGACY_IDENTITY_NAMES = {"learning_rate": "lr", "lr_step": "step_size"}
 
 
 def setting(default, help: str, *, table: str = "", choices: tuple = (), minimum: float | None = None,
@@ -226,8 +222,8 @@ class Spec:
     def identity(self) -> dict:
         """The fields that make a trained model what it is — every field but those of how to run
         (``identity=False``) and the epoch count (more epochs continue a run) — each left out while it
-        has its ``neutral`` value; two under their names of before (:data:`LEGACY_IDENTITY_NAMES`), and
-        the memory format mixed precision implies, so that no existing checkpoint is renamed."""
+        has its ``neutral`` value — and the memory format mixed precision implies, so that no existing
+        checkpoint is renamed (:func:`helpers.checkpoints.checkpoint_path`)."""
         out = {}
         for spec_field in dataclasses.fields(self):
             value = getattr(self, spec_field.name)
@@ -235,7 +231,7 @@ class Spec:
                 continue
             if _base_type(type(self), spec_field.name) is float:
                 value = float(value)
-            out[LEGACY_IDENTITY_NAMES.get(spec_field.name, spec_field.name)] = _plain(value)
+            out[spec_field.name] = _plain(value)
         out["channels_last"] = self.mixed_precision
         return out
 

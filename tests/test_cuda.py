@@ -8,7 +8,8 @@ from torch import nn
 from helpers.data import make_loader
 from helpers.metrics import auc_judd
 from helpers.models import SaliencyNet
-from helpers.training import fit, read_checkpoint
+from helpers.checkpoints import read_checkpoint
+from helpers.training import fit
 from helpers.spec import Spec
 
 pytestmark = [pytest.mark.cuda,

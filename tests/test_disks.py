@@ -10,7 +10,8 @@ from torch import nn
 from helpers import saliency
 from helpers.io import DiskFullError, write_text_atomic
 from helpers.spec import SaliencySpec, Spec
-from helpers.training import CheckpointError, fit, read_checkpoint
+from helpers.checkpoints import CheckpointError, read_checkpoint
+from helpers.training import fit
 
 MSE = nn.MSELoss()
 

@@ -14,7 +14,8 @@ from torch import nn
 
 from helpers.data import make_loader
 from helpers.models import InversionDecoder, SaliencyNet
-from helpers.training import fit, read_checkpoint
+from helpers.checkpoints import read_checkpoint
+from helpers.training import fit
 from helpers.spec import Spec
 
 MSE = nn.MSELoss()

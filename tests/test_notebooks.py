@@ -19,7 +19,7 @@ from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, CHANCE, NETWORK, FACE_MA
 from helpers.models import CONTRAST
 from helpers.samples import FACE_CATEGORIES, SALIENCY_CATEGORIES
 from helpers.records import InversionSummary, SaliencyEvaluation, SaliencyTraining
-from helpers.training import read_checkpoint
+from helpers.checkpoints import read_checkpoint
 from notebook_runs import execute, notebook_default
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -21,14 +23,14 @@ import pytest
 from PIL import Image
 from scipy.io import savemat
 
-from helpers import io, saliency
+from helpers import checkpoints, io, saliency
 from helpers.data import DataError, ImageItem, RunData, check_saliency_items, find_cat2000, load_gray, load_rgb
 from helpers.data import choice, fingerprints
 from helpers.data.fingerprints import SplitChangedError, check_trained_on
 from helpers.downloads import DownloadError, extract
 from helpers.samples import SampleFolderError, ensure_inversion_sample, ensure_saliency_sample
 from helpers.spec import SaliencySpec
-from helpers.training import CheckpointError
+from helpers.checkpoints import CheckpointError
 
 TINY = dict(dataset="cat2000", whole_dataset=16, epochs=1, optimizer="adam", learning_rate=1e-3,
             image_size=(32, 48), batch_size=4)
@@ -328,19 +330,35 @@ def test_a_second_run_of_the_same_checkpoint_waits_for_the_first(tmp_path, capsy
     order = []
 
     def second():
-        with io.exclusive_lock(target, "training run.pt"):
+        with checkpoints.held(target, "training run.pt"):
             order.append("second")
 
-    with io.exclusive_lock(target, "training run.pt"):
-        assert "(training run.pt)" in (tmp_path / "run.pt.lock").read_text()
+    with checkpoints.held(target, "training run.pt"):
         waiting = threading.Thread(target=second)
         waiting.start()
         time.sleep(0.3)
         order.append("first done")
     waiting.join(5)
     assert order == ["first done", "second"]
-    assert "run.pt.lock is held by" in capsys.readouterr().out
-    assert not (tmp_path / "run.pt.lock").exists()
+    assert ".run.pt.lock is held by another process (training run.pt): waiting" in capsys.readouterr().out
+
+
+def test_a_lock_left_by_a_killed_run_does_not_stop_the_next(tmp_path):
+    target = tmp_path / "run.pt"
+    killed = subprocess.run([sys.executable, "-c", "import os; from pathlib import Path; from helpers import checkpoints\n"
+                             f"with checkpoints.held(Path({str(target)!r}), 'x'): os._exit(9)"],
+                            cwd=Path(__file__).resolve().parents[1])
+    assert killed.returncode == 9 and (tmp_path / ".run.pt.lock").exists()
+    finished = []
+
+    def next_run():
+        with checkpoints.held(target, "training run.pt"):
+            finished.append("trained")
+
+    thread = threading.Thread(target=next_run, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert finished == ["trained"]
 
 
 @pytest.mark.slow

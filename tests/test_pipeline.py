@@ -167,7 +167,7 @@ def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_wha
 def test_clean_models_knows_every_name_training_gives_a_checkpoint(tmp_path, monkeypatch):
     from helpers import clean
     from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec
-    from helpers.training import _set_aside, checkpoint_path
+    from helpers.checkpoints import checkpoint_path, set_aside as _set_aside
 
     monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path))
     data = {"data": {"digest": "0123456789abcdef"}}

@@ -19,7 +19,8 @@ from helpers.models import SALNET
 from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
 from helpers.data import DataError, choose_dataset
 from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec, Spec, SpecError, setting
-from helpers.training import CheckpointError, checkpoint_path, fit
+from helpers.checkpoints import CheckpointError, checkpoint_path
+from helpers.training import fit
 
 TINY = dict(dataset="cat2000", whole_dataset=16, epochs=1, optimizer="adam", learning_rate=1e-3,
             image_size=(32, 48), batch_size=4)
@@ -102,7 +103,7 @@ def test_changing_a_default_a_finished_run_used_is_refused_naming_it(cat2000):
     identity = saliency.run_metadata(changed, saliency.load_data(changed), model)
     assert checkpoint_path("saliency", "cat2000", changed, identity) != first.run.checkpoint
     loader = torch.utils.data.DataLoader(first.train_set, batch_size=4)
-    with pytest.raises(CheckpointError, match="ceil_mode: False in the file, True now"):
+    with pytest.raises(CheckpointError, match="CEIL_MODE: False in the file, True now"):
         fit(model, loader, None, changed, first.run.checkpoint, device="cpu", progress=False,
             metadata=identity, loss_fn=MSE)
 
@@ -285,28 +286,15 @@ def test_a_file_that_is_not_an_image_stops_part_2_before_training(tmp_path):
         check_image_items([ImageItem("n0", good), ImageItem("n0", bad)])
 
 
-# -- the cost is said before it is spent ----------------------------------------------------------
+# -- a CPU run of heavy settings points at the smoke profile ----------------------------------------
 
-def test_the_run_says_what_it_will_cost_after_its_first_steps_before_the_first_epoch_ends(tmp_path, capsys, monkeypatch):
-    from helpers import training
-
-    monkeypatch.setattr(training, "ESTIMATE_AFTER_SECONDS", 0.0)   # these steps take microseconds
-    model = nn.Linear(4, 4)
-    data = torch.utils.data.TensorDataset(torch.randn(40, 4), torch.randn(40, 4))
-    loader = torch.utils.data.DataLoader(data, batch_size=4)   # 10 steps per epoch
-    config = Spec(epochs=3, batch_size=4, optimizer="sgd", learning_rate=1e-3, lr_step=5)
-    fit(model, loader, None, config, tmp_path / "c.pt", device="cpu", cost_hint=lambda s: "PROFILE = 'smoke' is faster", loss_fn=MSE)
-    out = capsys.readouterr().out
-    estimate = out.index("timed over steps 3–7 (the first 2 left out as warm-up): about")
-    assert estimate < out.index("epoch   1/3")
-    assert "for each of the 2 later epochs" in out and "; PROFILE = 'smoke' is faster" in out
-
-
-def test_a_saliency_run_on_the_cpu_at_table_2s_size_names_the_smoke_profiles_cost():
-    hint = saliency.smoke_hint(SaliencySpec(), torch.device("cpu"))
+def test_a_saliency_run_on_the_cpu_on_larger_images_than_smoke_names_the_smoke_profile_and_others_say_nothing():
     epochs, (height, width) = profiles.SMOKE["saliency"]["epochs"], profiles.SMOKE["saliency"]["image_size"]
-    assert f"PROFILE = 'smoke' ({epochs} epochs of 224 images at {height}×{width}) would take about" in hint(0.5)
-    assert saliency.smoke_hint(SaliencySpec(), torch.device("cuda")) is None
+    assert saliency.smoke_is_lighter(SaliencySpec()) == (
+        f"this is a CPU: 20 epochs at 240×320 take hours here; PROFILE = 'smoke' ({epochs} epochs at {height}×{width} "
+        "on the sample) trains in minutes")
+    assert saliency.smoke_is_lighter(SaliencySpec(image_size=(height, width + 1))).startswith("this is a CPU")
+    assert saliency.smoke_is_lighter(SaliencySpec(image_size=(height, width))) == ""   # epochs are the user's to choose
 
 
 # -- a checkpoint carries its own record ----------------------------------------------------------

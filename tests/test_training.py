@@ -4,10 +4,10 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from helpers.data import make_loader
-from helpers.data.datasets import DecodeOnceDataset
 from helpers.models import FrozenThenTrained
-from helpers.training import (CheckpointError, NonFiniteLossError, checkpoint_path, fit,
-                              load_checkpoint, read_checkpoint, select_device)
+from helpers.checkpoints import CheckpointError, checkpoint_path, read_checkpoint
+from helpers.parallel import select_device
+from helpers.training import NonFiniteLossError, duration_text, fit
 from helpers.spec import Spec
 
 MSE = nn.MSELoss()
@@ -120,7 +120,7 @@ def test_a_checkpoint_of_other_settings_is_never_overwritten(tmp_path):
     fit(trained, *loaders(), adam, tmp_path / "a.pt", device="cpu", progress=False, loss_fn=MSE)
     before = (tmp_path / "a.pt").read_bytes()
     other = Spec(epochs=6, batch_size=4, optimizer="adam", learning_rate=5e-4, lr_step=2)
-    with pytest.raises(CheckpointError, match=r"a\.pt.*lr: 0\.001 in the file, 0\.0005 now"):
+    with pytest.raises(CheckpointError, match=r"a\.pt.*LEARNING_RATE: 0\.001 in the file, 0\.0005 now"):
         fit(tiny_model(), *loaders(), other, tmp_path / "a.pt", device="cpu", progress=False, loss_fn=MSE)
     assert (tmp_path / "a.pt").read_bytes() == before  # the 6-epoch run is intact
     fit(tiny_model(), *loaders(), adam, tmp_path / "b.pt", device="cpu", progress=False, metadata={"WholeDataset": 80}, loss_fn=MSE)
@@ -157,7 +157,7 @@ def test_a_crafted_checkpoint_cannot_run_code(tmp_path):
     crafted = tmp_path / "crafted.pt"
     torch.save({"model": Payload()}, crafted)
     with pytest.raises(CheckpointError, match="crafted.pt: not a readable checkpoint"):
-        load_checkpoint(crafted, tiny_model())
+        read_checkpoint(crafted)
     assert not (tmp_path / "pwned").exists()
 
 
@@ -186,8 +186,9 @@ def test_checkpoint_is_written_atomically_and_loads(tmp_path):
     model = tiny_model()
     fit(model, *loaders(), CONFIG, tmp_path / "c.pt", device="cpu", progress=False,
         metadata={"image_size": [8, 8]}, loss_fn=MSE)
-    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
-    state = load_checkpoint(tmp_path / "c.pt", tiny_model(seed=4))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".c.pt.lock", "c.pt"]  # no temporary file left behind
+    state = read_checkpoint(tmp_path / "c.pt")
+    tiny_model(seed=4).load_state_dict(state["model"])
     assert state["metadata"] == {"image_size": [8, 8]} and state["epoch"] == 5
 
 
@@ -246,142 +247,13 @@ def test_a_finished_checkpoint_keeps_no_optimiser_state_and_more_epochs_still_co
     assert "kept no optimiser state" in capsys.readouterr().out
 
 
-def test_the_first_epoch_says_how_long_the_whole_run_will_take(tmp_path, capsys):
-    fit(tiny_model(), *loaders(batch_size=2), CONFIG, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
+def test_the_first_epoch_says_what_the_remaining_epochs_will_take_at_its_pace_and_nothing_more(tmp_path, capsys):
+    run = fit(tiny_model(), *loaders(batch_size=2), CONFIG, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].strip().startswith("timed over steps 3–") and "(the first 2 left out as warm-up)" in lines[0]
-    assert "for each of the 4 later epochs" in lines[0] and "of training in all" in lines[0]
-    assert lines[1].startswith("epoch   1/5") and "validation" in lines[1]
-    assert lines[2].strip().startswith("about") and "remaining 4 epochs" in lines[2]
-    assert not any(line.strip().startswith("about") for line in lines[3:])
-
-
-class FakeClock:
-    """A clock that moves only when told: the data, the network and the loop read it (progress.clock)."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class DecodedOnce(DecodeOnceDataset):
-    """helpers.data.DecodeOnceDataset's bookkeeping over tiny items: decoding one costs ``decode``
-    seconds of the fake clock (once, where ``cache_dir`` keeps it), turning the arrays into tensors
-    ``read`` seconds (every epoch)."""
-
-    def __init__(self, clock: FakeClock, decode: float, cache_dir, read: float = 0.0, n: int = 40):
-        super().__init__(range(n), cache_dir)
-        self.clock, self.decode_cost, self.read, self.data = clock, decode, read, tiny_problem(n=n)
-
-    def cache_path(self, index: int):
-        return self.cache_dir / f"{index}.npz"
-
-    def decode(self, index: int) -> dict:
-        self.clock.now += self.decode_cost
-        inputs, targets = self.data[index]
-        return {"inputs": inputs.numpy(), "targets": targets.numpy()}
-
-    def to_tensors(self, arrays: dict):
-        self.clock.now += self.read
-        return torch.from_numpy(arrays["inputs"]), torch.from_numpy(arrays["targets"])
-
-
-class TimedModel(nn.Module):
-    """Each step costs ``step`` seconds of the fake clock, the first ``warm`` steps ``first`` each; a
-    forward pass in evaluation ``evaluation`` seconds."""
-
-    def __init__(self, clock: FakeClock, step: float, first: float, warm: int = 2, evaluation: float = 0.0):
-        super().__init__()
-        self.clock, self.step, self.first, self.warm, self.calls = clock, step, first, warm, 0
-        self.evaluation = evaluation
-        self.net = tiny_model()
-
-    def forward(self, x):
-        if self.training:
-            self.calls += 1
-            self.clock.now += self.first if self.calls <= self.warm else self.step
-        else:
-            self.clock.now += self.evaluation
-        return self.net(x)
-
-
-class TimedScorer:
-    """``fit``'s held-out scores at a fake cost: ``once`` seconds at the first call (reading the ground
-    truth, as helpers.evaluation.HeldOutScorer does), ``each`` seconds every call."""
-
-    def __init__(self, clock: FakeClock, once: float, each: float):
-        self.clock, self.once, self.each, self.once_seconds = clock, once, each, 0.0
-
-    def __call__(self, model) -> dict:
-        if not self.once_seconds:
-            self.clock.now += self.once
-            self.once_seconds += self.once
-        self.clock.now += self.each
-        return {"score": 0.5}
-
-
-def test_the_estimate_leaves_out_the_warm_up_and_the_first_epoch_s_decoding(tmp_path, monkeypatch):
-    """A fake clock: decoding costs 0.5 s an image the first time (4 images a step), a step 3 s, the
-    first two steps 30 s each. The estimate must say what the epochs then take, within 30 %."""
-    from helpers import progress
-
-    clock = FakeClock()
-    monkeypatch.setattr(progress, "clock", clock)
-    data = DecodedOnce(clock, decode=0.5, cache_dir=tmp_path / "cache")
-    loader = make_loader(data, 4, shuffle=True)                        # 10 steps an epoch
-    spec = Spec(epochs=4, batch_size=4, learning_rate=0.05, lr_step=10, seed=0)
-    run = fit(TimedModel(clock, step=3.0, first=30.0), loader, None, spec, tmp_path / "c.pt", device="cpu", loss_fn=MSE)
-    actual = [row["seconds"] for row in run.history]
-    assert actual == pytest.approx([2 * 30 + 8 * 3 + 40 * 0.5, 30, 30, 30])
-    estimates = run.estimates
-    assert estimates["first_epoch"] == pytest.approx(actual[0] - 2 * 29, rel=0.3)   # the warm-up is a one-off
-    for later in (estimates["later_epoch"], estimates["later_epoch_after_first"]):
-        assert later == pytest.approx(actual[1], rel=0.3)
-    # what the estimate was before: the first five steps, warm-up included, scaled to all four epochs
-    naive = (2 * 30 + 3 * 3 + 20 * 0.5) / 5 * 10 * 4
-    assert naive > 2.5 * sum(actual)
-    # a frozen front end's once-only work (2.5 s an image, remembered after) is left out of the later epochs too
-    class SlowFrontEnd(TinyFrozenThenTrained):
-        def _frozen_features(self, images):
-            clock.now += 2.5 * len(images)
-            return super()._frozen_features(images)
-
-    memo_run = fit(SlowFrontEnd(), make_loader(DecodedOnce(clock, 0.0, tmp_path / "memo"), 4, shuffle=True), None, spec,
-                   tmp_path / "f.pt", device="cpu", loss_fn=MSE)
-    actual = [row["seconds"] for row in memo_run.history]
-    assert actual[0] == pytest.approx(40 * 2.5) and actual[1] == pytest.approx(0.0)
-    assert memo_run.estimates["first_epoch"] == pytest.approx(actual[0], rel=0.3)
-    assert memo_run.estimates["later_epoch"] == pytest.approx(0.0) == memo_run.estimates["later_epoch_after_first"]
-
-
-def test_the_estimate_after_the_first_epoch_counts_what_recurs_of_reading_validation_and_scoring(tmp_path, monkeypatch):
-    """A fake clock: 40 training and 8 validation images, each decoded once (0.5 s) and read every
-    epoch (0.5 s); a step 3 s (the first two 30 s), a validation batch 1 s, the held-out scores 2 s a call
-    and 5 s once (the ground truth read). A later epoch takes 10 × (3 + 4 × 0.5) + 2 × (1 + 4 × 0.5) + 2 =
-    58 s: the estimate after the first epoch must say so, and the one after the first steps the 50 s
-    of training (it says validation is not counted)."""
-    from helpers import progress
-
-    clock = FakeClock()
-    monkeypatch.setattr(progress, "clock", clock)
-    train = make_loader(DecodedOnce(clock, 0.5, tmp_path / "cache", read=0.5), 4, shuffle=True)
-    validation = make_loader(DecodedOnce(clock, 0.5, tmp_path / "cache" / "validation", read=0.5, n=8), 4)
-    spec = Spec(epochs=3, batch_size=4, learning_rate=0.05, lr_step=10, seed=0)
-    run = fit(TimedModel(clock, step=3.0, first=30.0, evaluation=1.0), train, validation, spec, tmp_path / "c.pt",
-              device="cpu", loss_fn=MSE, held_out_scores=TimedScorer(clock, once=5.0, each=2.0))
-    seconds = [row["seconds"] for row in run.history]
-    assert seconds == pytest.approx([2 * 30 + 8 * 3 + 40 * 1.0 + 2 + 8 * 1.0 + 5 + 2, 58, 58])
-    assert [row["validation_seconds"] for row in run.history[1:]] == pytest.approx([8, 8])
-    assert run.estimates["later_epoch_after_first"] == pytest.approx(58)
-    assert run.estimates["later_epoch"] == pytest.approx(50)
-    assert run.estimates["first_epoch"] == pytest.approx(10 * (3 + 4 * 1.0))
-    # without a cache every epoch decodes again: that waiting recurs, and the estimates keep it
-    streamed = make_loader(DecodedOnce(clock, 0.5, None, read=0.5), 4, shuffle=True)
-    run = fit(TimedModel(clock, step=3.0, first=30.0), streamed, None, spec, tmp_path / "s.pt", device="cpu", loss_fn=MSE)
-    assert [row["seconds"] for row in run.history[1:]] == pytest.approx([70, 70])
-    assert run.estimates["later_epoch"] == pytest.approx(70) == run.estimates["later_epoch_after_first"]
+    assert lines[0].startswith("epoch   1/5") and "validation" in lines[0]
+    first = run.history[0]["seconds"]
+    assert lines[1].strip() == f"about {duration_text(4 * first)} more for the remaining 4 epochs at this one's pace"
+    assert [line.split()[1] for line in lines[2:]] == ["2/5", "3/5", "4/5", "5/5"]   # one line an epoch after it
 
 
 def test_on_save_sees_every_checkpoint_and_a_loaded_finished_run(tmp_path):

@@ -17,7 +17,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from .. import paths, progress
+from .. import paths
 from ..io import atomic_path
 from ..parallel import process_group
 from .image_layouts import ImageItem
@@ -49,16 +49,6 @@ def to_signed(array: np.ndarray) -> torch.Tensor:
 
 #: Above this many items a dataset streams instead of caching (see :class:`DecodeOnceDataset`).
 CACHE_LIMIT = 20_000
-
-_decoding_into_cache = 0.0
-
-
-def seconds_decoding_into_cache() -> float:
-    """The seconds this process has spent so far decoding items and writing them to the decode cache:
-    once-only work, which the training loop's run-time estimate leaves out of the later epochs (decoding
-    in a loader's worker processes is not seen here)."""
-    return _decoding_into_cache
-
 
 class DecodeOnceDataset(Dataset):
     """A dataset that decodes and resizes each item's files once.
@@ -114,8 +104,6 @@ class DecodeOnceDataset(Dataset):
                 return {name: cached[name] for name in cached.files}
         except (FileNotFoundError, OSError, ValueError, KeyError):
             pass  # missing or damaged: decode again
-        global _decoding_into_cache
-        started = progress.clock()
         arrays = self.decode(index)
         try:
             with atomic_path(path) as tmp:
@@ -125,8 +113,6 @@ class DecodeOnceDataset(Dataset):
             print(f"the decode cache {self.cache_dir} cannot be written ({error.strerror or error}); decoding every "
                   "epoch instead (set SALIENCY_CACHE_DIR to a writable folder to keep the cache)", flush=True)
             self.cache_dir = None
-            return arrays
-        _decoding_into_cache += progress.clock() - started
         return arrays
 
     def __getitem__(self, index: int):
