@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import baselines, evaluation, metrics, paths, saliency, samples  # noqa: E402
+from helpers import baselines, evaluation, metrics, paths, saliency, samples, trained_models  # noqa: E402
 from helpers.data import load_ground_truth  # noqa: E402
 from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
 from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
@@ -65,7 +65,7 @@ def training_text(spec) -> str:
 def as_far_as_trained(spec) -> tuple:
     """``(network, row note)`` of a run another process is still training: its newest checkpoint,
     read as it is (written atomically, so never half), marked with how far it got."""
-    network = saliency.load_network(saliency.checkpoint_for(spec))
+    network = trained_models.load_network(saliency.checkpoint_for(spec))
     return network.model, f" — **{network.unfinished}**" if network.unfinished else ""
 
 

@@ -6,7 +6,7 @@
 after the same steps from the same start (a bf16 path is used only if ≥ 1.3× faster with the same
 curve). ``ddp``: images/s of one conv decoder with 1 and 2 processes (gloo, global batch 16), the
 scaling efficiency. ``memo``: training epochs behind a frozen front end on the CPU, with and without
-:class:`helpers.models.FrozenFeatureMemo` (the second saliency model and two inversion decoders).
+:class:`helpers.encoders.FrozenFeatureMemo` (the second saliency model and two inversion decoders).
 
 Saliency network — CPU: batch 2 at 240×320 in fp32 (Table 2). GPU: batch 2 and a large batch, fp32
 against bf16 autocast with channels-last, and the fraction of the GPU's dense bf16 peak that this
@@ -82,7 +82,8 @@ def images_per_second(model, batch, size, device, steps, bf16=False, channels_la
 def inversion(args):
     import warnings
 
-    from helpers.models import LAYERS, AlexNetEncoder, InversionDecoder, Inverter
+    from helpers.encoders import LAYERS, AlexNetEncoder
+    from helpers.models import InversionDecoder, Inverter
 
     def inverter(layer):
         with warnings.catch_warnings():

@@ -26,11 +26,9 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 from . import metrics, samples
-from .data import GroundTruth, SaliencyDataset, SaliencyItem, load_ground_truth, load_rgb, make_loader
-from . import plots
+from .data import GroundTruth, SaliencyDataset, SaliencyItem, load_ground_truth, make_loader
 from .progress import tqdm
 from .models import CONTRAST, MODEL_NAMES, SALNET
-from .records import SaliencyEvaluation, write_table
 from .training import predict
 
 #: The maps scored for every image: the networks and the baselines.
@@ -171,53 +169,6 @@ def per_model(table: pd.DataFrame) -> tuple[dict, dict]:
     return overall, per_category
 
 
-def best_and_worst(scores: pd.DataFrame, items: Sequence[SaliencyItem], count: int = 3,
-                   metric: str = "AUC-Judd", model: str = NETWORK) -> list[tuple[SaliencyItem, str]]:
-    """``model``'s ``count`` best and ``count`` worst images by ``metric``: ``(item, label)``,
-    matched to the items by category and name (not by row order)."""
-    by_key = {(item.category, item.stimulus.stem): item for item in items}
-    ranked = scores[(scores["model"] == model) & np.isfinite(scores[metric])].sort_values(metric)
-    best, worst = ranked.iloc[::-1][:count], ranked.iloc[:count]
-    return [(by_key[(row.category, row.image)], f"{kind}: {metric} {row[metric]:.3f}")
-            for kind, rows in (("best", best), ("worst", worst)) for _, row in rows.iterrows()]
-
-
-def one_per_category(items: Sequence[SaliencyItem]) -> list[tuple[SaliencyItem, str]]:
-    """The first held-out image of every category: ``(item, "")`` (no note beside its name)."""
-    first: dict[str, SaliencyItem] = {}
-    for item in items:
-        first.setdefault(item.category, item)
-    return [(item, "") for item in first.values()]
-
-
-def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: dict[str, dict],
-                      title: str | None = None):
-    """One row per picked ``(item, note)`` (:func:`helpers.plots.prediction_grid` draws it): the stimulus
-    with its held-out fixations, the ground-truth density, and each map of ``predictions``
-    (``predictions[name][(category, stem)]``) upsampled to the ground truth as it is scored."""
-    rows = []
-    for item, note in picked:
-        truth = load_ground_truth(item)
-        image = np.asarray(load_rgb(item.stimulus, expected_size=truth.fixations.shape[::-1])) / 255
-        maps = {name: upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape)
-                for name, by_image in predictions.items()}
-        label = f"{item.category}\n{item.stimulus.stem}"
-        rows.append(plots.PredictionRow(f"{note}\n{label}" if note else label, image, truth.density, truth.fixations, maps))
-    return plots.prediction_grid(rows, title)
-
-
-def prediction_figure_of(trained: Sequence, device="cpu", count: int = 6):
-    """Figure 2 of notebook 01: one validation image of each category (at most ``count``) and each
-    trained network's map (``trained``: :class:`helpers.saliency.TrainedSaliency` of one split); the
-    test images are left to notebook 02."""
-    shown = one_per_category(trained[0].data.validation_items)[:count]
-    items = [item for item, _ in shown]
-    keys = [(item.category, item.stimulus.stem) for item in items]
-    predictions = {model.name: dict(zip(keys, predict_saliency(model.model, items, model.spec.image_size, device)))
-                   for model in trained}
-    return prediction_figure(shown, predictions)
-
-
 def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """A network's output at the ground truth's size, as the benchmark scores a saved map: MATLAB's
     bicubic ``imresize``, then scaled to [0, 1] (lowest value 0, highest 1) — an affine map of the
@@ -226,26 +177,6 @@ def upsample(prediction: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     resized = metrics.imresize(prediction, shape)
     low, high = resized.min(), resized.max()
     return (resized - low) / (high - low) if high > low else np.zeros_like(resized)
-
-
-def record_evaluation(scores: pd.DataFrame, table: pd.DataFrame, trained: dict, checkpoints: dict[str, str],
-                      centre_sigma: tuple[float, float], jitter: bool, seed: int, oracle: str,
-                      no_learning: str = "", unfinished: dict[str, str] | None = None) -> SaliencyEvaluation:
-    """Write notebook 02's results: the per-image scores and the summary as CSV, and the record the
-    report reads (:class:`helpers.records.SaliencyEvaluation`). ``checkpoints``: network name →
-    checkpoint; ``oracle``: the oracle row's name, or why there is none; ``no_learning``: which map the
-    no-learning row is, and what chose it; ``unfinished``: network → its note, for those scored unfinished."""
-    write_table("saliency_scores_per_image", scores, index=False)
-    write_table("saliency_metrics", table)
-    overall, per_category = per_model(table)
-    record = SaliencyEvaluation(
-        dataset=trained["dataset"], checkpoint=str(checkpoints[NETWORK]), checkpoints=dict(checkpoints),
-        held_out_images=int(scores.groupby(["category", "image"]).ngroups), jitter=jitter, seed=seed,
-        centre_bias_sigma=list(centre_sigma), epochs_trained=trained["epochs_trained"],
-        epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category, oracle=oracle,
-        sample_seed=trained.get("sample_seed"), no_learning=no_learning, unfinished=dict(unfinished or {}))
-    record.write()
-    return record
 
 
 def is_no_learning(name: str) -> bool:

@@ -19,7 +19,7 @@ from IPython.display import Image, display
 
 from . import metrics, plots
 from .data import to_pixels
-from .evaluation import prediction_figure
+from .plots import prediction_figure
 from .progress import widgets_shown
 
 

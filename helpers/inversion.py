@@ -22,7 +22,8 @@ from . import identity, plots
 from .data import (DataError, InversionDataset, RunData, check_image_items, make_loader, resolve_inversion_dataset,
                    split_validation, to_pixels)
 from .data.fingerprints import check_trained_on
-from .models import LAYERS, InversionDecoder, Inverter, build_encoder, count_parameters
+from .encoders import LAYERS, build_encoder
+from .models import InversionDecoder, Inverter, count_parameters
 from .notebooks import describe as named
 from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table

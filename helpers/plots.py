@@ -12,8 +12,9 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from scipy.ndimage import binary_dilation
 
-from . import paths
-from .data import to_pixels
+from . import evaluation, paths
+from .data import SaliencyItem, load_ground_truth, load_rgb, to_pixels
+from .models import MODEL_NAMES, SALNET
 from .io import atomic_path
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.spines.top": False,
@@ -271,3 +272,54 @@ def comparison_by_depth(comparison) -> plt.Figure:
                     f"{comparison.image_size}² input", fontsize=10)
     figure.tight_layout()
     return figure
+
+
+# ---------------------------------------------------------------------------------------------
+# Which test images a figure shows, and their rows
+# ---------------------------------------------------------------------------------------------
+
+def best_and_worst(scores: pd.DataFrame, items: Sequence[SaliencyItem], count: int = 3,
+                   metric: str = "AUC-Judd", model: str = MODEL_NAMES[SALNET]) -> list[tuple[SaliencyItem, str]]:
+    """``model``'s ``count`` best and ``count`` worst images by ``metric``: ``(item, label)``,
+    matched to the items by category and name (not by row order)."""
+    by_key = {(item.category, item.stimulus.stem): item for item in items}
+    ranked = scores[(scores["model"] == model) & np.isfinite(scores[metric])].sort_values(metric)
+    best, worst = ranked.iloc[::-1][:count], ranked.iloc[:count]
+    return [(by_key[(row.category, row.image)], f"{kind}: {metric} {row[metric]:.3f}")
+            for kind, rows in (("best", best), ("worst", worst)) for _, row in rows.iterrows()]
+
+
+def one_per_category(items: Sequence[SaliencyItem]) -> list[tuple[SaliencyItem, str]]:
+    """The first held-out image of every category: ``(item, "")`` (no note beside its name)."""
+    first: dict[str, SaliencyItem] = {}
+    for item in items:
+        first.setdefault(item.category, item)
+    return [(item, "") for item in first.values()]
+
+
+def prediction_figure(picked: Sequence[tuple[SaliencyItem, str]], predictions: dict[str, dict],
+                      title: str | None = None):
+    """One row per picked ``(item, note)`` (:func:`helpers.plots.prediction_grid` draws it): the stimulus
+    with its held-out fixations, the ground-truth density, and each map of ``predictions``
+    (``predictions[name][(category, stem)]``) upsampled to the ground truth as it is scored."""
+    rows = []
+    for item, note in picked:
+        truth = load_ground_truth(item)
+        image = np.asarray(load_rgb(item.stimulus, expected_size=truth.fixations.shape[::-1])) / 255
+        maps = {name: evaluation.upsample(by_image[(item.category, item.stimulus.stem)], truth.fixations.shape)
+                for name, by_image in predictions.items()}
+        label = f"{item.category}\n{item.stimulus.stem}"
+        rows.append(PredictionRow(f"{note}\n{label}" if note else label, image, truth.density, truth.fixations, maps))
+    return prediction_grid(rows, title)
+
+
+def prediction_figure_of(trained: Sequence, device="cpu", count: int = 6):
+    """Figure 2 of notebook 01: one validation image of each category (at most ``count``) and each
+    trained network's map (``trained``: :class:`helpers.saliency.TrainedSaliency` of one split); the
+    test images are left to notebook 02."""
+    shown = one_per_category(trained[0].data.validation_items)[:count]
+    items = [item for item, _ in shown]
+    keys = [(item.category, item.stimulus.stem) for item in items]
+    predictions = {model.name: dict(zip(keys, evaluation.predict_saliency(model.model, items, model.spec.image_size, device)))
+                   for model in trained}
+    return prediction_figure(shown, predictions)

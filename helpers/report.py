@@ -29,7 +29,7 @@ from .models import CONTRAST, SALNET
 from .records import (InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
                       SaliencyTraining)
 from .inversion import layer_records
-from .saliency import training_record
+from .trained_models import training_record
 from .notebooks import describe as named
 from .spec import ContrastSpec, SaliencySpec
 

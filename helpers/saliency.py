@@ -1,12 +1,12 @@
-"""Part 1's recipe: train a saliency network from its spec, record it, and load it back.
+"""Part 1's recipe: train a saliency network from its spec, and record it.
 
 :func:`train` is what notebook 01, ``python -m helpers.train saliency|contrast`` and the tests
 call: spec (:class:`helpers.spec.SaliencySpec` for the halved SalNet of Table 1,
 :class:`helpers.spec.ContrastSpec` for the second model) → data → network → :func:`helpers.training.fit`
 into the checkpoint named by the run's identity (the spec's identity, the data's fingerprint, the
 network's architecture) → a :class:`helpers.records.SaliencyTraining` record after every epoch.
-Notebook 02 finds the models through those records (:func:`trained_checkpoint`) and rebuilds the
-network and the held-out images from what the checkpoint stores (:func:`load_saliency_model`).
+Notebook 02 finds the models through those records and rebuilds them from what their checkpoints
+store (:mod:`helpers.trained`); notebook 01's diagnosis is :func:`helpers.diagnosis.diagnose`.
 """
 from __future__ import annotations
 
@@ -14,26 +14,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
-from scipy.ndimage import gaussian_filter
 from torch import nn
 
-from . import evaluation, identity, paths
-from .data import (RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset,
-                   saliency_splits)
-from .data.fingerprints import check_trained_on
-from .data import load_ground_truth
-from .notebooks import describe as named
-from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
+from . import evaluation, identity
+from .checkpoints import checkpoint_path, run_identity
+from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
 from .models import CONTRAST, MODEL_NAMES, SALNET, ContrastSaliencyNet, SaliencyNet, count_parameters
-from .parallel import check_nproc, per_rank_batch, rank_zero_first, select_device, start_process_group
-from .records import SaliencyTraining, write_table
+from .notebooks import describe as named
+from .parallel import HowToRun, check_nproc, per_rank_batch, rank_zero_first, start_process_group
+from .records import SaliencyTraining
 from .spec import ContrastSpec, SaliencySpec
-from .checkpoints import ArchitectureMismatchError, check_architecture, checkpoint_path, read_checkpoint, run_identity
-from .parallel import HowToRun
-from .training import TrainingRun, fit, predict, set_seed
+from .training import TrainingRun, fit, set_seed
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -111,6 +103,16 @@ def run_metadata(spec: SaliencySpec, data: SaliencyData, model: nn.Module) -> di
     if spec.MODEL == CONTRAST:
         meta["front_end_weights"] = model.weights_id
     return meta
+
+
+def network_name(trained: dict) -> str:
+    """How tables and figures name a loaded network (``trained``: :func:`load_saliency_model`'s
+    settings): its model's name, and for the second model "(random front end)" when its frozen
+    MobileNetV2 had random weights — a label follows the weights the checkpoint says it was trained on."""
+    name = MODEL_NAMES[trained.get("model", SALNET)]
+    if trained.get("model") == CONTRAST and "random" in trained.get("front_end_weights", ""):
+        name += " (random front end)"
+    return name
 
 
 @dataclass
@@ -207,263 +209,3 @@ def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data
         identity=run_identity(spec, run.metadata), front_end=getattr(model, "weights_description", ""))
     record.write()
     return record
-
-
-def trained_checkpoint(checkpoint: str | Path = "", model: str = SALNET) -> Path:
-    """The saliency network to score: ``checkpoint`` when given, else the one of kind ``model`` that
-    notebook 01 trained last — as its record says, or, without a record (``make clean`` removes
-    them), the newest finished checkpoint of that kind, whose record is rebuilt from it."""
-    if checkpoint:
-        return Path(checkpoint)
-    record = training_record(model)
-    if record is None:
-        raise FileNotFoundError(f"no trained {MODEL_NAMES[model]}: neither a record in {paths.metrics_dir()} nor a "
-                                f"finished checkpoint in {paths.checkpoint_dir()}; run {named('saliency-training')} "
-                                "first, or set CHECKPOINT")
-    return Path(record.checkpoint)
-
-
-def training_record(model: str = SALNET) -> SaliencyTraining | None:
-    """Notebook 01's record of ``model``; when it is gone, the one rebuilt from the newest finished
-    checkpoint of that kind (a checkpoint carries its spec, identity and history) and written again."""
-    record = SaliencyTraining.read(SaliencyTraining.file_for(model))
-    if record is not None:
-        return record
-    prefix = "saliency_" if model == SALNET else f"saliency_{model}_"
-    candidates = sorted((p for p in paths.checkpoint_dir().glob(f"{prefix}*.pt") if ".replaced-" not in p.name
-                         and (model != SALNET or not p.name.startswith("saliency_contrast_"))),
-                        key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in candidates:
-        state = read_checkpoint(path)
-        if "spec" in state and state["epoch"] >= state.get("epochs_planned", state["epoch"]):
-            print(f"no record of the {MODEL_NAMES[model]} in {paths.metrics_dir()}: rebuilt it from {path.name}")
-            return record_from_checkpoint(path, state)
-    return None
-
-
-def record_from_checkpoint(path: Path, state: dict) -> SaliencyTraining:
-    """Notebook 01's record of a run, from its checkpoint alone (and written)."""
-    spec = SPEC_OF_MODEL[state["metadata"]["model"]].from_stored(state["spec"])
-    model = build_model(spec)
-    run = TrainingRun(epochs_planned=state.get("epochs_planned", state["epoch"]), history=state["history"],
-                      checkpoint=path, metadata=state["metadata"])
-    images = state["metadata"]["data"]["images"]
-    data = SaliencyData(state["metadata"]["dataset"], Path(state.get("data_folder", "")),
-                        [None] * images["train"], [None] * images["held_out"], [None] * images.get("validation", 0))
-    return record_training(run, spec, model, data)
-
-
-def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
-    """A network trained by notebook 01 (of either kind), rebuilt from the spec its checkpoint
-    stores, and the settings it was trained with (``dataset``, ``WholeDataset``, ``seed``,
-    ``image_size``, ``epochs_trained``, ``split_files`` ...). A network the code now builds
-    differently is refused, saying what differs (:func:`helpers.checkpoints.check_architecture`)."""
-    checkpoint = Path(checkpoint)
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run {named('saliency-training')} "
-                                "first (with the same DATASET)")
-    state = read_checkpoint(checkpoint)
-    meta = state["metadata"]
-    retrain = f"train it again with {named('saliency-training')}"
-    if "spec" not in state:
-        raise ArchitectureMismatchError(f"{checkpoint}: trained by an earlier version of this project (no spec stored); "
-                                        f"{retrain} (it is kept as it is)")
-    spec = SPEC_OF_MODEL[meta["model"]].from_stored(state["spec"])
-    model = build_model(spec)
-    check_architecture(checkpoint, state, trainable_part(model), retrain)
-    if meta["model"] == CONTRAST and model.weights_id != meta["front_end_weights"]:
-        raise ArchitectureMismatchError(f"{checkpoint}: its readout was trained on the front end "
-                                        f"{meta['front_end_weights']!r}, but {model.weights_id!r} is what is here")
-    trainable_part(model).load_state_dict(state["model"])
-    info = {**spec.as_dict(), **meta, "WholeDataset": spec.whole_dataset, "image_size": list(spec.image_size),
-            "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state.get("epochs_planned", state["epoch"]),
-            "split_files": state.get("split_files")}
-    return model.to(device).eval(), info
-
-
-def trained_split(trained: dict, data_dir: str | Path = "", checkpoint: str | Path = "") -> SaliencyData:
-    """The split a loaded network (:func:`load_saliency_model`'s settings) was trained, validated and
-    tested on, rebuilt from its data set's folder (``data_dir``, else its default) and checked against
-    the files its checkpoint stores: an image added, removed, moved between splits or replaced — by
-    content — is refused, naming the files (:class:`helpers.data.fingerprints.SplitChangedError`), so
-    nothing is scored as "test" that the network trained on. A checkpoint written before the files
-    were stored is checked by its fingerprint of paths and sizes."""
-    name, root = resolve_saliency_dataset(trained["dataset"], data_dir)
-    train, validation, test = saliency_splits(name, root, trained["WholeDataset"], trained["seed"])
-    data = SaliencyData(name, Path(root), train, test, validation)
-    check_trained_on(data, trained.get("split_files"), trained.get("data"), checkpoint)
-    return data
-
-
-def network_name(trained: dict) -> str:
-    """How tables and figures name a loaded network (``trained``: :func:`load_saliency_model`'s
-    settings): its model's name, and for the second model "(random front end)" when its frozen
-    MobileNetV2 had random weights — a label follows the weights the checkpoint says it was trained on."""
-    name = MODEL_NAMES[trained.get("model", SALNET)]
-    if trained.get("model") == CONTRAST and "random" in trained.get("front_end_weights", ""):
-        name += " (random front end)"
-    return name
-
-
-#: What two networks must share for notebook 02 to score them on the same held-out images.
-SAME_SPLIT = ("dataset", "sample_seed", "WholeDataset", "seed", "data")
-
-
-def second_model_for(trained: dict, device: torch.device | str = "cpu",
-                     allow_unfinished: bool = True) -> "TrainedNetwork | None":
-    """The second model notebook 01 trained last (:class:`TrainedNetwork`) when it was trained on the
-    same split as ``trained``; else ``None``, printing why."""
-    record = training_record(CONTRAST)
-    if record is None or not Path(record.checkpoint).is_file():
-        print(f"no second model to score: {named('saliency-training')} has not trained one (SECOND_MODEL = False?)")
-        return None
-    network, info = load_saliency_model(record.checkpoint, device)
-    differs = [name for name in SAME_SPLIT if info.get(name) != trained.get(name)]
-    if info.get("split_files") is not None and trained.get("split_files") is not None \
-            and info["split_files"] != trained["split_files"]:
-        differs.append("split_files")  # the same names and sizes, other contents
-    if differs:
-        print(f"the second model ({Path(record.checkpoint).name}) is not scored: it was trained on another split "
-              f"({', '.join(f'{n} {info.get(n)!r} against {trained.get(n)!r}' for n in differs)}); "
-              f"run {named('saliency-training')} again")
-        return None
-    note = check_finished(info, record.checkpoint, allow_unfinished)
-    return TrainedNetwork(network, network_name(info), note, Path(record.checkpoint), info)
-
-
-class UnfinishedModelError(RuntimeError):
-    """The network to score stopped before the end of its training (the message says how far it got)."""
-
-
-def check_finished(trained: dict, checkpoint: str | Path, allow_unfinished: bool = False) -> str:
-    """``""`` for a finished network, else a note such as ``"unfinished: 2 of 20 epochs"`` — printed,
-    and stored with the scores — when ``allow_unfinished``; otherwise an :class:`UnfinishedModelError`."""
-    done, planned = trained["epochs_trained"], trained["epochs_planned"]
-    if done >= planned:
-        return ""
-    note = f"unfinished: {done} of {planned} epochs"
-    if not allow_unfinished:
-        raise UnfinishedModelError(f"{checkpoint}: the network is {note}. Run {named('saliency-training')} to the end (it resumes), "
-                                   "or set ALLOW_UNFINISHED = True to score it as it is")
-    print(f"NOTE: scoring a network that is {note}")
-    return note
-
-
-
-@dataclass
-class TrainedNetwork:
-    """A network notebook 01 trained, as notebook 02, the benchmarks and the report name and score it."""
-
-    model: nn.Module
-    name: str           # as tables and figures call it, with its weights ("… (random front end)")
-    unfinished: str     # "" when its training finished, else a note such as "unfinished: 2 of 20 epochs"
-    checkpoint: Path
-    trained: dict       # the settings it was trained with (load_saliency_model)
-
-    @property
-    def image_size(self) -> list[int]:
-        return self.trained["image_size"]
-
-    @property
-    def file_suffix(self) -> str:
-        """How figure files tell the networks apart: "" for SalNet, "_second_model" for the other."""
-        return "" if self.trained.get("model", SALNET) == SALNET else "_second_model"
-
-    def describe(self) -> str:
-        trained = self.trained
-        return (f"{self.name}: {self.checkpoint.name}, {trained['epochs_trained']} of {trained['epochs_planned']} "
-                f"epochs on {trained['dataset']}, input {trained['image_size']}"
-                + (f" — {self.unfinished}" if self.unfinished else ""))
-
-
-def load_network(checkpoint: str | Path, device: torch.device | str = "cpu", allow_unfinished: bool = True) -> TrainedNetwork:
-    """The network in ``checkpoint`` (:func:`load_saliency_model`), named as its weights say
-    (:func:`network_name`) and marked when unfinished (:func:`check_finished`, which refuses it unless
-    ``allow_unfinished``)."""
-    model, trained = load_saliency_model(checkpoint, device)
-    note = check_finished(trained, checkpoint, allow_unfinished)
-    return TrainedNetwork(model, network_name(trained), note, Path(checkpoint), trained)
-
-
-def trained_networks(checkpoint: str | Path = "", second_model: bool = True, allow_unfinished: bool = False,
-                     device: torch.device | str = "cpu") -> list[TrainedNetwork]:
-    """The networks notebook 02 scores, SalNet first: ``checkpoint`` (default: the one notebook 01
-    trained last) and — when ``second_model`` — the second model notebook 01 trained on the same
-    split, if it did (else why not is printed). An unfinished network stops here unless
-    ``allow_unfinished``, which marks it instead."""
-    device = select_device(device)
-    salnet = load_network(trained_checkpoint(checkpoint), device, allow_unfinished)
-    networks = [salnet]
-    second = second_model_for(salnet.trained, device, allow_unfinished) if second_model else None
-    return networks + ([second] if second is not None else [])
-
-
-# ---------------------------------------------------------------------------------------------
-# Diagnosis: what the loss rewards, and where the network puts its output
-# ---------------------------------------------------------------------------------------------
-
-def trivial_maps(train_maps: torch.Tensor, shape: tuple[int, int], centre_sigma: tuple[float, float]) -> dict:
-    """Maps that look at no image, in the network's output scale ([-1, 1]): all background (−1, the
-    value of an empty map), the mean training map, and the centre-bias Gaussian."""
-    centre = torch.as_tensor(centre_bias_map(shape, centre_sigma), dtype=train_maps.dtype) * 2 - 1
-    return {"all background": torch.full(shape, -1.0), "mean training map": train_maps.mean(0)[0], "centre bias": centre}
-
-
-def held_out_loss(loss_fn: nn.Module, maps: torch.Tensor, held_out_maps: torch.Tensor) -> float:
-    """The training loss of ``maps`` — one map ``(h, w)`` for every image, or one per image
-    ``(N, 1, h, w)`` — against the held-out ground-truth maps ``(N, 1, h, w)``."""
-    predictions = maps.expand_as(held_out_maps) if maps.dim() == 2 else maps
-    return float(loss_fn(predictions.float(), held_out_maps.float()))
-
-
-def mass_share(maps, share: float = 0.5) -> float:
-    """The smallest fraction of pixels that hold ``share`` of a map's mass, averaged over ``maps``
-    (non-negative 2-D arrays of any sizes): small for maps concentrated on a few spots."""
-    fractions = []
-    for m in maps:
-        values = np.sort(m.ravel())[::-1]
-        cumulative = np.cumsum(values) / values.sum()
-        fractions.append((np.searchsorted(cumulative, share) + 1) / values.size)
-    return float(np.mean(fractions))
-
-
-def border_ratio(predictions: np.ndarray, band: float = 0.08) -> float:
-    """Mean prediction in the outer ``band`` of the frame over the mean inside it, each map first
-    scaled to [0, 1]: well above the ground truth's ratio means the network lights up the frame's
-    edges (zero padding gives every convolution a border it can detect)."""
-    ratios = []
-    for p in predictions:
-        p = (p - p.min()) / max(p.max() - p.min(), 1e-12)
-        h, w = p.shape
-        dh, dw = max(1, round(band * h)), max(1, round(band * w))
-        inner = p[dh:-dh, dw:-dw]
-        outer_mean = (p.sum() - inner.sum()) / (p.size - inner.size)
-        ratios.append(outer_mean / max(inner.mean(), 1e-12))
-    return float(np.mean(ratios))
-
-
-def diagnose(trained: TrainedSaliency, device="cpu") -> pd.Series:
-    """Notebook 01's diagnosis of a trained network on its validation images, as one table: the
-    network's validation loss — the loss it was trained with (``LOSS``) — beside that of maps that
-    ignore the image, how concentrated the ground-truth maps are (with their own blur and with the MIT
-    benchmark's), and the frame-edge ratio of the predictions against the ground truth's. Also
-    written to ``report/metrics/saliency_diagnosis.csv`` for the report."""
-    train_set, validation_set = trained.train_set, trained.validation_set
-    train_maps = torch.stack([train_set[i][1] for i in range(len(train_set))])
-    validation_maps = torch.stack([validation_set[i][1] for i in range(len(validation_set))])
-    centre_sigma = fit_centre_bias(load_ground_truth(item).fixations for item in trained.data.train_items)
-    loss_fn, loss = loss_function(trained.spec), LOSS_NAMES[trained.spec.loss]
-    predictions = predict(trained.model, torch.utils.data.DataLoader(validation_set, batch_size=8), device)
-    maps = {**trivial_maps(train_maps, tuple(validation_maps.shape[-2:]), centre_sigma), "the trained network": predictions}
-    rows = {f"validation {loss}: {name}": held_out_loss(loss_fn, m, validation_maps) for name, m in maps.items()}
-    truth_maps = (validation_maps[:, 0].numpy() + 1) / 2
-    truths = [load_ground_truth(item) for item in validation_set.items]
-    mit_blurred = [gaussian_filter(t.fixations.astype(float), mit_blur_sigma(t.fixations.shape)) for t in truths]
-    rows["pixels holding half the mass: ground-truth maps"] = mass_share(truth_maps)
-    rows["pixels holding half the mass: the same fixations, MIT's blur"] = mass_share(mit_blurred)
-    rows["frame-edge ratio: predictions"] = border_ratio(predictions[:, 0].numpy())
-    rows["frame-edge ratio: ground truth"] = border_ratio(truth_maps)
-    table = pd.Series(rows, name="value").round(4)
-    write_table("saliency_diagnosis", table.to_frame(),
-                comment=f"{named('saliency-training')}'s diagnosis of {trained.name}, in its training loss ({loss})")
-    return table

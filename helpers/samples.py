@@ -34,7 +34,6 @@ from scipy.io import savemat
 from scipy.ndimage import gaussian_filter
 
 from . import paths
-from .downloads import DownloadError, wheel_member
 from .io import replace_dir, restore_set_aside, staging_dir
 
 #: Where each fixation comes from, and how many fixations (all observers together) an image gets.
@@ -448,6 +447,8 @@ def inversion_sample_dir() -> Path:
 def foolbox_images() -> dict[str, np.ndarray]:
     """The 20 ImageNet images of the foolbox wheel (fetched, checked, read; see
     :func:`helpers.downloads.wheel`), by name ``imagenet_NN_CLASS``."""
+    from .downloads import wheel_member   # only here: training and scoring never fetch anything
+
     return {f"imagenet_{key}": np.asarray(Image.open(BytesIO(wheel_member(*FOOLBOX, f"foolbox/data/imagenet_{key}.jpg")))
                                           .convert("RGB")) for key in FOOLBOX_IMAGES}
 
@@ -480,6 +481,8 @@ def all_photographs(include_imagenet: bool = True) -> tuple[dict[str, np.ndarray
     photos = {name: load_photograph(name) for name in PHOTOGRAPHS}
     credits = {name: f"`{PHOTOGRAPHS[name][0]}` — {PHOTOGRAPHS[name][1]}" for name in PHOTOGRAPHS}
     if include_imagenet:
+        from .downloads import DownloadError
+
         try:
             imagenet = foolbox_images()
         except DownloadError as error:

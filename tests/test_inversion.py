@@ -13,7 +13,8 @@ from helpers.data import (DataError, ImageItem, InversionDataset, denormalise_im
                           find_tiny_imagenet, normalise_imagenet)
 from helpers.inversion import mean_pair_distance, reconstruction_metrics
 from helpers import weights
-from helpers.models import FEATURE_SHAPES, LAYERS, UPCONV_CHANNELS, AlexNetEncoder, InversionDecoder, upconv_channels
+from helpers.encoders import FEATURE_SHAPES, LAYERS, AlexNetEncoder
+from helpers.models import UPCONV_CHANNELS, InversionDecoder, upconv_channels
 from helpers.weights import WeightsError
 
 MSE = nn.MSELoss()
@@ -184,7 +185,7 @@ def test_the_decoder_pattern_for_any_shape_reproduces_tables_3_and_4():
 
 
 def test_any_torchvision_classifier_can_be_cut_at_a_node_of_its_graph(no_weights):
-    from helpers.models import build_encoder
+    from helpers.encoders import build_encoder
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

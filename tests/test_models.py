@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from helpers.models import FrozenFeatureMemo, SaliencyNet, count_parameters
+from helpers.encoders import FrozenFeatureMemo
+from helpers.models import SaliencyNet, count_parameters
 
 
 def table1_parameter_count() -> int:

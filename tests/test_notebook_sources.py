@@ -129,3 +129,14 @@ def test_papermill_reads_every_declared_parameter(path):
     cell = next(c for c in cells(path) if "parameters" in c["metadata"].get("tags", []))
     declared = {node.target.id for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.AnnAssign)}
     assert declared <= set(papermill.inspect_notebook(str(path)))
+
+
+def test_importing_part_1s_recipe_loads_no_downloading_cleaning_reporting_or_pipeline_code():
+    """A student reading notebook 01's imports reads the recipe's modules, not the project's plumbing."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, helpers.saliency; print(' '.join(sys.modules))"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert "helpers.saliency" in loaded
+    assert [m for m in ("helpers.downloads", "helpers.clean", "helpers.report", "helpers.pipeline") if m in loaded] == []

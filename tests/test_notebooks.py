@@ -92,7 +92,7 @@ def test_notebook_02_scores_both_networks_and_the_second_finds_the_singleton(sal
 
 
 def test_notebook_02_without_a_checkpoint_names_notebook_01(tmp_path):
-    from helpers.saliency import load_saliency_model
+    from helpers.trained_models import load_saliency_model
 
     with pytest.raises(FileNotFoundError, match="01_saliency_model"):
         load_saliency_model(tmp_path / "saliency_sample.pt")

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 from scipy.io import savemat
 
-from helpers import checkpoints, io, saliency
+from helpers import checkpoints, io, saliency, trained_models
 from helpers.data import DataError, ImageItem, RunData, check_saliency_items, find_cat2000, load_gray, load_rgb
 from helpers.data import choice, fingerprints
 from helpers.data.fingerprints import SplitChangedError, check_trained_on
@@ -184,11 +184,11 @@ def add_two_images_per_category(root: Path) -> list[str]:
 @pytest.mark.slow
 def test_notebook_02_refuses_a_folder_that_gained_images_since_training_naming_them(cat2000):
     run = tiny_run(data_dir=str(cat2000))
-    _, trained = saliency.load_saliency_model(run.run.checkpoint)
-    assert saliency.trained_split(trained, str(cat2000), run.run.checkpoint).held_out_items == run.data.held_out_items
+    _, trained = trained_models.load_saliency_model(run.run.checkpoint)
+    assert trained_models.trained_split(trained, str(cat2000), run.run.checkpoint).held_out_items == run.data.held_out_items
     add_two_images_per_category(cat2000)
     with pytest.raises(SplitChangedError, match=r"no longer matches the split .*new to it \(trainSet/"):
-        saliency.trained_split(trained, str(cat2000), run.run.checkpoint)
+        trained_models.trained_split(trained, str(cat2000), run.run.checkpoint)
 
 
 def same_size_pair(root: Path) -> tuple[Path, Path]:

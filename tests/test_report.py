@@ -4,7 +4,7 @@ import pytest
 from helpers import profiles, report
 from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
 from helpers.records import SaliencyEvaluation, SaliencyTraining
-from helpers.saliency import UnfinishedModelError, check_finished
+from helpers.trained_models import UnfinishedModelError, check_finished
 from helpers.spec import SaliencySpec
 
 METRICS = {"AUC-Judd": 0.7, "NSS": 1.2, "KL": 1.5, "IG": 0.3}

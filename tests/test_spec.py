@@ -12,11 +12,13 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import profiles, saliency, train
+from helpers import diagnosis, profiles, saliency, train, trained_models
 from helpers.identity import architecture
 from helpers.models import SaliencyNet
 from helpers.models import SALNET
-from helpers.saliency import ArchitectureMismatchError, DistributionKL, load_saliency_model
+from helpers.checkpoints import ArchitectureMismatchError
+from helpers.saliency import DistributionKL
+from helpers.trained_models import load_saliency_model
 from helpers.data import DataError, choose_dataset
 from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec, Spec, SpecError, setting
 from helpers.checkpoints import CheckpointError, checkpoint_path
@@ -308,9 +310,9 @@ def test_notebook_02_finds_both_finished_models_from_the_checkpoints_when_the_re
                             device="cpu", progress=False)
     for record in (workspace / "report" / "metrics").glob("saliency_training*.json"):   # what make clean removes
         record.unlink()
-    assert saliency.trained_checkpoint() == salnet.run.checkpoint
-    model, trained = saliency.load_saliency_model(salnet.run.checkpoint)
-    found = saliency.second_model_for(trained)
+    assert trained_models.trained_checkpoint() == salnet.run.checkpoint
+    model, trained = trained_models.load_saliency_model(salnet.run.checkpoint)
+    found = trained_models.second_model_for(trained)
     assert found is not None and found.checkpoint == second.run.checkpoint and found.name.endswith("(random front end)")
     rebuilt = SaliencyTraining.read()
     assert rebuilt.checkpoint == str(salnet.run.checkpoint) and rebuilt.history == salnet.run.history
@@ -420,7 +422,7 @@ def test_notebook_02s_calls_score_both_networks_by_name_on_their_own_split_and_r
     tiny_run(data_dir=str(cat2000), seed=12)
     saliency.train(ContrastSpec(**{**TINY, "seed": 12}, data_dir=str(cat2000), weights="random"), device="cpu",
                    progress=False)
-    networks = saliency.trained_networks(device="cpu")
+    networks = trained_models.trained_networks(device="cpu")
     assert [n.name for n in networks] == ["SalNet (half)", "MobileNetV2 + contrast readout (random front end)"]
     assert all(n.unfinished == "" for n in networks)
     test = scoring.TestImages.of(networks[0], str(cat2000))
@@ -436,7 +438,7 @@ def test_the_diagnosis_of_a_kl_network_speaks_its_training_loss(cat2000, workspa
     """A network trained on the maps' KL divergence is diagnosed in KL, not in the MSE of its raw
     output (which printed 46682 beside an empty map's 0.03)."""
     trained = tiny_run(data_dir=str(cat2000), loss="kld", seed=13)
-    table = saliency.diagnose(trained, "cpu")
+    table = diagnosis.diagnose(trained, "cpu")
     kl = {name.split(": ", 1)[1]: value for name, value in table.items() if name.startswith("validation KL: ")}
     assert set(kl) == {"all background", "mean training map", "centre bias", "the trained network"}
     assert not any(name.startswith("validation MSE") for name in table.index)

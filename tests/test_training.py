@@ -4,7 +4,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from helpers.data import make_loader
-from helpers.models import FrozenThenTrained
+from helpers.encoders import FrozenThenTrained
 from helpers.checkpoints import CheckpointError, checkpoint_path, read_checkpoint
 from helpers.parallel import select_device
 from helpers.training import NonFiniteLossError, duration_text, fit
