@@ -13,7 +13,7 @@ from .data import load_ground_truth
 from .metrics import centre_bias_map, fit_centre_bias, mit_blur_sigma
 from .notebooks import describe as named
 from .records import write_table
-from .saliency import LOSS_NAMES, TrainedSaliency, loss_function
+from .saliency import LOSSES, TrainedSaliency, loss_function
 from .training import predict
 
 
@@ -67,7 +67,7 @@ def diagnose(trained: TrainedSaliency, device="cpu") -> pd.Series:
     train_maps = torch.stack([train_set[i][1] for i in range(len(train_set))])
     validation_maps = torch.stack([validation_set[i][1] for i in range(len(validation_set))])
     centre_sigma = fit_centre_bias(load_ground_truth(item).fixations for item in trained.data.train_items)
-    loss_fn, loss = loss_function(trained.spec), LOSS_NAMES[trained.spec.loss]
+    loss_fn, loss = loss_function(trained.spec), LOSSES[trained.spec.loss].short
     predictions = predict(trained.model, torch.utils.data.DataLoader(validation_set, batch_size=8), device)
     maps = {**trivial_maps(train_maps, tuple(validation_maps.shape[-2:]), centre_sigma), "the trained network": predictions}
     rows = {f"validation {loss}: {name}": held_out_loss(loss_fn, m, validation_maps) for name, m in maps.items()}

@@ -28,7 +28,7 @@ from .notebooks import describe as named
 from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .checkpoints import check_architecture, checkpoint_path, read_checkpoint, run_identity
+from .checkpoints import check_architecture, checkpoint_path, read_checkpoint
 from .parallel import HowToRun
 from .training import TrainingRun, fit, set_seed
 from . import weights as weight_files
@@ -135,13 +135,13 @@ def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data
     """Write a decoder's record (its spec, the encoder's weights, the test scores) for notebook 07
     and the report."""
     record = InversionLayer(
-        dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset, seed=spec.seed,
+        dataset=data.name, data_root=str(data.root), spec=spec.as_dict(), metadata=run.metadata,
         checkpoint=str(run.checkpoint), train_images=len(data.train_items), held_out_images=len(data.held_out_items),
         validation_images=len(getattr(data, "validation_items", [])),
         history=run.history, epochs_trained=len(run.history),
         epochs_planned=run.epochs_planned, encoder=inverter.encoder.network, layer=spec.layer,
         weights=weights_note(inverter), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
-        image_size=spec.image_size, scores=scores, spec=spec.as_dict(), identity=run_identity(spec, run.metadata))
+        scores=scores)
     record.write()
     return record
 

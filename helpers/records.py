@@ -30,9 +30,10 @@ from .models import SALNET
 
 
 
-#: Fields records once had and no longer write, skipped when an older file is read: ``config`` (the
-#: training loop's settings under their old names; the ``spec`` beside it holds them all).
-RETIRED_FIELDS = ("config",)
+#: Fields a training record once had and no longer writes, skipped when an older file is read: the
+#: training loop's settings under their old names (``config``), copies of settings the ``spec`` beside
+#: them holds, and the identity (the spec's, and the ``metadata`` now stored alone).
+RETIRED_FIELDS = ("config", "WholeDataset", "seed", "image_size", "ceil_mode", "identity")
 
 
 class RecordError(ValueError):
@@ -64,7 +65,8 @@ class Record:
             return None
         try:
             data = json.loads(path.read_text())
-            return cls(**{key: value for key, value in data.items() if key not in RETIRED_FIELDS})
+            retired = RETIRED_FIELDS if issubclass(cls, TrainingFields) else ()
+            return cls(**{key: value for key, value in data.items() if key not in retired})
         except (json.JSONDecodeError, TypeError) as error:
             expected = [f.name for f in dataclasses.fields(cls)]
             raise RecordError(f"{path}: not a {cls.__name__} record (expected the fields {expected}; {error}); "
@@ -73,18 +75,33 @@ class Record:
 
 @dataclass(kw_only=True)
 class TrainingFields:
-    """What every trained model's record carries (see :func:`helpers.training.fit`)."""
+    """What every trained model's record carries (see :func:`helpers.training.fit`): the spec it was
+    trained from (:mod:`helpers.spec`; its settings are read from it, never copied beside it), the
+    run's metadata (what else named its checkpoint: the data's fingerprint, the architecture, the
+    frozen weights), and its training."""
 
     dataset: str
     data_root: str
-    WholeDataset: bool | int
-    seed: int
+    spec: dict
+    metadata: dict
     checkpoint: str
     train_images: int
     held_out_images: int
     history: list[dict]
     epochs_trained: int
     epochs_planned: int
+
+    @property
+    def WholeDataset(self) -> bool | int:
+        return self.spec["whole_dataset"]
+
+    @property
+    def seed(self) -> int:
+        return self.spec["seed"]
+
+    @property
+    def image_size(self):
+        return self.spec["image_size"]
 
     @property
     def finished(self) -> bool:
@@ -106,13 +123,13 @@ class SaliencyTraining(TrainingFields, Record):
     FILE: ClassVar[str] = "saliency_training.json"
     model: str = SALNET        # or CONTRAST (the second model)
     parameters: int = 0
-    image_size: list[int] = field(default_factory=list)
     output_size: list[int] = field(default_factory=list)
-    ceil_mode: bool = False
     validation_images: int = 0                     # what each epoch validated on (apart from the test images)
-    spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
-    identity: dict = field(default_factory=dict)   # what named its checkpoint: data, architecture, weights ...
     front_end: str = ""                            # the second model's: which weights its frozen front end has
+
+    @property
+    def ceil_mode(self) -> bool:
+        return self.spec.get("ceil_mode", False)
 
     def file_name(self) -> str:
         return self.file_for(self.model)
@@ -155,10 +172,7 @@ class InversionLayer(TrainingFields, Record):
     weights: str = ""          # what the figures and tables say about the encoder's weights
     weights_id: str = ""       # which weights they are, however they arrived
     pretrained: bool = False   # False: the seeded random weights
-    image_size: int = 227
     scores: dict[str, float] = field(default_factory=dict)   # on the test images, after the last epoch
-    spec: dict = field(default_factory=dict)       # the whole spec it was trained from (helpers.spec)
-    identity: dict = field(default_factory=dict)   # what named its checkpoint: data, weights, architecture ...
     validation_images: int = 0                     # what each epoch was checked on (0: a run before there were any)
 
     @property

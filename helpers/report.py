@@ -29,6 +29,7 @@ from .models import CONTRAST, SALNET
 from .records import (InversionComparison, InversionLayer, InversionSummary, SaliencyEvaluation,
                       SaliencyTraining)
 from .inversion import layer_records
+from .saliency import LOSSES
 from .trained_models import training_record
 from .notebooks import describe as named
 from .spec import ContrastSpec, SaliencySpec
@@ -99,7 +100,7 @@ def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyT
     spec = ContrastSpec.from_stored(second.spec)
     salnet_loss = SaliencySpec.from_stored(training.spec).loss
     same = ("Same images and split, same loss" if spec.loss == salnet_loss else
-            f"Same images and split; its loss is {LOSS_WORDS[spec.loss]} (SalNet's: {LOSS_WORDS[salnet_loss]})")
+            f"Same images and split; its loss is {LOSSES[spec.loss].words} (SalNet's: {LOSSES[salnet_loss].words})")
     return (f"\n**Second model — a pretrained front end.** The SalNet paper took its first layers from an ImageNet "
             f"network. The second model freezes torchvision's MobileNetV2 (**{second.front_end}**) and trains only a small "
             f"readout (**{second.parameters:,} parameters**) that sees each feature beside its contrast with the rest "
@@ -110,13 +111,9 @@ def _second_model_paragraph(second: SaliencyTraining | None, training: SaliencyT
             f"lowest validation loss {second.lowest_val_loss:.4f}.\n")
 
 
-#: How the report names each training loss of Part 1.
-LOSS_WORDS = {"mse": "MSE", "kld": "the KL divergence of the maps"}
-
-
 def _losses_comparable(training: SaliencyTraining, loss: str) -> str:
     """Whether this run's losses can stand beside the assignment's CAT2000 MSE, and if not, why."""
-    reasons = [reason for reason, differs in (("it trains on another loss (" + LOSS_WORDS[loss] + ")", loss != "mse"),
+    reasons = [reason for reason, differs in (("it trains on another loss (" + LOSSES[loss].words + ")", loss != "mse"),
                                               (f"it trains on {'the generated sample' if training.dataset == 'sample' else training.dataset}",
                                                training.dataset != "cat2000"))
                if differs]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from . import evaluation, identity
-from .checkpoints import checkpoint_path, run_identity
+from .checkpoints import checkpoint_path
 from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
 from .models import CONTRAST, MODEL_NAMES, SALNET, ContrastSaliencyNet, SaliencyNet, count_parameters
 from .notebooks import describe as named
@@ -85,13 +86,21 @@ class DistributionKL(nn.Module):
         return (q * torch.log(self.eps + q / (p + self.eps))).sum(dim=(-2, -1)).mean()
 
 
-#: How tables name each training loss.
-LOSS_NAMES = {"mse": "MSE", "kld": "KL"}
+class Loss(NamedTuple):
+    """One of Part 1's training losses: its module, and how tables and sentences name it."""
+
+    module: type[nn.Module]
+    short: str
+    words: str
+
+
+#: The losses ``LOSS`` names: Table 2's MSE, or the distributions' KL divergence.
+LOSSES = {"mse": Loss(nn.MSELoss, "MSE", "MSE"), "kld": Loss(DistributionKL, "KL", "the KL divergence of the maps")}
 
 
 def loss_function(spec: SaliencySpec) -> nn.Module:
-    """The training loss the spec names (``LOSS``): Table 2's MSE, or the distributions' KL divergence."""
-    return DistributionKL() if spec.loss == "kld" else nn.MSELoss()
+    """The training loss the spec names (``LOSS``)."""
+    return LOSSES[spec.loss].module()
 
 
 def run_metadata(spec: SaliencySpec, data: SaliencyData, model: nn.Module) -> dict:
@@ -200,12 +209,11 @@ def record_training(run: TrainingRun, spec: SaliencySpec, model: nn.Module, data
     """Write notebook 01's record of one model (its spec, data, network and training) for notebook 02
     and the report."""
     record = SaliencyTraining(
-        model=spec.MODEL, dataset=data.name, data_root=str(data.root), WholeDataset=spec.whole_dataset,
-        seed=spec.seed, checkpoint=str(run.checkpoint), train_images=len(data.train_items),
+        model=spec.MODEL, dataset=data.name, data_root=str(data.root), spec=spec.as_dict(), metadata=run.metadata,
+        checkpoint=str(run.checkpoint), train_images=len(data.train_items),
         validation_images=len(data.validation_items), held_out_images=len(data.held_out_items), history=run.history,
         epochs_trained=len(run.history), epochs_planned=run.epochs_planned,
-        parameters=count_parameters(trainable_part(model)), image_size=list(spec.image_size),
-        output_size=list(model.output_size(spec.image_size)), ceil_mode=spec.ceil_mode, spec=spec.as_dict(),
-        identity=run_identity(spec, run.metadata), front_end=getattr(model, "weights_description", ""))
+        parameters=count_parameters(trainable_part(model)), output_size=list(model.output_size(spec.image_size)),
+        front_end=getattr(model, "weights_description", ""))
     record.write()
     return record

@@ -8,8 +8,9 @@ spec              trains                             defaults
 ``InversionSpec`` one layer's decoder (03–07)        Table 5 (Adam 1e-3, batch 64, 20 epochs, 227²)
 ================  =================================  ==========================================
 
-Every setting is one field, declared with :func:`setting`: its default, what it means, the table it
-comes from and how it is checked. Everything else is read from the fields — nothing names a
+Every setting is one field, declared once with :func:`setting`: its default, what it means, the
+table it comes from and how it is checked; a part that takes another default from its table says
+only the value (:func:`part_default`). Everything else is read from the fields — nothing names a
 setting twice:
 
 * a notebook builds its spec from its parameters cell, ``SaliencySpec.from_parameters(globals())``:
@@ -56,13 +57,22 @@ CLASSIFIERS = tuple(torchvision.models.list_models(module=torchvision.models))
 _MISSING = object()
 
 
-def setting(default, help: str, *, table: str = "", choices: tuple = (), minimum: float | None = None,
-            identity: bool = True, neutral: Any = _MISSING):
-    """A spec field. ``identity=False``: a setting of how to run, not of what is trained (it never
-    names a checkpoint). ``neutral``: for a field added after runs were trained, the value that
-    behaves as the code did before it (see the module's docstring)."""
+def setting(default, help: str, *, table: str = "", choices: tuple = (), at_least: int | None = None,
+            above: float | None = None, identity: bool = True, neutral: Any = _MISSING):
+    """A spec field, declared once. ``at_least``: the smallest value allowed; ``above``: the value it must
+    exceed. ``identity=False``: a setting of how to run, not of what is trained (it never names a
+    checkpoint). ``neutral``: for a field added after runs were trained, the value that behaves as the
+    code did before it (see the module's docstring)."""
     return dataclasses.field(default=default, metadata={"help": help, "table": table, "choices": choices,
-                                                        "minimum": minimum, "identity": identity, "neutral": neutral})
+                                                        "at_least": at_least, "above": above, "identity": identity,
+                                                        "neutral": neutral})
+
+
+def part_default(base: type, name: str, default, table: str = ""):
+    """A part's own default for a field ``base`` declares, and the table it comes from: the value
+    changes, the declaration — what the field means and how it is checked — stays ``base``'s."""
+    declared = next(f for f in dataclasses.fields(base) if f.name == name)
+    return dataclasses.field(default=default, metadata={**declared.metadata, "table": table})
 
 
 class SpecError(ValueError):
@@ -115,12 +125,12 @@ class Spec:
     whole_dataset: Union[bool, int] = setting(True, "True: every image; N: N images in all, 15 % of them held out",
                                               table="the assignment's WholeDataset")
     seed: int = setting(0, "one seed for the split, the initial weights and the shuffling")
-    epochs: int = setting(20, "passes over the training images", minimum=1)
-    batch_size: int = setting(2, "images per step (the global batch when several processes train)", minimum=1)
+    epochs: int = setting(20, "passes over the training images", at_least=1)
+    batch_size: int = setting(2, "images per step (the global batch when several processes train)", at_least=1)
     optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam (betas 0.9, 0.999)", choices=("sgd", "adam"))
-    learning_rate: float = setting(1e-4, "the starting learning rate", minimum=0)
-    lr_step: int = setting(10, "multiply the learning rate by GAMMA every LR_STEP epochs", minimum=1)
-    gamma: float = setting(0.1, "the learning rate's factor every LR_STEP epochs", minimum=0)
+    learning_rate: float = setting(1e-4, "the starting learning rate", above=0)
+    lr_step: int = setting(10, "multiply the learning rate by GAMMA every LR_STEP epochs", at_least=1)
+    gamma: float = setting(0.1, "the learning rate's factor every LR_STEP epochs", above=0)
     momentum: float = setting(0.9, "SGD's momentum")
     betas: tuple = setting((0.9, 0.999), "Adam's betas")
     weight_decay: float = setting(1e-4, "L2 penalty on the weights, for either optimiser")
@@ -154,12 +164,10 @@ class Spec:
             raise SpecError(f"{name} must be a string, got {value!r}")
         if meta["choices"] and value not in meta["choices"]:
             raise SpecError(f"{name} must be one of {meta['choices']}, got {value!r}")
-        if meta["minimum"] is not None:
-            low = meta["minimum"]
-            if kind is int and value < low:
-                raise SpecError(f"{name} must be at least {low}, got {value!r}")
-            if kind is float and value <= low:
-                raise SpecError(f"{name} must be above {low}, got {value!r}")
+        if meta["at_least"] is not None and value < meta["at_least"]:
+            raise SpecError(f"{name} must be at least {meta['at_least']}, got {value!r}")
+        if meta["above"] is not None and value <= meta["above"]:
+            raise SpecError(f"{name} must be above {meta['above']}, got {value!r}")
 
     # -- building -------------------------------------------------------------------------------
 
@@ -288,12 +296,11 @@ class SaliencySpec(Spec):
     PART: ClassVar[str] = "saliency"
     DATASETS: ClassVar[tuple] = SALIENCY_DATASETS
 
-    epochs: int = setting(20, "passes over the training images", table="Table 2: 20", minimum=1)
-    batch_size: int = setting(2, "images per step (the global batch)", table="Table 2: 2", minimum=1)
-    optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam; adam trains faster in short smoke runs",
-                             table="Table 2: sgd", choices=("sgd", "adam"))
-    learning_rate: float = setting(1e-4, "the starting learning rate", table="Table 2: 1e-4", minimum=0)
-    lr_step: int = setting(10, "multiply the learning rate by GAMMA (0.1) every LR_STEP epochs", table="Table 2: 10", minimum=1)
+    epochs: int = part_default(Spec, "epochs", 20, table="Table 2: 20")
+    batch_size: int = part_default(Spec, "batch_size", 2, table="Table 2: 2")
+    optimizer: str = part_default(Spec, "optimizer", "sgd", table="Table 2: sgd")
+    learning_rate: float = part_default(Spec, "learning_rate", 1e-4, table="Table 2: 1e-4")
+    lr_step: int = part_default(Spec, "lr_step", 10, table="Table 2: 10")
     image_size: tuple = setting((240, 320), "network input (height, width)", table="Table 2: 240×320")
     ceil_mode: bool = setting(False, "False: PyTorch's floor pooling (236×316 out, the assignment); True: Caffe's "
                                      "(240×320, the paper)", table="Table 1")
@@ -316,10 +323,10 @@ class ContrastSpec(SaliencySpec):
     PART: ClassVar[str] = "contrast"
     MODEL: ClassVar[str] = CONTRAST
 
-    batch_size: int = setting(8, "images per step (the global batch)", minimum=1)
-    optimizer: str = setting("adam", "sgd or adam", choices=("sgd", "adam"))
-    learning_rate: float = setting(1e-3, "the starting learning rate", minimum=0)
-    lr_step: int = setting(10, "multiply the learning rate by GAMMA (0.1) every LR_STEP epochs", minimum=1)
+    batch_size: int = part_default(Spec, "batch_size", 8)
+    optimizer: str = part_default(Spec, "optimizer", "adam")
+    learning_rate: float = part_default(Spec, "learning_rate", 1e-3)
+    lr_step: int = part_default(Spec, "lr_step", 10)
     weights: str = setting("", "the front end's weights: empty for ImageNet's (helpers/weights.py), or 'random'")
     require_pretrained: bool = setting(False, "True: stop rather than fall back to a random front end (the real run "
                                               "sets it)", identity=False)
@@ -338,11 +345,11 @@ class InversionSpec(Spec):
     weights: str = setting("", "empty: ImageNet weights (torchvision's cache, its download, a mirror); 'random'; "
                                "or a path")
     require_pretrained: bool = setting(False, "True: stop rather than fall back to random weights", identity=False)
-    epochs: int = setting(20, "passes over the training images", table="Table 5: 20", minimum=1)
-    batch_size: int = setting(64, "images per step (the global batch)", table="Table 5: 64", minimum=1)
-    optimizer: str = setting("adam", "adam (betas 0.9, 0.999) or sgd", table="Table 5: adam", choices=("sgd", "adam"))
-    learning_rate: float = setting(1e-3, "the starting learning rate", table="Table 5: 1e-3", minimum=0)
-    lr_step: int = setting(5, "multiply the learning rate by GAMMA (0.1) every LR_STEP epochs", table="Table 5: 5", minimum=1)
+    epochs: int = part_default(Spec, "epochs", 20, table="Table 5: 20")
+    batch_size: int = part_default(Spec, "batch_size", 64, table="Table 5: 64")
+    optimizer: str = part_default(Spec, "optimizer", "adam", table="Table 5: adam")
+    learning_rate: float = part_default(Spec, "learning_rate", 1e-3, table="Table 5: 1e-3")
+    lr_step: int = part_default(Spec, "lr_step", 5, table="Table 5: 5")
     image_size: int = setting(227, "encoder input side", table="Table 5: 227")
 
     def __post_init__(self):

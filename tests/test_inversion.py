@@ -321,9 +321,12 @@ def test_the_random_fallback_is_the_same_network_every_time(no_weights):
 def layer_record(layer, **changes):
     from helpers.records import InversionLayer
 
-    fields = dict(dataset="sample", data_root="", WholeDataset=144, seed=0, checkpoint="", train_images=122,
+    from helpers.spec import InversionSpec
+
+    spec = InversionSpec(whole_dataset=changes.pop("WholeDataset", 144), layer=layer).as_dict()
+    fields = dict(dataset="sample", data_root="", spec=spec, metadata={}, checkpoint="", train_images=122,
                   held_out_images=22, history=[], epochs_trained=4, epochs_planned=4, layer=layer,
-                  weights_id=weights.random_id("alexnet"), image_size=227)
+                  weights_id=weights.random_id("alexnet"))
     return InversionLayer(**{**fields, **changes})
 
 

@@ -5,17 +5,17 @@ from helpers import profiles, report
 from helpers.evaluation import CENTRE_BIAS, CHANCE, NETWORK
 from helpers.records import SaliencyEvaluation, SaliencyTraining
 from helpers.trained_models import UnfinishedModelError, check_finished
-from helpers.spec import SaliencySpec
+from helpers.spec import InversionSpec, SaliencySpec
 
 METRICS = {"AUC-Judd": 0.7, "NSS": 1.2, "KL": 1.5, "IG": 0.3}
 
 
 def training_record(epochs_trained=15, epochs_planned=15, checkpoint="checkpoints/saliency_sample_aaaa.pt"):
-    return SaliencyTraining(dataset="sample", data_root="data/x", WholeDataset=80, seed=0, checkpoint=checkpoint,
+    return SaliencyTraining(dataset="sample", data_root="data/x", metadata={}, checkpoint=checkpoint,
                             train_images=68, held_out_images=12,
                             history=[{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "lr": 3e-4}],
                             epochs_trained=epochs_trained, epochs_planned=epochs_planned, parameters=6_457_057,
-                            image_size=[96, 128], output_size=[92, 124],
+                            output_size=[92, 124],
                             spec=SaliencySpec(whole_dataset=80, epochs=epochs_planned, optimizer="adam",
                                               learning_rate=3e-4, image_size=(96, 128)).as_dict())
 
@@ -111,7 +111,8 @@ def test_after_notebook_03_alone_the_report_shows_what_ran_and_numbers_every_sec
     from helpers.records import InversionLayer
 
     monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path))
-    InversionLayer(dataset="sample", data_root="data/x", WholeDataset=144, seed=0, checkpoint="c.pt", train_images=122,
+    InversionLayer(dataset="sample", data_root="data/x", spec=InversionSpec(whole_dataset=144).as_dict(), metadata={},
+                   checkpoint="c.pt", train_images=122,
                    held_out_images=22, history=[{"epoch": 1, "train_loss": 0.61, "val_loss": 0.52}],
                    epochs_trained=4, epochs_planned=4, layer="conv2", weights="AlexNet: random weights — not the "
                    "paper's setting", scores={"normalised error": 0.588}).write()

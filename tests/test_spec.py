@@ -152,9 +152,9 @@ def test_the_checkpoint_and_the_record_store_the_whole_spec_and_the_identity(cat
     assert info["spec"] == run.spec and info["loss"] == "kld"
     assert "test images are checked for readability here, and scored in notebook 02_judd_auc_evaluation only" in run.summary()
     record = saliency.SaliencyTraining.read()
-    assert record.spec == run.spec.as_dict() and record.identity["data"]["images"] == {"train": 6, "validation": 4, "held_out": 6}
+    assert record.spec == run.spec.as_dict() and record.metadata["data"]["images"] == {"train": 6, "validation": 4, "held_out": 6}
     assert (record.train_images, record.validation_images, record.held_out_images) == (6, 4, 6)
-    assert record.identity["architecture"] and architecture(model) != []
+    assert record.metadata["architecture"] and architecture(model) != []
 
 
 # -- one flag per field -------------------------------------------------------------------------
