@@ -24,16 +24,6 @@ ROLES = {
 }
 #: Where a notebook keeps its role: ``metadata["project"]["role"]``.
 METADATA_KEY = "project"
-#: The specs (:mod:`helpers.spec`) a notebook of each role builds from its parameters, as
-#: ``(class name, prefix, shared fields or None for the default)``: every field of each is a parameter
-#: the notebook takes, by the name ``Spec.from_parameters`` reads it under, listed in its parameters
-#: cell or not (``tests/test_notebook_sources.py`` checks the notebooks build exactly these).
-ROLE_SPECS = {
-    "saliency-training": (("SaliencySpec", "", None), ("ContrastSpec", "SECOND_MODEL_", None)),
-    "saliency-evaluation": (),
-    "layer": (("InversionSpec", "", None),),
-    "layer-summary": (("InversionSpec", "", None), ("InversionSpec", "COMPARE_", ("dataset", "data_dir"))),
-}
 
 
 class NotebookRoleError(ValueError):

@@ -12,6 +12,7 @@ import ast
 import contextlib
 import difflib
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -218,19 +219,29 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def notebook_specs(notebook: Path) -> list[tuple[type, dict[str, str]]]:
-    """The specs ``notebook`` builds (:data:`helpers.notebooks.ROLE_SPECS`, by its declared role), each
-    with field → the parameter it reads."""
+#: A notebook's ``XSpec.from_parameters(globals(), prefix=..., shared=(...), group=...)``: what it builds.
+SPEC_CALL = re.compile(r'(\w+Spec)\.from_parameters\(globals\(\)(?:, prefix="(\w*)")?(?:, shared=\(([^)]*)\))?'
+                       r'(?:,\s*group="(\w+)")?')
+
+
+def notebook_specs(notebook: Path) -> list[tuple[type, dict[str, str], str]]:
+    """The specs ``notebook`` builds, read from its own code: each spec class, field → the parameter
+    it reads, and the profile group that fills what is left unset."""
     by_class = {spec.__name__: spec for spec in SPECS.values()}
-    return [(by_class[name], by_class[name].parameter_names(prefix, SHARED if shared is None else shared))
-            for name, prefix, shared in project_notebooks.ROLE_SPECS.get(project_notebooks.role(notebook), ())]
+    code = "".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code")
+    found = []
+    for name, prefix, shared, group in SPEC_CALL.findall(code):
+        spec = by_class[name]
+        fields = tuple(re.findall(r'"(\w+)"', shared)) if shared else SHARED
+        found.append((spec, spec.parameter_names(prefix, fields), group or spec.PART))
+    return found
 
 
 def declared_parameters(notebook: Path) -> set[str]:
     """The parameters ``notebook`` takes: those its parameters cell declares (papermill's
-    ``inspect_notebook``), and every field of the specs its role builds, by the name it reads them under."""
+    ``inspect_notebook``), and every field of the specs it builds, by the name it reads them under."""
     declared = set(papermill.inspect_notebook(str(notebook)))
-    for _, names in notebook_specs(notebook):
+    for _, names, _ in notebook_specs(notebook):
         declared |= set(names.values())
     return declared
 
@@ -240,12 +251,12 @@ def check_parameter_values(selected: list[Path], overrides: dict, profile: str) 
     ``IMAGE_SIZE`` is ``[height, width]``, Part 2's one side), naming each notebook and what it expects."""
     problems = []
     for notebook in selected:
-        for spec, names in notebook_specs(notebook):
+        for spec, names, group in notebook_specs(notebook):
             given = {field: overrides[name] for field, name in names.items() if name in overrides}
             if not given:
                 continue
             try:
-                spec.from_values(given, profile, report=None)
+                spec.from_values(given, profile, group, report=None)
             except ValueError as error:
                 problems.append(f"  {notebook.stem}: {error}")
     if problems:

@@ -25,16 +25,13 @@ def auc_judd_mit_loop(saliency_map, fixation_map) -> float:
 def auc_splits_mit_loop(values, fixated, negatives, step: float = 0.1) -> float:
     """``AUC_Borji.m``'s (and ``AUC_shuffled.m``'s) loop over splits, line by line: ``values`` the
     min-max normalised map (flat), ``fixated`` the flat fixation mask, ``negatives`` one row of pixel
-    indices per split (drawn as the caller draws them). MATLAB's ``0:step:max`` is taken from the
-    project's ``matlab_colon`` (its own tests hold it to MATLAB)."""
-    from helpers.metrics import matlab_colon
-
+    indices per split (drawn as the caller draws them). MATLAB's ``0:step:max`` is :func:`colonop`."""
     Sth = values[fixated]
     Nfixations = len(Sth)
     auc = []
     for split in negatives:
         curfix = values[split]
-        allthreshes = matlab_colon(0.0, step, max(Sth.max(), curfix.max()))[::-1]
+        allthreshes = np.array(colonop(0.0, step, float(max(Sth.max(), curfix.max()))))[::-1]
         tp = np.zeros(len(allthreshes) + 2)
         fp = np.zeros(len(allthreshes) + 2)
         tp[-1], fp[-1] = 1, 1
@@ -43,3 +40,26 @@ def auc_splits_mit_loop(values, fixated, negatives, step: float = 0.1) -> float:
             fp[i] = np.sum(curfix >= thresh) / len(curfix)
         auc.append(np.sum(np.diff(fp) * (tp[1:] + tp[:-1]) / 2))   # trapz(fp, tp)
     return float(np.mean(auc))
+
+
+def colonop(base: float, increment: float, limit: float) -> list[float]:
+    """MATLAB's ``base:increment:limit``, as MathWorks' ``colonop.m`` (the algorithm its documentation
+    gives for the colon operator) computes it, one scalar at a time and 1-based as there; written apart
+    from the project's ``helpers.metrics.matlab_colon``, which the tests compare with it."""
+    tol = 2.0 * np.finfo(float).eps * max(abs(base), abs(limit))
+    sig = 1.0 if increment > 0 else -1.0
+    n = round((limit - base) / increment)             # the number of intervals
+    if sig * (base + n * increment - limit) > tol:
+        n = n - 1
+    if n < 0:
+        return []
+    last = base + n * increment
+    if sig * (last - limit) > -tol:
+        last = limit
+    out = [0.0] * (n + 1)                             # symmetric about its middle
+    for k in range(0, n // 2 + 1):
+        out[(1 + k) - 1] = base + k * increment       # out(1+k)
+        out[(n + 1 - k) - 1] = last - k * increment   # out(n+1-k)
+    if n % 2 == 0:
+        out[(n // 2 + 1) - 1] = (base + last) / 2     # out(n/2+1)
+    return out

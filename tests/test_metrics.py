@@ -351,6 +351,17 @@ def test_matlabs_colon_sets_the_middle_of_an_even_count_of_intervals_to_the_mean
     assert matlab_colon(1.0, 0.5, 3.0)[2] == 2.0 and len(matlab_colon(0.0, 0.1, 0.7)) == 8   # odd: no middle
 
 
+@pytest.mark.parametrize("stop", [0.0, 0.05, 0.3, 0.6, 0.7, 0.987, 1.0, 0.9999999999999999, 1.0000000000000002, 2.35])
+@pytest.mark.parametrize("step", [0.1, 0.05, 0.01])
+def test_the_colon_values_are_mathworks_colonop_bit_for_bit(step, stop):
+    """The project's vectorised colon against ``colonop.m`` transcribed apart, scalar by scalar
+    (``tests/mit_reference.py``): the same count and the same floats, to the last bit."""
+    from helpers.metrics import matlab_colon
+    from mit_reference import colonop
+
+    assert matlab_colon(0.0, step, stop).tolist() == colonop(0.0, step, stop)
+
+
 def test_a_uint8_map_whose_fixated_value_is_exactly_a_threshold_scores_as_in_matlab():
     """Worked by hand: the fixated pixels are 153/255 = 0.6 after min-max normalisation, the other
     images' fixations fall on 140/255 ≈ 0.549 and 0; the largest value among them is 0.6, so the

@@ -4,6 +4,7 @@ import json
 import nbformat
 import pytest
 
+from helpers import notebooks as project_notebooks
 from helpers import paths, pipeline
 
 
@@ -96,8 +97,23 @@ def test_what_a_notebook_prints_reaches_the_terminal_as_it_runs(tmp_path, capfd)
     assert (out + err).count("UserWarning: AlexNet: random weights") == 1   # once, not once more by papermill's log
 
 
-def test_the_default_cell_timeout_fits_a_cpu_run_on_real_data():
-    assert pipeline.DEFAULT_CELL_TIMEOUT >= 20 * 30 * 60  # 20 epochs of ~30 min on real CAT2000
+def test_the_pipeline_checks_p_values_against_the_specs_a_notebook_builds_in_its_own_code(tmp_path):
+    """A notebook of the user's own (no role) that builds a spec under a prefix takes every field of it;
+    a value that does not fit is refused before anything runs, naming the parameter."""
+    notebook = tmp_path / "mine.ipynb"
+    write_notebook(notebook, 'spec = SaliencySpec.from_parameters(globals(), prefix="MINE_")',
+                   parameters='PROFILE = "smoke"\nMINE_EPOCHS = None')
+    assert {"MINE_EPOCHS", "MINE_LOSS", "WholeDataset"} <= pipeline.declared_parameters(notebook)
+    assert "LOSS" not in pipeline.declared_parameters(notebook)
+    pipeline.check_parameter_values([notebook], {"MINE_LOSS": "kld"}, "smoke")
+    with pytest.raises(SystemExit, match=r"mine: LOSS must be one of \('mse', 'kld'\), got 'l1'"):
+        pipeline.check_parameter_values([notebook], {"MINE_LOSS": "l1"}, "smoke")
+
+
+def test_notebook_07s_comparison_is_filled_from_the_comparison_profile_group():
+    summary = project_notebooks.with_role("layer-summary")[0]
+    assert [(spec.__name__, group) for spec, _, group in pipeline.notebook_specs(summary)] == [
+        ("InversionSpec", "inversion"), ("InversionSpec", "comparison")]
 
 
 def make(*arguments, cwd, env=None):

@@ -22,16 +22,11 @@ def test_a_value_set_equal_to_the_default_still_wins_over_the_profile(capsys):
     assert (untouched.epochs, untouched.optimizer) == (profiles.SMOKE["saliency"]["epochs"], "adam")
 
 
-def test_the_assignment_profile_changes_nothing():
-    assert SaliencySpec.from_parameters({"PROFILE": "assignment"}, report=None) == SaliencySpec()
-    assert InversionSpec.from_parameters({"PROFILE": "assignment", "LAYER": None}, report=None) == InversionSpec()
-
-
-def test_the_assignment_defaults_are_tables_2_and_5():
-    saliency = SaliencySpec()
+def test_a_notebook_under_the_assignment_profile_trains_with_tables_2_and_5():
+    saliency = SaliencySpec.from_parameters({"PROFILE": "assignment", "EPOCHS": None}, report=None)
     assert (saliency.epochs, saliency.batch_size, saliency.optimizer, saliency.learning_rate, saliency.lr_step,
             saliency.image_size, saliency.loss) == (20, 2, "sgd", 1e-4, 10, (240, 320), "mse")
-    inversion = InversionSpec()
+    inversion = InversionSpec.from_parameters({"PROFILE": "assignment", "LAYER": None}, report=None)
     assert (inversion.epochs, inversion.batch_size, inversion.optimizer, inversion.learning_rate, inversion.lr_step,
             inversion.image_size) == (20, 64, "adam", 1e-3, 5, 227)
 
