@@ -120,3 +120,26 @@ def test_importing_part_1s_recipe_loads_no_downloading_cleaning_reporting_or_pip
                             capture_output=True, text=True, check=True).stdout.split()
     assert "helpers.saliency" in loaded
     assert [m for m in ("helpers.downloads", "helpers.clean", "helpers.report", "helpers.pipeline") if m in loaded] == []
+
+
+def test_every_helper_has_a_small_interface_and_the_loops_classes_fit_a_page():
+    """No function in helpers/ takes more than 9 parameters or runs over 70 lines; no class of the
+    training loop over 80: a student reads each on one screen."""
+    import ast
+    from pathlib import Path
+
+    too_big = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "helpers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            length = node.end_lineno - node.lineno + 1
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args
+                count = len(args.posonlyargs + args.args + args.kwonlyargs) + bool(args.vararg) + bool(args.kwarg)
+                count -= bool(args.args) and args.args[0].arg in ("self", "cls")
+                if count > 9 or length > 70:
+                    too_big.append(f"{path.name}:{node.lineno} {node.name}: {count} parameters, {length} lines")
+            if isinstance(node, ast.ClassDef) and path.name == "training.py" and length > 80:
+                too_big.append(f"{path.name}:{node.lineno} class {node.name}: {length} lines")
+    assert too_big == []
