@@ -59,7 +59,7 @@ def clean() -> list[Path]:
     return removed
 
 
-#: The names training gives its checkpoints (``helpers.training.checkpoint_path``: ``<kind>_<dataset>_<8 hex
+#: The names training gives its checkpoints (``helpers.checkpoints.checkpoint_path``: ``<kind>_<dataset>_<8 hex
 #: digits>[_<6 hex digits>].pt``, the kind ``saliency…`` or ``inversion…``; and ``<stem>.replaced-<time>.pt``
 #: for one RETRAIN set aside). The checkpoint folder may be one a variable named: another ``*.pt`` in it is
 #: not the project's. ``tests/test_pipeline.py`` checks the pattern against the names training gives.

@@ -249,8 +249,8 @@ def _say_epoch(training: Training, row: dict) -> None:
                  f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row.get('seconds', 0):.0f}s")
     left = epochs - epoch
     if epoch == training.run.resumed_from_epoch + 1 and left:
-        training.say(f"  about {duration_text(left * row.get('seconds', 0))} more for the remaining {left} "
-                     f"epoch{'s' if left > 1 else ''} at this one's pace")
+        training.say(f"  at most about {duration_text(left * row.get('seconds', 0))} more for the remaining {left} "
+                     f"epoch{'s' if left > 1 else ''} (this one's pace; it also read every image once)")
 
 
 def _loaded_finished(training: Training, state: dict) -> TrainingRun:

@@ -254,7 +254,8 @@ def test_the_first_epoch_says_what_the_remaining_epochs_will_take_at_its_pace_an
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("epoch   1/5") and "validation" in lines[0]
     first = run.history[0]["seconds"]
-    assert lines[1].strip() == f"about {duration_text(4 * first)} more for the remaining 4 epochs at this one's pace"
+    assert lines[1].strip() == (f"at most about {duration_text(4 * first)} more for the remaining 4 epochs "
+                                "(this one's pace; it also read every image once)")
     assert [line.split()[1] for line in lines[2:]] == ["2/5", "3/5", "4/5", "5/5"]   # one line an epoch after it
 
 
