@@ -6,7 +6,7 @@ call: spec (:class:`helpers.spec.SaliencySpec` for the halved SalNet of Table 1,
 into the checkpoint named by the run's identity (the spec's identity, the data's fingerprint, the
 network's architecture) → a :class:`helpers.records.SaliencyTraining` record after every epoch.
 Notebook 02 finds the models through those records and rebuilds them from what their checkpoints
-store (:mod:`helpers.trained`); notebook 01's diagnosis is :func:`helpers.diagnosis.diagnose`.
+store (:mod:`helpers.trained_models`); notebook 01's diagnosis is :func:`helpers.diagnosis.diagnose`.
 """
 from __future__ import annotations
 
