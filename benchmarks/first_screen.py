@@ -23,7 +23,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import evaluation, metrics, paths, samples  # noqa: E402
+from helpers import baselines, evaluation, metrics, paths, samples  # noqa: E402
 from helpers.profiles import SMOKE  # noqa: E402
 from helpers.io import atomic_path, replace_marked_block, write_json_atomic  # noqa: E402
 
@@ -33,7 +33,7 @@ WIDTH = 900  # px: sharp on a README; with 256 colours, a few hundred kB for bot
 POP_OUT, FACES = "singleton AUC, pop-out", "singleton AUC, faces"
 PART1_METRICS = ("AUC-Judd", POP_OUT, FACES, "NSS", "KL")
 PART1_ROWS = (evaluation.SECOND_NETWORK, evaluation.NETWORK, evaluation.CENTRE_BIAS, evaluation.ORACLE_SAMPLE)
-BEST_NO_LEARNING = "best no-learning map (each column's best of five)"
+BEST_NO_LEARNING = f"best no-learning map (each column's best of {len(baselines.CANDIDATES)})"
 
 
 def part1_row(saliency: dict, name: str) -> dict:
@@ -95,7 +95,9 @@ def readme_block(results: dict) -> str:
         "ground truth, both networks' maps and the no-learning map that did best on the validation displays, "
         "fixations as dots. In the four **pop-out** categories the target is an odd colour, brightness, orientation "
         "or size, which a map with no learning finds as well; in the two **face** categories it is a schematic face "
-        "among scrambled ones (same parts, same ink), which only a map that has learned faces can find. "
+        "among the same face upside down — the same parts, ink, symmetry and ink moments, as a leak audit checks — "
+        "which none of the seven no-learning maps built here finds (symmetry included: "
+        "[`docs/part1-sample.md`](docs/part1-sample.md)). "
         f"{smoke_sentence()} The assignment's own Table 2 run is in the Part 1 table further down.",
         "",
         "![Part 1: one test display per category, every map](docs/first-screen/part1.png)",
@@ -111,9 +113,11 @@ def readme_block(results: dict) -> str:
         f"* **Pop-out displays**: the best map with no learning reaches a singleton AUC of {best[POP_OUT]:.3f}; "
         "training is not needed to find an odd colour or size."
         + (f" The second model: {second[POP_OUT]:.3f}." if second else ""),
-        f"* **Face displays**: the best map with no learning scores {best[FACES]:.3f} (0.5 is blind)"
-        + (f"; the second model, which learned faces from the training displays, {second[FACES]:.3f}" if second else "")
-        + ". This is what training adds.",
+        f"* **Face displays**: the best of the seven maps with no learning built here scores {best[FACES]:.3f} "
+        "(0.5 is blind)"
+        + (f"; the second model, trained on the training displays, {second[FACES]:.3f}" if second else "")
+        + f", on {part1['test_images'] // 6} test displays per category (the standard errors, and a draw of 100 per "
+        "category: [`docs/part1-sample.md`](docs/part1-sample.md)).",
         "",
         f"**Part 2** — photographs never used for training, reconstructed from four depths of {part2['encoder']} "
         f"({part2['image_size']}² input) with ImageNet weights and with random ones. Normalised error (mean image "

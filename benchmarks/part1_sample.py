@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers import baselines, evaluation, metrics, paths, saliency, samples, trained_models  # noqa: E402
-from helpers.data import load_ground_truth  # noqa: E402
+from helpers.data import load_ground_truth, saliency_splits  # noqa: E402
 from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
 from helpers.report import REFERENCE_METRICS as SHOWN, REFERENCE_RESULTS as RESULTS, reference_table  # noqa: E402
 from helpers.profiles import SMOKE  # noqa: E402
@@ -78,6 +78,66 @@ def blind_oracle_maps(items) -> np.ndarray:
     return np.stack(maps)
 
 
+#: Displays per category of the fresh draw every map is scored on besides the split's test displays:
+#: enough that a category's singleton AUC has a standard error of at most about 0.03.
+DRAW = 100
+
+
+def standard_errors(scores, metric: str = metrics.SINGLETON_AUC) -> dict:
+    """map → category → the standard error of ``metric``'s mean over that category's displays."""
+    grouped = scores.groupby(["model", "category"])[metric]
+    table = (grouped.std(ddof=1) / np.sqrt(grouped.count())).round(4)
+    return {name: {category: float(table[(name, category)]) for category in samples.SALIENCY_CATEGORIES
+                   if (name, category) in table.index} for name in table.index.unique(level=0)}
+
+
+def fresh_draw(networks: dict, no_learning, seed: int) -> dict:
+    """Every map's singleton AUC per category, mean and standard error, on :data:`DRAW` fresh displays
+    per category (the sample's generator, another seed: nothing was trained or chosen on them); the
+    no-learning maps keep the settings the validation displays chose."""
+    with tempfile.TemporaryDirectory(prefix="draw-") as folder:
+        root = samples.write_saliency_sample(Path(folder) / "draw", images_per_category=DRAW, seed=seed)
+        train, validation, test = saliency_splits("sample", root, True, 0)
+        items = [*train, *validation, *test]
+        shipped = networks[SHIPPED][0]
+        maps = {label: evaluation.predict_saliency(network, items, spec.image_size, "cpu")
+                for label, (network, spec) in networks.items()}
+        chosen = baselines.candidate_maps(items, networks[SHIPPED][1].image_size, shipped, only=no_learning.chosen)
+        maps.update({baselines.row_name(name): found for (name, _), found in chosen.items()})
+        truths = [load_ground_truth(item) for item in items]
+        maps[evaluation.ORACLE_SAMPLE] = np.stack([t.known_density for t in truths])
+        maps[BLIND_ORACLE] = blind_oracle_maps(items)
+        rows = [{"model": name, "category": item.category,
+                 metrics.SINGLETON_AUC: metrics.singleton_auc(evaluation.upsample(found[k], t.fixations.shape), t.labels)}
+                for name, found in maps.items() for k, (item, t) in enumerate(zip(items, truths))]
+    import pandas as pd
+
+    scores = pd.DataFrame(rows)
+    means = scores.groupby(["model", "category"])[metrics.SINGLETON_AUC].mean().round(4)
+    errors = standard_errors(scores)
+    return {"displays_per_category": DRAW, "seed": seed,
+            "per_category": {name: {c: {"mean": float(means[(name, c)]), "se": errors[name][c]}
+                                    for c in samples.SALIENCY_CATEGORIES} for name in maps}}
+
+
+def face_bars_on_draw(draw: dict) -> dict:
+    """network → face category → whether its singleton AUC on the draw meets the face bar there (the
+    rule of :func:`helpers.evaluation.quality_bars`: its share of the way from the best no-learning
+    map on the draw to the oracle on the draw)."""
+    per_category = draw["per_category"]
+    result = {}
+    for name in per_category:
+        if evaluation.is_no_learning(name) or name in (evaluation.ORACLE_SAMPLE, BLIND_ORACLE):
+            continue
+        result[name] = {}
+        for category in samples.FACE_CATEGORIES:
+            best = max(per_category[n][category]["mean"] for n in per_category if evaluation.is_no_learning(n))
+            bar = evaluation.bar_between(best, per_category[evaluation.ORACLE_SAMPLE][category]["mean"],
+                                         evaluation.CATEGORY_SHARE)
+            result[name][category] = {"bar": round(bar, 4), "met": per_category[name][category]["mean"] >= bar}
+    return result
+
+
 def measure(runs=RUNS, unfinished: tuple[str, ...] = ()) -> dict:
     """Train (or load) every network of ``runs``, then score them and the baselines on the test displays.
     ``unfinished``: rows whose run another process is training, scored as far as it got."""
@@ -117,7 +177,9 @@ def measure(runs=RUNS, unfinished: tuple[str, ...] = ()) -> dict:
             "per_category": {name: {c: {m: float(v[m]) for m in (metrics.SINGLETON_AUC, "NSS", "AUC-Judd")}
                                     for c, v in per_category[name].items()} for name in order},
             "gains": {label: evaluation.gain_over_no_learning(per_category, label).round(4).to_dict("index")
-                      for label in networks}}
+                      for label in networks},
+            "standard_errors": standard_errors(scores),
+            "draw": fresh_draw(networks, no_learning, seed=1000 + samples.sample_seed())}
 
 
 MARKERS = ("<!-- part1-sample:begin -->\n", "\n<!-- part1-sample:end -->")
@@ -139,12 +201,45 @@ def _best_no_learning(results: dict, categories) -> tuple[str, float]:
 
 
 def category_table(results: dict, metric: str = metrics.SINGLETON_AUC) -> str:
-    """``metric`` of every row in every category (columns), as a Markdown table."""
+    """``metric`` of every row in every category (columns), ± its standard error over the category's
+    test displays, as a Markdown table."""
     categories = list(samples.SALIENCY_CATEGORIES)
+    errors = results.get("standard_errors", {})
     lines = ["| map | " + " | ".join(categories) + " |", "|---|" + "---|" * len(categories)]
     for name in results["order"]:
-        lines.append(f"| {name} | " + " | ".join(f"{results['per_category'][name][c][metric]:.3f}" for c in categories) + " |")
+        cells = [f"{results['per_category'][name][c][metric]:.3f}"
+                 + (f" ± {errors[name][c]:.3f}" if c in errors.get(name, {}) else "") for c in categories]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def draw_table(results: dict) -> str:
+    """The singleton AUC of every map per category on the fresh draw, mean ± standard error."""
+    categories = list(samples.SALIENCY_CATEGORIES)
+    per_category = results["draw"]["per_category"]
+    lines = ["| map | " + " | ".join(categories) + " |", "|---|" + "---|" * len(categories)]
+    for name in [n for n in results["order"] if n in per_category]:
+        lines.append(f"| {name} | " + " | ".join(f"{per_category[name][c]['mean']:.3f} ± {per_category[name][c]['se']:.3f}"
+                                                for c in categories) + " |")
+    return "\n".join(lines)
+
+
+def face_sentence(run: dict) -> str:
+    """What the fresh draw says of the face categories: the best no-learning map there, and each
+    network against the face bars judged on the draw."""
+    draw = run["draw"]
+    per_category = draw["per_category"]
+    names = [n for n in per_category if evaluation.is_no_learning(n)]
+    best = max(names, key=lambda n: np.mean([per_category[n][c]["mean"] for c in samples.FACE_CATEGORIES]))
+    bars = face_bars_on_draw(draw)
+    networks = [n for n in run["order"] if n in bars]
+    said = "; ".join(f"{n}: " + ", ".join(f"{per_category[n][c]['mean']:.3f} ± {per_category[n][c]['se']:.3f} "
+                                          f"({'meets' if bars[n][c]['met'] else 'misses'} its bar {bars[n][c]['bar']:.3f})"
+                                          for c in samples.FACE_CATEGORIES) for n in networks)
+    return (f"on {draw['displays_per_category']} fresh displays per category, none of the {len(names)} no-learning maps "
+            f"built here, the mirror-symmetry ones included, finds the face: the best, {best[len(evaluation.NO_LEARNING) + 2:]}, "
+            f"scores " + " and ".join(f"{per_category[best][c]['mean']:.3f}" for c in samples.FACE_CATEGORIES)
+            + f" ({' and '.join(samples.FACE_CATEGORIES)}); {said}")
 
 
 def gains_table(results: dict) -> str:
@@ -191,17 +286,23 @@ def readme_block(results: dict) -> str:
         reference_table(results),
         "",
         *(line for seed, run in runs for line in (
-            f"**Singleton AUC per category, seed {seed}** (the face categories: the face's pixels against the "
-            "scrambled faces').", "", category_table(run), "")),
+            f"**Singleton AUC per category, seed {seed}**, ± its standard error over the category's "
+            f"{run['test_images'] // len(samples.SALIENCY_CATEGORIES)} test displays (the face categories: the face's "
+            "pixels against the upside-down faces').", "", category_table(run), "")),
+        *(line for seed, run in runs if "draw" in run for line in (
+            f"**Singleton AUC per category on {run['draw']['displays_per_category']} fresh displays per category, seed "
+            f"{seed}** (the sample's generator with another seed, {run['draw']['seed']}: nothing was trained or chosen on "
+            "them), mean ± standard error.", "", draw_table(run), "")),
         *(line for seed, run in runs for line in (
             f"**What each network adds over the best no-learning map, per category, seed {seed}** (singleton AUC / "
             "NSS; positive: better).", "", gains_table(run), "")),
         f"* **The pop-out categories** are where a map with no learning does well: the best of them there, "
         f"{pop_best[len(evaluation.NO_LEARNING) + 2:]}, reaches a mean singleton AUC of {pop_best_score:.3f}.",
-        f"* **The face categories** are where it cannot: the best no-learning map there "
+        f"* **The face categories**: on the test displays the best no-learning map there "
         f"({face_best[len(evaluation.NO_LEARNING) + 2:]}) scores {face_best_score:.3f}, and the oracle with its face "
         f"channel removed {_mean(per_category, BLIND_ORACLE, samples.FACE_CATEGORIES):.3f}; the second model "
-        + ", and ".join(f"on seed {seed} {network_sentence(run, shipped)}" for seed, run in runs) + ".",
+        + ", and ".join(f"on seed {seed} {network_sentence(run, shipped)}" for seed, run in runs) + ". "
+        + " ".join(f"Seed {seed}, {face_sentence(run)}." for seed, run in runs if "draw" in run),
         f"* **The halved SalNet**, smoke profile ({rows[salnet]['training']}): "
         + ", and ".join(f"on seed {seed} {network_sentence(run, salnet)}" for seed, run in runs)
         + (f". With **the assignment's own Table 2** ({rows[TABLE_2]['training']}), seed {results['sample_seed']}: "

@@ -1,6 +1,6 @@
 """Saliency maps with no learned parameter: the **no learning** rows of every Part 1 table.
 
-How much of a trained network's score needs no training at all? Five maps answer it, none with a
+How much of a trained network's score needs no training at all? Seven maps answer it, none with a
 trained parameter, each scored as a network's map is:
 
 * **colour contrast** — each colour channel's z-score across the image (:func:`helpers.models.image_contrast`),
@@ -11,7 +11,13 @@ trained parameter, each scored as a network's map is:
 * **spectral residual** (Hou & Zhang, CVPR 2007) and **fine-grained saliency** (Montabone & Soto,
   Image and Vision Computing 2010) — the saliency models OpenCV ships (``cv2.saliency``);
 * **feature contrast** — the same z-score of the frozen MobileNetV2 front end's features (the second
-  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.frozen_features`), without its trained readout.
+  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.frozen_features`), without its trained readout;
+* **mirror symmetry** — symmetry is a classical bottom-up cue (Reisfeld, Wolfson & Yeshurun 1995;
+  Kootstra, Nederveen & de Boer 2008): proto-objects found as Laplacian-of-Gaussian blobs of colour
+  distance, each scored by how well its high-passed luminance correlates with its left–right mirror
+  image (:func:`mirror_symmetry`);
+* **hand-made contrast with symmetry** — the hand-made map's channels and the symmetry map as one
+  more channel, combined by their maximum or mean: blind to the category, as a hand-made map must be.
 
 Each has a few settings (its blur; for the hand-made map, how its channels combine); every setting is
 chosen by the mean AUC-Judd on the **validation** images, so nothing here ever looks at the test images
@@ -26,7 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter, maximum_filter, sobel
+from scipy.ndimage import gaussian_filter, gaussian_laplace, maximum_filter, sobel
 
 from . import evaluation
 from .data import SaliencyDataset, SaliencyItem, load_ground_truth, make_loader
@@ -38,6 +44,8 @@ HAND_MADE = "hand-made contrast: colour, luminance, orientation, scale (Itti-sty
 SPECTRAL_RESIDUAL = "spectral residual (Hou & Zhang 2007; OpenCV)"
 FINE_GRAINED = "fine-grained saliency (Montabone & Soto 2010; OpenCV)"
 FEATURES = "contrast of the frozen front end's features"
+SYMMETRY = "mirror symmetry of proto-objects (Reisfeld et al. 1995; Kootstra et al. 2008)"
+WITH_SYMMETRY = "hand-made contrast and mirror symmetry, combined"
 #: The blurs every candidate tries, as a share of the map's width (a fixation lands near, not on, the pixel).
 BLURS = (1 / 64, 1 / 32, 1 / 16)
 
@@ -116,6 +124,50 @@ def hand_made_contrast(rgb: np.ndarray, combine: str = "max") -> np.ndarray:
     return _hand_made_combined(np.stack(hand_made_channels(rgb))[None], {"combine": combine})[0]
 
 
+def proto_objects(rgb: np.ndarray, radii=(1 / 40, 1 / 20, 1 / 10)) -> list[tuple[float, float, float]]:
+    """Blobs of colour distance in one image ``(H, W, 3)`` in [0, 1], as ``(row, column, radius)``: the
+    scale-normalised Laplacian of Gaussian of each pixel's distance from its surround's colour, at the
+    ``radii`` (shares of the width), its local maxima across place and scale above half the strongest."""
+    height, width = rgb.shape[:2]
+    surround = np.stack([gaussian_filter(rgb[..., c], width / 8) for c in range(3)], axis=-1)
+    distance = np.linalg.norm(rgb - surround, axis=-1)
+    sigmas = [r * width / np.sqrt(2) for r in radii]
+    response = np.stack([-gaussian_laplace(distance, s) * s * s for s in sigmas])
+    peaks = (response == maximum_filter(response, size=(3, 5, 5))) & (response > 0.5 * response.max())
+    return [(float(row), float(column), float(sigmas[scale] * np.sqrt(2))) for scale, row, column in zip(*np.nonzero(peaks))]
+
+
+def _mirror_correlation(detail: np.ndarray, row: int, column: int, radius: float) -> float:
+    """The normalised correlation of ``detail`` inside 0.8 ``radius`` of ``(row, column)`` with its
+    left–right mirror image about that column (the object, not its outline or surround); −1 off the image."""
+    r = max(2, int(round(radius)))
+    top, left = row - r, column - r
+    if top < 0 or left < 0 or top + 2 * r + 1 > detail.shape[0] or left + 2 * r + 1 > detail.shape[1]:
+        return -1.0
+    patch = detail[top:top + 2 * r + 1, left:left + 2 * r + 1]
+    inside = np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= 0.8 * r
+    a, b = patch[inside] - patch[inside].mean(), patch[:, ::-1][inside] - patch[inside].mean()
+    return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-12))
+
+
+def mirror_symmetry(rgb: np.ndarray) -> np.ndarray:
+    """The mirror-symmetry map of one image ``(H, W, 3)`` in [0, 1]: every proto-object
+    (:func:`proto_objects`) painted over its disc with the normalised correlation of its high-passed
+    luminance with the left–right mirror image of it, the axis searched within two pixels of its
+    centre (negative correlations count 0)."""
+    luminance = rgb.mean(axis=-1)
+    height, width = luminance.shape
+    rows, columns = np.mgrid[0:height, 0:width]
+    symmetry = np.zeros((height, width))
+    detail = luminance - gaussian_filter(luminance, width / 160)   # high-passed: the parts, not the shading
+    for row, column, radius in proto_objects(rgb):
+        score = max(_mirror_correlation(detail, int(round(row)), int(round(column)) + shift, radius)
+                    for shift in (-2, -1, 0, 1, 2))   # the axis searched near the blob's centre
+        disc = (rows - row) ** 2 + (columns - column) ** 2 <= radius ** 2
+        symmetry[disc] = np.maximum(symmetry[disc], score)
+    return np.maximum(symmetry, 0.0)
+
+
 def opencv_saliency(rgb: np.ndarray, model: str) -> np.ndarray:
     """OpenCV's ``"spectral_residual"`` or ``"fine_grained"`` saliency of one image ``(H, W, 3)`` uint8."""
     import cv2  # deferred: only these two rows need OpenCV
@@ -175,6 +227,16 @@ def _opencv(model: str):
     return raw
 
 
+def _symmetry(images, front_end):
+    return np.stack([mirror_symmetry(rgb) for rgb in _as_rgb(images)])
+
+
+def _channels_and_symmetry(images, front_end):
+    """The hand-made channels with the symmetry map as one more, normalised as they are."""
+    return np.stack([np.stack([*hand_made_channels(rgb), itti_normalise(mirror_symmetry(rgb), round(min(rgb.shape[:2]) / 20) | 1)])
+                     for rgb in _as_rgb(images)])
+
+
 def _features(images, front_end):
     device = next(front_end.parameters()).device
     return contrast_map(front_end.frozen_features(images.to(device)).float().cpu(), blur=0.0)
@@ -186,6 +248,8 @@ CANDIDATES = (
     Candidate(SPECTRAL_RESIDUAL, _opencv("spectral_residual")),
     Candidate(FINE_GRAINED, _opencv("fine_grained")),
     Candidate(FEATURES, _features, needs_front_end=True),
+    Candidate(SYMMETRY, _symmetry),
+    Candidate(WITH_SYMMETRY, _channels_and_symmetry, {"combine": ("max", "mean")}, combine=_hand_made_combined),
 )
 
 

@@ -465,7 +465,7 @@ METRICS = (
     Metric("SIM", lambda s, t, c: similarity(s, t.density), "density", True),
     Metric("KL", lambda s, t, c: kl_div(s, t.density), "density", True, higher_is_better=False),
     Metric("IG", lambda s, t, c: info_gain(s, t.fixations, c.baseline), "fixations", True, relative_to_centre=True),
-    # its own bars (≥ 0.90 overall, ≥ 0.80 per category): the centre bias has no items to rank
+    # its own bars (from chance towards the oracle, helpers.evaluation.quality_bars): the centre bias has no items to rank
     Metric(SINGLETON_AUC, lambda s, t, c: singleton_auc(s, t.labels), "labels", False),
 )
 METRIC_BY_NAME = {metric.name: metric for metric in METRICS}

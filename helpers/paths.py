@@ -86,7 +86,17 @@ def written_in_report() -> list[Path]:
     names = dict.fromkeys(Path(line.strip()) for line in listing.read_text(encoding="utf-8").splitlines())
     return [report / name for name in names
             if name.parts and not name.is_absolute() and ".." not in name.parts
-            and not (report / name).is_dir()]
+            and not (report / name).is_dir() and _inside(report / name, report)]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``'s folder, links followed, lies inside ``folder``: a listed ``linkdir/x.txt`` whose
+    ``linkdir`` links elsewhere names a file outside the report folder, which is not the report's."""
+    try:
+        path.parent.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def figures_dir() -> Path:

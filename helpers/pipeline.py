@@ -168,7 +168,8 @@ def interrupted(notebook: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="smoke",
-                        help="smoke (the samples, minutes on a CPU) or assignment (Tables 2 and 5, real data)")
+                        help="smoke (the samples, minutes on a CPU), ci (the notebook tests' lighter scale) or "
+                             "assignment (Tables 2 and 5, real data)")
     parser.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 01,02")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a parameter for every notebook that has it (Python literal or string)")

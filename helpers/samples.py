@@ -7,17 +7,20 @@ Saliency sample (CAT2000 layout): visual-search displays as in psychophysics, si
 (:data:`CATEGORY_TESTS` says what each tests). Four are pop-out: one odd-one-out (a colour,
 orientation, size or luminance singleton) among distractors on a textured background — a
 hand-made contrast map finds it without learning anything. Two are not: a schematic face among
-*scrambled* faces (the same ring, eyes and mouth, the same colour and ink, the parts moved — the
-classic control of vision science), where nothing but the arrangement of the parts tells the face
-apart, and a display with both a face and a colour singleton, the fixations split between them by
-:data:`FIXATION_MODEL`'s stated share. People look at faces whatever their contrast (Cerf et al.
-2008); a map finds the face only if it has learned what a face looks like.
+*upside-down* faces (the classic face-inversion control), and a display with both a face and a
+colour singleton, the fixations split between them by :data:`FIXATION_MODEL`'s stated share. Every
+glyph has the same ring, eyes and mouth and the same ink, is mirror-symmetric to the pixel, and
+draws its ink's centre and spread from one distribution (:func:`face_layout`), so no low-level
+statistic that ``helpers.leak_audit`` measures — symmetry about four axes, the ink's moments and
+amount, edges, colour, size, position — tells the face from a distractor: only the arrangement,
+eyes above mouth, does. People look at faces whatever their contrast (Cerf et al. 2008); which maps
+find the face here is measured in ``docs/part1-sample.md``.
 
 Fixations follow :data:`FIXATION_MODEL`: most land on the target(s), some on distractors, some near
 the centre; the continuous maps are those fixations blurred by a Gaussian. The answer is kept
 beside the displays (:data:`TRUTH_DIR`): the density the fixations were drawn from (the *oracle*)
 and which pixels are the target's, the second target's and the distractors' (for the singleton
-AUC, which on face displays ranks the face against the scrambled faces). ``SAMPLE_SEED`` chooses the draw.
+AUC, which on face displays ranks the face against the upside-down faces). ``SAMPLE_SEED`` chooses the draw.
 """
 from __future__ import annotations
 
@@ -53,16 +56,16 @@ CATEGORY_TESTS = {
     "LuminanceSingleton": "pop-out: one bright disc among dark ones of the same hue",
     "OrientationSingleton": "pop-out: one bar turned by 90° among parallel bars",
     "SizeSingleton": "pop-out: one disc almost twice as large as the others",
-    "FaceAmongScrambled": "no pop-out: one schematic face among scrambled faces (the same ring, eyes and mouth, "
-                          "colour and ink, the parts moved); only a map that has learned faces finds it",
-    "FaceAndColourSingleton": "a face and a colour singleton among scrambled faces; two thirds of the fixations on "
+    "FaceAmongInverted": "no pop-out: one schematic face among the same face upside down (the same ring, eyes, "
+                         "mouth, ink, symmetry and ink moments); only the arrangement, eyes above mouth, tells it",
+    "FaceAndColourSingleton": "a face and a colour singleton among upside-down faces; two thirds of the fixations on "
                               "the targets go to the face, one third to the colour singleton",
 }
 SALIENCY_CATEGORIES = tuple(CATEGORY_TESTS)
 #: The categories whose target (``items[0]``) is a face: a contrast map cannot tell it from its distractors.
-FACE_CATEGORIES = ("FaceAmongScrambled", "FaceAndColourSingleton")
+FACE_CATEGORIES = ("FaceAmongInverted", "FaceAndColourSingleton")
 POP_OUT_CATEGORIES = tuple(c for c in SALIENCY_CATEGORIES if c not in FACE_CATEGORIES)
-SAMPLE_VERSION = 3
+SAMPLE_VERSION = 4
 #: Images per category of the sample that the notebooks make on first use.
 IMAGES_PER_CATEGORY = 80
 #: The environment variable that chooses the sample's seed (default 0): ``SAMPLE_SEED=7 make run``.
@@ -166,69 +169,66 @@ def _item_places(rng: np.random.Generator, size: tuple[int, int], rows: int, col
         yield ((c + 0.5 + rng.uniform(-0.2, 0.2)) * width / cols, (r + 0.5 + rng.uniform(-0.2, 0.2)) * height / rows)
 
 
-#: Where a schematic face's parts may sit inside its ring, in radii from its centre: a 3 × 3 grid of
-#: slots (column, row). The face: eyes in the two upper corners, the mouth below the middle.
-_SLOT_X, _SLOT_Y = (-0.45, 0.0, 0.45), (-0.36, 0.0, 0.36)
-FACE_PARTS = ((0, 0), (2, 0), (1, 2))   # (column, row) of the left eye, the right eye, the mouth
+#: A face glyph, in radii: the eyes' distance from the vertical axis and their side (square dots;
+#: the mouth is a bar of the same height and twice the width, so it holds exactly the two eyes' ink),
+#: and the ranges every glyph's ink centre and eyes-to-mouth gap are drawn from.
+EYE_OFFSET, EYE_SIDE = 0.40, 0.18
+INK_CENTRE, PART_GAP = 0.10, (0.50, 0.70)
 
 
-def _is_face_like(parts) -> bool:
-    """Whether an arrangement of (eye, eye, mouth) slots reads as an upright face: both eyes on one
-    row, the mouth on a lower row between them."""
-    (c1, r1), (c2, r2), (cm, rm) = parts
-    return r1 == r2 and rm > r1 and min(c1, c2) <= cm <= max(c1, c2)
+def face_layout(rng: np.random.Generator, upright: bool) -> tuple[float, float]:
+    """``(eyes, mouth)``: the heights of a glyph's eyes and mouth, in radii downwards from its centre.
+    Every glyph draws its ink's centre and its eyes-to-mouth gap alike; the face puts its eyes above
+    its mouth, every distractor below — an upside-down face. Eyes and mouth hold the same ink in the
+    same rows' shape, so a distractor is the face turned upside down about its ink centre: symmetry,
+    moments and ink are drawn from one distribution for both (``helpers.leak_audit`` checks it), and
+    only the arrangement, eyes above mouth, tells the face."""
+    centre, gap = rng.uniform(-INK_CENTRE, INK_CENTRE), rng.uniform(*PART_GAP)
+    return (centre - gap / 2, centre + gap / 2) if upright else (centre + gap / 2, centre - gap / 2)
 
 
-def scrambled_parts(rng: np.random.Generator):
-    """The same two eyes and mouth in three other slots, never in an upright face's arrangement."""
-    slots = [(c, r) for r in range(3) for c in range(3)]
-    while True:
-        parts = tuple(slots[i] for i in rng.choice(len(slots), size=3, replace=False))
-        if not _is_face_like(parts):
-            return parts
-
-
-def _draw_face(draws, centre, radius: float, fill, label: int, parts) -> None:
-    """A schematic face glyph: a disc of ``fill`` with a dark ring, two eyes and a smiling mouth, the
-    parts in ``parts`` ((column, row) slots of :data:`_SLOT_X` × :data:`_SLOT_Y`). Every glyph has
-    the same parts, so the same ink: only where they sit differs."""
-    image_draw, label_draw = draws
-    x, y = centre
-    ink, line = (25, 25, 25), max(1, round(0.09 * radius))
-    box = [x - radius, y - radius, x + radius, y + radius]
-    image_draw.ellipse(box, fill=fill, outline=ink, width=line)
-    label_draw.ellipse(box, fill=label)
-    for index, (column, row) in enumerate(parts):
-        px, py = x + _SLOT_X[column] * radius, y + _SLOT_Y[row] * radius
-        if index < 2:  # an eye
-            eye = 0.13 * radius
-            image_draw.ellipse([px - eye, py - eye, px + eye, py + eye], fill=ink)
-        else:          # the mouth: the lower part of an ellipse
-            image_draw.arc([px - 0.27 * radius, py - 0.2 * radius, px + 0.27 * radius, py + 0.1 * radius],
-                           20, 160, fill=ink, width=line)
+def face_glyph(radius: float, fill, eyes: float, mouth: float) -> np.ndarray:
+    """One glyph as RGBA ``(2s, 2s, 4)`` whose centre is the corner between its four middle pixels: a
+    disc of ``fill`` in a dark ring, mirror-symmetric about both midlines to the pixel, two square eyes
+    at height ``eyes`` and a bar-shaped mouth at height ``mouth`` (:func:`face_layout`)."""
+    s = int(math.ceil(radius)) + 1
+    canvas = Image.new("RGBA", (2 * s, 2 * s), (0, 0, 0, 0))
+    ink = (25, 25, 25, 255)
+    ImageDraw.Draw(canvas).ellipse([s - radius, s - radius, s + radius, s + radius], fill=tuple(fill) + (255,),
+                                   outline=ink, width=max(1, round(0.09 * radius)))
+    glyph = np.array(canvas)
+    glyph[:, s:] = glyph[:, :s][:, ::-1]
+    glyph[s:, :] = glyph[:s, :][::-1]
+    half = max(1, round(EYE_SIDE * radius / 2))        # even sides: every part centred on a midline
+    eye = 2 * round(EYE_OFFSET * radius / 2)
+    eye_row, mouth_row = s + round(eyes * radius), s + round(mouth * radius)
+    for column in (s - eye, s + eye):
+        glyph[eye_row - half:eye_row + half, column - half:column + half] = ink
+    glyph[mouth_row - half:mouth_row + half, s - 2 * half:s + 2 * half] = ink
+    return glyph
 
 
 def _face_display(category: str, rng: np.random.Generator, size: tuple[int, int]):
-    """A display of face glyphs (see :func:`make_search_display`): one face, every other glyph
-    scrambled; in ``FaceAndColourSingleton`` the second glyph is a scrambled face of the opposite hue."""
+    """A display of face glyphs (see :func:`make_search_display`): one upright face, every other glyph
+    upside down; in ``FaceAndColourSingleton`` the second glyph is an upside-down face of the opposite
+    hue. Glyph centres are whole pixels' corners, so each glyph keeps its exact symmetry."""
     width, height = size
     image = Image.fromarray(_background(rng, height, width))
-    labels = Image.new("L", (width, height), 0)
-    draws = (ImageDraw.Draw(image), ImageDraw.Draw(labels))
+    labels = np.zeros((height, width), np.uint8)
     hue = rng.uniform(0, 1)
     radius = 34 * width / 640
     items = []
-    colour_singleton = category == "FaceAndColourSingleton"
     for rank, (x, y) in enumerate(_item_places(rng, size, rows=3, cols=5, count=int(rng.integers(8, 13)))):
-        if rank == 0:
-            fill, label, parts = _hue(hue, 0.5), SINGLETON, FACE_PARTS
-        elif rank == 1 and colour_singleton:
-            fill, label, parts = _hue(hue + 0.5, 0.5), SECOND_TARGET, scrambled_parts(rng)
-        else:
-            fill, label, parts = _hue(hue, 0.5), DISTRACTOR, scrambled_parts(rng)
-        _draw_face(draws, (x, y), radius, fill, label, parts)
+        x, y = round(x), round(y)
+        fill, label = _hue(hue, 0.5), (SINGLETON if rank == 0 else DISTRACTOR)
+        if rank == 1 and category == "FaceAndColourSingleton":
+            fill, label = _hue(hue + 0.5, 0.5), SECOND_TARGET
+        glyph = face_glyph(radius, fill, *face_layout(rng, upright=rank == 0))
+        s = glyph.shape[0] // 2
+        image.paste(Image.fromarray(glyph), (x - s, y - s), Image.fromarray(glyph[..., 3]))
+        labels[y - s:y + s, x - s:x + s][glyph[..., 3] > 0] = label
         items.append((x, y, radius))
-    return np.asarray(image), items, np.asarray(labels)
+    return np.asarray(image), items, labels
 
 
 def target_shares(category: str, faces: bool = True) -> tuple[float, ...]:
@@ -437,7 +437,7 @@ FOOLBOX_CREDIT = ("ImageNet (ILSVRC 2012) validation image, as shipped in the fo
 #: Photographs whose crops are test images only: no test image shares a photograph with a training image.
 HELD_OUT_PHOTOGRAPHS = ("coffee", "rocket", "flower", "imagenet_03_990", "imagenet_08_915", "imagenet_13_471",
                         "imagenet_18_317")
-INVERSION_SAMPLE_VERSION = 3
+INVERSION_SAMPLE_VERSION = 4
 
 
 def inversion_sample_dir() -> Path:

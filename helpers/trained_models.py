@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from . import paths
-from .checkpoints import ArchitectureMismatchError, check_architecture, read_checkpoint
+from .checkpoints import ArchitectureMismatchError, CheckpointError, check_architecture, read_checkpoint
 from .data import resolve_saliency_dataset, saliency_splits
 from .data.fingerprints import check_trained_on
 from .models import CONTRAST, MODEL_NAMES, SALNET
@@ -46,7 +46,10 @@ def training_record(model: str = SALNET) -> SaliencyTraining | None:
                          and (model != SALNET or not p.name.startswith("saliency_contrast_"))),
                         key=lambda p: p.stat().st_mtime, reverse=True)
     for path in candidates:
-        state = read_checkpoint(path)
+        try:
+            state = read_checkpoint(path)
+        except CheckpointError:   # a file of the user's that happens to share the prefix: not a run of ours
+            continue
         if "spec" in state and state["epoch"] >= state.get("epochs_planned", state["epoch"]):
             print(f"no record of the {MODEL_NAMES[model]} in {paths.metrics_dir()}: rebuilt it from {path.name}")
             return record_from_checkpoint(path, state)

@@ -69,18 +69,19 @@ def test_a_network_is_judged_against_the_best_no_learning_map_on_each_metric():
     assert no_learning_margins({k: v for k, v in overall.items() if k not in (colour, spectral)}, "net") == {}
 
 
-def test_on_face_displays_a_network_must_clear_the_best_no_learning_map_by_the_margin():
+def test_on_face_displays_a_network_must_go_its_share_of_the_way_from_the_best_no_learning_map():
     colour = _no_learning(baselines.COLOUR)
-    face = "FaceAmongScrambled"
+    face = "FaceAmongInverted"
     row = {"AUC-Judd": 0.8, "NSS": 2.0, "KL": 1.0, "IG": 1.0}
     overall = {CENTRE_BIAS: {**row, "singleton AUC": 0.5}, colour: {**row, "singleton AUC": 0.8}}
     per_category = {colour: {face: {**row, "singleton AUC": 0.60}, "ColourSingleton": {**row, "singleton AUC": 1.0}}}
-    for score, meets in ((0.60 + evaluation.FACE_MARGIN + 0.01, True), (0.60 + evaluation.FACE_MARGIN - 0.01, False)):
+    face_bar_value = 0.60 + evaluation.CATEGORY_SHARE * (1.0 - 0.60)   # no oracle in the table: towards 1.0
+    for score, meets in ((face_bar_value + 0.01, True), (face_bar_value - 0.01, False)):
         overall["net"] = {**row, "singleton AUC": 0.95}
         per_category["net"] = {face: {**row, "singleton AUC": score}, "ColourSingleton": {**row, "singleton AUC": 1.0}}
         bars = quality_bars(overall, "net", "", per_category)
-        face_bar = next(bar for bar in bars if bar.startswith(f"singleton AUC in {face} ≥ the best no-learning"))
-        assert bars[face_bar] is meets and "0.600 + 0.15" in face_bar
+        face_bar = next(bar for bar in bars if bar.startswith(f"singleton AUC in {face} ≥"))
+        assert bars[face_bar] is meets and "from the best no-learning map's 0.600" in face_bar
     assert not any(face in bar and "best no-learning" in bar for bar in quality_bars(overall, "net", "", None))
     gain = evaluation.gain_over_no_learning(per_category, "net")
     assert gain.loc[face, "singleton AUC added"] == pytest.approx(score - 0.60)
@@ -103,10 +104,32 @@ def _thirty_line_map(rgb: np.ndarray) -> np.ndarray:
     return gaussian_filter(np.maximum(np.maximum(z(colour), z(oriented)), z(coarse)), 2)
 
 
+def _with_symmetry_apart(rgb: np.ndarray, half: int = 7) -> np.ndarray:
+    """The thirty-line map with a symmetry channel, written apart from the project's: at every pixel, how
+    well the high-passed luminance of a window ``half`` pixels to each side correlates with its
+    left–right mirror image about that pixel's column; z-scored and combined by the maximum, untuned."""
+    from scipy.ndimage import gaussian_filter, uniform_filter
+
+    luminance = rgb.mean(-1)
+    detail = luminance - gaussian_filter(luminance, 2)
+    padded = np.pad(detail, half, mode="edge")[half:-half]          # pad left and right only
+    width = detail.shape[1]
+    pairs = [(padded[:, half - j:half - j + width], padded[:, half + j:half + j + width]) for j in range(1, half + 1)]
+    across = sum(uniform_filter(a * b, (2 * half + 1, 1)) for a, b in pairs)
+    energy = sum(uniform_filter((a * a + b * b) / 2, (2 * half + 1, 1)) for a, b in pairs) + 1e-9
+    symmetry = across / energy
+
+    def z(channel):
+        return np.abs(channel - channel.mean()) / (channel.std() + 1e-6)
+
+    return np.maximum(z(_thirty_line_map(rgb)), z(gaussian_filter(symmetry, 2)))
+
+
 @pytest.mark.slow
 def test_no_map_without_learning_meets_the_face_bars_and_the_oracle_does(small_sample):
-    """Every no-learning map, the untuned thirty-line one, and the oracle with its face channel removed
-    miss the bars of both face categories; the oracle itself meets them."""
+    """Every no-learning map (the mirror-symmetry ones among them), the untuned thirty-line one, the same
+    with a symmetry channel written apart, and the oracle with its face channel removed miss the bars of
+    both face categories; the oracle itself meets them."""
     from PIL import Image
 
     from helpers.data import load_ground_truth
@@ -116,13 +139,17 @@ def test_no_map_without_learning_meets_the_face_bars_and_the_oracle_does(small_s
     truths = [load_ground_truth(item) for item in test]
     size = truths[0].fixations.shape[::-1]
     blind = np.stack([samples.fixation_model_density(t.items, size, i.category, faces=False) for t, i in zip(truths, test)])
-    thirty = np.stack([_thirty_line_map(np.asarray(Image.open(i.stimulus).resize((128, 96)), float) / 255) for i in test])
-    predictions = {**rows.maps, "thirty-line contrast": thirty, "oracle without faces": blind}
+    images = [np.asarray(Image.open(i.stimulus).resize((128, 96)), float) / 255 for i in test]
+    thirty = np.stack([_thirty_line_map(rgb) for rgb in images])
+    with_symmetry = np.stack([_with_symmetry_apart(rgb) for rgb in images])
+    predictions = {**rows.maps, "thirty-line contrast": thirty, "thirty-line with symmetry": with_symmetry,
+                   "oracle without faces": blind}
     scores = evaluation.evaluate(predictions, test, (0.25, 0.25), progress=False)
     overall, per_category = evaluation.per_model(evaluation.summarise(scores))
     face_bars = lambda name: {bar: met for bar, met in quality_bars(overall, name, evaluation.ORACLE_SAMPLE, per_category).items()
                               if any(face in bar for face in samples.FACE_CATEGORIES)}
-    for name in [*rows.maps, "thirty-line contrast", "oracle without faces"]:
+    assert {baselines.row_name(baselines.SYMMETRY), baselines.row_name(baselines.WITH_SYMMETRY)} <= set(rows.maps)
+    for name in [*rows.maps, "thirty-line contrast", "thirty-line with symmetry", "oracle without faces"]:
         bars = face_bars(name)
         assert len(bars) >= 2 and not any(bars.values()), (name, bars)
         for face in samples.FACE_CATEGORIES:
@@ -131,12 +158,15 @@ def test_no_map_without_learning_meets_the_face_bars_and_the_oracle_does(small_s
     # on the pop-out displays the no-learning maps do find the singleton: the sample is not simply hard
     best = max(per_category[name]["LuminanceSingleton"]["singleton AUC"] for name in rows.maps)
     assert best > 0.9
+
+
 @pytest.mark.slow
 def test_the_feature_contrast_scores_like_a_map(small_sample):
-    """With a front end the feature contrast is the fifth row: a map of each test image, at the front end's 1/8."""
+    """With a front end the feature contrast is one more row: a map of each test image, at the front end's 1/8."""
     from helpers.models import ContrastSaliencyNet
 
     train, validation, test = saliency_splits("sample", small_sample, WholeDataset=40, seed=3)
     rows = baselines.no_learning_maps(validation, test, (96, 128), ContrastSaliencyNet(weights="random"))
     features = rows.maps[baselines.row_name(baselines.FEATURES)]
-    assert features.shape == (len(test), 12, 16) and np.isfinite(features).all() and len(rows.maps) == 5
+    assert features.shape == (len(test), 12, 16) and np.isfinite(features).all()
+    assert len(rows.maps) == len(baselines.CANDIDATES) == 7

@@ -377,11 +377,16 @@ def test_beside_a_colour_singleton_the_face_draws_the_stated_share_of_the_fixati
     assert blind[near[1]].sum() > 5 * blind[near[0]].sum()
 
 
-def test_a_scrambled_face_never_has_an_upright_face_s_arrangement():
+def test_each_face_glyph_is_mirror_symmetric_and_a_distractor_is_the_face_upside_down():
+    """The glyph is its own left–right mirror image to the pixel, and the face turned upside down is
+    the distractor whose ink centre and gap mirror its own: nothing but the arrangement differs."""
     from helpers import samples
 
+    face = samples.face_glyph(34.0, (120, 100, 200), -0.3, 0.3)
+    assert np.array_equal(face, face[:, ::-1])
+    assert np.array_equal(face[::-1], samples.face_glyph(34.0, (120, 100, 200), 0.3, -0.3))
     rng = np.random.default_rng(0)
-    arrangements = {samples.scrambled_parts(rng) for _ in range(300)}
-    assert samples.FACE_PARTS not in arrangements and len(arrangements) > 100
-    assert all(not samples._is_face_like(parts) and len(set(parts)) == 3 for parts in arrangements)
-    assert samples._is_face_like(samples.FACE_PARTS)
+    assert all(eyes < mouth for eyes, mouth in (samples.face_layout(rng, upright=True) for _ in range(50)))
+    assert all(eyes > mouth for eyes, mouth in (samples.face_layout(rng, upright=False) for _ in range(50)))
+
+

@@ -111,6 +111,7 @@ def test_papermill_reads_every_declared_parameter(path):
     assert declared <= set(papermill.inspect_notebook(str(path)))
 
 
+@pytest.mark.slow   # a fresh interpreter importing torch: 4-6 s
 def test_importing_part_1s_recipe_loads_no_downloading_cleaning_reporting_or_pipeline_code():
     """A student reading notebook 01's imports reads the recipe's modules, not the project's plumbing."""
     import subprocess

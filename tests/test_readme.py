@@ -10,6 +10,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from helpers.io import marked_block  # noqa: E402
 
 import first_screen  # noqa: E402, F401  (the benchmark scripts: imported once, at collection)
+import leak_audit  # noqa: E402, F401
 import part1_sample  # noqa: E402, F401
 import timings  # noqa: E402, F401
 
@@ -30,6 +31,19 @@ def test_the_part1_table_is_generated_from_the_committed_results_file():
         assert set(other["order"]) == set(results["order"]) - {RUNS[1][0]}
     assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == readme_block(results)
     assert "docs/part1-sample.md" in (ROOT / "README.md").read_text()
+
+
+def test_the_leak_audit_table_is_generated_from_the_committed_results_file_and_shows_no_leak_in_this_version():
+    from leak_audit import HIGH, LOW, MARKERS, PAGE, RESULTS, readme_block
+
+    from helpers import leak_audit as audit
+    from helpers import samples
+
+    results = json.loads(RESULTS.read_text())
+    assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == readme_block(results)
+    current = results["versions"][str(samples.SAMPLE_VERSION)]
+    assert set(current) == set(samples.FACE_CATEGORIES) and all(set(t) == set(audit.STATISTICS) for t in current.values())
+    assert all(LOW <= value <= HIGH for table in current.values() for value in table.values())
 
 
 def test_the_readme_reads_in_five_minutes_and_every_time_it_quotes_is_the_committed_timings_file():
