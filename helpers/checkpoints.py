@@ -132,6 +132,18 @@ def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
     return state
 
 
+def load_weights(module: nn.Module, state: dict, path: Path) -> None:
+    """``state``'s weights into ``module``; weights of another shape are a :class:`CheckpointError`
+    naming the file (PyTorch's own message names neither the file nor what to do)."""
+    try:
+        module.load_state_dict(state["model"])
+    except RuntimeError as error:
+        detail = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line or "Missing" in line
+                       or "Unexpected" in line), str(error).splitlines()[0])
+        raise CheckpointError(f"{path}: its weights do not fit the network the code builds ({detail}); the file is "
+                              "left as it is. Set RETRAIN = True (--retrain) to train anew beside it") from None
+
+
 def check_architecture(path: str | Path, state: dict, module: nn.Module, retrain_hint: str) -> None:
     """Refuse a checkpoint whose network is not the one ``module`` is (its module tree, settings and
     parameter shapes, :func:`helpers.identity.architecture`), saying what differs."""
@@ -228,7 +240,8 @@ class Checkpointer:
         self.last_saved = time.monotonic()
 
     def locked(self):
-        """The lock of this file, held by the main process (a full folder is refused first, not after an epoch)."""
+        """The lock of this file, held by the main process (a folder that cannot be written is refused
+        first, not after an epoch)."""
         if not self.is_main:
             return contextlib.nullcontext()
         check_writable_folder(self.path.parent, "the checkpoint folder", "SALIENCY_CHECKPOINT_DIR")
@@ -287,7 +300,7 @@ class Checkpointer:
     def resume(self, training, state: dict) -> None:
         """Continue the run ``state`` holds: weights, optimiser, schedule, history and random states —
         those of a step within an epoch once that epoch's batches are drawn, as when it was saved."""
-        training.trainable.load_state_dict(state["model"])
+        load_weights(training.trainable, state, self.path)
         training.run.history = state["history"]
         if state["optimizer"] is None and self.is_main:
             print(f"{self.path.name} finished after {state['epoch']} epochs and kept no optimiser state; "

@@ -188,10 +188,14 @@ class HowToRun:
         say which checkpoint has the same settings on other data, train with ``nproc`` processes under
         ``torchrun`` first when asked (then this process loads what they left), and collect ``fit``'s
         options — among them what the checkpoint stores besides the weights."""
+        from . import paths
         from .checkpoints import same_settings_other_data
         from .identity import architecture
+        from .io import check_writable_folder
 
         if process_group()[0] == 0:
+            # the records go there after every epoch: a folder that cannot take them is found now
+            check_writable_folder(paths.metrics_dir(), "the report's metrics folder", "SALIENCY_REPORT_DIR")
             for line in same_settings_other_data(checkpoint):
                 print(line)
         retrain = self.retrain

@@ -438,10 +438,18 @@ def build_pdf(html_path: Path) -> Path:
         done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                                f"--print-to-pdf={partial}", html_path.resolve().as_uri()],
                               capture_output=True, text=True, timeout=300, check=False)
-        if done.returncode or not Path(partial).stat().st_size:
-            raise RuntimeError(f"{browser} could not print {html_path}: {done.stderr.strip()[-500:]}")
+        if done.returncode or not pdf_is_whole(Path(partial)):
+            raise RuntimeError(f"{browser} could not print {html_path} whole (exit status {done.returncode}; a full "
+                               f"disk leaves a cut file); {pdf.name} is left as it was: {done.stderr.strip()[-300:]}")
     paths.note_written(pdf)
     return pdf
+
+
+def pdf_is_whole(path: Path) -> bool:
+    """Whether ``path`` is a whole PDF: it starts with ``%PDF-`` and ends with ``%%EOF`` (a printer cut
+    off by a full disk leaves the start of the file and no end)."""
+    data = path.read_bytes() if path.is_file() else b""
+    return data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
 
 
 def build_report() -> tuple[Path, Path]:

@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         RECIPES[args.part](spec, device=args.device, retrain=args.retrain, num_workers=args.num_workers,
                            checkpoint_every=args.checkpoint_every)
+    except KeyboardInterrupt:
+        print(f"\npython -m helpers.train {args.part}: stopped (Ctrl-C); the last checkpoint is kept — run the same "
+              "command again to resume from it", file=sys.stderr, flush=True)
+        return 130
     except (RuntimeError, dist.DistBackendError) as error:
         if not (dist.is_available() and dist.is_initialized()):
             raise

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .checkpoints import Checkpointer, restore_random_states
+from .checkpoints import Checkpointer, load_weights, restore_random_states
 from .parallel import process_group, select_device
 from .progress import tqdm
 
@@ -254,7 +254,7 @@ def _say_epoch(training: Training, row: dict) -> None:
 
 
 def _loaded_finished(training: Training, state: dict) -> TrainingRun:
-    training.trainable.load_state_dict(state["model"])
+    load_weights(training.trainable, state, training.run.checkpoint)
     training.run.history = state["history"]
     training.run.loaded_finished = True
     if training.is_main:

@@ -395,3 +395,55 @@ def test_a_users_file_named_like_a_checkpoint_does_not_stop_the_search_for_a_tra
     (tmp_path / "checkpoints" / "saliency_backup_20240101.pt").write_bytes(b"my own notes, not a torch file")
     assert trained_models.training_record() is None
     assert (tmp_path / "checkpoints" / "saliency_backup_20240101.pt").read_bytes() == b"my own notes, not a torch file"
+
+
+def test_a_report_folder_that_is_a_file_stops_the_run_before_step_1(cat2000, tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "report"
+    blocker.write_text("a file")
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(blocker))
+    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    with pytest.raises(OSError, match=f"{blocker / 'metrics'}: the report's metrics folder cannot be written.*"
+                                      "SALIENCY_REPORT_DIR"):
+        saliency.train(SaliencySpec(**TINY, data_dir=str(cat2000)), device="cpu", progress=True)
+    assert "epoch" not in capsys.readouterr().out
+
+
+def test_weights_of_another_shape_are_refused_naming_the_file(tmp_path):
+    import torch
+    from torch import nn
+
+    from helpers.spec import Spec
+    from helpers.training import fit
+
+    spec = Spec(epochs=1, batch_size=4, learning_rate=1e-3)
+    data = torch.utils.data.TensorDataset(torch.randn(8, 3), torch.randn(8, 2))
+    loader = torch.utils.data.DataLoader(data, batch_size=4)
+    fit(nn.Linear(3, 2), loader, None, spec, tmp_path / "run.pt", device="cpu", progress=False, loss_fn=nn.MSELoss())
+    state = torch.load(tmp_path / "run.pt", weights_only=True)
+    state["model"]["weight"] = torch.zeros(5, 3)          # edited by hand: no longer the network's shape
+    torch.save(state, tmp_path / "run.pt")
+    with pytest.raises(CheckpointError, match=r"run\.pt: its weights do not fit the network the code builds "
+                                              r"\(size mismatch for weight"):
+        fit(nn.Linear(3, 2), loader, None, spec, tmp_path / "run.pt", device="cpu", progress=False, loss_fn=nn.MSELoss())
+
+
+def test_a_pdf_cut_off_by_a_full_disk_is_not_taken_for_the_report(tmp_path):
+    from helpers.report import pdf_is_whole
+
+    whole = b"%PDF-1.7\n" + b"x" * 5000 + b"\n%%EOF\n"
+    (tmp_path / "whole.pdf").write_bytes(whole)
+    (tmp_path / "cut.pdf").write_bytes(whole[:4096])
+    assert pdf_is_whole(tmp_path / "whole.pdf") and not pdf_is_whole(tmp_path / "cut.pdf")
+
+
+def test_ctrl_c_on_the_training_command_is_one_line_and_exit_status_130(monkeypatch, capsys):
+    from helpers import train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(train.RECIPES, "saliency", interrupted)
+    assert train.main(["saliency", "--profile", "smoke"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["python -m helpers.train saliency: stopped (Ctrl-C); the last checkpoint is kept — run the same "
+                   "command again to resume from it"]
