@@ -36,6 +36,9 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml
+	@echo "make venv: installing PyTorch, torchvision, JupyterLab, papermill, OpenCV and the project into $(VENV)"
+	@echo "  (about 6 GB and 5-10 minutes with PyTorch's default CUDA wheels; TORCH_INDEX=https://download.pytorch.org/whl/cpu"
+	@echo "  installs the CPU-only wheels first, some 3 GB less — for a machine without an NVIDIA GPU)"
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(PYTHON) -m pip install --quiet torch torchvision --index-url $(TORCH_INDEX))

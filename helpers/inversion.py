@@ -310,7 +310,7 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
     train_loader = make_loader(InversionDataset(data.train_items, spec.image_size), per_rank_batch(spec.batch_size),
                                shuffle=True, seed=spec.seed, num_workers=num_workers)
     run = fit(inverter, train_loader, validation_loader, spec, checkpoint, loss_fn=torch.nn.MSELoss(), metadata=metadata,
-              **options)
+              name=f"{spec.layer} decoder, {'ImageNet' if inverter.encoder.pretrained else 'random'} weights", **options)
     images = torch.cat([batch[0] for batch in test_loader])   # scored once, after the last epoch
     reconstructions = reconstruct(inverter, images, device)
     scores = reconstruction_metrics(images, reconstructions, seed=spec.seed)
@@ -379,20 +379,23 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
     mean_image = mean_image_prediction(data.train_items, test_images, spec.image_size)
     baseline_colour = mean_colour_errors(test_images, mean_image)
     rows, reconstructions, descriptions = {}, {}, {}
-    for kind, weights in KINDS.items():
+    planned = [(kind, weights, layer) for kind, weights in KINDS.items()
+               for layer in (layers if kind == "pretrained" or random_layers is None else random_layers)]
+    for kind in KINDS:
         rows[kind], reconstructions[kind] = {}, {}
-        for layer in (layers if kind == "pretrained" or random_layers is None else random_layers):
-            trained = train_decoder(spec.replace(layer=layer, weights=weights), device=device)
-            if kind == "pretrained" and not trained.inverter.encoder.pretrained:
-                raise DecoderMismatchError(f"no ImageNet weights for {spec.encoder}: the comparison needs them "
-                                           f"(python -m helpers.weights fetch {spec.encoder})")
-            descriptions[kind] = weights_note(trained.inverter)
-            reconstructions[kind][layer] = trained.reconstructions
-            colour = mean_colour_errors(test_images, reconstructions[kind][layer])
-            rows[kind][layer] = {**trained.record.scores, "mean-colour error": float(colour.mean()),
-                                 "images with a better mean colour than the mean image":
-                                     float(np.mean(colour < baseline_colour)),
-                                 "lowest validation loss": trained.record.lowest_val_loss}
+    for number, (kind, weights, layer) in enumerate(planned, start=1):
+        print(f"decoder {number} of {len(planned)}: {spec.encoder} {layer}, {kind} weights", flush=True)
+        trained = train_decoder(spec.replace(layer=layer, weights=weights), device=device)
+        if kind == "pretrained" and not trained.inverter.encoder.pretrained:
+            raise DecoderMismatchError(f"no ImageNet weights for {spec.encoder}: the comparison needs them "
+                                       f"(python -m helpers.weights fetch {spec.encoder})")
+        descriptions[kind] = weights_note(trained.inverter)
+        reconstructions[kind][layer] = trained.reconstructions
+        colour = mean_colour_errors(test_images, reconstructions[kind][layer])
+        rows[kind][layer] = {**trained.record.scores, "mean-colour error": float(colour.mean()),
+                             "images with a better mean colour than the mean image":
+                                 float(np.mean(colour < baseline_colour)),
+                             "lowest validation loss": trained.record.lowest_val_loss}
     mean_scores = {**reconstruction_metrics(test_images, mean_image, seed=spec.seed),
                    "mean-colour error": float(baseline_colour.mean())}
     record = InversionComparison(dataset=data.name, encoder=spec.encoder, layers=list(layers),

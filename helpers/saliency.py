@@ -175,8 +175,9 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     options = how.fit_options(spec, data, trainable_part(model), checkpoint)
     train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
                                num_workers=num_workers)
+    name = network_name({"model": spec.MODEL, "front_end_weights": getattr(model, "weights_id", "")})
     run = fit(model, train_loader, validation_loader, spec, checkpoint, loss_fn=loss_function(spec),
-              metadata=metadata, on_save=lambda run: record_training(run, spec, model, data),
+              metadata=metadata, name=name, on_save=lambda run: record_training(run, spec, model, data),
               held_out_scores=evaluation.HeldOutScorer(data.validation_items, validation_loader, device), **options)
     return TrainedSaliency(spec, model, run, data, train_set, validation_set)
 

@@ -31,6 +31,10 @@ from .parallel import process_group, select_device
 from .progress import tqdm
 
 
+#: Where no progress bar is drawn, the longest an epoch goes without a line.
+PROGRESS_SECONDS = 30.0
+
+
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and batch."""
 
@@ -89,6 +93,7 @@ class FitOptions:
     metadata: dict | None = None             # part of the run's identity (helpers.checkpoints.run_identity)
     extra: dict | None = None                # stored in the checkpoint as it is (architecture, split files)
     held_out_name: str = "validation"        # what the epoch line calls val_loader's images
+    name: str = ""                           # what the run's lines call it: "conv2 decoder, random weights"
     held_out_scores: Callable[[nn.Module], dict[str, float]] | None = None   # a held-out AUC for each epoch's row
     checkpoint_every: int | None = None      # steps between checkpoints within an epoch
     checkpoint_minutes: float | None = None  # or minutes
@@ -117,10 +122,18 @@ class Training:
                                        enabled=spec.mixed_precision and bf16_here)
         self.resume_at, self.partial, self.resume_state = 0, (0.0, 0), None   # set by Checkpointer.resume
         self.show_bars = options.progress and self.is_main and os.environ.get("SALIENCY_PROGRESS_BARS", "1") != "0"
+        self.last_line = time.monotonic()   # without bars, a line at least every PROGRESS_SECONDS
 
     def say(self, line: str) -> None:
         if self.options.progress and self.is_main:
-            print(line, flush=True)
+            print(f"{self.options.name}: {line}" if self.options.name else line, flush=True)
+            self.last_line = time.monotonic()
+
+    def say_progress(self, epoch: int, step: int, steps: int, rate: float) -> None:
+        """Where no bar is drawn (headless runs), a line at least every :data:`PROGRESS_SECONDS` of an
+        epoch, whatever the load: the steps done and their rate."""
+        if not self.show_bars and time.monotonic() - self.last_line >= PROGRESS_SECONDS:
+            self.say(f"  epoch {epoch}/{self.spec.epochs}: step {step} of {steps}, {rate:.2f} steps/s")
 
     def batches(self, loader, description: str):
         return tqdm(loader, desc=description, leave=False, disable=not self.show_bars, mininterval=2.0,
@@ -170,6 +183,7 @@ def train_epoch(training: Training, loader: DataLoader, epoch: int, checkpointer
     total, count = training.partial if skip else (0.0, 0)
     options = training.options
     training.trainable.train()
+    started = time.monotonic()
     for step, (inputs, targets) in enumerate(training.epoch_batches(loader, epoch, skip), start=skip + 1):
         loss = training.loss(inputs, targets, training.forward)
         if not torch.isfinite(loss):
@@ -179,6 +193,7 @@ def train_epoch(training: Training, loader: DataLoader, epoch: int, checkpointer
         loss.backward()
         training.optimizer.step()
         total, count = total + loss.item() * len(inputs), count + len(inputs)
+        training.say_progress(epoch, step, len(loader), (step - skip) / max(time.monotonic() - started, 1e-9))
         if (options.checkpoint_every or options.checkpoint_minutes) and checkpointer.step_due(
                 step, options.checkpoint_every, options.checkpoint_minutes, training.world):
             totals = training.summed(total, count)

@@ -290,3 +290,17 @@ def test_ctrl_c_prints_one_line_where_what_is_kept_and_how_to_resume(tmp_path, u
     assert len(lines) == 1 and lines[0].startswith("interrupted in 01_sleeps.ipynb. Kept: ") and "Traceback" not in out
     assert "run the same command again" in lines[0]
     assert run.returncode == (0 if under_make else 130)
+
+
+def test_make_venv_says_what_it_installs_and_how_to_take_the_cpu_only_wheels(tmp_path):
+    """Dry run (make -n): the lines it prints before the silent pip, and TORCH_INDEX taken only when given."""
+    import subprocess
+
+    def dry(*extra):
+        return subprocess.run(["make", "-n", "-f", str(paths.ROOT / "Makefile"), f"VENV={tmp_path}/v", *extra,
+                               f"{tmp_path}/v/.installed"], capture_output=True, text=True, check=True).stdout
+
+    said = dry()
+    assert "make venv: installing PyTorch" in said and "about 6 GB" in said and "TORCH_INDEX=" in said
+    assert "--index-url" not in said                                # the default reaches only pip's own index
+    assert "--index-url https://download.pytorch.org/whl/cpu" in dry("TORCH_INDEX=https://download.pytorch.org/whl/cpu")

@@ -317,3 +317,18 @@ def test_the_fused_optimiser_on_the_cpu_takes_the_steps_of_torchs_one_tensor_at_
     for a, b, s in zip(fused_params, plain_params, start):
         assert not torch.equal(a, s)  # it moved
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_headless_run_says_where_an_epoch_is_at_least_every_progress_interval_and_names_the_run(tmp_path, capsys,
+                                                                                                 monkeypatch):
+    from helpers import training
+
+    monkeypatch.setenv("SALIENCY_PROGRESS_BARS", "0")            # headless: no bar is drawn
+    monkeypatch.setattr(training, "PROGRESS_SECONDS", 0.0)       # every step is past the interval
+    one_epoch = Spec(epochs=1, batch_size=2, learning_rate=0.05, lr_step=2)
+    fit(tiny_model(), *loaders(batch_size=2), one_epoch, tmp_path / "c.pt", device="cpu", loss_fn=MSE,
+        name="conv2 decoder, random weights")
+    lines = capsys.readouterr().out.splitlines()
+    steps = [line for line in lines if "steps/s" in line]
+    assert len(steps) == 12 and steps[0].startswith("conv2 decoder, random weights:   epoch 1/1: step 1 of 12, ")
+    assert lines[-1].startswith("conv2 decoder, random weights: epoch   1/1")
