@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -124,7 +125,7 @@ def two_process_ddp(device: torch.device, dry: bool) -> None:
                "--batch-size", "8" if dry else "128", "--image-size", "64" if dry else "227"]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    last = [line for line in done.stdout.splitlines() if line.startswith("epoch")]
+    last = [line for line in done.stdout.splitlines() if re.search(r"\bepoch +\d+/\d+ +train", line)]  # named or not
     print(f"6. two-process DDP ({device.type}): exit {done.returncode} in {time.perf_counter() - started:.0f} s; "
           f"{last[-1] if last else done.stderr[-500:]}", flush=True)
     if done.returncode:
