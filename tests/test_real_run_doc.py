@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,37 @@ def test_the_real_run_without_its_data_or_gpu_stops_before_training_saying_why(t
     assert run.returncode == 1
     assert "no CUDA GPU is visible" in run.stderr or "no real saliency data set is there" in run.stderr
     assert not (tmp_path / "checkpoints").exists() or not list((tmp_path / "checkpoints").iterdir())
+
+
+def colab_lines(tmp_path) -> str:
+    """The page's Colab block, Drive and the session's disk moved to temporary folders, Drive not mounted."""
+    block = re.search(r"```python\n(from google\.colab.*?)```", PAGE.read_text(), re.S).group(1)
+    block = block.replace("/content/drive/MyDrive", str(tmp_path / "drive")).replace("/content", str(tmp_path / "content"))
+    return "\n".join(line for line in block.splitlines() if "google.colab" not in line)
+
+
+@pytest.mark.slow   # the report's imports: seconds of CPU
+def test_the_colab_lines_keep_every_folder_the_project_writes_outside_the_clone(tmp_path):
+    """Run the page's Colab lines, then what the project writes — the folders it resolves, and the report
+    it builds — and check that nothing of it lands inside the clone."""
+    script = colab_lines(tmp_path) + (
+        "\nfrom helpers import paths, report"
+        "\nprint('\\n'.join(str(f) for f in (paths.data_dir(), paths.checkpoint_dir(), paths.executed_dir(),"
+        " paths.report_dir(), paths.cache_dir())))"
+        "\nreport.build_report()")
+    before = {p: p.stat().st_mtime_ns for p in _clone_files()}
+    run = subprocess.run([sys.executable, "-c", script], cwd=paths.ROOT, capture_output=True, text=True, timeout=300,
+                         env={k: v for k, v in os.environ.items() if not k.startswith("SALIENCY_")})
+    assert run.returncode == 0, run.stderr[-2000:]
+    folders = [Path(line) for line in run.stdout.split()]
+    assert len(folders) == 5 and not any(f.resolve().is_relative_to(paths.ROOT.resolve()) for f in folders)
+    assert folders[:4] == [tmp_path / "drive" / "saliency" / name for name in ("data", "checkpoint", "executed", "report")]
+    assert (tmp_path / "drive" / "saliency" / "report" / "REPORT.md").is_file()   # the report went to "Drive"
+    changed = [p for p in _clone_files() if before.get(p) != p.stat().st_mtime_ns]
+    assert changed == []
+
+
+def _clone_files() -> list:
+    """The clone's files, but the virtual environment's, git's and Python's bytecode caches."""
+    skipped = {".git", ".venv", "__pycache__", ".pytest_cache"}
+    return [p for p in paths.ROOT.rglob("*") if p.is_file() and not skipped & set(p.relative_to(paths.ROOT).parts)]
