@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -110,8 +111,6 @@ def fresh_draw(networks: dict, no_learning, seed: int) -> dict:
         rows = [{"model": name, "category": item.category,
                  metrics.SINGLETON_AUC: metrics.singleton_auc(evaluation.upsample(found[k], t.fixations.shape), t.labels)}
                 for name, found in maps.items() for k, (item, t) in enumerate(zip(items, truths))]
-    import pandas as pd
-
     scores = pd.DataFrame(rows)
     means = scores.groupby(["model", "category"])[metrics.SINGLETON_AUC].mean().round(4)
     errors = standard_errors(scores)

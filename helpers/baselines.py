@@ -204,6 +204,19 @@ class Candidate:
         return tuple(dict(zip(choices, values)) for values in itertools.product(*choices.values()))
 
 
+def _once_a_batch(raw):
+    """``raw(images, front_end)`` computed once for a batch however many candidates read it (the
+    combined map reads the hand-made channels and the symmetry map that are candidates of their own)."""
+    last: dict = {}
+
+    def cached(images, front_end):
+        if last.get("images") is not images:
+            last.clear()
+            last.update(images=images, value=raw(images, front_end))
+        return last["value"]
+    return cached
+
+
 def _as_rgb(images: torch.Tensor) -> np.ndarray:
     return ((images.float().permute(0, 2, 3, 1).numpy() + 1) / 2).clip(0, 1)
 
@@ -212,6 +225,7 @@ def _colour(images, front_end):
     return contrast_map(images.float(), blur=0.0)
 
 
+@_once_a_batch
 def _hand_made_channels(images, front_end):
     return np.stack([np.stack(hand_made_channels(rgb)) for rgb in _as_rgb(images)])   # (B, channels, H, W)
 
@@ -227,14 +241,16 @@ def _opencv(model: str):
     return raw
 
 
+@_once_a_batch
 def _symmetry(images, front_end):
     return np.stack([mirror_symmetry(rgb) for rgb in _as_rgb(images)])
 
 
 def _channels_and_symmetry(images, front_end):
     """The hand-made channels with the symmetry map as one more, normalised as they are."""
-    return np.stack([np.stack([*hand_made_channels(rgb), itti_normalise(mirror_symmetry(rgb), round(min(rgb.shape[:2]) / 20) | 1)])
-                     for rgb in _as_rgb(images)])
+    channels, symmetry = _hand_made_channels(images, front_end), _symmetry(images, front_end)
+    size = round(min(symmetry.shape[1:]) / 20) | 1
+    return np.concatenate([channels, np.stack([itti_normalise(one, size) for one in symmetry])[:, None]], axis=1)
 
 
 def _features(images, front_end):

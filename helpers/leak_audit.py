@@ -12,6 +12,7 @@ reading it finds the face without having learned what a face is. Only the distra
 """
 from __future__ import annotations
 
+import colorsys
 from typing import Callable, Iterable
 
 import numpy as np
@@ -95,8 +96,6 @@ def glyph_statistics(image: np.ndarray, item: tuple[float, float, float]) -> dic
 
 
 def _hue(rgb: np.ndarray) -> float:
-    import colorsys
-
     return colorsys.rgb_to_hsv(*(rgb / 255.0))[0]
 
 

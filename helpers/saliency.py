@@ -124,6 +124,11 @@ def network_name(trained: dict) -> str:
     return name
 
 
+def name_of(spec: SaliencySpec, model: nn.Module) -> str:
+    """:func:`network_name` of a network built from ``spec``, with the weights its front end has."""
+    return network_name({"model": spec.MODEL, "front_end_weights": getattr(model, "weights_id", "")})
+
+
 @dataclass
 class TrainedSaliency:
     """What :func:`train` returns: the network, its run and its data."""
@@ -138,7 +143,7 @@ class TrainedSaliency:
     @property
     def name(self) -> str:
         """As tables and figures name it, with its weights (:func:`network_name`)."""
-        return network_name({"model": self.spec.MODEL, "front_end_weights": getattr(self.model, "weights_id", "")})
+        return name_of(self.spec, self.model)
 
     def summary(self) -> str:
         (h, w), (mh, mw) = self.spec.image_size, self.model.output_size(self.spec.image_size)
@@ -161,8 +166,8 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     within epochs."""
     device = start_process_group(device)
     check_nproc(nproc, device)
-    if progress and device.type == "cpu" and smoke_is_lighter(spec):
-        print(smoke_is_lighter(spec), flush=True)
+    if progress and device.type == "cpu" and (note := smoke_is_lighter(spec)):
+        print(note, flush=True)
     set_seed(spec.seed)  # the initial weights
     data, model = rank_zero_first(lambda: load_data(spec)), build_model(spec)
     map_size = model.output_size(spec.image_size)
@@ -175,9 +180,8 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     options = how.fit_options(spec, data, trainable_part(model), checkpoint)
     train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
                                num_workers=num_workers)
-    name = network_name({"model": spec.MODEL, "front_end_weights": getattr(model, "weights_id", "")})
     run = fit(model, train_loader, validation_loader, spec, checkpoint, loss_fn=loss_function(spec),
-              metadata=metadata, name=name, on_save=lambda run: record_training(run, spec, model, data),
+              metadata=metadata, name=name_of(spec, model), on_save=lambda run: record_training(run, spec, model, data),
               held_out_scores=evaluation.HeldOutScorer(data.validation_items, validation_loader, device), **options)
     return TrainedSaliency(spec, model, run, data, train_set, validation_set)
 
