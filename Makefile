@@ -29,6 +29,9 @@ PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 endif
 
+# make clean: the environment's Python when it is built (its filelock sees a run in progress), else the system's
+CLEAN_PYTHON = $(if $(wildcard $(PYTHON)),$(PYTHON),$(PYTHON_BOOTSTRAP))
+
 .DEFAULT_GOAL := help
 .PHONY: help venv kernel sample run report pdf first-screen test test-quick lab bench clean clean-models
 
@@ -86,7 +89,7 @@ bench: venv ## Run the benchmarks, a full make run last (installs pysaliency and
 	$(PYTHON) benchmarks/run_all.py
 
 clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models and data; SALIENCY_*_DIR honoured)
-	@PYTHONPATH=$(PROJECT_ROOT) $(PYTHON_BOOTSTRAP) -m helpers.clean
+	@PYTHONPATH=$(PROJECT_ROOT) $(CLEAN_PYTHON) -m helpers.clean
 
 clean-models: ## List the trained models in checkpoints/ (or SALIENCY_CHECKPOINT_DIR); FORCE=1 removes them
-	@PYTHONPATH=$(PROJECT_ROOT) $(PYTHON_BOOTSTRAP) -m helpers.clean --models $(if $(filter 1,$(FORCE)),--force)
+	@PYTHONPATH=$(PROJECT_ROOT) $(CLEAN_PYTHON) -m helpers.clean --models $(if $(filter 1,$(FORCE)),--force)

@@ -29,3 +29,26 @@ report     REPORT.md and REPORT.html from the records
 lab        JupyterLab with the project's kernel (``make lab``)
 ========== =====================================================================================
 """
+import sys as _sys
+
+
+def _one_line_refusals() -> None:
+    """In a notebook (JupyterLab, papermill), an error raised by the project itself — a misspelt
+    parameter, missing data, a checkpoint of other settings — shows as its one line, which says what
+    went wrong and what to do, not the frames that raised it (``%tb`` prints them). Other errors
+    keep IPython's full traceback."""
+    if "IPython" not in _sys.modules:
+        return
+    shell = _sys.modules["IPython"].get_ipython()
+    if shell is None or not hasattr(shell, "_showtraceback"):
+        return
+
+    def one_line(self, etype, value, tb, tb_offset=None):
+        if not etype.__module__.startswith(__name__ + "."):
+            return self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        self._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+    shell.set_custom_exc((Exception,), one_line)
+
+
+_one_line_refusals()

@@ -28,7 +28,7 @@ import torch.distributed as dist
 from filelock import FileLock, Timeout
 from torch import nn
 
-from . import paths
+from . import paths, written
 from .data.fingerprints import split_differences
 from .identity import architecture, architecture_differences, digest
 from .io import DiskFullError, atomic_path, check_writable_folder
@@ -174,7 +174,7 @@ def set_aside(path: Path) -> Path:
         kept = path.with_name(f"{path.stem}{SET_ASIDE}{stamp}-{counter}{path.suffix}")
         counter += 1
     path.rename(kept)
-    return kept
+    return written.record(kept, paths.checkpoint_dir())
 
 
 def save(path: Path, state: dict) -> None:
@@ -184,6 +184,7 @@ def save(path: Path, state: dict) -> None:
     try:
         with atomic_path(path, durable=True) as tmp:
             torch.save(state, tmp)
+        written.record(path, paths.checkpoint_dir())   # what make clean-models may remove
     except (OSError, RuntimeError) as error:
         full = isinstance(error, DiskFullError) or "unexpected pos" in str(error) or "No space" in str(error)
         if not full:

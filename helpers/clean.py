@@ -2,75 +2,66 @@
 uses — the defaults under the repository, or wherever ``SALIENCY_*_DIR`` moves them (:mod:`helpers.paths`).
 
 ``clean`` removes what is cheap to remake: the executed notebooks, the decode cache, the report's
-figures, metrics and generated pages — in a folder a variable moved, only what the project wrote
-there. It never touches trained models or any data set. ``clean-models`` lists the trained models
-(the checkpoints training named, :data:`CHECKPOINT_NAME`) and removes those only with ``--force`` (``FORCE=1``).
+figures, metrics and generated pages. It never touches trained models or any data set. ``clean-models``
+lists the trained models and removes them only with ``--force`` (``FORCE=1``). Both remove only what
+the folder's manifest lists as written by the project and still as written (:mod:`helpers.written`):
+a user's file that shares a name, or one the project wrote and the user changed, is kept and named.
 
 Standard library only, so ``make clean`` works before the environment is built.
 """
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 from pathlib import Path
 
-from . import paths
-
-
-#: What the project writes in the cache folder: the decode cache's folders (one per dataset kind,
-#: ``DecodeOnceDataset.namespace``) and the file digests (``helpers.data.fingerprints.DIGEST_CACHE``);
-#: ``tests/test_pipeline.py`` checks the list against both.
-CACHE_ENTRIES = ("items", "saliency", "inversion", "file-digests.json")
-
-
-def _moved(folder: Path, default: Path) -> bool:
-    """Whether an environment variable points ``folder`` away from the project's own default."""
-    return folder.resolve() != default.resolve()
-
-
-def cheap_to_remake() -> list[Path]:
-    """What ``make clean`` removes: each folder whole where it is the project's own default; where a
-    ``SALIENCY_*_DIR`` variable moved it (a folder that may hold other things), only what the project
-    writes there — the executed copies of its notebooks, the cache's own entries, the figures,
-    metric files and REPORT pages the report folder's list names (:func:`helpers.paths.written_in_report`)."""
-    report, executed, cache = paths.report_dir(), paths.executed_dir(), paths.cache_dir()
-    executed_paths = ([executed / nb.name for nb in paths.NOTEBOOKS.glob("*.ipynb")]
-                      if _moved(executed, paths.ROOT / "executed") else [executed])
-    cache_paths = [cache / name for name in CACHE_ENTRIES] if _moved(cache, paths.ROOT / ".cache") else [cache]
-    report_paths = (paths.written_in_report() if _moved(report, paths.ROOT / "report")
-                    else [paths.figures_dir(), paths.metrics_dir(),
-                          *(report / f"REPORT.{suffix}" for suffix in ("md", "html", "pdf"))])
-    return [*executed_paths, *cache_paths, *report_paths, report / paths.WRITTEN_LIST]
+from . import paths, written
 
 
 def _remove(path: Path) -> None:
     shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
-def clean() -> list[Path]:
-    removed = [path for path in cheap_to_remake() if path.exists() or path.is_symlink()]
+def _remove_written(folder: Path, keep=lambda path: False) -> tuple[list[Path], list[Path]]:
+    """Remove what the project wrote in ``folder`` and that is still as written (but what ``keep`` keeps),
+    then the folders that left empty; return (removed, listed but changed since: kept)."""
+    ours, changed = written.written(folder)
+    removed = [path for path in ours if not keep(path)]
     for path in removed:
         _remove(path)
-    for folder in (paths.figures_dir(), paths.metrics_dir()):   # left empty in a moved report folder
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-    return removed
+    if removed:
+        written.forget(removed, folder)
+    for parent in sorted({p.parent for p in removed}, key=lambda p: len(p.parts), reverse=True):
+        while parent != folder and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    return removed, changed
 
 
-#: The names training gives its checkpoints (``helpers.checkpoints.checkpoint_path``: ``<kind>_<dataset>_<8 hex
-#: digits>[_<6 hex digits>].pt``, the kind ``saliency…`` or ``inversion…``; and ``<stem>.replaced-<time>.pt``
-#: for one RETRAIN set aside). The checkpoint folder may be one a variable named: another ``*.pt`` in it is
-#: not the project's. ``tests/test_pipeline.py`` checks the pattern against the names training gives.
-CHECKPOINT_NAME = re.compile(r"(saliency|inversion)_.+_[0-9a-f]{8}(_[0-9a-f]{6})?(\.replaced-[0-9-]+)?\.pt")
+def _kept(changed: list[Path]) -> str:
+    return ("\nkept, changed since the project wrote them: " + ", ".join(str(p) for p in changed)) if changed else ""
+
+
+def clean() -> str:
+    """Remove what is cheap to remake from the executed-notebook, cache and report folders; the answer in words."""
+    removed, changed = [], []
+    for folder in (paths.executed_dir(), paths.cache_dir(), paths.report_dir()):
+        if (folder / written.RUN_LOCK).exists():
+            written.check_no_other_run(folder)   # a run writing there: stop before removing anything
+        gone, kept = _remove_written(folder)
+        removed += gone
+        changed += kept
+        if not written.written(folder)[0] and not kept:   # the bookkeeping goes with the last entry
+            for name in (written.MANIFEST, f"{written.MANIFEST}.lock", written.RUN_LOCK, written.RUN_HOLDER):
+                (folder / name).unlink(missing_ok=True)
+    return ("removed: " + (", ".join(str(p) for p in removed) if removed else "nothing (already clean)") + _kept(changed)
+            + f"\nkept: {paths.checkpoint_dir()} (trained models; 'make clean-models' lists them) and every data set")
 
 
 def trained_models(folder: Path) -> list[Path]:
-    """The checkpoints training writes in ``folder`` (those RETRAIN set aside among them)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.pt") if p.is_file() and CHECKPOINT_NAME.fullmatch(p.name))
+    """The checkpoints training wrote in ``folder`` (those RETRAIN set aside among them), still as written."""
+    return sorted(path for path in written.written(folder)[0] if path.suffix == ".pt")
 
 
 def clean_models(force: bool) -> str:
@@ -84,11 +75,8 @@ def clean_models(force: bool) -> str:
     if not force:
         return (f"trained models in {folder}:\n{listing}\nnothing removed: run 'make clean-models FORCE=1' "
                 "to delete them")
-    for model in models:
-        model.unlink()
-    if not any(folder.iterdir()):
-        folder.rmdir()
-    return f"trained models in {folder}:\n{listing}\nremoved"
+    _, changed = _remove_written(folder, keep=lambda path: path not in models)
+    return f"trained models in {folder}:\n{listing}\nremoved" + _kept([p for p in changed if p.suffix == ".pt"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.models:
         print(clean_models(args.force))
         return 0
-    removed = clean()
-    print("removed: " + (", ".join(str(p) for p in removed) if removed else "nothing (already clean)"))
-    print(f"kept: {paths.checkpoint_dir()} (trained models; 'make clean-models' lists them) and every data set")
+    print(clean())
     return 0
 
 

@@ -16,10 +16,10 @@ They are functions, not constants, so a changed variable takes effect without re
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
-from .io import write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -50,53 +50,19 @@ def report_dir() -> Path:
     return _from_env("SALIENCY_REPORT_DIR", ROOT / "report")
 
 
-#: In the report folder: the figures, metric files and REPORT pages the project wrote there, one path
-#: (relative to the folder) a line. Where ``SALIENCY_REPORT_DIR`` names a folder that may hold other things,
-#: ``make clean`` removes those files and nothing else (:mod:`helpers.clean`).
-WRITTEN_LIST = ".written-by-the-project"
+@functools.cache
+def commit() -> str:
+    """The code's git commit (short), with ``+changes`` when the work tree differs; "unknown" outside git."""
+    import subprocess
 
-
-def note_written(path: Path) -> None:
-    """Add ``path``, a file just written, to the report folder's :data:`WRITTEN_LIST` when it lies in that
-    folder (a figure saved to a folder of its own is not the report's). The list is written whole and
-    renamed into place, like every file the project writes."""
-    report = report_dir()
     try:
-        relative = path.resolve().relative_to(report.resolve()).as_posix()
-    except ValueError:
-        return
-    listing = report / WRITTEN_LIST
-    lines = listing.read_text(encoding="utf-8") if listing.is_file() else ""
-    if Path(relative) in {Path(line.strip()) for line in lines.splitlines()}:
-        return
-    if lines and not lines.endswith("\n"):
-        lines += "\n"
-    write_text_atomic(listing, lines + relative + "\n", durable=False)   # never half a line
-
-
-def written_in_report() -> list[Path]:
-    """The files :func:`note_written` listed in the report folder, each once. A line that names no file
-    there — one leading out of the folder (absolute, or through ``..``), the folder itself (``.``), or
-    a folder in it — is not one of them: the list is a plain file anyone can edit, and ``make clean``
-    removes what it names."""
-    report = report_dir()
-    listing = report / WRITTEN_LIST
-    if not listing.is_file():
-        return []
-    names = dict.fromkeys(Path(line.strip()) for line in listing.read_text(encoding="utf-8").splitlines())
-    return [report / name for name in names
-            if name.parts and not name.is_absolute() and ".." not in name.parts
-            and not (report / name).is_dir() and _inside(report / name, report)]
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    """Whether ``path``'s folder, links followed, lies inside ``folder``: a listed ``linkdir/x.txt`` whose
-    ``linkdir`` links elsewhere names a file outside the report folder, which is not the report's."""
-    try:
-        path.parent.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head + ("+changes" if dirty else "")) if head else "unknown"
 
 
 def figures_dir() -> Path:

@@ -26,7 +26,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from traitlets.config import Config
 
 from . import notebooks as project_notebooks
-from . import paths
+from . import paths, written
 from .profiles import PROFILES
 from .report import build_report
 from .spec import SHARED, SPECS
@@ -114,13 +114,20 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
     The kernel talks to papermill over local IPC sockets in a private temporary folder rather than
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
     output = paths.ensure(paths.executed_dir()) / notebook.name
+    written.check_may_write(output, paths.executed_dir())
+    running = output.with_name(f".{output.stem}.running.ipynb")   # renamed onto the copy when the run ends, however
     # the cells' streams to this terminal, once: papermill's log_output would print stderr a second time
     streams = dict(stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
     with tempfile.TemporaryDirectory(prefix="kernel-ipc-") as sockets, ctrl_c_interrupts_the_kernel():
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
-        papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
-                                   cwd=str(paths.ROOT), execution_timeout=timeout, progress_bar=False,
-                                   config=ipc, extra_arguments=QUIET_KERNEL, **streams)
+        try:
+            papermill.execute_notebook(str(notebook), str(running), parameters=parameters, kernel_name=KERNEL_NAME,
+                                       cwd=str(paths.ROOT), execution_timeout=timeout, progress_bar=False,
+                                       config=ipc, extra_arguments=QUIET_KERNEL, **streams)
+        finally:
+            if running.exists():
+                os.replace(running, output)
+                written.record(output, paths.executed_dir())
     return output
 
 
@@ -193,8 +200,20 @@ def main(argv: list[str] | None = None) -> int:
     check_parameter_values(selected, overrides, args.profile)
     ensure_kernel()
     os.environ["SALIENCY_PROGRESS_BARS"] = "0"  # the kernel inherits it: one line per epoch, no bars
+    run = (f"'python -m helpers.pipeline --profile {args.profile}' (process {os.getpid()}, started "
+           f"{time.strftime('%Y-%m-%d %H:%M')})")
+    try:
+        with written.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], run) as doing:
+            return _run_all(selected, parameters, args, doing)
+    except (written.RunInProgress, written.NotWrittenHere) as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def _run_all(selected: list[Path], parameters: dict, args, doing) -> int:
     started = time.perf_counter()
     for index, notebook in enumerate(selected, start=1):
+        doing(f"running {notebook.name}")
         clock = time.perf_counter()
         print(f"[{index}/{len(selected)}] {notebook.name} ...", flush=True)
         try:
@@ -290,5 +309,17 @@ def _accepted(notebook: Path, parameters: dict) -> dict:
     return {name: value for name, value in parameters.items() if name in declared}
 
 
+def command_line() -> int:
+    """``main`` for a terminal: a mistake in the command (a misspelt ``-p``, an unknown profile) is its
+    one line and exit status 2, as for argparse's own usage errors."""
+    try:
+        return main()
+    except SystemExit as stop:
+        if not isinstance(stop.code, str):
+            raise
+        print(stop.code, file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command_line())

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 from scipy.ndimage import binary_dilation
 
-from . import evaluation, paths
+from . import evaluation, paths, written
 from .data import SaliencyItem, load_ground_truth, load_rgb, to_pixels
 from .models import MODEL_NAMES, SALNET
 from .io import atomic_path
@@ -25,14 +25,13 @@ def save_figure(figure: plt.Figure, name: str, vector: bool = False, folder: Pat
     """Write ``figure`` as ``<name>.png`` (and ``<name>.pdf`` when ``vector``) to the report's
     figures folder, atomically; return the paths written."""
     folder = paths.ensure(folder or paths.figures_dir())
-    written = []
+    saved = []
     for suffix in ("png", "pdf") if vector else ("png",):
         target = folder / f"{name}.{suffix}"
-        with atomic_path(target) as tmp:
+        with written.replacing(target, paths.report_dir()), atomic_path(target) as tmp:
             figure.savefig(tmp, format=suffix, bbox_inches="tight")
-        paths.note_written(target)
-        written.append(target)
-    return written
+        saved.append(target)
+    return saved
 
 
 def loss_curves(histories: dict[str, Sequence[dict]], title: str = "Loss per epoch",

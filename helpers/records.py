@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from . import paths
+from . import paths, written
 from .io import write_json_atomic, write_text_atomic
 from .models import SALNET
 
@@ -46,6 +46,7 @@ class Record:
 
     FILE: ClassVar[str] = ""
     written: str = ""  # when: set by :meth:`write`
+    run: str = ""      # which run wrote it, and the commit of the code: set by :meth:`write`
 
     def file_name(self) -> str:
         return self.FILE
@@ -53,9 +54,10 @@ class Record:
     def write(self) -> Path:
         """Write the record atomically into the metrics folder; return its path."""
         self.written = _dt.datetime.now().isoformat(timespec="seconds")
-        path = write_json_atomic(paths.ensure(paths.metrics_dir()) / self.file_name(), dataclasses.asdict(self))
-        paths.note_written(path)
-        return path
+        self.run = f"{written.this_run()}, commit {paths.commit()}"
+        path = paths.ensure(paths.metrics_dir()) / self.file_name()
+        with written.replacing(path, paths.report_dir()):
+            return write_json_atomic(path, dataclasses.asdict(self))
 
     @classmethod
     def read(cls, file_name: str | None = None):
@@ -222,6 +224,6 @@ class InversionComparison(Record):
 def write_table(name: str, table: pd.DataFrame, index: bool = True, comment: str = "") -> Path:
     """A table as ``report/metrics/<name>.csv`` (atomically), with an optional ``# comment`` line."""
     text = (f"# {comment}\n" if comment else "") + table.to_csv(index=index)
-    path = write_text_atomic(paths.ensure(paths.metrics_dir()) / f"{name}.csv", text)
-    paths.note_written(path)
-    return path
+    path = paths.ensure(paths.metrics_dir()) / f"{name}.csv"
+    with written.replacing(path, paths.report_dir()):
+        return write_text_atomic(path, text)

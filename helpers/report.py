@@ -18,7 +18,7 @@ from pathlib import Path
 import markdown
 import pandas as pd
 
-from . import paths
+from . import paths, written
 from .evaluation import (NETWORK, NO_LEARNING, gain_over_no_learning, is_no_learning, no_learning_margins,
                          quality_bars)
 from .io import atomic_path, write_text_atomic
@@ -75,8 +75,13 @@ def _bf16(spec) -> str:
     return ", bf16 autocast" if spec.mixed_precision else ""
 
 
+def _when(record) -> str:
+    """When a record was written and by which run (profile, process, commit): a report mixing runs shows it."""
+    return f"written {record.written.replace('T', ' ')}" + (f" by {record.run}" if getattr(record, "run", "") else "")
+
+
 def _source(what: str, record, checkpoint: str, epochs: str) -> str:
-    return f"*From {what}, written {record.written.replace('T', ' ')}: `{Path(checkpoint).name}`, {epochs}.*\n"
+    return f"*From {what}, {_when(record)}: `{Path(checkpoint).name}`, {epochs}.*\n"
 
 
 def _differs_from_table_2(training: SaliencyTraining) -> str:
@@ -223,7 +228,7 @@ def evaluation_section(training: SaliencyTraining, evaluation: SaliencyEvaluatio
         return "\n".join(out + [f"\n*{Named('saliency-evaluation')} has not run.*\n"])
     if (evaluation.checkpoint, evaluation.epochs_trained) != (training.checkpoint, training.epochs_trained):
         return "\n".join(out + [
-            f"\n*{Named('saliency-evaluation')}'s scores (written {evaluation.written.replace('T', ' ')}) are of another model — "
+            f"\n*{Named('saliency-evaluation')}'s scores ({_when(evaluation)}) are of another model — "
             f"`{Path(evaluation.checkpoint).name}` after {evaluation.epochs_trained} epochs — than the run above; "
             f"they are left out so the report does not mix runs. Run {named('saliency-evaluation')} again.*\n"])
     oracle = evaluation.oracle if evaluation.oracle in evaluation.overall else ""
@@ -331,7 +336,7 @@ def inversion_section(inversion: InversionSummary | None, layers: dict[str, Inve
     if inversion is None:
         return out[0] + (_layers_without_summary(layers) if layers else f"\n*{Named('layer')} and {named('layer-summary')} have not run.*\n")
     data_note = SAMPLE_NOTE if inversion.dataset == "sample" else f"**{inversion.dataset}**"
-    out.append(f"*From {named('layer-summary')}'s comparison, written {inversion.written.replace('T', ' ')}: "
+    out.append(f"*From {named('layer-summary')}'s comparison, {_when(inversion)}: "
                f"`WholeDataset = {inversion.WholeDataset}`, seed {inversion.seed}.*\n")
     out.append(f"Data: {data_note}; {inversion.test_images} test images. Encoder: **{inversion.weights}**.\n\n"
                "Decoders follow Tables 3 and 4 and are trained as Table 5 (Adam, MSE in normalised pixel space). "
@@ -365,7 +370,7 @@ def comparison_section(comparison: InversionComparison | None) -> str:
     out = ["\n## 4. What ImageNet training keeps: a pretrained network against a random one\n"]
     if comparison is None:
         return out[0] + f"\n*{Named('layer-summary')}'s part two has not run.*\n"
-    out.append(f"*From {named('layer-summary')}'s part two, written {comparison.written.replace('T', ' ')}: "
+    out.append(f"*From {named('layer-summary')}'s part two, {_when(comparison)}: "
                f"`WholeDataset = {comparison.WholeDataset}`, seed {comparison.seed}, {comparison.image_size}² input.*\n")
     out.append(f"Decoders for {comparison.encoder} at {len(comparison.layers)} depths, trained on its ImageNet weights "
                f"(**{comparison.weights.get('pretrained', '')}**) and on random weights "
@@ -434,14 +439,13 @@ def build_pdf(html_path: Path) -> Path:
         raise FileNotFoundError("REPORT.pdf is printed by headless Chromium or Chrome, and neither is installed "
                                 "(e.g. `apt install chromium`); or open REPORT.html in a browser and print it to PDF")
     pdf = html_path.with_suffix(".pdf")
-    with atomic_path(pdf) as partial:
+    with written.replacing(pdf, pdf.parent), atomic_path(pdf) as partial:
         done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                                f"--print-to-pdf={partial}", html_path.resolve().as_uri()],
                               capture_output=True, text=True, timeout=300, check=False)
         if done.returncode or not pdf_is_whole(Path(partial)):
             raise RuntimeError(f"{browser} could not print {html_path} whole (exit status {done.returncode}; a full "
                                f"disk leaves a cut file); {pdf.name} is left as it was: {done.stderr.strip()[-300:]}")
-    paths.note_written(pdf)
     return pdf
 
 
@@ -469,16 +473,15 @@ def build_report() -> tuple[Path, Path]:
     text = (header + "\n" + saliency_section(training, evaluation, second) + "\n" + inversion_section(inversion, layers)
             + comparison_section(comparison))
     folder = paths.ensure(paths.report_dir())
-    md_path = write_text_atomic(folder / "REPORT.md", text)
-    html_path = write_text_atomic(folder / "REPORT.html", report_html(text, folder))
-    for page in (md_path, html_path):
-        paths.note_written(page)
-    return md_path, html_path
+    for page, contents in (("REPORT.md", lambda: text), ("REPORT.html", lambda: report_html(text, folder))):
+        with written.replacing(folder / page, folder):
+            write_text_atomic(folder / page, contents())
+    return folder / "REPORT.md", folder / "REPORT.html"
 
 
 if __name__ == "__main__":
-    written = build_report()
+    pages = build_report()
     if "--pdf" in sys.argv[1:]:
-        written = (*written, build_pdf(written[1]))
-    print("\n".join(str(p) for p in written))
+        pages = (*pages, build_pdf(pages[1]))
+    print("\n".join(str(p) for p in pages))
     sys.exit(0)

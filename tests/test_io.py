@@ -82,27 +82,3 @@ def test_a_marked_block_is_replaced_and_nothing_else_and_a_missing_marker_is_nam
         replace_marked_block(page, "<!-- b:begin -->\n", "\n<!-- b:end -->", "x")
     with pytest.raises(ValueError, match="has no '<!-- b:end -->' marker"):
         marked_block("<!-- a:begin -->\n", "<!-- a:begin -->\n", "\n<!-- b:end -->")
-
-
-def test_the_report_folders_list_of_written_files_is_replaced_whole_never_left_half_written(tmp_path, monkeypatch):
-    """make clean removes what the list names, so a write that fails (here a full disk at the rename)
-    leaves the list as it was, and a list whose last line lacks its newline gets one before the next."""
-    import errno
-
-    from helpers import paths
-    from helpers.io import DiskFullError
-
-    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path))
-    listing = tmp_path / paths.WRITTEN_LIST
-    listing.write_text("figures/fig_a.png")                  # cut short by hand or by an older writer
-    paths.note_written(tmp_path / "figures" / "fig_b.png")
-    assert listing.read_text() == "figures/fig_a.png\nfigures/fig_b.png\n"
-
-    def full_disk(source, target):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(DiskFullError):
-        paths.note_written(tmp_path / "metrics" / "scores.csv")
-    assert listing.read_text() == "figures/fig_a.png\nfigures/fig_b.png\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [paths.WRITTEN_LIST]   # no temporary file left

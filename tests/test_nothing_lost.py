@@ -372,22 +372,6 @@ def test_a_checkpoint_set_aside_by_retrain_is_not_called_one_of_other_data(cat20
     assert "trained on other data" not in capsys.readouterr().out
 
 
-def test_make_clean_never_follows_a_link_out_of_the_report_folder(tmp_path, monkeypatch):
-    """A listed ``linkdir/x.txt`` whose ``linkdir`` links to a folder of the user's is not the report's."""
-    from helpers import clean, paths
-
-    report, elsewhere = tmp_path / "report", tmp_path / "users-folder"
-    report.mkdir(), elsewhere.mkdir()
-    (elsewhere / "x.txt").write_text("the user's")
-    (report / "linkdir").symlink_to(elsewhere, target_is_directory=True)
-    (report / "own.csv").write_text("the project's")
-    (report / paths.WRITTEN_LIST).write_text("linkdir/x.txt\nown.csv\n")
-    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(report))
-    assert paths.written_in_report() == [report / "own.csv"]
-    clean.clean()
-    assert (elsewhere / "x.txt").read_text() == "the user's" and not (report / "own.csv").exists()
-
-
 def test_a_users_file_named_like_a_checkpoint_does_not_stop_the_search_for_a_trained_network(tmp_path, monkeypatch):
     monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
     monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path / "report"))

@@ -54,6 +54,39 @@ def test_parameters_reach_only_notebooks_that_declare_them(three_notebooks):
     assert declared == {"WholeDataset": 5} and undeclared == {}
 
 
+@pytest.mark.slow
+def test_in_a_notebook_the_projects_own_refusal_is_its_one_line_and_other_errors_keep_their_traceback(tmp_path,
+                                                                                                     monkeypatch):
+    """JupyterLab and papermill show a refusal of the project's (here a misspelt parameter) as the line that
+    says what to do, not 30 lines of frames around it; an error of the user's own code keeps its traceback."""
+    monkeypatch.setenv("SALIENCY_EXECUTED_DIR", str(tmp_path / "executed"))
+    write_notebook(tmp_path / "01_typo.ipynb", "from helpers.spec import SaliencySpec\nSaliencySpec.from_parameters(globals())",
+                   parameters="EPOHCS = 3")
+    write_notebook(tmp_path / "02_own.ipynb", "import helpers\ndef mine():\n    return 1 / 0\nmine()")
+    errors = []
+    for name in ("01_typo.ipynb", "02_own.ipynb"):
+        with pytest.raises(Exception):
+            pipeline.run_notebook(tmp_path / name, {}, timeout=None)
+        cells = nbformat.read(tmp_path / "executed" / name, as_version=4).cells
+        errors += [out for cell in cells if cell.cell_type == "code" for out in cell.outputs
+                   if out.output_type == "error"]
+    assert errors[0].traceback == ["SpecError: EPOHCS = 3: no such parameter here (papermill passes any name, and "
+                                   "nothing reads this one); did you mean EPOCHS?"]
+    assert errors[1].ename == "ZeroDivisionError" and any("mine()" in line for line in errors[1].traceback)
+
+
+@pytest.mark.slow
+def test_a_misspelt_parameter_on_the_command_line_is_one_line_and_exit_status_2():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "helpers.pipeline", "--only", "01", "-p", "EPOHCS", "3"],
+                          cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"-p EPOHCS: no selected notebook (01_saliency_model) declares a parameter "
+                                        f"'EPOHCS'; did you mean 'EPOCHS'?"]
+
+
 def test_a_misspelt_parameter_is_refused_with_the_closest_name(three_notebooks):
     folder, log = three_notebooks
     with pytest.raises(SystemExit, match=r"-p WholeDatset: .* declares a parameter 'WholeDatset'; did you mean 'WholeDataset'"):
@@ -85,16 +118,24 @@ def test_the_kernel_runs_without_the_tcp_warning(tmp_path, capfd):
 
 
 @pytest.mark.slow
-def test_what_a_notebook_prints_reaches_the_terminal_as_it_runs(tmp_path, capfd):
+def test_what_a_notebook_prints_reaches_the_terminal_as_it_runs(tmp_path, capfd, monkeypatch):
+    """Epoch lines as they come, and when AlexNet's weights cannot be fetched, why and what to do, once."""
     folder = tmp_path / "nbs"
     folder.mkdir()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))              # no cached weights
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")                # and no way to download them
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path / "report"))
+    monkeypatch.setenv("SALIENCY_EXECUTED_DIR", str(tmp_path / "executed"))
     write_notebook(folder / "01_talks.ipynb", "for epoch in (1, 2):\n    print(f'epoch {epoch} of 2', flush=True)",
-                   "import warnings\nwarnings.warn('AlexNet: random weights')")
+                   "from helpers import weights\nweights.resolve('alexnet')")
     assert pipeline.main(["--notebooks", str(folder)]) == 0
     out, err = capfd.readouterr()
     assert "epoch 1 of 2" in out and "epoch 2 of 2" in out
     assert "1 notebook ran" in out
-    assert (out + err).count("UserWarning: AlexNet: random weights") == 1   # once, not once more by papermill's log
+    reason = (f"UserWarning: AlexNet: random weights — not the paper's setting. No WEIGHTS path; AlexNet's ImageNet "
+              f"weights could not be fetched (torchvision's download: URLError")
+    assert (out + err).count(reason) == 1   # in the terminal, once (not once more by papermill's log)
+    assert f"Put alexnet-owt-7be5be79.pth into {tmp_path / 'torch' / 'hub' / 'checkpoints'} by hand" in out + err
 
 
 def test_the_pipeline_checks_p_values_against_the_specs_a_notebook_builds_in_its_own_code(tmp_path):
@@ -121,93 +162,6 @@ def make(*arguments, cwd, env=None):
 
     return subprocess.run(["make", "--no-print-directory", "-f", str(paths.ROOT / "Makefile"), *arguments], cwd=cwd, capture_output=True,
                           text=True, check=True, env=env).stdout
-
-
-def test_make_clean_works_in_the_folders_saliency_dir_names_and_deletes_only_what_the_project_wrote(tmp_path,
-                                                                                                   monkeypatch):
-    """``make clean`` and ``clean-models`` act on the folders ``SALIENCY_*_DIR`` name, not the repository's;
-    a folder a variable names may hold other things: only the project's own entries go — in the report
-    folder, the figures and metric files its writers listed, not the other files beside them."""
-    import os
-
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    from helpers import plots, report
-    from helpers.records import InversionSummary, write_table
-
-    env = {**os.environ, **{f"SALIENCY_{name.upper()}_DIR": str(tmp_path / name)
-                            for name in ("executed", "cache", "report", "checkpoint", "data")}}
-    for folder in ("executed", "cache/saliency/ab", "report/figures", "report/metrics", "checkpoint", "data/cat2000"):
-        (tmp_path / folder).mkdir(parents=True)
-        (tmp_path / folder / "file").write_text("x")
-    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path / "report"))
-    written = [*plots.save_figure(plt.figure(), "fig_loss", vector=True), write_table("scores", pd.DataFrame({"a": [1]})),
-               InversionSummary(dataset="sample", weights="", weights_id="", WholeDataset=10, seed=0, test_images=2,
-                                layers={}).write()]
-    plots.save_figure(plt.figure(), "fig_loss")          # written again: listed once
-    plots.save_figure(plt.figure(), "elsewhere", folder=tmp_path / "mine")   # not in the report folder: not listed
-    assert paths.written_in_report() == written
-    with open(tmp_path / "report" / paths.WRITTEN_LIST, "a") as listing:   # lines no writer wrote: named by none
-        listing.write("\n.\nfigures\n../data/cat2000/file\n" + str(tmp_path / "executed" / "file") + "\n")
-    assert paths.written_in_report() == written
-    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path / "checkpoint"))
-    written += report.build_report()                        # REPORT.md and REPORT.html, listed
-    (tmp_path / "executed" / "01_saliency_model.ipynb").write_text("{}")
-    (tmp_path / "cache" / "file-digests.json").write_text("{}")
-    (tmp_path / "cache" / "someone-elses-cache").write_text("theirs")
-    (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").write_bytes(b"model")
-    (tmp_path / "checkpoint" / "resnet50-finetuned.pt").write_bytes(b"someone else's model")
-    (tmp_path / "report" / "REPORT.pdf").write_text("the user's own, printed by hand")   # not listed: kept
-    (tmp_path / "report" / "my-notes.txt").write_text("mine")
-    out = make("clean", cwd=tmp_path, env=env)
-    assert (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists() and f"kept: {tmp_path / 'checkpoint'}" in out
-    assert (tmp_path / "data" / "cat2000" / "file").exists() and (tmp_path / "report" / "my-notes.txt").exists()
-    assert (tmp_path / "report" / "REPORT.pdf").exists()
-    assert not any((tmp_path / f).exists() for f in ("executed/01_saliency_model.ipynb", "cache/saliency",
-                                                     "cache/file-digests.json", "report/REPORT.md",
-                                                     f"report/{paths.WRITTEN_LIST}"))
-    assert not any(path.exists() for path in written)
-    assert (tmp_path / "report" / "figures" / "file").exists() and (tmp_path / "report" / "metrics" / "file").exists()
-    assert (tmp_path / "mine" / "elsewhere.png").exists()
-    assert (tmp_path / "executed" / "file").exists() and (tmp_path / "cache" / "someone-elses-cache").exists()
-    asked = make("clean-models", cwd=tmp_path, env=env)   # an answer, exit 0: listed, not removed
-    assert "FORCE=1" in asked and "saliency_sample_0123abcd_456789.pt" in asked
-    assert (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists()
-    out = make("clean-models", "FORCE=1", cwd=tmp_path, env=env)
-    assert "removed" in out and not (tmp_path / "checkpoint" / "saliency_sample_0123abcd_456789.pt").exists()
-    assert (tmp_path / "checkpoint" / "file").exists()   # not a model: kept, and so is its folder
-    assert (tmp_path / "checkpoint" / "resnet50-finetuned.pt").exists() and "resnet50" not in asked + out
-
-
-def test_clean_models_knows_every_name_training_gives_a_checkpoint(tmp_path, monkeypatch):
-    from helpers import clean
-    from helpers.spec import ContrastSpec, InversionSpec, SaliencySpec
-    from helpers.checkpoints import checkpoint_path, set_aside as _set_aside
-
-    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path))
-    data = {"data": {"digest": "0123456789abcdef"}}
-    names = [checkpoint_path("saliency", "cat2000", SaliencySpec(), data),
-             checkpoint_path("saliency_contrast", "sample", ContrastSpec(), data),
-             checkpoint_path("inversion_mobilenet_v2_features.13.add", "tiny-imagenet-200", InversionSpec(), data),
-             checkpoint_path("inversion_alexnet_fc8", "sample", InversionSpec())]
-    for path in names:
-        path.write_bytes(b"model")
-    set_aside = [_set_aside(names[0])]                    # RETRAIN: <stem>.replaced-<time>.pt
-    names[0].write_bytes(b"retrained")
-    set_aside.append(_set_aside(names[0]))                # the same second: <stem>.replaced-<time>-1.pt
-    names[0].write_bytes(b"retrained again")
-    assert clean.trained_models(tmp_path) == sorted(names + set_aside)
-    for other in ("resnet50.pt", "saliency.pt", "saliency_sample_0123abcd.pt.partial", "notes_saliency_cat2000.pt"):
-        assert not clean.CHECKPOINT_NAME.fullmatch(other), other
-
-
-def test_the_cache_entries_make_clean_removes_are_the_ones_the_project_writes():
-    from helpers import clean
-    from helpers.data import datasets, fingerprints
-
-    kinds = {datasets.DecodeOnceDataset, *datasets.DecodeOnceDataset.__subclasses__()}
-    assert set(clean.CACHE_ENTRIES) == {kind.namespace for kind in kinds} | {fingerprints.DIGEST_CACHE}
 
 
 def test_active_env_makes_every_target_use_the_active_python():
@@ -280,7 +234,7 @@ def test_ctrl_c_prints_one_line_where_what_is_kept_and_how_to_resume(tmp_path, u
         env["MAKELEVEL"] = "1"
     run = subprocess.Popen([sys.executable, "-m", "helpers.pipeline", "--notebooks", str(folder)], cwd=paths.ROOT,
                            env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    executed, deadline = tmp_path / "executed" / "01_sleeps.ipynb", time.monotonic() + 120
+    executed, deadline = tmp_path / "executed" / ".01_sleeps.running.ipynb", time.monotonic() + 120
     while time.monotonic() < deadline and not (executed.is_file() and '"status": "running"' in executed.read_text()):
         time.sleep(0.5)   # papermill marks the cell running once the kernel has started it
     time.sleep(1)
@@ -290,6 +244,7 @@ def test_ctrl_c_prints_one_line_where_what_is_kept_and_how_to_resume(tmp_path, u
     assert len(lines) == 1 and lines[0].startswith("interrupted in 01_sleeps.ipynb. Kept: ") and "Traceback" not in out
     assert "run the same command again" in lines[0]
     assert run.returncode == (0 if under_make else 130)
+    assert '"status": "failed"' in (tmp_path / "executed" / "01_sleeps.ipynb").read_text()   # the copy, in its place
 
 
 def test_make_venv_says_what_it_installs_and_how_to_take_the_cpu_only_wheels(tmp_path):

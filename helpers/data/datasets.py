@@ -17,7 +17,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from .. import paths
+from .. import paths, written
 from ..io import atomic_path
 from ..parallel import process_group
 from .image_layouts import ImageItem
@@ -73,6 +73,10 @@ class DecodeOnceDataset(Dataset):
             cache_dir = None
         self.cache_dir = paths.cache_dir() / self.namespace if cache_dir == "default" else (
             Path(cache_dir) if cache_dir is not None else None)
+        if cache_dir == "default" and not _claimed(self.cache_dir):
+            print(f"{self.cache_dir} is not a folder this project made: the decode cache is off (set "
+                  "SALIENCY_CACHE_DIR to another folder to keep one)", flush=True)
+            self.cache_dir = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -117,6 +121,14 @@ class DecodeOnceDataset(Dataset):
 
     def __getitem__(self, index: int):
         return self.to_tensors(self.load(index))
+
+
+def _claimed(folder: Path) -> bool:
+    """Whether the cache's ``folder`` is the project's (made now if missing; see :mod:`helpers.written`)."""
+    try:
+        return written.claim_folder(folder, folder.parent)
+    except OSError:
+        return True   # cannot be made: the first write says so and the run goes on without the cache
 
 
 class SaliencyDataset(DecodeOnceDataset):

@@ -1,0 +1,200 @@
+"""What the project wrote, known by its content, and one run at a time in each output folder.
+
+Each output folder — the report, the executed notebooks, the decode cache and the checkpoints, wherever
+``SALIENCY_*_DIR`` puts them — holds :data:`MANIFEST`: every path the project wrote there (relative to the
+folder) with what it wrote — a file's SHA-256, or, for a folder the project made, that folder's identity.
+Writers call :func:`check_may_write` before replacing a file and :func:`record` after; ``make clean`` and
+``clean-models`` remove only what :func:`written` finds still as written. So a user's file that shares a
+name — ``REPORT.md`` in a shared folder, ``saliency_backup.pt``, ``executed/01_saliency_model.ipynb``, a
+folder called ``items`` — is neither overwritten nor deleted: a writer stops with one line, ``clean`` keeps
+it and says so. A path that leads out of the folder (a link, ``..``) is never the folder's.
+
+:func:`one_run_at_a_time` keeps a second headless run from writing the executed notebooks and the report
+while one is; a notebook run from JupyterLab that writes there meanwhile stops with one line naming it.
+
+Standard library only (``make clean`` runs before the environment is built); ``filelock`` is imported
+where a lock is taken.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .io import file_digest, write_json_atomic
+
+MANIFEST = ".written-by-the-project.json"
+#: Set by a headless run for the kernels it starts: a description of the run (its records keep it).
+RUN_VARIABLE = "SALIENCY_RUN"
+RUN_LOCK, RUN_HOLDER = ".run.lock", ".run-in-progress.json"
+
+
+class NotWrittenHere(FileExistsError):
+    """A file is in the way that the project did not write (or that changed since it did)."""
+
+
+class RunInProgress(RuntimeError):
+    """Another run is writing the same output folder."""
+
+
+def _name(path: Path, folder: Path) -> str | None:
+    """``path`` relative to ``folder`` when its parent, links followed, lies inside it; else None."""
+    try:
+        parent = Path(path).parent.resolve().relative_to(Path(folder).resolve())
+    except (ValueError, OSError):
+        return None
+    return (parent / Path(path).name).as_posix() if Path(path).name not in ("", ".", "..") else None
+
+
+def _what_is(path: Path) -> str:
+    if path.is_dir():
+        status = path.stat()
+        return f"folder {status.st_dev}:{status.st_ino}"
+    return file_digest(path)
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    try:
+        found = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(found, dict) else {}
+
+
+def is_ours(path: Path, folder: Path) -> bool:
+    """Whether the project wrote ``path`` in ``folder`` and it is still as written."""
+    path = Path(path)
+    name = _name(path, folder)
+    entry = _manifest(folder).get(name) if name else None
+    if entry is None or path.is_symlink() or not path.exists():
+        return False
+    try:
+        return _what_is(path) == entry
+    except OSError:
+        return False
+
+
+def check_may_write(path: Path, folder: Path) -> None:
+    """Stop with one line when a file the project did not write (or that changed since) is at ``path``
+    in ``folder``, or when another run is writing there; a path outside ``folder`` is the caller's own."""
+    path = Path(path)
+    if _name(path, folder) is None:
+        return
+    check_no_other_run(folder)
+    if (path.exists() or path.is_symlink()) and not is_ours(path, folder):
+        raise NotWrittenHere(f"{path}: this file was not written by the project, or was changed since — it is left "
+                             f"as it is. Move it away (or point the folder's SALIENCY_*_DIR variable elsewhere) and "
+                             f"run again")
+
+
+def _lock(path: Path, timeout: float = -1):
+    """``filelock``'s lock on ``path``; none before the environment is built (when no run can be going)."""
+    try:
+        from filelock import FileLock
+    except ImportError:
+        return contextlib.nullcontext()
+    return FileLock(path, timeout=timeout)
+
+
+def _update(folder: Path, change) -> None:
+    with _lock(Path(folder) / f"{MANIFEST}.lock"):
+        manifest = _manifest(folder)
+        change(manifest)
+        write_json_atomic(Path(folder) / MANIFEST, manifest, durable=False)
+
+
+def record(path: Path, folder: Path) -> Path:
+    """Note ``path`` (a file just written, or a folder just made) as the project's in ``folder``."""
+    name = _name(Path(path), folder)
+    if name is not None:
+        _update(folder, lambda manifest: manifest.update({name: _what_is(Path(path))}))
+    return Path(path)
+
+
+@contextlib.contextmanager
+def replacing(path: Path, folder: Path) -> Iterator[Path]:
+    """Around writing the file ``path`` in ``folder``: :func:`check_may_write` first, :func:`record` after."""
+    check_may_write(path, folder)
+    yield Path(path)
+    record(path, folder)
+
+
+def claim_folder(path: Path, folder: Path) -> bool:
+    """Make the folder ``path`` in ``folder`` and record it; True when it is the project's (made now or
+    before), False when something of that name is there that the project did not make."""
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        return is_ours(path, folder)
+    path.mkdir(parents=True)
+    record(path, folder)
+    return True
+
+
+def written(folder: Path) -> tuple[list[Path], list[Path]]:
+    """What the manifest of ``folder`` lists: (still as the project wrote it, changed or replaced since)."""
+    folder = Path(folder)
+    listed = [folder / name for name in _manifest(folder)]
+    ours = [path for path in listed if is_ours(path, folder)]
+    return ours, [path for path in listed if path not in ours and (path.exists() or path.is_symlink())]
+
+
+def forget(paths: list[Path], folder: Path) -> None:
+    names = {_name(Path(p), folder) for p in paths}
+    _update(folder, lambda manifest: [manifest.pop(name, None) for name in names])
+
+
+# ---------------------------------------------------------------------------------------------
+# One run at a time
+# ---------------------------------------------------------------------------------------------
+
+def _holder(folder: Path) -> str:
+    try:
+        return json.loads((Path(folder) / RUN_HOLDER).read_text(encoding="utf-8"))["run"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another run"
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(folders: list[Path], run: str) -> Iterator[Callable[[str], None]]:
+    """Hold each output folder's run lock while ``run`` (its description) writes there, and tell the
+    kernels it starts that they belong to it; another run holding one stops this one with one line.
+    Yields ``doing(what)``, which adds what the run is doing now (a notebook) to what others are told."""
+    with contextlib.ExitStack() as stack:
+        for folder in folders:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            try:
+                stack.enter_context(_lock(Path(folder) / RUN_LOCK, timeout=0))
+            except TimeoutError:   # filelock's Timeout is one
+                raise RunInProgress(f"{folder} is being written by {_holder(folder)}; wait for it to finish, or point "
+                                   "SALIENCY_EXECUTED_DIR and SALIENCY_REPORT_DIR at other folders") from None
+
+        def doing(what: str) -> None:
+            for folder in folders:
+                write_json_atomic(Path(folder) / RUN_HOLDER, {"run": f"{run}, {what}"}, durable=False)
+
+        doing("starting")
+        previous = os.environ.get(RUN_VARIABLE)
+        os.environ[RUN_VARIABLE] = run
+        try:
+            yield doing
+        finally:
+            os.environ.pop(RUN_VARIABLE) if previous is None else os.environ.update({RUN_VARIABLE: previous})
+
+
+def check_no_other_run(folder: Path) -> None:
+    """From a process that is not part of a headless run: stop with one line while one is writing ``folder``."""
+    if os.environ.get(RUN_VARIABLE) or not (Path(folder) / RUN_LOCK).exists():
+        return
+    try:
+        with _lock(Path(folder) / RUN_LOCK, timeout=0):
+            return
+    except TimeoutError:   # filelock's Timeout is one
+        raise RunInProgress(f"{folder} is being written by {_holder(folder)}; nothing was written here. Wait for it "
+                           "to finish, or set SALIENCY_REPORT_DIR to another folder") from None
+
+
+def this_run() -> str:
+    """The run this process belongs to: the headless run's description, else this interactive process."""
+    return os.environ.get(RUN_VARIABLE) or f"an interactive session (process {os.getpid()})"

@@ -1,0 +1,161 @@
+"""The project overwrites and deletes only what it wrote (the output folders' manifests, helpers.written),
+and two runs never write the same outputs at once."""
+import errno
+import json
+import os
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+import torch
+
+from helpers import checkpoints, clean, paths, pipeline, plots, report, written
+from helpers.data.datasets import SaliencyDataset
+from helpers.data.fingerprints import file_digests
+from helpers.io import DiskFullError
+from helpers.records import InversionSummary, write_table
+
+
+@pytest.fixture
+def folders(tmp_path, monkeypatch):
+    """Every output folder moved into ``tmp_path`` (folders that may hold a user's other files)."""
+    for name in ("executed", "cache", "report", "checkpoint", "data"):
+        monkeypatch.setenv(f"SALIENCY_{name.upper()}_DIR", str(tmp_path / name))
+    monkeypatch.delenv(written.RUN_VARIABLE, raising=False)
+    return tmp_path
+
+
+def make(*arguments, cwd):
+    return subprocess.run(["make", "--no-print-directory", "-f", str(paths.ROOT / "Makefile"), *arguments], cwd=cwd,
+                          capture_output=True, text=True, check=True, env=os.environ).stdout
+
+
+def summary() -> InversionSummary:
+    return InversionSummary(dataset="sample", weights="", weights_id="", WholeDataset=10, seed=0, test_images=2,
+                            layers={})
+
+
+def test_a_users_report_pages_in_the_report_folder_are_neither_overwritten_nor_removed(folders):
+    (folders / "report").mkdir()
+    (folders / "report" / "REPORT.md").write_text("my own notes")
+    with pytest.raises(written.NotWrittenHere, match="REPORT.md: this file was not written by the project"):
+        report.build_report()
+    assert (folders / "report" / "REPORT.md").read_text() == "my own notes"
+    (folders / "report" / "REPORT.md").rename(folders / "report" / "REPORT.html")   # now the other page is theirs
+    with pytest.raises(written.NotWrittenHere, match="REPORT.html"):
+        report.build_report()
+    out = clean.clean()
+    assert (folders / "report" / "REPORT.html").read_text() == "my own notes"
+    assert not (folders / "report" / "REPORT.md").exists() and "REPORT.md" in out   # the one the project wrote
+
+
+def test_clean_and_clean_models_remove_what_the_project_wrote_and_keep_same_named_files_of_the_user(folders):
+    ours = [*plots.save_figure(plt.figure(), "fig_loss", vector=True), write_table("scores", pd.DataFrame({"a": [1]})),
+            summary().write(), *report.build_report()]
+    changed = plots.save_figure(plt.figure(), "fig_changed")[0]
+    changed.write_bytes(b"the user edited this figure")
+    plots.save_figure(plt.figure(), "elsewhere", folder=folders / "mine")    # a folder of the user's choosing
+    (folders / "report" / "my-notes.txt").write_text("mine")
+    model = folders / "checkpoint" / "saliency_sample_0123abcd_456789.pt"
+    checkpoints.save(model, {"model": {"w": torch.zeros(2)}})
+    backup = folders / "checkpoint" / "saliency_backup_20240101.pt"       # the user's copy of a trained model
+    backup.write_bytes(model.read_bytes())
+    (folders / "executed").mkdir()
+    (folders / "executed" / "01_saliency_model.ipynb").write_text("{} the user's own notebook")
+    (folders / "cache" / "items").mkdir(parents=True)                    # the user's folder, named like a cache entry
+    (folders / "cache" / "items" / "theirs.txt").write_text("theirs")
+    project_cache = SaliencyDataset([]).cache_dir                         # the project's: made and recorded
+    (project_cache / "ab.npz").parent.mkdir(parents=True, exist_ok=True)
+    (project_cache / "ab.npz").write_bytes(b"decoded")
+    (folders / "data").mkdir()
+    (folders / "data" / "image.jpg").write_bytes(b"jpeg")
+    file_digests([folders / "data" / "image.jpg"])                       # the digest cache: the project's
+
+    out = make("clean", cwd=folders)
+    assert not any(path.exists() for path in ours) and not project_cache.exists()
+    assert not (folders / "cache" / "file-digests.json").exists()
+    assert f"kept, changed since the project wrote them: {changed}" in out and changed.exists()
+    for kept in ("report/my-notes.txt", "mine/elsewhere.png", "executed/01_saliency_model.ipynb",
+                 "cache/items/theirs.txt", "data/image.jpg"):
+        assert (folders / kept).exists(), kept
+    asked = make("clean-models", cwd=folders)
+    assert model.name in asked and backup.name not in asked and model.exists()
+    make("clean-models", "FORCE=1", cwd=folders)
+    assert not model.exists() and backup.read_bytes()[:2] == b"PK"       # the same bytes, not the project's file
+
+
+def test_a_run_stops_with_one_line_before_overwriting_a_users_executed_copy(folders, tmp_path):
+    notebook = tmp_path / "01_mine.ipynb"
+    notebook.write_text("{}")
+    (folders / "executed").mkdir()
+    (folders / "executed" / notebook.name).write_text("the user's")
+    with pytest.raises(written.NotWrittenHere, match="01_mine.ipynb"):
+        pipeline.run_notebook(notebook, {}, timeout=None)              # refused before any kernel starts
+    assert (folders / "executed" / notebook.name).read_text() == "the user's"
+
+
+def test_a_cache_folder_of_the_users_turns_the_decode_cache_off_and_is_left_alone(folders, capsys):
+    (folders / "cache" / "saliency").mkdir(parents=True)
+    assert SaliencyDataset([]).cache_dir is None
+    assert "is not a folder this project made: the decode cache is off" in capsys.readouterr().out
+    assert list((folders / "cache" / "saliency").iterdir()) == []
+
+
+def test_a_manifest_entry_leading_through_a_link_never_names_a_file_outside_the_folder(folders):
+    report_dir, elsewhere = folders / "report", folders / "users-folder"
+    report_dir.mkdir(), elsewhere.mkdir()
+    (elsewhere / "x.txt").write_text("the user's")
+    (report_dir / "linkdir").symlink_to(elsewhere, target_is_directory=True)
+    digest = written.file_digest(elsewhere / "x.txt")
+    (report_dir / written.MANIFEST).write_text(json.dumps({"linkdir/x.txt": digest, "../users-folder/x.txt": digest}))
+    clean.clean()
+    assert (elsewhere / "x.txt").read_text() == "the user's"
+
+
+def test_the_manifest_is_replaced_whole_so_a_full_disk_leaves_it_as_it_was(folders, monkeypatch):
+    first = write_table("scores", pd.DataFrame({"a": [1]}))
+    manifest = (folders / "report" / written.MANIFEST).read_text()
+
+    def full_disk(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(DiskFullError):
+        write_table("other", pd.DataFrame({"a": [2]}))
+    assert (folders / "report" / written.MANIFEST).read_text() == manifest and written.is_ours(first, first.parents[1])
+
+
+WRITE_A_TABLE = ("import pandas as pd; from helpers.records import write_table; "
+                 "write_table('late', pd.DataFrame({'a': [1]}))")
+
+
+@pytest.mark.slow
+def test_a_second_run_and_a_notebook_writing_the_same_report_stop_with_one_line_naming_the_run(folders, tmp_path):
+    """While one headless run holds the executed and report folders, another run stops before its first
+    notebook, and a notebook run from elsewhere (JupyterLab) stops at its first write, each naming it."""
+    (tmp_path / "nbs").mkdir()
+    (tmp_path / "nbs" / "01_any.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                                                               "nbformat_minor": 5}))
+    env = {k: v for k, v in os.environ.items() if k != written.RUN_VARIABLE}
+    with written.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], "the first run (process 1)") as doing:
+        doing("running 03_invert_conv2.ipynb")
+        second = subprocess.run([sys.executable, "-m", "helpers.pipeline", "--notebooks", str(tmp_path / "nbs")],
+                                cwd=paths.ROOT, capture_output=True, text=True, env=env, timeout=120)
+        lab = subprocess.run([sys.executable, "-c", WRITE_A_TABLE], cwd=paths.ROOT, capture_output=True, text=True,
+                             env=env, timeout=120)
+    assert second.returncode == 1 and second.stderr.strip().splitlines() == [
+        f"{paths.executed_dir()} is being written by the first run (process 1), running 03_invert_conv2.ipynb; wait "
+        "for it to finish, or point SALIENCY_EXECUTED_DIR and SALIENCY_REPORT_DIR at other folders"]
+    assert lab.returncode == 1 and "is being written by the first run (process 1), running 03" in lab.stderr
+    assert not (folders / "report" / "metrics" / "late.csv").exists()
+    write_table("late", pd.DataFrame({"a": [1]}))                      # the run is over: anyone may write
+
+
+def test_the_report_says_which_run_wrote_each_section(folders, monkeypatch):
+    monkeypatch.setenv(written.RUN_VARIABLE, "'make run' (process 42)")
+    summary().write()
+    monkeypatch.delenv(written.RUN_VARIABLE)
+    text = report.build_report()[0].read_text()
+    assert f"by 'make run' (process 42), commit {paths.commit()}" in text
