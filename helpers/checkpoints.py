@@ -71,15 +71,24 @@ def _named_as_before(identity: dict) -> dict:
     return {LEGACY_NAMES.get(name, name): value for name, value in identity.items()}
 
 
-def stored_identity(state: dict, spec_class) -> dict:
+def stored_identity(state: dict, spec_class, path: Path | str = "the checkpoint") -> dict:
     """The identity a checkpoint was trained with, under today's names, whichever version wrote it:
-    its spec (of ``spec_class``) and metadata; before that, ``identity`` under the legacy names; and
-    before the spec was the loop's only config, ``config`` beside ``metadata``."""
+    its spec (of ``spec_class``) and metadata; before that, ``identity`` under the legacy names (and a
+    spec beside it that must agree: the spec builds and labels the network); and before the spec was
+    the loop's only config, ``config`` beside ``metadata``."""
     if "identity" not in state and "config" not in state:
         return run_identity(spec_class.from_stored(state["spec"]), state["metadata"])
     stored = state["identity"] if "identity" in state else {**state["config"], **state["metadata"]}
     today = {old: new for new, old in LEGACY_NAMES.items()}
-    return {today.get(name, name): value for name, value in stored.items()}
+    identity = {today.get(name, name): value for name, value in stored.items()}
+    if "spec" in state:
+        from_spec = run_identity(spec_class.from_stored(state["spec"]), state["metadata"])
+        edited = [name for name in identity if name in from_spec and from_spec[name] != identity[name]]
+        if edited:
+            raise CheckpointError(f"{path}: the settings stored in it disagree with the identity it was saved under "
+                                  f"({', '.join(f'{parameter_name(n)}: {from_spec[n]!r} against {identity[n]!r}' for n in edited)}; "
+                                  f"edited by hand?); it is left as it is. Set RETRAIN = True to train anew beside it")
+    return identity
 
 
 def checkpoint_path(kind: str, dataset: str, spec, metadata: dict | None = None) -> Path:
@@ -129,7 +138,25 @@ def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
         missing = ["spec"]
     if missing:
         raise CheckpointError(f"{path}: not a checkpoint written by this project's training (missing {missing})")
+    check_whole(path, state)
     return state
+
+
+def check_whole(path: Path, state: dict) -> None:
+    """Refuse a checkpoint whose count of epochs its history and plan cannot have (``epoch`` edited to 99),
+    or whose weights are not finite: loaded, either would pass for a finished network."""
+    epoch, planned, history = state["epoch"], state.get("epochs_planned"), state["history"]
+    if not isinstance(epoch, int) or not 0 <= epoch <= (planned if isinstance(planned, int) else epoch) \
+            or len(history) != epoch:
+        raise CheckpointError(f"{path}: says {epoch!r} epochs done of {planned!r} planned, and its history holds "
+                              f"{len(history)}; damaged or edited, it is left as it is. Set RETRAIN = True to train "
+                              "anew beside it")
+    weights = state["model"] if isinstance(state["model"], dict) else {}
+    broken = [name for name, tensor in weights.items() if torch.is_tensor(tensor) and tensor.is_floating_point()
+              and not torch.isfinite(tensor).all()]
+    if broken:
+        raise CheckpointError(f"{path}: weights that are not finite (NaN or infinity in {', '.join(broken[:3])}); it "
+                              "is left as it is. Set RETRAIN = True to train anew beside it")
 
 
 def load_weights(module: nn.Module, state: dict, path: Path) -> None:
@@ -261,7 +288,7 @@ class Checkpointer:
         if not self.path.is_file():
             return None
         state = read_checkpoint(self.path)  # on the CPU: the RNG state must stay there
-        found, wanted = stored_identity(state, type(self.spec)), self.wanted
+        found, wanted = stored_identity(state, type(self.spec), self.path), self.wanted
         retrain = ("set RETRAIN = True (retrain=True, --retrain) to train anew and keep the old file beside the new one")
         if found != wanted:
             raise CheckpointError(f"{self.path} holds a model trained with other settings ({_differences(found, wanted, self.spec)}); "

@@ -7,6 +7,7 @@ which AlexNet weights produced them. Parts whose notebooks have not run are mark
 from __future__ import annotations
 
 import base64
+import io
 import datetime as _dt
 import json
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import markdown
 import pandas as pd
+from PIL import Image
 
 from . import paths, written
 from .evaluation import (NETWORK, NO_LEARNING, gain_over_no_learning, is_no_learning, no_learning_margins,
@@ -400,7 +402,7 @@ def comparison_section(comparison: InversionComparison | None) -> str:
 #: The HTML report's style: for the screen, and for A4 paper (tables and figures never split across pages).
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;line-height:1.5;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em;max-width:100%}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
 td:first-child,th:first-child{text-align:left}
 img{max-width:100%}
@@ -415,18 +417,36 @@ img{max-width:100%}
 """
 
 
+#: The widest a figure is embedded in REPORT.html, in pixels: 1,600 is 200 dpi across A4's text column
+#: (the PNGs in figures/ keep their full 150 dpi size, and the line plots their vector PDFs).
+EMBEDDED_WIDTH = 1600
+
+
+def embedded_figure(path: Path) -> str:
+    """``path`` as a data URL for the page: at most :data:`EMBEDDED_WIDTH` wide, as a 256-colour PNG
+    (plots: flat colours, exact) or a JPEG of quality 90 (photographs, reconstructions), whichever is smaller."""
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
+    if image.width > EMBEDDED_WIDTH:
+        image = image.resize((EMBEDDED_WIDTH, round(image.height * EMBEDDED_WIDTH / image.width)), Image.LANCZOS)
+    encodings = []
+    for mime, kind, arguments in (("image/png", "PNG", {"optimize": True}), ("image/jpeg", "JPEG", {"quality": 90})):
+        buffer = io.BytesIO()
+        (image.quantize(256, dither=Image.Dither.NONE) if kind == "PNG" else image).save(buffer, kind, **arguments)
+        encodings.append((len(buffer.getvalue()), mime, buffer.getvalue()))
+    _, mime, data = min(encodings)
+    return f'src="data:{mime};base64,' + base64.b64encode(data).decode("ascii") + '"'
+
+
 def report_html(markdown_text: str, folder: Path) -> str:
     """The report as one self-contained HTML page: every figure embedded (it opens from an e-mail
-    attachment), styled to print on A4 without cut tables."""
+    attachment; :func:`embedded_figure`), styled to print on A4 without cut tables, a long column name
+    free to break between its words (``Face·And·Colour·Singleton``) so a table keeps within the column."""
     body = markdown.markdown(markdown_text, extensions=["tables"])
-
-    def embedded(match: re.Match) -> str:
-        figure = folder / match.group(1)
-        if not figure.is_file():
-            return match.group(0)
-        return 'src="data:image/png;base64,' + base64.b64encode(figure.read_bytes()).decode("ascii") + '"'
-
-    body = re.sub(r'src="(figures/[^"]+\.png)"', embedded, body)
+    body = re.sub(r'src="(figures/[^"]+\.png)"',
+                  lambda m: embedded_figure(folder / m.group(1)) if (folder / m.group(1)).is_file() else m.group(0), body)
+    body = re.sub(r"<th>([^<]*)</th>", lambda m: "<th>" + re.sub(r"(?<=[a-z])(?=[A-Z])", "<wbr>", m.group(1)) + "</th>",
+                  body)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Saliency and inversion — report</title>"
             f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
 

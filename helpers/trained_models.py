@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from . import paths
-from .checkpoints import ArchitectureMismatchError, CheckpointError, check_architecture, read_checkpoint
+from .checkpoints import (ArchitectureMismatchError, CheckpointError, check_architecture, read_checkpoint,
+                          stored_identity)
 from .data import resolve_saliency_dataset, saliency_splits
 from .data.fingerprints import check_trained_on
 from .models import CONTRAST, MODEL_NAMES, SALNET
@@ -84,6 +85,7 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
         raise ArchitectureMismatchError(f"{checkpoint}: trained by an earlier version of this project (no spec stored); "
                                         f"{retrain} (it is kept as it is)")
     spec = SPEC_OF_MODEL[meta["model"]].from_stored(state["spec"])
+    stored_identity(state, type(spec), checkpoint)   # an older file's spec must agree with its identity
     model = build_model(spec)
     check_architecture(checkpoint, state, trainable_part(model), retrain)
     if meta["model"] == CONTRAST and model.weights_id != meta["front_end_weights"]:

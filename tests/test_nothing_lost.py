@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from scipy.io import savemat
 
@@ -431,3 +432,41 @@ def test_ctrl_c_on_the_training_command_is_one_line_and_exit_status_130(monkeypa
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["python -m helpers.train saliency: stopped (Ctrl-C); the last checkpoint is kept — run the same "
                    "command again to resume from it"]
+
+
+def finished_state(spec, **changes) -> dict:
+    """A finished run's checkpoint as the loop writes it (three epochs, its spec and metadata)."""
+    state = {"model": {"weight": torch.ones(2, 2)}, "optimizer": None, "scheduler": {}, "torch_rng": torch.get_rng_state(),
+             "epoch": 3, "epochs_planned": 3, "history": [{"train_loss": 1.0}] * 3,
+             "spec": spec.as_dict(), "metadata": {"dataset": "sample"}}
+    return {**state, **changes}
+
+
+@pytest.mark.parametrize("edit, refusal", [
+    ({"epoch": 99}, "says 99 epochs done of 3 planned, and its history holds 3"),
+    ({"model": {"weight": torch.tensor([[1.0, float("nan")], [0.0, 1.0]])}}, "NaN or infinity in weight"),
+])
+def test_a_hand_edited_checkpoint_is_refused_naming_what_cannot_be(tmp_path, edit, refusal):
+    from helpers.spec import SaliencySpec
+
+    path = tmp_path / "saliency_sample_0123abcd.pt"
+    torch.save(finished_state(SaliencySpec(), **edit), path)
+    with pytest.raises(checkpoints.CheckpointError, match=refusal):
+        checkpoints.read_checkpoint(path)
+    torch.save(finished_state(SaliencySpec()), tmp_path / "whole.pt")
+    assert checkpoints.read_checkpoint(tmp_path / "whole.pt")["epoch"] == 3
+
+
+def test_an_older_checkpoints_spec_edited_away_from_its_identity_is_refused(tmp_path):
+    """Files of the layout before the spec was stored alone carry ``identity`` (legacy names) and ``spec``:
+    the spec builds and labels the network, so one edited away from the identity is refused."""
+    from helpers.spec import SaliencySpec
+
+    spec = SaliencySpec()
+    identity = {checkpoints.LEGACY_NAMES.get(k, k): v for k, v in checkpoints.run_identity(spec, {}).items()}
+    state = finished_state(spec, identity=identity, metadata={})
+    assert checkpoints.stored_identity(state, SaliencySpec) == checkpoints.run_identity(spec, {})
+    state["spec"] = {**spec.as_dict(), "learning_rate": 0.5}
+    with pytest.raises(checkpoints.CheckpointError,
+                       match=rf"LEARNING_RATE: 0.5 against {spec.learning_rate!r}; edited by hand"):
+        checkpoints.stored_identity(state, SaliencySpec, "old.pt")

@@ -159,3 +159,4 @@ def test_the_report_says_which_run_wrote_each_section(folders, monkeypatch):
     monkeypatch.delenv(written.RUN_VARIABLE)
     text = report.build_report()[0].read_text()
     assert f"by 'make run' (process 42), commit {paths.commit()}" in text
+
