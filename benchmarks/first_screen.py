@@ -91,9 +91,9 @@ def readme_block(results: dict) -> str:
     rows = part1["rows"]
     second, best = rows.get(evaluation.SECOND_NETWORK), rows[BEST_NO_LEARNING]
     lines = [
-        "**Part 1** — one test display of each category of the generated sample: the image with its fixations, the "
-        "ground truth, both networks' maps and the no-learning map that did best on the validation displays, "
-        "fixations as dots. In the four **pop-out** categories the target is an odd colour, brightness, orientation "
+        "**Part 1** — one test display of each category of the generated sample: the image, the ground truth, both "
+        "networks' maps and the no-learning map that did best on the validation displays, with the fixations as dots "
+        "over each map. In the four **pop-out** categories the target is an odd colour, brightness, orientation "
         "or size, which a map with no learning finds as well; in the two **face** categories it is a schematic face "
         "among the same face upside down — the same parts, ink, symmetry and ink moments, as a leak audit checks — "
         "which none of the seven no-learning maps built here finds (symmetry included: "
@@ -101,6 +101,11 @@ def readme_block(results: dict) -> str:
         f"{smoke_sentence()} The assignment's own Table 2 run is in the Part 1 table further down.",
         "",
         "![Part 1: one test display per category, every map](docs/first-screen/part1.png)",
+        "",
+        "*Singleton AUC*: how well a map ranks the target's pixels above the distractors' (0.5: blind; 1: the target "
+        "above every distractor). *Oracle*: the density the sample's fixations were drawn from, the best any map can "
+        "do. *MobileNetV2 + contrast readout*, the *second model*: ImageNet's frozen MobileNetV2 with a small readout "
+        "trained on the training displays. A *no-learning map* is computed from the image by a fixed rule.",
         "",
         f"| map ({part1['test_images']} test displays) | {' | '.join(PART1_METRICS)} |",
         "|---|" + "---|" * len(PART1_METRICS),

@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
-from scipy.ndimage import binary_dilation
 
 from . import evaluation, paths, written
 from .data import SaliencyItem, load_ground_truth, load_rgb, to_pixels
@@ -122,15 +121,16 @@ class PredictionRow:
     label: str
     image: np.ndarray                 # (H, W, 3) in [0, 1]
     density: np.ndarray               # the ground-truth map, (H, W)
-    fixations: np.ndarray             # (H, W) bool, drawn as dots over the image and every map
+    fixations: np.ndarray             # (H, W) bool, drawn as dots over every map (not the image: they would hide the target)
     maps: dict[str, np.ndarray]       # map name → (H, W), at the ground truth's size
 
 
 def prediction_grid(rows: Sequence[PredictionRow], title: str | None = None) -> plt.Figure:
-    """The image with its fixations, the ground truth and every map, one row per image, the fixations
-    as dots over each map (Part 1's per-category, best-and-worst and validation figures)."""
+    """The image as it is (fixations drawn over it would hide the target they cluster on), the ground
+    truth and every map, one row per image, the fixations as dots over each map (Part 1's per-category,
+    best-and-worst and validation figures)."""
     names = list(rows[0].maps) if rows else []
-    columns = {"image and fixations": [with_fixations(row.image, row.fixations) for row in rows],
+    columns = {"image": [row.image for row in rows],
                "ground truth": [row.density for row in rows], **{name: [row.maps[name] for row in rows] for name in names}}
     return image_grid(columns, row_labels=[row.label for row in rows], title=title,
                       points={name: [row.fixations for row in rows] for name in names})
@@ -182,24 +182,6 @@ def score_distribution(scores, metric: str = "AUC-Judd", by: str = "model") -> p
     return figure
 
 
-def _disc(radius: int) -> np.ndarray:
-    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
-    return (xx ** 2 + yy ** 2) <= radius ** 2
-
-
-def with_fixations(image: np.ndarray, fixations: np.ndarray) -> np.ndarray:
-    """An RGB image ``(H, W, 3)`` in [0, 1] with its fixated pixels drawn as white dots in a black
-    ring, visible on any background (light, dark, or of the dots' own colour)."""
-    radius = max(2, image.shape[1] // 200)
-    ring = max(1, radius // 2)
-    dots = binary_dilation(fixations, structure=_disc(radius))
-    outlined = binary_dilation(fixations, structure=_disc(radius + ring))
-    out = np.array(image, dtype=np.float32)
-    out[outlined] = (0.0, 0.0, 0.0)
-    out[dots] = (1.0, 1.0, 1.0)
-    return out
-
-
 def reconstruction_grid(originals: np.ndarray, reconstructions: dict[str, np.ndarray],
                         title: str | None = None, cell_size: float = 1.6) -> plt.Figure:
     """The assignment's Figure 4: one row per image; the original, then its reconstruction from
@@ -220,18 +202,17 @@ def error_by_layer(table, title: str | None = None, mean_image: float | None = N
     """Reconstruction error against depth: the test MSE after the last epoch and the normalised
     reconstruction error of each layer, in network order, with the mean image's error (measured on
     the same test images) as the line a decoder must stay under."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     layers = list(table.index)
     left.plot(layers, table["MSE"], "-o", color="C0")
     left.set(ylabel="test MSE", xlabel="layer", title="loss after the last epoch (normalised pixels)")
     right.plot(layers, table["normalised error"], "-o", color="C3", label="decoder")
     if mean_image is not None:
         right.axhline(mean_image, color="grey", ls=":", lw=1.2, label=f"mean image ({mean_image:.3f})")
-        right.legend(frameon=False, fontsize=8)
+        figure.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=8)   # below, off the data
     right.set(ylabel="normalised reconstruction error", xlabel="layer", title="test error")
     if title:
         figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
     return figure
 
 
@@ -252,7 +233,7 @@ def comparison_table(comparison):
 def comparison_by_depth(comparison) -> plt.Figure:
     """Normalised error and SSIM against depth for decoders of the pretrained and of the random
     network, with the mean image's error as the line a decoder must stay under."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4), layout="constrained")
     layers = comparison.layers
     for kind, colour in (("pretrained", "C0"), ("random", "C1")):
         label = comparison.weights.get(kind, kind)
@@ -260,16 +241,16 @@ def comparison_by_depth(comparison) -> plt.Figure:
         right.plot(layers, [comparison.rows[kind][l]["SSIM"] for l in layers], "-o", color=colour, label=label)
     left.axhline(comparison.mean_image["normalised error"], color="grey", ls=":", lw=1.2,
                  label=f"mean image ({comparison.mean_image['normalised error']:.3f})")
-    right.axhline(comparison.mean_image["SSIM"], color="grey", ls=":", lw=1.2, label="mean image")
+    right.axhline(comparison.mean_image["SSIM"], color="grey", ls=":", lw=1.2)
     left.set(ylabel="normalised reconstruction error (lower is better)", xlabel=f"{comparison.encoder} layer",
              title="error against depth")
     right.set(ylabel="SSIM (higher is better)", xlabel=f"{comparison.encoder} layer", title="structure against depth")
     for axes in (left, right):
         axes.tick_params(axis="x", labelrotation=20, labelsize=8)
-    left.legend(frameon=False, fontsize=7)
+    figure.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False,
+                  fontsize=8)   # below the panels, off the data
     figure.suptitle(f"{comparison.test_images} test crops of photographs never used for training, "
                     f"{comparison.image_size}² input", fontsize=10)
-    figure.tight_layout()
     return figure
 
 

@@ -417,25 +417,30 @@ img{max-width:100%}
 """
 
 
-#: The widest a figure is embedded in REPORT.html, in pixels: 1,600 is 200 dpi across A4's text column
-#: (the PNGs in figures/ keep their full 150 dpi size, and the line plots their vector PDFs).
-EMBEDDED_WIDTH = 1600
+#: The widest a figure is embedded in REPORT.html, in pixels: 1,400 is 190 dpi across A4's 186 mm text
+#: column (the PNGs in figures/ keep their full size, and the line plots their vector PDFs).
+EMBEDDED_WIDTH = 1400
+#: Anti-aliased plots have a few thousand colours (the ROC panels 19 k), figures of images 200 k and more.
+PLOT_COLOURS = 50_000
 
 
 def embedded_figure(path: Path) -> str:
-    """``path`` as a data URL for the page: at most :data:`EMBEDDED_WIDTH` wide, as a 256-colour PNG
-    (plots: flat colours, exact) or a JPEG of quality 90 (photographs, reconstructions), whichever is smaller."""
+    """``path`` as a data URL for the page, at most :data:`EMBEDDED_WIDTH` wide: a plot (lines, text and
+    flat fills: under :data:`PLOT_COLOURS` colours) as a 256-colour PNG, where a palette loses nothing
+    visible; a figure of images (photographs, reconstructions, maps) as a JPEG of quality 88, which a
+    palette would posterise."""
     with Image.open(path) as opened:
         image = opened.convert("RGB")
+    plot = image.getcolors(maxcolors=PLOT_COLOURS) is not None   # counted at full size, before resampling
     if image.width > EMBEDDED_WIDTH:
         image = image.resize((EMBEDDED_WIDTH, round(image.height * EMBEDDED_WIDTH / image.width)), Image.LANCZOS)
-    encodings = []
-    for mime, kind, arguments in (("image/png", "PNG", {"optimize": True}), ("image/jpeg", "JPEG", {"quality": 90})):
-        buffer = io.BytesIO()
-        (image.quantize(256, dither=Image.Dither.NONE) if kind == "PNG" else image).save(buffer, kind, **arguments)
-        encodings.append((len(buffer.getvalue()), mime, buffer.getvalue()))
-    _, mime, data = min(encodings)
-    return f'src="data:{mime};base64,' + base64.b64encode(data).decode("ascii") + '"'
+    buffer = io.BytesIO()
+    if plot:
+        image.quantize(256, dither=Image.Dither.NONE).save(buffer, "PNG", optimize=True)
+    else:
+        image.save(buffer, "JPEG", quality=88)
+    mime = "image/png" if plot else "image/jpeg"
+    return f'src="data:{mime};base64,' + base64.b64encode(buffer.getvalue()).decode("ascii") + '"'
 
 
 def report_html(markdown_text: str, folder: Path) -> str:

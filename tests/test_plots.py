@@ -17,15 +17,18 @@ def test_every_column_of_maps_gets_a_colour_bar_and_images_none():
     plt.close(figure)
 
 
-def test_fixation_dots_stay_visible_on_a_background_of_their_own_colour():
-    for background in ((1.0, 0.1, 0.1), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0)):
-        image = np.ones((60, 80, 3)) * background
-        fixations = np.zeros((60, 80), bool)
-        fixations[30, 40] = True
-        out = plots.with_fixations(image, fixations)
-        centre, rim = out[30, 40], out[30, 40 + 3]
-        assert np.abs(centre - rim).max() == 1.0  # white dot in a black ring: full contrast on any background
-        assert np.abs(rim - background).max() >= 0.5 or np.abs(centre - background).max() >= 0.5
+def test_the_image_is_shown_untouched_and_the_fixations_as_dots_over_every_map_beside_it():
+    """Fixations cluster on the target: drawn over the image they would hide it (the figure's point)."""
+    image = np.random.default_rng(0).random((60, 80, 3))
+    fixations = np.zeros((60, 80), bool)
+    fixations[30, 40] = fixations[10, 70] = True
+    row = plots.PredictionRow("a display", image, np.random.rand(60, 80), fixations, {"SalNet": np.random.rand(60, 80)})
+    figure = plots.prediction_grid([row])
+    shown, truth, salnet = (ax for ax in figure.axes if ax.get_label() != "<colorbar>")
+    assert np.array_equal(shown.images[0].get_array(), image) and not shown.collections
+    assert not truth.collections
+    assert sorted(map(tuple, salnet.collections[0].get_offsets().tolist())) == [(40.0, 30.0), (70.0, 10.0)]
+    plt.close(figure)
 
 
 def test_loss_curves_use_whole_epochs_the_given_held_out_name_and_label_the_learning_rate_drop():
@@ -58,3 +61,28 @@ def test_a_column_title_keeps_its_line_breaks():
 
     figure = image_grid({"features.13.add\npretrained": [np.zeros((4, 4, 3))]})
     assert figure.axes[0].get_title() == "features.13.add\npretrained"
+
+
+def test_the_depth_figures_legends_sit_below_the_panels_off_every_point():
+    """A legend inside a panel covered a point of ``fig_inversion_trained_vs_random``: it goes below both."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    layers = ["conv1", "conv2", "conv5", "fc6"]
+    rows = {kind: {layer: {"normalised error": 0.3 + 0.1 * i + 0.2 * (kind == "random"), "SSIM": 0.6 - 0.1 * i}
+                   for i, layer in enumerate(layers)} for kind in ("pretrained", "random")}
+    comparison = SimpleNamespace(layers=layers, rows=rows, mean_image={"normalised error": 0.5, "SSIM": 0.3},
+                                 weights={"pretrained": "ImageNet weights", "random": "random weights"},
+                                 encoder="AlexNet", test_images=12, image_size=128)
+    table = pd.DataFrame({"MSE": [0.1, 0.2, 0.3, 0.4], "normalised error": [0.3, 0.4, 0.5, 0.6]}, index=layers)
+    for figure, labels in ((plots.comparison_by_depth(comparison), ["ImageNet weights", "random weights",
+                                                                     "mean image (0.500)"]),
+                           (plots.error_by_layer(table, mean_image=0.55), ["decoder", "mean image (0.550)"])):
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        (legend,) = figure.legends
+        box = legend.get_window_extent(renderer)
+        assert all(not box.overlaps(axes.get_window_extent(renderer)) for axes in figure.axes)
+        assert [text.get_text() for text in legend.get_texts()] == labels
+        plt.close(figure)

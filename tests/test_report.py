@@ -134,9 +134,38 @@ def test_the_html_report_is_self_contained_and_prints_to_a4(tmp_path, monkeypatc
     Image.new("RGB", (8, 8), (200, 30, 30)).save(tmp_path / "figures" / "fig1_saliency_loss.png")
     text = "![Figure 1](figures/fig1_saliency_loss.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
     html = report.report_html(text, tmp_path)
-    encoded = base64.b64encode((tmp_path / "figures" / "fig1_saliency_loss.png").read_bytes()).decode()
-    assert f'src="data:image/png;base64,{encoded}"' in html and 'src="figures/' not in html
+    import io
+    import re
+
+    (payload,) = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    embedded = Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGB")
+    assert embedded.size == (8, 8) and set(embedded.getdata()) == {(200, 30, 30)}   # a plot's colours, exact
+    assert 'src="figures/' not in html
     assert "@page{size:A4" in html and "page-break-inside:avoid" in html and "<table>" in html
+
+
+def test_a_large_photographic_figure_is_embedded_at_most_1400_pixels_wide_as_a_jpeg_and_smaller(tmp_path):
+    """What made REPORT.html 10.8 MB: reconstruction grids embedded as full-size PNGs."""
+    import base64
+    import io
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    from skimage.data import astronaut
+
+    photo = np.concatenate([astronaut()] * 6, axis=1)   # a grid of photographs, 3072 × 512
+    Image.fromarray(photo).save(tmp_path / "grid.png")
+    mime, payload = re.fullmatch(r'src="data:(image/\w+);base64,([^"]+)"', report.embedded_figure(tmp_path / "grid.png")).groups()
+    embedded = Image.open(io.BytesIO(base64.b64decode(payload)))
+    assert mime == "image/jpeg" and embedded.size == (1400, 233)
+    assert len(base64.b64decode(payload)) < (tmp_path / "grid.png").stat().st_size / 4
+
+
+def test_a_long_column_name_may_break_between_its_words_so_a_table_keeps_within_the_column(tmp_path):
+    html = report.report_html("| map | FaceAndColourSingleton |\n|---|---|\n| a | 1 |\n", tmp_path)
+    assert "<th>Face<wbr>And<wbr>Colour<wbr>Singleton</th>" in html
 
 
 @pytest.mark.slow
