@@ -214,7 +214,7 @@ def _run_all(selected: list[Path], parameters: dict, args, doing) -> int:
     started = time.perf_counter()
     for index, notebook in enumerate(selected, start=1):
         doing(f"running {notebook.name}")
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), cpu_seconds()
         print(f"[{index}/{len(selected)}] {notebook.name} ...", flush=True)
         try:
             output = run_notebook(notebook, _accepted(notebook, parameters),
@@ -226,13 +226,24 @@ def _run_all(selected: list[Path], parameters: dict, args, doing) -> int:
                 return interrupted(notebook)
             print(describe_failure(notebook, error), file=sys.stderr)
             return 1
-        print(f"[{index}/{len(selected)}] {notebook.name} done in {time.perf_counter() - clock:.0f}s → {output}",
-              flush=True)
+        print(f"[{index}/{len(selected)}] {notebook.name} done in {time.perf_counter() - clock:.0f}s "
+              f"({cpu_seconds() - cpu:.0f} CPU-s) → {output}", flush=True)
     report_md, report_html = build_report()
     print(f"{_count(len(selected), 'notebook')} ran in {time.perf_counter() - started:.0f}s; "
           f"figures in {paths.figures_dir()}, metrics in {paths.metrics_dir()}\n"
           f"report: {report_md} and {report_html}")
     return 0
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of the kernels it started and saw end (each
+    notebook's kernel has ended when its notebook is done, so the difference is that notebook's)."""
+    try:
+        import resource
+    except ImportError:   # Windows
+        return time.process_time()
+    return sum(usage.ru_utime + usage.ru_stime for usage in (resource.getrusage(resource.RUSAGE_SELF),
+                                                            resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _count(number: int, noun: str) -> str:

@@ -293,6 +293,7 @@ def test_every_sample_photograph_is_credited_in_data_sources():
     for name, (_, credit) in PHOTOGRAPHS.items():
         assert f"| {name} |" in sources and credit in sources, name
     assert "foolbox/data/imagenet_NN_CLASS.jpg" in sources
+    assert "One thing is\nfetched for them: the foolbox 3.3.4 wheel" in sources   # said first, not "nothing is downloaded"
 
 
 def test_no_test_image_shares_a_photograph_with_a_training_image(tmp_path):

@@ -132,6 +132,10 @@ def test_what_a_notebook_prints_reaches_the_terminal_as_it_runs(tmp_path, capfd,
     out, err = capfd.readouterr()
     assert "epoch 1 of 2" in out and "epoch 2 of 2" in out
     assert "1 notebook ran" in out
+    import re
+
+    (cpu,) = re.findall(r"\[1/1\] 01_talks.ipynb done in \d+s \((\d+) CPU-s\)", out)
+    assert int(cpu) >= 1   # the kernel's own CPU time (it imported torch), not only the runner's
     reason = (f"UserWarning: AlexNet: random weights — not the paper's setting. No WEIGHTS path; AlexNet's ImageNet "
               f"weights could not be fetched (torchvision's download: URLError")
     assert (out + err).count(reason) == 1   # in the terminal, once (not once more by papermill's log)
