@@ -19,6 +19,8 @@ import contextlib
 import json
 import random
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -237,6 +239,28 @@ def held(checkpoint: Path, doing: str):
         yield
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def ctrl_c_waits_for_the_step(enabled: bool):
+    """While an epoch runs in one process: the first Ctrl-C (SIGINT; a Jupyter kernel's interrupt too)
+    is noted in the list this yields, so the step under way finishes and the loop can save it before
+    it stops; a second one stops at once. Off under DDP (every rank would have to save the same step)."""
+    asked: list[bool] = []
+
+    def note(signum, frame):
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(True)
+
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield asked
+        return
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield asked
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _random_states() -> dict:

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .checkpoints import Checkpointer, load_weights, restore_random_states
+from .checkpoints import Checkpointer, ctrl_c_waits_for_the_step, load_weights, restore_random_states
 from .parallel import process_group, select_device
 from .progress import tqdm
 
@@ -184,22 +184,26 @@ def train_epoch(training: Training, loader: DataLoader, epoch: int, checkpointer
     options = training.options
     training.trainable.train()
     started = time.monotonic()
-    for step, (inputs, targets) in enumerate(training.epoch_batches(loader, epoch, skip), start=skip + 1):
-        loss = training.loss(inputs, targets, training.forward)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"the training loss became {loss.item()} at epoch {epoch}, batch {step}; lower "
-                                     f"the learning rate (LEARNING_RATE = {training.spec.learning_rate}) or check the data")
-        training.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        training.optimizer.step()
-        total, count = total + loss.item() * len(inputs), count + len(inputs)
-        training.say_progress(epoch, step, len(loader), (step - skip) / max(time.monotonic() - started, 1e-9))
-        if (options.checkpoint_every or options.checkpoint_minutes) and checkpointer.step_due(
-                step, options.checkpoint_every, options.checkpoint_minutes, training.world):
-            totals = training.summed(total, count)
-            if training.is_main:
-                checkpointer.save(training, epoch - 1, step, totals)
-            checkpointer.last_saved = time.monotonic()
+    with ctrl_c_waits_for_the_step(training.world == 1) as interrupted:
+        for step, (inputs, targets) in enumerate(training.epoch_batches(loader, epoch, skip), start=skip + 1):
+            loss = training.loss(inputs, targets, training.forward)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(f"the training loss became {loss.item()} at epoch {epoch}, batch {step}; lower "
+                                         f"the learning rate (LEARNING_RATE = {training.spec.learning_rate}) or check the data")
+            training.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            training.optimizer.step()
+            total, count = total + loss.item() * len(inputs), count + len(inputs)
+            training.say_progress(epoch, step, len(loader), (step - skip) / max(time.monotonic() - started, 1e-9))
+            if interrupted:   # Ctrl-C: this step is done; keep it, then stop (a second Ctrl-C stops at once)
+                checkpointer.save(training, epoch - 1, step, (total, count))
+                raise KeyboardInterrupt(f"stopped after step {step} of epoch {epoch}, which {checkpointer.path} keeps")
+            if (options.checkpoint_every or options.checkpoint_minutes) and checkpointer.step_due(
+                    step, options.checkpoint_every, options.checkpoint_minutes, training.world):
+                totals = training.summed(total, count)
+                if training.is_main:
+                    checkpointer.save(training, epoch - 1, step, totals)
+                checkpointer.last_saved = time.monotonic()
     return training.summed(total, count)
 
 

@@ -121,6 +121,48 @@ def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
     assert losses[0] == losses[1]      # the loss of the cut epoch counts the steps before the crash too
 
 
+class CtrlCAt(torch.utils.data.Dataset):
+    """Wraps a dataset and sends this process SIGINT (Ctrl-C) as it hands out its ``at``-th item."""
+
+    def __init__(self, inner, at: int):
+        self.inner, self.at, self.served = inner, at, 0
+
+    def __len__(self):
+        return len(self.inner)
+
+    def __getitem__(self, index):
+        self.served += 1
+        if self.served == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return self.inner[index]
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_epoch_saves_the_steps_done_and_the_rerun_ends_bit_for_bit_as_an_uninterrupted_run(tmp_path):
+    """Without step checkpoints asked for, Ctrl-C lets the step under way finish and keeps it: nothing
+    trained is lost, and the rerun resumes there."""
+    config = Spec(epochs=2, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=1, seed=5)
+    data = torch.utils.data.TensorDataset(*tensors("conv", 24)[1:])
+
+    def run(dataset, path, fresh_net):
+        loader = make_loader(dataset, config.batch_size, shuffle=True, seed=config.seed)
+        return fit(fresh_net, loader, None, config, path, device="cpu", progress=False, loss_fn=MSE)
+
+    torch.manual_seed(0)
+    whole = tensors("conv", 24)[0]
+    run(data, tmp_path / "whole.pt", whole)
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt, match="stopped after step 3 of epoch 2"):
+        run(CtrlCAt(data, 6 * 4 + 2 * 4 + 2), tmp_path / "cut.pt", tensors("conv", 24)[0])  # in epoch 2's step 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # Ctrl-C is Python's again
+    state = read_checkpoint(tmp_path / "cut.pt")
+    assert (state["epoch"], state["step_in_epoch"]) == (1, 3)
+    torch.manual_seed(123)
+    resumed = tensors("conv", 24)[0]
+    run(data, tmp_path / "cut.pt", resumed)
+    assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+
+
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "helpers.train",
             "inversion", "--profile", "smoke", "--device", "cpu", "--encoder", "alexnet", "--layer", "conv2",
             "--weights", "random", "--whole-dataset", "120", "--image-size", "96", "--epochs", "2",
