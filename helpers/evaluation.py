@@ -152,8 +152,15 @@ def evaluate(predictions: dict[str, np.ndarray], items: Sequence[SaliencyItem], 
     return pd.DataFrame(rows)
 
 
+#: The metrics shown per category, each with its standard error over the category's images (column
+#: ``"<metric> SE"``): on a few displays a category's mean is uncertain, and a reader should see how much.
+PER_CATEGORY_METRICS = ("AUC-Judd", metrics.SINGLETON_AUC)
+SE = " SE"
+
+
 def summarise(scores: pd.DataFrame) -> pd.DataFrame:
-    """Mean of every metric per model, per category and over all images (category ``"all"``).
+    """Mean of every metric per model, per category and over all images (category ``"all"``), with the
+    standard error of the mean of :data:`PER_CATEGORY_METRICS`.
 
     ``images`` counts the images that were scored — those with a finite AUC-Judd; an image without
     fixations has none and is left out of every mean that needs fixations."""
@@ -166,13 +173,18 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     counts = pd.concat([scored.groupby(["model", "category"])["scored"].sum(),
                         scored.groupby(["model", "all"])["scored"].sum().rename_axis(["model", "category"])])
     table.insert(0, "images", [int(counts[key]) for key in table.index])
+    for name in (name for name in PER_CATEGORY_METRICS if name in metric_names):   # n − 1 in the variance
+        errors = pd.concat([scores.groupby(["model", "category"], sort=False)[name].sem(),
+                            scores.assign(all="all").groupby(["model", "all"])[name].sem()])
+        table[f"{name}{SE}"] = [float(errors[key]) for key in table.index]
     return table
 
 
 def per_model(table: pd.DataFrame) -> tuple[dict, dict]:
     """``(overall, per_category)`` of a :func:`summarise` table as plain dicts: model → metric → mean,
     and model → category → metric → mean (the metrics record's layout)."""
-    overall = {model: table.loc[(model, "all")].to_dict() for model in table.index.unique(level=0)}
+    overall = {model: {k: v for k, v in table.loc[(model, "all")].to_dict().items() if not k.endswith(SE)}
+               for model in table.index.unique(level=0)}
     per_category: dict[str, dict] = {}
     for (model, category), row in table.iterrows():
         if category != "all":

@@ -17,12 +17,13 @@ import sys
 from pathlib import Path
 
 import markdown
+import numpy as np
 import pandas as pd
 from PIL import Image
 
 from . import paths, written
-from .evaluation import (NETWORK, NO_LEARNING, gain_over_no_learning, is_no_learning, no_learning_margins,
-                         quality_bars)
+from .evaluation import (NETWORK, NO_LEARNING, PER_CATEGORY_METRICS, SE, gain_over_no_learning, is_no_learning,
+                         no_learning_margins, quality_bars)
 from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_of, profile_reason
@@ -272,9 +273,16 @@ def _per_category_tables(evaluation: SaliencyEvaluation, metric_names: list[str]
     categories = sorted(evaluation.per_category[models[0]])
     if len(categories) < 2:
         return []
-    tables = [f"\n**{metric} per category:**\n\n" + _table(["map"] + categories, [
-        [model] + [evaluation.per_category[model][category][metric] for category in categories] for model in models])
-        for metric in ("AUC-Judd", SINGLETON_AUC) if metric in metric_names]
+    def cell(row: dict, metric: str):   # no-break spaces: "0.917 ± 0.005" stays on one line
+        error = row.get(f"{metric}{SE}")
+        return f"{row[metric]:.3f}\u00a0±\u00a0{error:.3f}" if error is not None and np.isfinite(error) else row[metric]
+
+    count, uneven = divmod(evaluation.held_out_images, len(categories))
+    tables = [f"\n**{metric} per category** (± one standard error over the category's {'about ' * bool(uneven)}"
+              f"{count} test images: a difference of less than about two of them is more than this split can "
+              f"tell apart):\n\n" + _table(["map"] + categories, [
+                  [model] + [cell(evaluation.per_category[model][category], metric) for category in categories]
+                  for model in models]) for metric in PER_CATEGORY_METRICS if metric in metric_names]
     for network in (n for n in evaluation.checkpoints if n in evaluation.per_category):
         gain = gain_over_no_learning(evaluation.per_category, network)
         if not gain.empty:

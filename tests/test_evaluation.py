@@ -30,6 +30,19 @@ def test_the_images_column_counts_only_images_that_were_scored():
     assert per_category[NETWORK]["B"]["NSS"] == pytest.approx(0.5) and "all" not in per_category[NETWORK]
 
 
+def test_each_category_carries_the_standard_error_of_its_mean_and_the_overall_scores_do_not():
+    """AUC-Judd's standard error per category, by hand: the sample's sd (n − 1) over √n of the images scored."""
+    scores = scores_table([(NETWORK, "A", "001", 0.9, 1.0), (NETWORK, "A", "002", 0.7, 1.0),
+                           (NETWORK, "A", "003", 0.5, 1.0), (NETWORK, "B", "004", 0.6, 0.5),
+                           (NETWORK, "B", "005", math.nan, math.nan)])
+    table = summarise(scores)
+    assert table.loc[(NETWORK, "A"), "AUC-Judd SE"] == pytest.approx(0.2 / math.sqrt(3))
+    assert math.isnan(table.loc[(NETWORK, "B"), "AUC-Judd SE"])          # one image scored: no error to give
+    overall, per_category = per_model(table)
+    assert per_category[NETWORK]["A"]["AUC-Judd SE"] == pytest.approx(0.2 / math.sqrt(3))
+    assert not any(name.endswith(" SE") for name in overall[NETWORK])
+
+
 def test_best_and_worst_are_matched_to_items_by_name_not_row_order():
     items = [SaliencyItem(c, Path(f"/s/{c}/{n}.jpg"), Path("m"), Path("f")) for c, n in
              (("A", "001"), ("A", "002"), ("B", "003"))]

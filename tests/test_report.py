@@ -191,7 +191,7 @@ def test_every_table_of_the_saliency_section_renders_as_a_table(tmp_path):
     html = report.report_html(text, tmp_path)
     pipes = [line for line in text.splitlines() if line.startswith("|")]
     tables = sum(1 for line in pipes if line.startswith("|---"))
-    assert html.count("<table>") == tables and "**AUC-Judd per category:**" in text
+    assert html.count("<table>") == tables and "**AUC-Judd per category** (± one standard error" in text
     assert "| category |" not in html   # no table left as text
 
 
