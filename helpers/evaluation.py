@@ -187,8 +187,9 @@ def per_model(table: pd.DataFrame) -> tuple[dict, dict]:
                for model in table.index.unique(level=0)}
     per_category: dict[str, dict] = {}
     for (model, category), row in table.iterrows():
-        if category != "all":
-            per_category.setdefault(model, {})[category] = row.to_dict()
+        if category != "all":   # a standard error only where there is one (two images or more)
+            per_category.setdefault(model, {})[category] = {k: v for k, v in row.to_dict().items()
+                                                            if not (k.endswith(SE) and not np.isfinite(v))}
     return overall, per_category
 
 

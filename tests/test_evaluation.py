@@ -40,6 +40,7 @@ def test_each_category_carries_the_standard_error_of_its_mean_and_the_overall_sc
     assert math.isnan(table.loc[(NETWORK, "B"), "AUC-Judd SE"])          # one image scored: no error to give
     overall, per_category = per_model(table)
     assert per_category[NETWORK]["A"]["AUC-Judd SE"] == pytest.approx(0.2 / math.sqrt(3))
+    assert "AUC-Judd SE" not in per_category[NETWORK]["B"]                # none to record: the record compares equal
     assert not any(name.endswith(" SE") for name in overall[NETWORK])
 
 
