@@ -78,20 +78,33 @@ def test_two_gloo_processes_end_with_the_weights_of_one_process_at_the_same_glob
     assert any(not torch.equal(together[n], v) for n, v in tensors(kind)[0].state_dict().items())  # it trained
 
 
-class CrashingAfter(torch.utils.data.Dataset):
-    """Wraps a dataset and raises on the ``after``-th item it hands out: a run dying mid-epoch."""
+class Watched(torch.utils.data.Dataset):
+    """Wraps a dataset and calls ``watch(n)`` as it hands out its n-th item: a run dying, or Ctrl-C, mid-epoch."""
 
-    def __init__(self, inner, after: int):
-        self.inner, self.after, self.served = inner, after, 0
+    def __init__(self, inner, watch):
+        self.inner, self.watch, self.served = inner, watch, 0
 
     def __len__(self):
         return len(self.inner)
 
     def __getitem__(self, index):
         self.served += 1
-        if self.served > self.after:
-            raise KeyboardInterrupt("simulated crash")
+        self.watch(self.served)
         return self.inner[index]
+
+
+def crash_after(count: int):
+    def watch(served: int):
+        if served > count:
+            raise KeyboardInterrupt("simulated crash")
+    return watch
+
+
+def ctrl_c_at(count: int):
+    def watch(served: int):
+        if served == count:
+            os.kill(os.getpid(), signal.SIGINT)
+    return watch
 
 
 @pytest.mark.slow  # about 4 s alone: near the quick tier's 5 s limit on a loaded machine
@@ -110,7 +123,7 @@ def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
     run(data, tmp_path / "whole.pt", whole)
     torch.manual_seed(0)
     with pytest.raises(KeyboardInterrupt):
-        run(CrashingAfter(data, 6 * 4 + 3 * 4 + 2), tmp_path / "cut.pt", tensors("conv", 24)[0])  # dies in epoch 2
+        run(Watched(data, crash_after(6 * 4 + 3 * 4 + 2)), tmp_path / "cut.pt", tensors("conv", 24)[0])  # dies in epoch 2
     state = read_checkpoint(tmp_path / "cut.pt")
     assert (state["epoch"], state["step_in_epoch"]) == (1, 2)      # the last checkpoint: 2 steps into epoch 2
     torch.manual_seed(123)                                         # the resumed run must not depend on this
@@ -119,22 +132,6 @@ def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
     losses = [[row["train_loss"] for row in read_checkpoint(tmp_path / name)["history"]] for name in ("cut.pt", "whole.pt")]
     assert losses[0] == losses[1]      # the loss of the cut epoch counts the steps before the crash too
-
-
-class CtrlCAt(torch.utils.data.Dataset):
-    """Wraps a dataset and sends this process SIGINT (Ctrl-C) as it hands out its ``at``-th item."""
-
-    def __init__(self, inner, at: int):
-        self.inner, self.at, self.served = inner, at, 0
-
-    def __len__(self):
-        return len(self.inner)
-
-    def __getitem__(self, index):
-        self.served += 1
-        if self.served == self.at:
-            os.kill(os.getpid(), signal.SIGINT)
-        return self.inner[index]
 
 
 @pytest.mark.slow
@@ -153,7 +150,7 @@ def test_ctrl_c_mid_epoch_saves_the_steps_done_and_the_rerun_ends_bit_for_bit_as
     run(data, tmp_path / "whole.pt", whole)
     torch.manual_seed(0)
     with pytest.raises(KeyboardInterrupt, match="stopped after step 3 of epoch 2"):
-        run(CtrlCAt(data, 6 * 4 + 2 * 4 + 2), tmp_path / "cut.pt", tensors("conv", 24)[0])  # in epoch 2's step 3
+        run(Watched(data, ctrl_c_at(6 * 4 + 2 * 4 + 2)), tmp_path / "cut.pt", tensors("conv", 24)[0])  # in epoch 2's step 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler     # Ctrl-C is Python's again
     state = read_checkpoint(tmp_path / "cut.pt")
     assert (state["epoch"], state["step_in_epoch"]) == (1, 3)
