@@ -205,9 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with written.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], run) as doing:
             return _run_all(selected, parameters, args, doing)
-    except (written.RunInProgress, written.NotWrittenHere) as error:
+    except written.NotWrittenHere as error:
         print(error, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:   # Ctrl-C while waiting for another run, or while the report is built
+        print("\nstopped: what finished is kept — run the same command again", file=sys.stderr)
+        return 0 if os.environ.get("MAKELEVEL") else 130
 
 
 def _run_all(selected: list[Path], parameters: dict, args, doing) -> int:

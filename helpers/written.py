@@ -10,7 +10,8 @@ folder called ``items`` — is neither overwritten nor deleted: a writer stops w
 it and says so. A path that leads out of the folder (a link, ``..``) is never the folder's.
 
 :func:`one_run_at_a_time` keeps a second headless run from writing the executed notebooks and the report
-while one is; a notebook run from JupyterLab that writes there meanwhile stops with one line naming it.
+while one is: it says which run it waits for and goes on when that one ends. A notebook run from
+JupyterLab that writes there meanwhile waits the same way at its first write; ``make clean`` stops.
 
 Standard library only (``make clean`` runs before the environment is built); ``filelock`` is imported
 where a lock is taken.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -78,11 +80,14 @@ def is_ours(path: Path, folder: Path) -> bool:
 
 def check_may_write(path: Path, folder: Path) -> None:
     """Stop with one line when a file the project did not write (or that changed since) is at ``path``
-    in ``folder``, or when another run is writing there; a path outside ``folder`` is the caller's own."""
+    in ``folder``, after waiting for another run writing there to end; a path outside ``folder`` is the
+    caller's own."""
     path = Path(path)
     if _name(path, folder) is None:
         return
-    check_no_other_run(folder)
+    if not os.environ.get(RUN_VARIABLE) and (Path(folder) / RUN_LOCK).exists():
+        with _waiting_for_the_run(folder, "this notebook's writes wait for it"):
+            pass
     if (path.exists() or path.is_symlink()) and not is_ours(path, folder):
         raise NotWrittenHere(f"{path}: this file was not written by the project, or was changed since — it is left "
                              f"as it is. Move it away (or point the folder's SALIENCY_*_DIR variable elsewhere) and "
@@ -157,18 +162,32 @@ def _holder(folder: Path) -> str:
 
 
 @contextlib.contextmanager
+def _waiting_for_the_run(folder: Path, then: str):
+    """Hold ``folder``'s run lock; when another process holds it, say whose run that is and wait."""
+    from filelock import FileLock   # a writer runs in the built environment
+
+    lock = FileLock(Path(folder) / RUN_LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except TimeoutError:   # filelock's Timeout is one
+        print(f"{folder} is being written by {_holder(folder)}: {then} until it ends (Ctrl-C or interrupting "
+              "the kernel stops waiting)", file=sys.stderr, flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
 def one_run_at_a_time(folders: list[Path], run: str) -> Iterator[Callable[[str], None]]:
     """Hold each output folder's run lock while ``run`` (its description) writes there, and tell the
-    kernels it starts that they belong to it; another run holding one stops this one with one line.
+    kernels it starts that they belong to it; while another run holds one, this one says so and waits.
     Yields ``doing(what)``, which adds what the run is doing now (a notebook) to what others are told."""
     with contextlib.ExitStack() as stack:
         for folder in folders:
             Path(folder).mkdir(parents=True, exist_ok=True)
-            try:
-                stack.enter_context(_lock(Path(folder) / RUN_LOCK, timeout=0))
-            except TimeoutError:   # filelock's Timeout is one
-                raise RunInProgress(f"{folder} is being written by {_holder(folder)}; wait for it to finish, or point "
-                                   "SALIENCY_EXECUTED_DIR and SALIENCY_REPORT_DIR at other folders") from None
+            stack.enter_context(_waiting_for_the_run(folder, "this run waits"))
 
         def doing(what: str) -> None:
             for folder in folders:

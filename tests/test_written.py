@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -127,30 +128,55 @@ def test_the_manifest_is_replaced_whole_so_a_full_disk_leaves_it_as_it_was(folde
     assert (folders / "report" / written.MANIFEST).read_text() == manifest and written.is_ours(first, first.parents[1])
 
 
-WRITE_A_TABLE = ("import pandas as pd; from helpers.records import write_table; "
-                 "write_table('late', pd.DataFrame({'a': [1]}))")
+WRITE_A_TABLE = ("import os, pandas as pd; from helpers.records import write_table; "
+                 "write_table('{name}', pd.DataFrame({{'by': [os.environ.get('SALIENCY_RUN', str(os.getpid()))]}}))")
+
+
+def started_waiting(process: subprocess.Popen, stderr_file, seconds: float = 120) -> str:
+    """What ``process`` printed to ``stderr_file`` once it says it is waiting (or has ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        if "until it ends" in stderr_file.read_text():
+            break
+        time.sleep(0.2)
+    return stderr_file.read_text()
 
 
 @pytest.mark.slow
-def test_a_second_run_and_a_notebook_writing_the_same_report_stop_with_one_line_naming_the_run(folders, tmp_path):
-    """While one headless run holds the executed and report folders, another run stops before its first
-    notebook, and a notebook run from elsewhere (JupyterLab) stops at its first write, each naming it."""
+def test_a_second_run_and_a_notebook_writing_the_same_report_wait_for_the_first_then_finish_with_their_own(
+        folders, tmp_path):
+    """While one headless run holds the executed and report folders, another run waits before its first
+    notebook and a notebook run from elsewhere (JupyterLab) at its first write, each saying for which run;
+    when the first ends both go on and finish, each record naming the run that wrote it."""
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "w", "metadata": {}, "outputs": [],
+                           "source": WRITE_A_TABLE.format(name="second")}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
     (tmp_path / "nbs").mkdir()
-    (tmp_path / "nbs" / "01_any.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
-                                                               "nbformat_minor": 5}))
+    (tmp_path / "nbs" / "01_any.ipynb").write_text(json.dumps(notebook))
     env = {k: v for k, v in os.environ.items() if k != written.RUN_VARIABLE}
+    logs = {name: tmp_path / f"{name}.err" for name in ("second", "lab")}
     with written.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], "the first run (process 1)") as doing:
         doing("running 03_invert_conv2.ipynb")
-        second = subprocess.run([sys.executable, "-m", "helpers.pipeline", "--notebooks", str(tmp_path / "nbs")],
-                                cwd=paths.ROOT, capture_output=True, text=True, env=env, timeout=120)
-        lab = subprocess.run([sys.executable, "-c", WRITE_A_TABLE], cwd=paths.ROOT, capture_output=True, text=True,
-                             env=env, timeout=120)
-    assert second.returncode == 1 and second.stderr.strip().splitlines() == [
-        f"{paths.executed_dir()} is being written by the first run (process 1), running 03_invert_conv2.ipynb; wait "
-        "for it to finish, or point SALIENCY_EXECUTED_DIR and SALIENCY_REPORT_DIR at other folders"]
-    assert lab.returncode == 1 and "is being written by the first run (process 1), running 03" in lab.stderr
-    assert not (folders / "report" / "metrics" / "late.csv").exists()
-    write_table("late", pd.DataFrame({"a": [1]}))                      # the run is over: anyone may write
+        commands = {"second": [sys.executable, "-m", "helpers.pipeline", "--notebooks", str(tmp_path / "nbs")],
+                    "lab": [sys.executable, "-c", WRITE_A_TABLE.format(name="late")]}
+        running = {name: subprocess.Popen(command, cwd=paths.ROOT, env=env, stdout=subprocess.PIPE, text=True,
+                                          stderr=logs[name].open("w")) for name, command in commands.items()}
+        said = {name: started_waiting(process, logs[name]) for name, process in running.items()}
+        assert all(process.poll() is None for process in running.values()), said   # both wait
+        assert not list((folders / "report").rglob("*.csv"))
+    outputs = {name: process.communicate(timeout=300)[0] for name, process in running.items()}
+    assert [process.returncode for process in running.values()] == [0, 0], (said, outputs)
+    assert said["second"].strip().splitlines()[0] == (
+        f"{paths.executed_dir()} is being written by the first run (process 1), running 03_invert_conv2.ipynb: this "
+        "run waits until it ends (Ctrl-C or interrupting the kernel stops waiting)")
+    assert "being written by the first run (process 1), running 03_invert_conv2.ipynb: this notebook's writes " \
+           "wait for it until it ends" in said["lab"]
+    metrics = folders / "report" / "metrics"
+    second_run = f"(process {running['second'].pid}, "
+    assert second_run in pd.read_csv(metrics / "second.csv")["by"][0]                 # its own run wrote it
+    assert pd.read_csv(metrics / "late.csv")["by"][0] == running["lab"].pid
+    assert written.is_ours(paths.executed_dir() / "01_any.ipynb", paths.executed_dir())
 
 
 def test_the_report_says_which_run_wrote_each_section(folders, monkeypatch):
