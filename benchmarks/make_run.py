@@ -51,26 +51,14 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-#: Run at every kernel's start (IPython's profile startup folder): one JSON line per cell to SALIENCY_ACCOUNT_FILE.
-STARTUP = """
-import json, os, resource, time
-
-def _cpu():
-    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
-                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
-
-_cell = {}
-
-def _before(info):
-    _cell.update(cpu=_cpu(), wall=time.perf_counter(), line=(info.raw_cell.strip().splitlines() or [""])[0][:80])
-
-def _after(result):
-    with open(os.environ["SALIENCY_ACCOUNT_FILE"], "a") as out:
-        out.write(json.dumps({"kernel": os.getpid(), "cell": _cell["line"], "cpu": _cpu() - _cell["cpu"],
-                              "wall": time.perf_counter() - _cell["wall"], "cpu_before": _cell["cpu"]}) + "\\n")
-
-get_ipython().events.register("pre_run_cell", _before)
-get_ipython().events.register("post_run_cell", _after)
+#: Run at every kernel's start (IPython's profile startup folder): phase_account.py's cell and phase account.
+STARTUP = f"""
+import importlib.util as _util, os as _os
+_spec = _util.spec_from_file_location("phase_account", {str(Path(__file__).with_name("phase_account.py"))!r})
+_account = _util.module_from_spec(_spec)
+_spec.loader.exec_module(_account)
+_account.install(get_ipython(), _os.environ["SALIENCY_ACCOUNT_FILE"])
+del _util, _os, _spec, _account
 """
 DONE_LINE = re.compile(r"\[\d+/\d+\] (\S+\.ipynb) done in (\d+)s \((\d+) CPU-s\)")
 
@@ -95,18 +83,62 @@ def run(command: list[str], env: dict) -> tuple[int, float, float, int, str]:
 
 
 def account(pipeline_output: str, cells: list[dict]) -> list[dict]:
-    """Rows (notebook, phase, CPU-s, wall s): each notebook's kernel start, its cells, and the rest (the
-    runner's papermill work for it), the kernels matched to the notebooks in the order they ran."""
+    """Rows (notebook, phase, CPU-s, wall s, FLOPs): each notebook's kernel start, its cells — each followed
+    by its phases, "›"-indented, and the rest of the cell — and what is left, the runner's papermill work
+    for it; the kernels matched to the notebooks in the order they ran."""
     done = DONE_LINE.findall(pipeline_output)
     kernels = list(dict.fromkeys(cell["kernel"] for cell in cells))
     rows = []
     for (notebook, wall, cpu), kernel in zip(done, kernels):
         mine = [cell for cell in cells if cell["kernel"] == kernel]
         rows.append({"notebook": notebook, "phase": "kernel start", "cpu": mine[0]["cpu_before"], "wall": None})
-        rows += [{"notebook": notebook, "phase": cell["cell"], "cpu": cell["cpu"], "wall": cell["wall"]} for cell in mine]
-        rest = float(cpu) - sum(row["cpu"] for row in rows if row["notebook"] == notebook)
+        for cell in mine:
+            rows.append({"notebook": notebook, "phase": cell["cell"], "cpu": cell["cpu"], "wall": cell["wall"]})
+            phases = cell.get("phases", [])
+            for phase in phases:
+                rows.append({"notebook": notebook, "phase": " › ".join(["", *phase["path"]]).strip(),
+                             "path": phase["path"], "cpu": phase["cpu"], "wall": phase["wall"],
+                             "flops": phase["flops"], "inside": True})
+            if phases:
+                rows.append({"notebook": notebook, "phase": "› the rest of the cell", "inside": True,
+                             "cpu": cell["cpu"] - sum(p["cpu"] for p in phases),
+                             "wall": cell["wall"] - sum(p["wall"] for p in phases)})
+        rest = float(cpu) - sum(row["cpu"] for row in rows if row["notebook"] == notebook and not row.get("inside"))
         rows.append({"notebook": notebook, "phase": "runner (papermill, kernel shutdown)", "cpu": rest, "wall": None})
     return rows
+
+
+#: The phases that are training or validation compute (with what they call: the frozen front end).
+COMPUTE = ("training steps", "validation loss pass", "held-out scores each epoch (fp32 pass, AUC-Judd)")
+
+
+def by_phase(rows: list[dict]) -> dict[str, dict]:
+    """The run's CPU-seconds, wall seconds and FLOPs per phase (its last name), over every notebook."""
+    totals: dict[str, dict] = {}
+    for row in rows:
+        if row.get("path"):
+            names = row["path"]
+            entry = totals.setdefault(names[-1], {"cpu": 0.0, "wall": 0.0, "flops": 0.0, "compute": False})
+            entry["cpu"] += row["cpu"]
+            entry["wall"] += row["wall"]
+            entry["flops"] += row["flops"]
+            entry["compute"] |= names[-1] in COMPUTE or (names[-1].startswith("frozen front end")
+                                                          and any(name in COMPUTE for name in names))
+    return totals
+
+
+def matmul_rate(dtype, size: int = 1024, seconds: float = 1.0) -> float:
+    """This CPU's matrix-multiply rate in GFLOP per CPU-second (torch's threads, ``dtype``), over about
+    ``seconds`` of CPU after a warm-up product."""
+    import torch
+
+    a, b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
+    a @ b
+    started, repeats = time.process_time(), 0
+    while repeats < 2 or time.process_time() - started < seconds:
+        a @ b
+        repeats += 1
+    return 2 * size ** 3 * repeats / (time.process_time() - started) / 1e9
 
 
 def main():
@@ -134,19 +166,43 @@ def main():
     total_cpu, total_wall = sample[2] + pipeline[2], sample[1] + pipeline[1]
     rows = [{"notebook": "make sample", "phase": "the samples generated", "cpu": sample[2], "wall": sample[1]},
             *account(pipeline[4], cells)]
-    notebooks_cpu = sum(row["cpu"] for row in rows)
+    notebooks_cpu = sum(row["cpu"] for row in rows if not row.get("inside"))
     rows.append({"notebook": "runner", "phase": "the report, and what no notebook took", "cpu": total_cpu - notebooks_cpu,
                  "wall": None})
-    print(f"{'notebook':<30} {'phase':<62} {'CPU-s':>7} {'wall s':>7} {'share':>6}")
+    print(f"{'notebook':<24} {'cell, › its phases':<64} {'CPU-s':>7} {'wall s':>7} {'share':>6} {'GFLOP':>7}")
     for row in rows:
         wall = f"{row['wall']:.1f}" if row["wall"] is not None else ""
-        print(f"{row['notebook']:<30} {row['phase'][:62]:<62} {row['cpu']:7.1f} {wall:>7} {row['cpu'] / total_cpu:6.1%}")
+        flops = f"{row['flops'] / 1e9:.0f}" if row.get("flops") else ""
+        print(f"{row['notebook'][:24]:<24} {row['phase'][:64]:<64} {row['cpu']:7.1f} {wall:>7} "
+              f"{row['cpu'] / total_cpu:6.1%} {flops:>7}")
+    import torch
+
+    from helpers.profiles import FAST_BF16
+
+    rates = {"fp32": matmul_rate(torch.float32), "bf16": matmul_rate(torch.bfloat16)}
+    trained_in = "bf16" if FAST_BF16 else "fp32"   # the smoke profile trains in bf16 where the CPU computes it
+    phases = by_phase(rows)
+    print(f"\nper phase, over every notebook (this CPU multiplies matrices at {rates['fp32']:.0f} GFLOP per CPU-s in "
+          f"fp32, {rates['bf16']:.0f} in bf16 — torch's {torch.get_num_threads()} threads, 1024² operands; the smoke "
+          f"profile trains in {trained_in} here)")
+    print(f"{'phase':<58} {'CPU-s':>7} {'share':>6} {'GFLOP':>7} {'GFLOP/CPU-s':>12} {'of ' + trained_in + ' mm':>10}")
+    for name, entry in sorted(phases.items(), key=lambda item: -item[1]["cpu"]):
+        rate = entry["flops"] / 1e9 / entry["cpu"] if entry["flops"] and entry["cpu"] > 0 else None
+        rate_text = "" if rate is None else f"{rate:12.1f} {rate / rates[trained_in]:10.0%}"
+        print(f"{name[:58]:<58} {entry['cpu']:7.1f} {entry['cpu'] / total_cpu:6.1%} {entry['flops'] / 1e9:7.0f} "
+              f"{rate_text}")
+    compute = sum(entry["cpu"] for entry in phases.values() if entry["compute"])
+    print(f"training and validation compute (the phases above marked by {', '.join(COMPUTE)} and the frozen front "
+          f"end inside them): {compute:.0f} CPU-s; everything else {total_cpu - compute:.0f} CPU-s = "
+          f"{(total_cpu - compute) / max(compute, 1e-9):.0%} of it")
     print(f"make run (smoke profile{', from empty folders' if args.fresh else ''}): exit {pipeline[0]}, "
           f"{total_wall / 60:.1f} min wall, {total_cpu:.0f} CPU-s, peak memory {max(sample[3], pipeline[3]) / 2**30:.2f} "
           f"GB on a {cpu_kind()}")
     if args.account:
         Path(args.account).write_text(json.dumps({"cpu_kind": cpu_kind(), "fresh": args.fresh, "cpu": total_cpu,
-                                                  "wall": total_wall, "rows": rows}, indent=1) + "\n")
+                                                  "wall": total_wall, "matmul_gflop_per_cpu_s": rates, "trained_in": trained_in,
+                                                  "compute_cpu": compute, "phases": phases, "rows": rows},
+                                                 indent=1) + "\n")
     if pipeline[0]:
         print(pipeline[4][-3000:])
     sys.exit(pipeline[0])

@@ -9,6 +9,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def benchmark(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 def test_the_gpu_check_runs_every_step_in_its_dry_run():
     done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--dry-run"], capture_output=True,
@@ -25,11 +34,7 @@ def test_the_gpu_check_runs_every_step_in_its_dry_run():
 def test_the_make_run_account_splits_each_notebooks_cpu_into_kernel_start_cells_and_the_runners_rest():
     """Each notebook's CPU-seconds (the pipeline's line) are its kernel's start, its cells (recorded by
     the kernel's startup file) and what is left, papermill's work for it — in the order the notebooks ran."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("make_run", ROOT / "benchmarks" / "make_run.py")
-    make_run = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_run)
+    make_run = benchmark("make_run")
     output = ("[1/2] 01_a.ipynb ...\n[1/2] 01_a.ipynb done in 9s (12 CPU-s) → x\n"
               "[2/2] 02_b.ipynb done in 3s (5 CPU-s) → y\n")
     cells = [{"kernel": 7, "cell": "import", "cpu": 3.0, "wall": 2.0, "cpu_before": 1.0},
@@ -41,3 +46,46 @@ def test_the_make_run_account_splits_each_notebooks_cpu_into_kernel_start_cells_
         ("01_a.ipynb", "runner (papermill, kernel shutdown)", 2.0),
         ("02_b.ipynb", "kernel start", 0.5), ("02_b.ipynb", "score", 2.5),
         ("02_b.ipynb", "runner (papermill, kernel shutdown)", 2.0)]
+
+
+def test_a_phase_inside_another_is_taken_out_of_it_and_one_step_an_epoch_counts_the_flops_of_its_images():
+    """The phases' seconds are their own (a fake clock: the front end's 2 s are not the steps'); the first
+    step of each epoch is counted and stands, per image, for the epoch: a bias-free 8 → 4 linear layer
+    costs 2·8·4 FLOPs an image forward and as many for its weights' gradient: 128 for each of 12 images
+    in each of two epochs."""
+    import torch
+
+    account = benchmark("phase_account")
+    now = [0.0]
+    phases = account.Phases(clock=lambda: (now[0], 10 * now[0]))
+    layer = torch.nn.Linear(8, 4, bias=False)
+    batches = account.Phases.batches(phases, "data", lambda: [torch.ones(5, 8), torch.ones(5, 8), torch.ones(2, 8)],
+                                     flops=True)
+
+    def epoch():
+        for inputs in batches():
+            now[0] += 3
+            with phases.phase("front end"):
+                now[0] += 2
+            layer(inputs).sum().backward()
+
+    phases.call("steps", epoch)()
+    phases.call("steps", epoch)()
+    rows = {tuple(row["path"]): row for row in phases.rows()}
+    assert rows[("steps",)]["cpu"] == 2 * 3 * 3 and rows[("steps",)]["wall"] == 10 * 2 * 3 * 3
+    assert rows[("steps", "front end")]["cpu"] == 2 * 3 * 2 and rows[("steps", "data")]["cpu"] == 0
+    per_image = 2 * 8 * 4 + 2 * 8 * 4                           # forward, and the weights' gradient
+    assert rows[("steps",)]["flops"] == 2 * 12 * per_image      # two epochs of 12 images
+
+
+def test_the_phases_wrap_the_recipes_functions_once_and_leave_what_they_return_unchanged():
+    import types
+
+    account = benchmark("phase_account")
+    plots = types.SimpleNamespace(save_figure=lambda figure, name: f"{name}.png")
+    phases = account.Phases(clock=lambda: (0.0, 0.0))
+    account.wrap(phases, {"helpers.plots": plots})
+    wrapped = plots.save_figure
+    account.wrap(phases, {"helpers.plots": plots})
+    assert plots.save_figure is wrapped and wrapped.phase == "figure files"
+    assert plots.save_figure(None, "fig1") == "fig1.png" and [row["path"] for row in phases.rows()] == [["figure files"]]
