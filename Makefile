@@ -75,8 +75,8 @@ first-screen: run ## Remake the README's first screen (docs/first-screen/) from 
 pdf: venv ## Print the report to report/REPORT.pdf (A4) with headless Chromium or Chrome
 	$(PYTHON) -m helpers.report --pdf
 
-test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs; TEST_WORKERS=N processes, 0 for one)
-	$(PYTHON) -m pytest $(SPREAD_TESTS) $(PYTEST_ARGS)
+test: venv ## Run the whole test suite, notebooks executed on the sample (what CI runs; TEST_WORKERS=N processes, 0 for one), and list its 15 slowest tests
+	$(PYTHON) -m pytest $(SPREAD_TESTS) --durations=15 $(PYTEST_ARGS)
 
 test-quick: venv ## Run the quick tier: every test without the slow mark (no notebook, no long training)
 	$(PYTHON) -m pytest -m "not slow" $(SPREAD_TESTS) $(PYTEST_ARGS)

@@ -27,13 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from filelock import FileLock, Timeout
 from torch import nn
 
 from . import paths, written
 from .data.fingerprints import split_differences
 from .identity import architecture, architecture_differences, digest
-from .io import DiskFullError, atomic_path, check_writable_folder
+from .io import DiskFullError, atomic_path, check_writable_folder, held_or_waited_for
 from .spec import parameter_name
 
 
@@ -223,22 +222,11 @@ def save(path: Path, state: dict) -> None:
                               "previous checkpoint is kept. Free some space and run again to resume") from None
 
 
-@contextlib.contextmanager
 def held(checkpoint: Path, doing: str):
-    """Hold ``.<checkpoint>.lock`` (``filelock``: released when the process ends however it ends, on
-    every system) while ``doing``; a second process asking for it says so and waits. The empty file
-    stays: removing a lock file another process may be waiting on would let a third one in."""
-    lock = FileLock(checkpoint.with_name(f".{checkpoint.name}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(f"{Path(lock.lock_file).name} is held by another process ({doing}): waiting for it to finish, then "
-              "this run loads or resumes what it left", flush=True)
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
+    """Hold ``.<checkpoint>.lock`` while ``doing``; a second process asking for it says so and waits."""
+    lock = checkpoint.with_name(f".{checkpoint.name}.lock")
+    return held_or_waited_for(lock, lambda: f"{lock.name} is held by another process ({doing}): waiting for it to "
+                                            "finish, then this run loads or resumes what it left")
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .io import file_digest, write_json_atomic
+from .io import file_digest, held_or_waited_for, write_json_atomic
 
 MANIFEST = ".written-by-the-project.json"
 #: Set by a headless run for the kernels it starts: a description of the run (its records keep it).
@@ -161,22 +161,10 @@ def _holder(folder: Path) -> str:
         return "another run"
 
 
-@contextlib.contextmanager
 def _waiting_for_the_run(folder: Path, then: str):
     """Hold ``folder``'s run lock; when another process holds it, say whose run that is and wait."""
-    from filelock import FileLock   # a writer runs in the built environment
-
-    lock = FileLock(Path(folder) / RUN_LOCK)
-    try:
-        lock.acquire(timeout=0)
-    except TimeoutError:   # filelock's Timeout is one
-        print(f"{folder} is being written by {_holder(folder)}: {then} until it ends (Ctrl-C or interrupting "
-              "the kernel stops waiting)", file=sys.stderr, flush=True)
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
+    return held_or_waited_for(Path(folder) / RUN_LOCK, lambda: f"{folder} is being written by {_holder(folder)}: "
+                              f"{then} until it ends (Ctrl-C or interrupting the kernel stops waiting)", sys.stderr)
 
 
 @contextlib.contextmanager
