@@ -53,7 +53,8 @@ def clean() -> str:
         removed += gone
         changed += kept
         if not written.written(folder)[0] and not kept:   # the bookkeeping goes with the last entry
-            for name in (written.MANIFEST, f"{written.MANIFEST}.lock", written.RUN_LOCK, written.RUN_HOLDER):
+            for name in (written.MANIFEST, f"{written.MANIFEST}.lock", written.RUN_LOCK, written.RUN_HOLDER,
+                         written.EARLIER_LIST):
                 (folder / name).unlink(missing_ok=True)
     return ("removed: " + (", ".join(str(p) for p in removed) if removed else "nothing (already clean)") + _kept(changed)
             + f"\nkept: {paths.checkpoint_dir()} (trained models; 'make clean-models' lists them) and every data set")

@@ -114,6 +114,8 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
     The kernel talks to papermill over local IPC sockets in a private temporary folder rather than
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
     output = paths.ensure(paths.executed_dir()) / notebook.name
+    if not written.is_ours(output, paths.executed_dir()) and earlier_runs_copy(notebook, output):
+        written.record(output, paths.executed_dir())   # written before the folders kept manifests
     written.check_may_write(output, paths.executed_dir())
     running = output.with_name(f".{output.stem}.running.ipynb")   # renamed onto the copy when the run ends, however
     # the cells' streams to this terminal, once: papermill's log_output would print stderr a second time
@@ -129,6 +131,21 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
                 os.replace(running, output)
                 written.record(output, paths.executed_dir())
     return output
+
+
+def earlier_runs_copy(notebook: Path, output: Path) -> bool:
+    """Whether ``output`` is what an earlier version of the project wrote there before the output folders
+    kept manifests: papermill's record in it says it ran ``notebook`` into this very path on the project's
+    kernel (a user's file of the same name says otherwise, and is left alone)."""
+    if output.is_symlink() or not output.is_file():
+        return False
+    try:
+        metadata = nbformat.read(output, as_version=4).metadata
+    except (OSError, ValueError):
+        return False
+    run = metadata.get("papermill") or {}
+    return (Path(str(run.get("input_path", ""))).name == notebook.name and str(run.get("output_path")) == str(output)
+            and (metadata.get("kernelspec") or {}).get("name") == KERNEL_NAME)
 
 
 def _interrupted_cell(output: Path) -> str:

@@ -31,6 +31,8 @@ MANIFEST = ".written-by-the-project.json"
 #: Set by a headless run for the kernels it starts: a description of the run (its records keep it).
 RUN_VARIABLE = "SALIENCY_RUN"
 RUN_LOCK, RUN_HOLDER = ".run.lock", ".run-in-progress.json"
+#: An earlier version's list of the report files it wrote, one name a line (no content).
+EARLIER_LIST = ".written-by-the-project"
 
 
 class NotWrittenHere(FileExistsError):
@@ -60,9 +62,23 @@ def _what_is(path: Path) -> str:
 def _manifest(folder: Path) -> dict[str, str]:
     try:
         found = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return _earlier_list(Path(folder))
     except (OSError, ValueError):
         return {}
     return {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(found, dict) else {}
+
+
+def _earlier_list(folder: Path) -> dict[str, str]:
+    """The report files an earlier version listed by name in :data:`EARLIER_LIST`, each as it is now: the
+    project's until the manifest is first written, which takes them in and removes that list."""
+    try:
+        lines = (folder / EARLIER_LIST).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        return {}
+    listed = {_name(folder / line.strip(), folder): folder / line.strip() for line in lines if line.strip()}
+    return {name: _what_is(path) for name, path in listed.items()
+            if name is not None and path.is_file() and not path.is_symlink()}
 
 
 def is_ours(path: Path, folder: Path) -> bool:
@@ -108,6 +124,7 @@ def _update(folder: Path, change) -> None:
         manifest = _manifest(folder)
         change(manifest)
         write_json_atomic(Path(folder) / MANIFEST, manifest, durable=False)
+        (Path(folder) / EARLIER_LIST).unlink(missing_ok=True)   # taken in (see _earlier_list)
 
 
 def record(path: Path, folder: Path) -> Path:

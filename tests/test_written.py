@@ -186,3 +186,63 @@ def test_the_report_says_which_run_wrote_each_section(folders, monkeypatch):
     text = report.build_report()[0].read_text()
     assert f"by 'make run' (process 42), commit {paths.commit()}" in text
 
+
+
+def test_an_executed_copy_from_before_the_manifests_is_replaced_and_a_users_notebook_of_that_name_is_not(
+        folders, monkeypatch):
+    """A clone updated from a version without manifests: its executed copies carry papermill's record of
+    the run (this notebook, into this path, on the project's kernel), so the next run replaces them; a
+    user's notebook saved under the same name says nothing of the kind and stops the run with one line."""
+    import nbformat
+
+    notebook = paths.ROOT / "notebooks" / "03_invert_conv2.ipynb"
+    output = paths.ensure(paths.executed_dir()) / notebook.name
+    earlier = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": pipeline.KERNEL_NAME, "display_name": "x", "language": "python"},
+        "papermill": {"input_path": str(notebook), "output_path": str(output)}})
+    nbformat.write(earlier, output)
+    monkeypatch.setattr(pipeline.papermill, "execute_notebook",
+                        lambda source, target, **_: nbformat.write(nbformat.v4.new_notebook(), target))
+    assert pipeline.run_notebook(notebook, {}, None) == output
+    assert written.is_ours(output, paths.executed_dir()) and nbformat.read(output, 4).metadata == {}
+
+    mine = paths.executed_dir() / "04_invert_conv5.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(metadata={"kernelspec": earlier.metadata.kernelspec}), mine)
+    with pytest.raises(written.NotWrittenHere, match="04_invert_conv5.ipynb: this file was not written by the project"):
+        pipeline.run_notebook(paths.ROOT / "notebooks" / mine.name, {}, None)
+    assert nbformat.read(mine, 4).metadata.kernelspec.name == pipeline.KERNEL_NAME   # left as it was
+
+
+def test_a_decode_cache_from_before_the_manifests_is_kept_in_use_and_a_folder_with_anything_else_is_not(folders):
+    """The decode cache's own layout (``ab/ab…38 hex….npz`` only) is what an earlier version left: it is
+    recorded as the project's and used; one file of another name and it stays the user's, the cache off."""
+    earlier = folders / "cache" / "saliency" / "ab"
+    earlier.mkdir(parents=True)
+    (earlier / f"ab{'0' * 38}.npz").write_bytes(b"decoded")
+    assert SaliencyDataset([]).cache_dir == folders / "cache" / "saliency"
+    assert written.is_ours(folders / "cache" / "saliency", folders / "cache")
+    (folders / "cache" / "items" / "cd").mkdir(parents=True)
+    (folders / "cache" / "items" / "cd" / f"cd{'1' * 38}.npz").write_bytes(b"decoded")
+    (folders / "cache" / "items" / "notes.txt").write_text("mine")
+    from helpers.data.datasets import DecodeOnceDataset
+    assert DecodeOnceDataset([]).cache_dir is None and not written.is_ours(folders / "cache" / "items", folders / "cache")
+
+
+def test_a_report_folder_from_before_the_manifests_is_taken_over_from_its_list_of_names(folders):
+    """An earlier version listed the report files it wrote by name in ``.written-by-the-project``: those
+    are the project's, so the next run replaces them and ``make clean`` removes them; the list is taken
+    into the manifest and goes; a name leading out of the folder and a user's unlisted file stay."""
+    report_folder = paths.ensure(paths.report_dir())
+    (report_folder / "metrics").mkdir()
+    (report_folder / "metrics" / "old.csv").write_text("a\n1\n")
+    (report_folder / "REPORT.md").write_text("# an earlier report")
+    (report_folder / "my-notes.txt").write_text("mine")
+    (folders / "outside.txt").write_text("not the report's")
+    (report_folder / written.EARLIER_LIST).write_text("metrics/old.csv\nREPORT.md\n../outside.txt\n")
+    write_table("old", pd.DataFrame({"a": [2]}))                         # replaced, not refused
+    assert not (report_folder / written.EARLIER_LIST).exists()
+    assert written.is_ours(report_folder / "REPORT.md", report_folder)
+    assert not written.is_ours(report_folder / "my-notes.txt", report_folder)
+    make("clean", cwd=folders)
+    assert not (report_folder / "REPORT.md").exists() and not (report_folder / "metrics" / "old.csv").exists()
+    assert (report_folder / "my-notes.txt").exists() and (folders / "outside.txt").exists()

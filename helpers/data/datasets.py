@@ -8,6 +8,7 @@ is decoded again.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -123,9 +124,22 @@ class DecodeOnceDataset(Dataset):
         return self.to_tensors(self.load(index))
 
 
+def _an_earlier_versions_cache(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but the decode cache's own layout, ``<2 hex>/<those 2 and 38 hex>.npz``
+    (what an earlier version of the project left before the output folders kept manifests)."""
+    try:
+        files = [(sub, file) for sub in folder.iterdir() for file in (sub.iterdir() if sub.is_dir() else [sub])]
+    except OSError:
+        return False
+    return bool(files) and all(re.fullmatch(r"[0-9a-f]{2}", sub.name) and not sub.is_symlink() and
+                               re.fullmatch(sub.name + r"[0-9a-f]{38}\.npz", file.name) for sub, file in files)
+
+
 def _claimed(folder: Path) -> bool:
     """Whether the cache's ``folder`` is the project's (made now if missing; see :mod:`helpers.written`)."""
     try:
+        if not folder.is_symlink() and not written.is_ours(folder, folder.parent) and _an_earlier_versions_cache(folder):
+            written.record(folder, folder.parent)
         return written.claim_folder(folder, folder.parent)
     except OSError:
         return True   # cannot be made: the first write says so and the run goes on without the cache
