@@ -233,7 +233,8 @@ def held(checkpoint: Path, doing: str):
 def ctrl_c_waits_for_the_step(enabled: bool):
     """While an epoch runs in one process: the first Ctrl-C (SIGINT; a Jupyter kernel's interrupt too)
     is noted in the list this yields, so the step under way finishes and the loop can save it before
-    it stops; a second one stops at once. Off under DDP (every rank would have to save the same step)."""
+    it stops; a second one stops at once. Off under DDP (every rank would have to save the same step), and
+    where Ctrl-C is ignored (a process started in the background by a shell, or by ``nohup``, keeps ignoring it)."""
     asked: list[bool] = []
 
     def note(signum, frame):
@@ -241,7 +242,8 @@ def ctrl_c_waits_for_the_step(enabled: bool):
             raise KeyboardInterrupt
         asked.append(True)
 
-    if not enabled or threading.current_thread() is not threading.main_thread():
+    if (not enabled or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
         yield asked
         return
     previous = signal.signal(signal.SIGINT, note)

@@ -14,7 +14,7 @@ from torch import nn
 
 from helpers.data import make_loader
 from helpers.models import InversionDecoder, SaliencyNet
-from helpers.checkpoints import read_checkpoint
+from helpers.checkpoints import ctrl_c_waits_for_the_step, read_checkpoint
 from helpers.training import fit
 from helpers.spec import Spec
 
@@ -134,8 +134,30 @@ def test_a_run_killed_mid_epoch_resumes_mid_epoch_bit_for_bit(tmp_path):
     assert losses[0] == losses[1]      # the loss of the cut epoch counts the steps before the crash too
 
 
+@pytest.fixture
+def ctrl_c_is_pythons():
+    """Ctrl-C raises KeyboardInterrupt here as in a terminal, even where the tests run in the background
+    (a shell starts background jobs with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_where_ctrl_c_is_ignored_a_run_leaves_it_ignored():
+    """``nohup make run &`` ignores Ctrl-C; the epoch's guard must not turn it back on."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with ctrl_c_waits_for_the_step(True) as asked:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+        assert asked == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.slow
-def test_ctrl_c_mid_epoch_saves_the_steps_done_and_the_rerun_ends_bit_for_bit_as_an_uninterrupted_run(tmp_path):
+def test_ctrl_c_mid_epoch_saves_the_steps_done_and_the_rerun_ends_bit_for_bit_as_an_uninterrupted_run(
+        tmp_path, ctrl_c_is_pythons):
     """Without step checkpoints asked for, Ctrl-C lets the step under way finish and keeps it: nothing
     trained is lost, and the rerun resumes there."""
     config = Spec(epochs=2, batch_size=4, optimizer="adam", learning_rate=1e-3, lr_step=1, seed=5)
