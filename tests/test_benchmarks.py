@@ -89,3 +89,16 @@ def test_the_phases_wrap_the_recipes_functions_once_and_leave_what_they_return_u
     account.wrap(phases, {"helpers.plots": plots})
     assert plots.save_figure is wrapped and wrapped.phase == "figure files"
     assert plots.save_figure(None, "fig1") == "fig1.png" and [row["path"] for row in phases.rows()] == [["figure files"]]
+
+
+def test_the_make_run_account_quoted_in_the_benchmarks_readme_is_the_committed_file():
+    """benchmarks/README.md's per-phase table of the AVX2 account is what make_run.py wrote to its file."""
+    import json
+
+    account = json.loads((ROOT / "docs" / "results" / "make_run_account_avx2.json").read_text())
+    text = (ROOT / "benchmarks" / "README.md").read_text()
+    assert account["cpu_kind"] == "2-core AVX2 without bf16" and len(account["phases"]) >= 8
+    for name, phase in account["phases"].items():
+        assert f"{name[:58]:<58} {phase['cpu']:7.1f} {phase['cpu'] / account['cpu']:6.1%}" in text, name
+    assert f"{account['wall'] / 60:.1f} min wall, {account['cpu']:.0f} CPU-s" in text
+    assert f"everything else {account['cpu'] - account['compute_cpu']:.0f} CPU-s" in text
