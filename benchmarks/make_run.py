@@ -1,13 +1,17 @@
-"""What `make run` costs, accounted for: wall time, CPU-seconds and peak memory, per step and per cell.
+"""What `make run` costs, accounted for: wall time, CPU-seconds and peak memory, per step, per cell and per phase.
 
     python benchmarks/make_run.py [--fresh] [--account FILE.json] [pipeline arguments]
 
 Runs what `make run` runs — the samples (`make sample`), then `python -m helpers.pipeline` — and samples
 the resident memory of the whole process tree every half second. Every notebook's kernel starts with an
 IPython startup file of this script's (through ``IPYTHONDIR``; nothing in ``helpers/`` is changed) that
-notes each cell's CPU-seconds (the kernel's and its DataLoader workers') and wall seconds, so the
-account says where the CPU goes: per notebook, the kernel's start, then each cell by its first line
-(imports, data, training, scoring, figures), and the runner itself (papermill, the report).
+loads ``phase_account.py``: it notes each cell's CPU-seconds (the kernel's and its DataLoader workers')
+and wall seconds, and inside a cell each phase of the recipe, so the account says where the CPU goes:
+per notebook, the kernel's start, then each cell by its first line (imports, data, training, scoring,
+figures) with its phases (training steps, their data, the frozen front end, validation, checkpoint
+writes, no-learning maps, metrics, figure files), and the runner itself (papermill, the report). Last,
+the phases summed over the run, the training steps' and validation's FLOPs per CPU-second beside this
+CPU's own matrix-multiply rate, and what is not training or validation compute as a share of what is.
 `--fresh` runs with empty data, checkpoint, cache, executed-notebook and report folders of its own
 (a temporary folder, removed afterwards), so everything is generated, trained and decoded again, as
 from a clean clone — and nothing of yours is touched. `--account` writes the account as JSON.
