@@ -23,20 +23,17 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
-def _remove_written(folder: Path, keep=lambda path: False) -> tuple[list[Path], list[Path]]:
-    """Remove what the project wrote in ``folder`` and that is still as written (but what ``keep`` keeps),
-    then the folders that left empty; return (removed, listed but changed since: kept)."""
-    ours, changed = written.written(folder)
-    removed = [path for path in ours if not keep(path)]
-    for path in removed:
+def _remove_written(paths_written: list[Path], folder: Path) -> None:
+    """Remove ``paths_written`` (what :func:`helpers.written.written` found still as the project wrote it in
+    ``folder``), strike them from its manifest, then remove the folders inside ``folder`` that left empty."""
+    for path in paths_written:
         _remove(path)
-    if removed:
-        written.forget(removed, folder)
-    for parent in sorted({p.parent for p in removed}, key=lambda p: len(p.parts), reverse=True):
+    if paths_written:
+        written.forget(paths_written, folder)
+    for parent in sorted({p.parent for p in paths_written}, key=lambda p: len(p.parts), reverse=True):
         while parent != folder and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
-    return removed, changed
 
 
 def _kept(changed: list[Path]) -> str:
@@ -44,15 +41,18 @@ def _kept(changed: list[Path]) -> str:
 
 
 def clean() -> str:
-    """Remove what is cheap to remake from the executed-notebook, cache and report folders; the answer in words."""
+    """Remove what is cheap to remake from the executed-notebook, cache and report folders; the answer in words.
+    Stops with :class:`helpers.written.RunInProgress`, before removing anything, while a run writes there."""
+    folders = (paths.executed_dir(), paths.cache_dir(), paths.report_dir())
+    for folder in folders:
+        written.check_no_other_run(folder)
     removed, changed = [], []
-    for folder in (paths.executed_dir(), paths.cache_dir(), paths.report_dir()):
-        if (folder / written.RUN_LOCK).exists():
-            written.check_no_other_run(folder)   # a run writing there: stop before removing anything
-        gone, kept = _remove_written(folder)
-        removed += gone
+    for folder in folders:
+        ours, kept = written.written(folder)
+        _remove_written(ours, folder)
+        removed += ours
         changed += kept
-        if not written.written(folder)[0] and not kept:   # the bookkeeping goes with the last entry
+        if not kept:   # the bookkeeping goes with the last entry
             for name in (written.MANIFEST, f"{written.MANIFEST}.lock", written.RUN_LOCK, written.RUN_HOLDER,
                          written.EARLIER_LIST):
                 (folder / name).unlink(missing_ok=True)
@@ -60,24 +60,29 @@ def clean() -> str:
             + f"\nkept: {paths.checkpoint_dir()} (trained models; 'make clean-models' lists them) and every data set")
 
 
+def _checkpoints(paths_listed: list[Path]) -> list[Path]:
+    return sorted(path for path in paths_listed if path.suffix == ".pt")
+
+
 def trained_models(folder: Path) -> list[Path]:
     """The checkpoints training wrote in ``folder`` (those RETRAIN set aside among them), still as written."""
-    return sorted(path for path in written.written(folder)[0] if path.suffix == ".pt")
+    return _checkpoints(written.written(folder)[0])
 
 
 def clean_models(force: bool) -> str:
     """List the trained models (and, with ``force``, remove them — those files only: the folder may
-    hold other things, and is removed only when nothing else is left); the answer in words."""
+    hold other things, and stays); the answer in words."""
     folder = paths.checkpoint_dir()
-    models = trained_models(folder)
+    ours, changed = written.written(folder)   # each checkpoint hashed once, for the list and the removal
+    models = _checkpoints(ours)
     if not models:
         return f"no trained models in {folder}"
     listing = "\n".join(f"  {p.name}  {p.stat().st_size / 2**20:.1f} MiB" for p in models)
     if not force:
         return (f"trained models in {folder}:\n{listing}\nnothing removed: run 'make clean-models FORCE=1' "
                 "to delete them")
-    _, changed = _remove_written(folder, keep=lambda path: path not in models)
-    return f"trained models in {folder}:\n{listing}\nremoved" + _kept([p for p in changed if p.suffix == ".pt"])
+    _remove_written(models, folder)
+    return f"trained models in {folder}:\n{listing}\nremoved" + _kept(_checkpoints(changed))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.models:
         print(clean_models(args.force))
         return 0
-    print(clean())
+    try:
+        print(clean())
+    except written.RunInProgress as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -81,17 +81,20 @@ def _earlier_list(folder: Path) -> dict[str, str]:
             if name is not None and path.is_file() and not path.is_symlink()}
 
 
-def is_ours(path: Path, folder: Path) -> bool:
-    """Whether the project wrote ``path`` in ``folder`` and it is still as written."""
-    path = Path(path)
-    name = _name(path, folder)
-    entry = _manifest(folder).get(name) if name else None
+def _as_written(path: Path, entry: str | None) -> bool:
+    """Whether ``path`` is still what its manifest ``entry`` says the project wrote."""
     if entry is None or path.is_symlink() or not path.exists():
         return False
     try:
         return _what_is(path) == entry
     except OSError:
         return False
+
+
+def is_ours(path: Path, folder: Path) -> bool:
+    """Whether the project wrote ``path`` in ``folder`` and it is still as written."""
+    name = _name(Path(path), folder)
+    return name is not None and _as_written(Path(path), _manifest(folder).get(name))
 
 
 def check_may_write(path: Path, folder: Path) -> None:
@@ -156,9 +159,9 @@ def claim_folder(path: Path, folder: Path) -> bool:
 
 def written(folder: Path) -> tuple[list[Path], list[Path]]:
     """What the manifest of ``folder`` lists: (still as the project wrote it, changed or replaced since)."""
-    folder = Path(folder)
-    listed = [folder / name for name in _manifest(folder)]
-    ours = [path for path in listed if is_ours(path, folder)]
+    folder, manifest = Path(folder), _manifest(folder)   # read once, not once a listed path
+    listed = [folder / name for name in manifest]
+    ours = [path for path in listed if _as_written(path, manifest.get(_name(path, folder)))]
     return ours, [path for path in listed if path not in ours and (path.exists() or path.is_symlink())]
 
 
@@ -208,15 +211,16 @@ def one_run_at_a_time(folders: list[Path], run: str) -> Iterator[Callable[[str],
 
 
 def check_no_other_run(folder: Path) -> None:
-    """From a process that is not part of a headless run: stop with one line while one is writing ``folder``."""
+    """For ``make clean``, from a process that is not part of a headless run: stop with one line while one
+    is writing ``folder``."""
     if os.environ.get(RUN_VARIABLE) or not (Path(folder) / RUN_LOCK).exists():
         return
     try:
         with _lock(Path(folder) / RUN_LOCK, timeout=0):
             return
     except TimeoutError:   # filelock's Timeout is one
-        raise RunInProgress(f"{folder} is being written by {_holder(folder)}; nothing was written here. Wait for it "
-                           "to finish, or set SALIENCY_REPORT_DIR to another folder") from None
+        raise RunInProgress(f"{folder} is being written by {_holder(folder)}; nothing was removed. Wait for it to "
+                           "finish, then run 'make clean' again") from None
 
 
 def this_run() -> str:

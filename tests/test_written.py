@@ -246,3 +246,16 @@ def test_a_report_folder_from_before_the_manifests_is_taken_over_from_its_list_o
     make("clean", cwd=folders)
     assert not (report_folder / "REPORT.md").exists() and not (report_folder / "metrics" / "old.csv").exists()
     assert (report_folder / "my-notes.txt").exists() and (folders / "outside.txt").exists()
+
+
+def test_make_clean_while_a_run_writes_stops_with_one_line_before_removing_anything(folders):
+    figure = plots.save_figure(plt.figure(), "fig_clean_waits")[0]
+    env = {k: v for k, v in os.environ.items() if k != written.RUN_VARIABLE}
+    with written.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], "the first run (process 1)"):
+        done = subprocess.run([sys.executable, "-m", "helpers.clean"], cwd=paths.ROOT, capture_output=True,
+                              text=True, env=env, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"{paths.executed_dir()} is being written by the first run (process 1), "
+                                        "starting; nothing was removed. Wait for it to finish, then run 'make clean' "
+                                        "again"]
+    assert figure.exists()
