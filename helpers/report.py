@@ -506,9 +506,9 @@ def build_report() -> tuple[Path, Path]:
     text = (header + "\n" + saliency_section(training, evaluation, second) + "\n" + inversion_section(inversion, layers)
             + comparison_section(comparison))
     folder = paths.ensure(paths.report_dir())
-    for page, contents in (("REPORT.md", lambda: text), ("REPORT.html", lambda: report_html(text, folder))):
+    for page, contents in (("REPORT.md", text), ("REPORT.html", report_html(text, folder))):
         with written.replacing(folder / page, folder):
-            write_text_atomic(folder / page, contents())
+            write_text_atomic(folder / page, contents)
     return folder / "REPORT.md", folder / "REPORT.html"
 
 
