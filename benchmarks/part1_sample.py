@@ -119,22 +119,36 @@ def fresh_draw(networks: dict, no_learning, seed: int) -> dict:
                                     for c in samples.SALIENCY_CATEGORIES} for name in maps}}
 
 
-def face_bars_on_draw(draw: dict) -> dict:
-    """network → face category → whether its singleton AUC on the draw meets the face bar there (the
-    rule of :func:`helpers.evaluation.quality_bars`: its share of the way from the best no-learning
-    map on the draw to the oracle on the draw)."""
-    per_category = draw["per_category"]
+def bars_on_draw(draw: dict) -> dict:
+    """network → category → ``{"bar", "met"}``: its per-category bars judged on the draw by notebook 02's
+    rule (:func:`helpers.evaluation.category_targets`, the draw's means in place of the test split's):
+    the highest bar of the category, and whether it meets every bar there."""
+    table = {name: {c: {metrics.SINGLETON_AUC: value["mean"]} for c, value in by_category.items()}
+             for name, by_category in draw["per_category"].items()}
     result = {}
-    for name in per_category:
+    for name in table:
         if evaluation.is_no_learning(name) or name in (evaluation.ORACLE_SAMPLE, BLIND_ORACLE):
             continue
         result[name] = {}
-        for category in samples.FACE_CATEGORIES:
-            best = max(per_category[n][category]["mean"] for n in per_category if evaluation.is_no_learning(n))
-            bar = evaluation.bar_between(best, per_category[evaluation.ORACLE_SAMPLE][category]["mean"],
-                                         evaluation.CATEGORY_SHARE)
-            result[name][category] = {"bar": round(bar, 4), "met": per_category[name][category]["mean"] >= bar}
+        for category, _, bar, score in evaluation.category_targets(table, name, evaluation.ORACLE_SAMPLE):
+            was = result[name].get(category, {"bar": 0.0, "met": True})
+            result[name][category] = {"bar": round(max(was["bar"], bar), 4), "met": was["met"] and score >= bar}
     return result
+
+
+def draw_bars_table(results: dict) -> str:
+    """Each network's singleton AUC per category on the draw, ± its standard error, against the
+    category's highest bar (✓ every bar there met, ✗ not)."""
+    categories = list(samples.SALIENCY_CATEGORIES)
+    per_category, bars = results["draw"]["per_category"], bars_on_draw(results["draw"])
+    lines = ["| network | " + " | ".join(categories) + " | categories met |", "|---|" + "---|" * (len(categories) + 1)]
+    for name in [n for n in results["order"] if n in bars]:
+        cells = [f"{per_category[name][c]['mean']:.3f} ± {per_category[name][c]['se']:.3f} "
+                 f"{'≥' if bars[name][c]['met'] else '<'} {bars[name][c]['bar']:.3f} {'✓' if bars[name][c]['met'] else '✗'}"
+                 for c in categories]
+        met = sum(bars[name][c]["met"] for c in categories)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {met} of {len(categories)} |")
+    return "\n".join(lines)
 
 
 def measure(runs=RUNS, unfinished: tuple[str, ...] = ()) -> dict:
@@ -230,7 +244,7 @@ def face_sentence(run: dict) -> str:
     per_category = draw["per_category"]
     names = [n for n in per_category if evaluation.is_no_learning(n)]
     best = max(names, key=lambda n: np.mean([per_category[n][c]["mean"] for c in samples.FACE_CATEGORIES]))
-    bars = face_bars_on_draw(draw)
+    bars = bars_on_draw(draw)
     networks = [n for n in run["order"] if n in bars]
     said = "; ".join(f"{n}: " + ", ".join(f"{per_category[n][c]['mean']:.3f} ± {per_category[n][c]['se']:.3f} "
                                           f"({'meets' if bars[n][c]['met'] else 'misses'} its bar {bars[n][c]['bar']:.3f})"
@@ -292,6 +306,11 @@ def readme_block(results: dict) -> str:
             f"**Singleton AUC per category on {run['draw']['displays_per_category']} fresh displays per category, seed "
             f"{seed}** (the sample's generator with another seed, {run['draw']['seed']}: nothing was trained or chosen on "
             "them), mean ± standard error.", "", draw_table(run), "")),
+        *(line for seed, run in runs if "draw" in run for line in (
+            f"**Every per-category bar judged on the {run['draw']['displays_per_category']} fresh displays per category, "
+            f"seed {seed}**: each network's singleton AUC ± its standard error against the category's highest bar "
+            "(the rule below, the draw's oracle and no-learning maps in place of the test split's).", "",
+            draw_bars_table(run), "")),
         *(line for seed, run in runs for line in (
             f"**What each network adds over the best no-learning map, per category, seed {seed}** (singleton AUC / "
             "NSS; positive: better).", "", gains_table(run), "")),

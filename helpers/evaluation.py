@@ -47,6 +47,10 @@ AGAINST_NO_LEARNING = (metrics.SINGLETON_AUC, "NSS", "KL")
 OVERALL_SHARE, CATEGORY_SHARE = 0.8, 0.6
 #: The singleton AUC of a map that ranks the pixels at random.
 CHANCE_SINGLETON_AUC = 0.5
+#: The largest standard error of a category's mean singleton AUC that its bars may be judged on: a
+#: category's eight test displays in a smoke run often give more, so ``benchmarks/part1_sample.py``
+#: judges the per-category bars again on 100 fresh displays per category.
+JUDGING_SE = 0.03
 
 
 def bar_between(reference: float, oracle: float, share: float) -> float:
@@ -236,19 +240,11 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
     row is judged against the others."""
     net, centre = overall[network], overall[CENTRE_BIAS]
     result = {}
-
-    def ceiling(row: dict | None) -> float:   # the oracle's singleton AUC, or the best there can be
-        return row.get(metrics.SINGLETON_AUC, 1.0) if row else 1.0
-
     if metrics.SINGLETON_AUC in net:
-        target = bar_between(CHANCE_SINGLETON_AUC, ceiling(overall.get(oracle)), OVERALL_SHARE)
+        target = bar_between(CHANCE_SINGLETON_AUC, _ceiling(overall.get(oracle)), OVERALL_SHARE)
         result[f"singleton AUC ≥ {target:.3f} ({OVERALL_SHARE:.0%} from chance to the oracle)"] = \
             net[metrics.SINGLETON_AUC] >= target
-        for category, row in (per_category or {}).get(network, {}).items():
-            target = bar_between(CHANCE_SINGLETON_AUC, ceiling((per_category or {}).get(oracle, {}).get(category)),
-                                 CATEGORY_SHARE)
-            result[f"singleton AUC ≥ {target:.3f} in {category} ({CATEGORY_SHARE:.0%} from chance to the oracle)"] = \
-                row[metrics.SINGLETON_AUC] >= target
+        result.update(category_bars(per_category or {}, network, oracle, faces=False))
     if oracle in overall:
         target = bar_between(centre["AUC-Judd"], overall[oracle]["AUC-Judd"], CATEGORY_SHARE)
         result[f"AUC-Judd ≥ {target:.4f} ({CATEGORY_SHARE:.0%} from centre bias to oracle)"] = net["AUC-Judd"] >= target
@@ -263,14 +259,56 @@ def quality_bars(overall: dict[str, dict[str, float]], network: str, oracle: str
             metric = metrics.METRIC_BY_NAME[name]
             result[f"{name} {'above' if metric.higher_is_better else 'below'} the best no-learning map's "
                    f"({best[1]:.3f}, {best[0][len(NO_LEARNING) + 2:]})"] = metric.better(net[name], best[1])
-    for category, row in (per_category or {}).get(network, {}).items():
-        if category in samples.FACE_CATEGORIES and metrics.SINGLETON_AUC in row:
-            best = best_no_learning(in_category(per_category, category), metrics.SINGLETON_AUC, leave_out=network)
-            if best is not None:
-                target = bar_between(best[1], ceiling(per_category.get(oracle, {}).get(category)), CATEGORY_SHARE)
-                result[f"singleton AUC in {category} ≥ {target:.3f} ({CATEGORY_SHARE:.0%} from the best no-learning "
-                       f"map's {best[1]:.3f} to the oracle)"] = row[metrics.SINGLETON_AUC] >= target
+    result.update(category_bars(per_category or {}, network, oracle, chance=False))
     return result
+
+
+def _ceiling(row: dict | None) -> float:
+    """The oracle's singleton AUC, or the best there can be (1.0) where the table has no oracle."""
+    return row.get(metrics.SINGLETON_AUC, 1.0) if row else 1.0
+
+
+def category_targets(per_category: dict[str, dict[str, dict[str, float]]], network: str, oracle: str,
+                     chance: bool = True, faces: bool = True) -> list[tuple[str, str, float, float]]:
+    """``(category, bar's label, bar, network's singleton AUC)`` of each bar of :func:`quality_bars` that one
+    category's displays decide, by the same rule: in every category :data:`CATEGORY_SHARE` of the way
+    from chance to the oracle (``chance``), and in each face category as far from the best no-learning
+    map there (``faces``). ``per_category``: map → category → metric → mean, from any set of displays
+    (the test split, or a larger draw)."""
+    targets = []
+    for category, row in per_category.get(network, {}).items():
+        if metrics.SINGLETON_AUC not in row:
+            continue
+        score, oracle_there = row[metrics.SINGLETON_AUC], _ceiling(per_category.get(oracle, {}).get(category))
+        if chance:
+            bar = bar_between(CHANCE_SINGLETON_AUC, oracle_there, CATEGORY_SHARE)
+            targets.append((category, f"singleton AUC ≥ {bar:.3f} in {category} ({CATEGORY_SHARE:.0%} from chance to "
+                                      "the oracle)", bar, score))
+        best = best_no_learning(in_category(per_category, category), metrics.SINGLETON_AUC, leave_out=network)
+        if faces and category in samples.FACE_CATEGORIES and best is not None:
+            bar = bar_between(best[1], oracle_there, CATEGORY_SHARE)
+            targets.append((category, f"singleton AUC in {category} ≥ {bar:.3f} ({CATEGORY_SHARE:.0%} from the best "
+                                      f"no-learning map's {best[1]:.3f} to the oracle)", bar, score))
+    return targets
+
+
+def category_bars(per_category: dict[str, dict[str, dict[str, float]]], network: str, oracle: str,
+                  chance: bool = True, faces: bool = True) -> dict[str, bool]:
+    """:func:`category_targets` as :func:`quality_bars` gives them: bar's label → met."""
+    return {label: score >= bar for _, label, bar, score in category_targets(per_category, network, oracle, chance, faces)}
+
+
+def too_few_to_judge(per_category: dict[str, dict[str, dict[str, float]]], network: str) -> str:
+    """A sentence naming each category where the standard error of ``network``'s singleton AUC exceeds
+    :data:`JUDGING_SE` — too few displays to judge that category's bars on — or ``""`` where none does."""
+    key = f"{metrics.SINGLETON_AUC}{SE}"
+    wide = {category: row[key] for category, row in per_category.get(network, {}).items()
+            if row.get(key, 0.0) > JUDGING_SE}
+    if not wide:
+        return ""
+    said = ", ".join(f"{category} (± {error:.3f})" for category, error in wide.items())
+    return (f"Too few test displays to judge the bars of {said}: a standard error above {JUDGING_SE} "
+            "(docs/part1-sample.md judges every category's bars on 100 fresh displays per category).")
 
 
 def no_learning_margins(overall: dict[str, dict[str, float]], network: str) -> dict[str, float]:

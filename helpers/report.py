@@ -23,7 +23,7 @@ from PIL import Image
 
 from . import paths, written
 from .evaluation import (NETWORK, NO_LEARNING, PER_CATEGORY_METRICS, SE, gain_over_no_learning, is_no_learning,
-                         no_learning_margins, quality_bars)
+                         no_learning_margins, quality_bars, too_few_to_judge)
 from .io import atomic_path, write_text_atomic
 from .metrics import METRICS, SINGLETON_AUC
 from .profiles import profile_of, profile_reason
@@ -303,6 +303,7 @@ def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
             lines.append(f"\n**{network}**{note} — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
                                                     f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed))
                          + "." + _margin_sentence(evaluation.overall, network) + "\n")
+            lines += [f"{said}\n" for said in [too_few_to_judge(evaluation.per_category, network)] if said]
     return lines
 
 

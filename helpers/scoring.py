@@ -95,6 +95,7 @@ class Scored:
                    + (f", oracle {overall[self.oracle]['AUC-Judd']:.4f}" if self.oracle else "") + ")"
             bars = evaluation.quality_bars(overall, network.name, self.oracle, per_category)
             lines += [line] + [f"  {'✓' if met else '✗'} {bar}" for bar, met in bars.items()]
+            lines += [f"  {said}" for said in [evaluation.too_few_to_judge(per_category, network.name)] if said]
         return "\n".join(lines)
 
     def gains(self) -> dict[str, "pd.DataFrame"]:

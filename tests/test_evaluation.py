@@ -133,6 +133,28 @@ def test_every_bar_is_a_share_of_the_way_from_what_needs_no_learning_to_the_orac
     assert set(evaluation.quality_bars(moved, "net", ORACLE_SAMPLE, per_category)) == set(bars)   # a network moves no bar
 
 
+def test_a_larger_draw_is_judged_by_the_same_per_category_bars_and_a_wide_standard_error_is_named():
+    """category_targets gives quality_bars' per-category bars from any table of category means (the
+    test split's, or benchmarks/part1_sample.py's draw of 100 displays per category); too_few_to_judge
+    names each category whose singleton AUC's standard error exceeds JUDGING_SE, and only those."""
+    face = "FaceAmongInverted"
+    per_category = {ORACLE_SAMPLE: {"ColourSingleton": {"singleton AUC": 1.0}, face: {"singleton AUC": 1.0}},
+                    "no learning: x": {"ColourSingleton": {"singleton AUC": 0.9}, face: {"singleton AUC": 0.55}},
+                    "net": {"ColourSingleton": {"singleton AUC": 0.799, "singleton AUC SE": 0.0301},
+                            face: {"singleton AUC": 0.81, "singleton AUC SE": 0.03}}}
+    targets = evaluation.category_targets(per_category, "net", ORACLE_SAMPLE)
+    assert [(c, round(bar, 3), score) for c, _, bar, score in targets] == [
+        ("ColourSingleton", 0.8, 0.799), (face, 0.8, 0.81), (face, 0.82, 0.81)]   # 0.55 + 0.6 × 0.45
+    bars = evaluation.category_bars(per_category, "net", ORACLE_SAMPLE)
+    assert list(bars.values()) == [False, True, False]
+    assert set(bars) <= set(evaluation.quality_bars({CENTRE_BIAS: {"AUC-Judd": 0.6, "NSS": 0.0},
+                                                    "net": {"AUC-Judd": 0.7, "NSS": 2.0, "singleton AUC": 0.9}},
+                                                   "net", ORACLE_SAMPLE, per_category))
+    said = evaluation.too_few_to_judge(per_category, "net")
+    assert "ColourSingleton (± 0.030)" in said and face not in said
+    assert evaluation.too_few_to_judge({"net": {face: {"singleton AUC": 0.9, "singleton AUC SE": 0.02}}}, "net") == ""
+
+
 def test_salicon_observers_give_a_leave_one_out_oracle_and_pooled_data_none(tmp_path):
     import shutil
 

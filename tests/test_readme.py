@@ -31,6 +31,15 @@ def test_the_part1_table_is_generated_from_the_committed_results_file():
         assert set(other["order"]) == set(results["order"]) - {RUNS[1][0]}
     assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == readme_block(results)
     assert "docs/part1-sample.md" in (ROOT / "README.md").read_text()
+    # what the page says of the draw: on both seeds the second model meets every per-category bar there,
+    # each judged on enough displays (a standard error within JUDGING_SE)
+    from part1_sample import SHIPPED, bars_on_draw
+
+    from helpers.evaluation import JUDGING_SE
+    for run in (results, *results["other_seeds"].values()):
+        assert run["draw"]["displays_per_category"] == 100
+        assert all(bar["met"] for bar in bars_on_draw(run["draw"])[SHIPPED].values())
+        assert all(v["se"] <= JUDGING_SE for v in run["draw"]["per_category"][SHIPPED].values())
 
 
 def test_the_leak_audit_table_is_generated_from_the_committed_results_file_and_shows_no_leak_in_this_version():

@@ -35,6 +35,14 @@ def test_each_network_is_judged_against_every_bar_and_the_missed_ones_named():
     mixed = {**METRICS, "KL": 3.0, "IG": -0.2}  # KL: lower is better
     text = report.saliency_section(training, evaluation_record(network=mixed))
     assert "misses 2 of 5 bars: KL below the centre bias; IG above 0 (over the centre bias)." in text
+    assert "Too few test displays" not in text
+    wide = evaluation_record()   # a category's singleton AUC too uncertain to judge its bars on: named
+    wide.per_category = {m: {"A": METRICS, "B": METRICS} for m in wide.overall}
+    wide.per_category[NETWORK] = {"A": {**METRICS, "singleton AUC": 0.9, "singleton AUC SE": 0.06},
+                                  "B": {**METRICS, "singleton AUC": 0.9, "singleton AUC SE": 0.01}}
+    text = report.saliency_section(training, wide)
+    assert "Too few test displays to judge the bars of A (± 0.060): a standard error above 0.03" in text
+    assert "B (±" not in text
 
 
 def test_settings_other_than_table_2_are_named_with_the_profile_that_chose_them():
