@@ -307,8 +307,8 @@ def too_few_to_judge(per_category: dict[str, dict[str, dict[str, float]]], netwo
     if not wide:
         return ""
     said = ", ".join(f"{category} (± {error:.3f})" for category, error in wide.items())
-    return (f"Too few test displays to judge the bars of {said}: a standard error above {JUDGING_SE} "
-            "(docs/part1-sample.md judges every category's bars on 100 fresh displays per category).")
+    return (f"Too few test displays for a sure verdict on the bars of {said}: a standard error above {JUDGING_SE} "
+            "(docs/part1-sample.md judges every category's bars again on 100 fresh displays per category).")
 
 
 def no_learning_margins(overall: dict[str, dict[str, float]], network: str) -> dict[str, float]:

@@ -300,10 +300,10 @@ def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
             met = quality_bars(evaluation.overall, network, oracle, evaluation.per_category)
             missed = [bar for bar, ok in met.items() if not ok]
             note = f" (**{evaluation.unfinished[network]}**)" if network in evaluation.unfinished else ""
+            uncertain = too_few_to_judge(evaluation.per_category, network)
             lines.append(f"\n**{network}**{note} — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
                                                     f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed))
-                         + "." + _margin_sentence(evaluation.overall, network) + "\n")
-            lines += [f"{said}\n" for said in [too_few_to_judge(evaluation.per_category, network)] if said]
+                         + "." + _margin_sentence(evaluation.overall, network) + f" {uncertain}" * bool(uncertain) + "\n")
     return lines
 
 

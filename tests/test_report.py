@@ -41,7 +41,7 @@ def test_each_network_is_judged_against_every_bar_and_the_missed_ones_named():
     wide.per_category[NETWORK] = {"A": {**METRICS, "singleton AUC": 0.9, "singleton AUC SE": 0.06},
                                   "B": {**METRICS, "singleton AUC": 0.9, "singleton AUC SE": 0.01}}
     text = report.saliency_section(training, wide)
-    assert "Too few test displays to judge the bars of A (± 0.060): a standard error above 0.03" in text
+    assert "Too few test displays for a sure verdict on the bars of A (± 0.060): a standard error above 0.03" in text
     assert "B (±" not in text
 
 
