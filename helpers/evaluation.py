@@ -295,7 +295,8 @@ def category_targets(per_category: dict[str, dict[str, dict[str, float]]], netwo
 def category_bars(per_category: dict[str, dict[str, dict[str, float]]], network: str, oracle: str,
                   chance: bool = True, faces: bool = True) -> dict[str, bool]:
     """:func:`category_targets` as :func:`quality_bars` gives them: bar's label → met."""
-    return {label: score >= bar for _, label, bar, score in category_targets(per_category, network, oracle, chance, faces)}
+    targets = category_targets(per_category, network, oracle, chance, faces)
+    return {label: score >= bar for _, label, bar, score in targets}
 
 
 def too_few_to_judge(per_category: dict[str, dict[str, dict[str, float]]], network: str) -> str:

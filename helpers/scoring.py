@@ -94,8 +94,9 @@ class Scored:
                    f"{overall[evaluation.CENTRE_BIAS]['AUC-Judd']:.4f}" \
                    + (f", oracle {overall[self.oracle]['AUC-Judd']:.4f}" if self.oracle else "") + ")"
             bars = evaluation.quality_bars(overall, network.name, self.oracle, per_category)
+            uncertain = evaluation.too_few_to_judge(per_category, network.name)
             lines += [line] + [f"  {'✓' if met else '✗'} {bar}" for bar, met in bars.items()]
-            lines += [f"  {said}" for said in [evaluation.too_few_to_judge(per_category, network.name)] if said]
+            lines += [f"  {uncertain}"] * bool(uncertain)
         return "\n".join(lines)
 
     def gains(self) -> dict[str, "pd.DataFrame"]:
