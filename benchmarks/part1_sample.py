@@ -136,21 +136,6 @@ def bars_on_draw(draw: dict) -> dict:
     return result
 
 
-def draw_bars_table(results: dict) -> str:
-    """Each network's singleton AUC per category on the draw, ± its standard error, against the
-    category's highest bar (✓ every bar there met, ✗ not)."""
-    categories = list(samples.SALIENCY_CATEGORIES)
-    per_category, bars = results["draw"]["per_category"], bars_on_draw(results["draw"])
-    lines = ["| network | " + " | ".join(categories) + " | categories met |", "|---|" + "---|" * (len(categories) + 1)]
-    for name in [n for n in results["order"] if n in bars]:
-        cells = [f"{per_category[name][c]['mean']:.3f} ± {per_category[name][c]['se']:.3f} "
-                 f"{'≥' if bars[name][c]['met'] else '<'} {bars[name][c]['bar']:.3f} {'✓' if bars[name][c]['met'] else '✗'}"
-                 for c in categories]
-        met = sum(bars[name][c]["met"] for c in categories)
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {met} of {len(categories)} |")
-    return "\n".join(lines)
-
-
 def measure(runs=RUNS, unfinished: tuple[str, ...] = ()) -> dict:
     """Train (or load) every network of ``runs``, then score them and the baselines on the test displays.
     ``unfinished``: rows whose run another process is training, scored as far as it got."""
@@ -227,13 +212,22 @@ def category_table(results: dict, metric: str = metrics.SINGLETON_AUC) -> str:
 
 
 def draw_table(results: dict) -> str:
-    """The singleton AUC of every map per category on the fresh draw, mean ± standard error."""
+    """The singleton AUC of every map per category on the fresh draw, mean ± standard error; first the
+    bar each category sets a network (:func:`bars_on_draw`: the same for every network, since no
+    network's score enters a bar), and beside each network's score its verdict (✓ every bar of the
+    category met, ✗ not) and how many categories it meets."""
     categories = list(samples.SALIENCY_CATEGORIES)
-    per_category = results["draw"]["per_category"]
-    lines = ["| map | " + " | ".join(categories) + " |", "|---|" + "---|" * len(categories)]
+    per_category, bars = results["draw"]["per_category"], bars_on_draw(results["draw"])
+    bar = {c: next(iter(bars.values()))[c]["bar"] for c in categories}
+    assert all(by_category[c]["bar"] == bar[c] for by_category in bars.values() for c in categories)
+    lines = ["| map | " + " | ".join(categories) + " | categories met |", "|---|" + "---|" * (len(categories) + 1),
+             "| *the bar a network must reach* | " + " | ".join(f"*{bar[c]:.3f}*" for c in categories) + " |  |"]
     for name in [n for n in results["order"] if n in per_category]:
-        lines.append(f"| {name} | " + " | ".join(f"{per_category[name][c]['mean']:.3f} ± {per_category[name][c]['se']:.3f}"
-                                                for c in categories) + " |")
+        verdicts = bars.get(name, {})
+        cells = [f"{per_category[name][c]['mean']:.3f} ± {per_category[name][c]['se']:.3f}"
+                 + (f" {'✓' if verdicts[c]['met'] else '✗'}" if verdicts else "") for c in categories]
+        met = f"{sum(verdicts[c]['met'] for c in categories)} of {len(categories)}" if verdicts else ""
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {met} |")
     return "\n".join(lines)
 
 
@@ -305,12 +299,9 @@ def readme_block(results: dict) -> str:
         *(line for seed, run in runs if "draw" in run for line in (
             f"**Singleton AUC per category on {run['draw']['displays_per_category']} fresh displays per category, seed "
             f"{seed}** (the sample's generator with another seed, {run['draw']['seed']}: nothing was trained or chosen on "
-            "them), mean ± standard error.", "", draw_table(run), "")),
-        *(line for seed, run in runs if "draw" in run for line in (
-            f"**Every per-category bar judged on the {run['draw']['displays_per_category']} fresh displays per category, "
-            f"seed {seed}**: each network's singleton AUC ± its standard error against the category's highest bar "
-            "(the rule below, the draw's oracle and no-learning maps in place of the test split's).", "",
-            draw_bars_table(run), "")),
+            "them), mean ± standard error, and every per-category bar judged on them: the bar is the highest of the "
+            "category's (the rule below, the draw's oracle and no-learning maps in place of the test split's), ✓ a "
+            "network meets every bar of the category, ✗ not.", "", draw_table(run), "")),
         *(line for seed, run in runs for line in (
             f"**What each network adds over the best no-learning map, per category, seed {seed}** (singleton AUC / "
             "NSS; positive: better).", "", gains_table(run), "")),
