@@ -303,7 +303,8 @@ def _bar_lines(evaluation: SaliencyEvaluation, oracle: str) -> list[str]:
             uncertain = too_few_to_judge(evaluation.per_category, network)
             lines.append(f"\n**{network}**{note} — " + (f"meets every bar ({len(met)}): " + "; ".join(met) if not missed else
                                                     f"misses {len(missed)} of {len(met)} bars: " + "; ".join(missed))
-                         + "." + _margin_sentence(evaluation.overall, network) + f" {uncertain}" * bool(uncertain) + "\n")
+                         + "." + _margin_sentence(evaluation.overall, network)
+                         + (f" {uncertain}" if uncertain else "") + "\n")
     return lines
 
 

@@ -96,7 +96,8 @@ class Scored:
             bars = evaluation.quality_bars(overall, network.name, self.oracle, per_category)
             uncertain = evaluation.too_few_to_judge(per_category, network.name)
             lines += [line] + [f"  {'✓' if met else '✗'} {bar}" for bar, met in bars.items()]
-            lines += [f"  {uncertain}"] * bool(uncertain)
+            if uncertain:
+                lines.append(f"  {uncertain}")
         return "\n".join(lines)
 
     def gains(self) -> dict[str, "pd.DataFrame"]:

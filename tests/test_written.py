@@ -187,7 +187,6 @@ def test_the_report_says_which_run_wrote_each_section(folders, monkeypatch):
     assert f"by 'make run' (process 42), commit {paths.commit()}" in text
 
 
-
 def test_an_executed_copy_from_before_the_manifests_is_replaced_and_a_users_notebook_of_that_name_is_not(
         folders, monkeypatch):
     """A clone updated from a version without manifests: its executed copies carry papermill's record of
