@@ -13,8 +13,9 @@ extracted cleanly — and an archive without any published checksum is said to b
 
 Archives are extracted into a temporary folder beside ``data/<name>/`` that is renamed at the end,
 so a half-extracted data set is never mistaken for a complete one; members with absolute paths or
-``..`` are refused. What a killed run left behind (``.part`` files are kept on purpose; staging
-folders are not) is removed by the next run.
+``..`` are refused; a folder there that no earlier download extracted (a copy put there by hand) is
+never replaced: the download stops, naming it. What a killed run left behind (``.part`` files are
+kept on purpose; staging folders are not) is removed by the next run.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import paths
+from . import paths, written
 from .io import file_digest, replace_dir, staging_dir, write_json_atomic
 from .progress import tqdm
 
@@ -298,7 +299,8 @@ def extract(archives: list[Path], target: Path, tops: list[str] | None = None) -
     """Extract ``archives`` into ``target`` — their own folder, nothing outside it is touched — via a
     temporary folder beside it. Every member of every archive is checked first (:func:`safe_members`,
     each archive against its top-level folder in ``tops``). Each archive's top-level folder then
-    replaces the one of the same name in ``target`` (or ``target`` itself when they share a name)."""
+    replaces the one of the same name in ``target`` (or ``target`` itself when they share a name) — only
+    one that an earlier extraction made (:mod:`helpers.written`): a folder put there by hand stops it."""
     tops = tops or [None] * len(archives)
     with staging_dir(target, "extracting") as staging:
         checked = []
@@ -315,12 +317,19 @@ def extract(archives: list[Path], target: Path, tops: list[str] | None = None) -
                 except zipfile.BadZipFile as error:
                     raise DownloadError(f"{archive.filename}: not a complete zip archive ({error}); delete it and "
                                         "download again") from error
-        try:
-            if tops == [target.name]:  # the archive's own folder, replaced whole
-                return replace_dir(staging / target.name, target)
+        whole = tops == [target.name]   # the archive's own folder replaced whole, else each archive's top folder
+        pairs = ([(staging / target.name, target)] if whole
+                 else [(child, target / child.name) for child in staging.iterdir()])
+        for _, old in pairs:   # every one checked before any is replaced
+            if old.exists() and not old.is_symlink() and not written.is_ours(old, old.parent):
+                raise DownloadError(f"{old} is already there and was not extracted by this command: move it aside "
+                                    "(or delete it) to download it again; the archive was checked and nothing was "
+                                    "replaced")
+        if not whole:
             target.mkdir(parents=True, exist_ok=True)
-            for child in list(staging.iterdir()):  # each archive's own top-level folder
-                replace_dir(child, target / child.name)
+        try:
+            for new, old in pairs:
+                written.record(replace_dir(new, old), old.parent)
         except FileExistsError as error:  # a symbolic link where a data set's folder goes
             raise DownloadError(f"{error.strerror}; the archive was checked and nothing was replaced") from None
     return target

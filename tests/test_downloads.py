@@ -299,6 +299,31 @@ def test_a_good_archive_replaces_only_its_own_folder_and_records_its_hash_beside
     assert "recorded in" in capsys.readouterr().out
 
 
+def test_a_data_set_folder_put_there_by_hand_is_never_replaced_and_one_this_command_extracted_is(tmp_path):
+    """A download replaces only the folders an earlier download extracted (recorded in the data folder's
+    manifest): a user's own data/cat2000/trainSet or data/tiny-imagenet-200 stops it, untouched."""
+    import shutil
+
+    data = tmp_path / "data"
+    before = other_data_sets(data)                        # data/cat2000/trainSet as a user has it
+    (data / "tiny-imagenet-200").mkdir()
+    (data / "tiny-imagenet-200" / "wnids.txt").write_bytes(b"mine")
+    before[data / "tiny-imagenet-200" / "wnids.txt"] = b"mine"
+    (data / "downloads").mkdir()
+    make_zip(data / "downloads" / "trainSet.zip", {"trainSet/Stimuli/A/001.jpg": b"downloaded"})
+    make_zip(data / "downloads" / "tiny-imagenet-200.zip", {"tiny-imagenet-200/wnids.txt": b"n0\n"})
+    fetch = dict(base_url="http://127.0.0.1:9", progress=False, checksums=tmp_path / "c.json")
+    for name, folder in (("cat2000", data / "cat2000" / "trainSet"), ("tiny-imagenet", data / "tiny-imagenet-200")):
+        with pytest.raises(DownloadError, match=f"{folder} is already there and was not extracted by this command"):
+            download(name, data, **fetch)
+    assert {p: p.read_bytes() for p in before} == before and not list(data.rglob(".*extracting*"))
+    shutil.rmtree(data / "cat2000" / "trainSet")
+    extracted = download("cat2000", data, **fetch) / "trainSet" / "Stimuli" / "A" / "001.jpg"
+    extracted.write_bytes(b"damaged")
+    download("cat2000", data, **fetch)                    # its own extraction: replaced
+    assert extracted.read_bytes() == b"downloaded" and (data / "mit1003" / "ALLSTIMULI" / "i1.jpeg").exists()
+
+
 @pytest.mark.parametrize("members, message", [
     ({"trainSet/link": "symlink"}, "is a symbolic link"),
     ({"trainSet/a": b"file", "trainSet/a/b.txt": b"x"}, "'trainSet/a' is both a file and a folder"),
