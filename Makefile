@@ -12,8 +12,8 @@ SPREAD_TESTS = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 TORCH_INDEX ?=
 # Seconds a notebook cell may run before `make run` fails (a day fits notebook 01 on real CAT2000 on a CPU).
 CELL_TIMEOUT ?= 86400
-# Passed to every notebook that declares them, when set: make run PROFILE=assignment WholeDataset=200 DEVICE=cuda NPROC=4
-NOTEBOOK_PARAMETERS := $(if $(WholeDataset),-p WholeDataset $(WholeDataset)) $(if $(DEVICE),-p DEVICE $(DEVICE)) $(if $(NPROC),-p NPROC $(NPROC))
+# Passed to every notebook that declares them, when set: make run PROFILE=assignment WholeDataset=200 DEVICE=cuda
+NOTEBOOK_PARAMETERS := $(if $(WholeDataset),-p WholeDataset $(WholeDataset)) $(if $(DEVICE),-p DEVICE $(DEVICE))
 # DATA_DIR=/path moves the whole data folder (the one holding cat2000/, tiny-imagenet-200/, ...).
 ifdef DATA_DIR
 export SALIENCY_DATA_DIR := $(abspath $(DATA_DIR))
@@ -63,7 +63,7 @@ kernel: $(STAMP) ## Register the Jupyter kernel "saliency-inversion" of the envi
 sample: venv ## Generate the embedded sample data sets under data/
 	$(PYTHON) -c "from helpers import samples; print(samples.ensure_saliency_sample()); print(samples.ensure_inversion_sample())"
 
-run: venv sample ## Run every notebook headless (PROFILE=smoke|assignment, WholeDataset=N, DATA_DIR=..., DEVICE=..., NPROC=N, CELL_TIMEOUT=s)
+run: venv sample ## Run every notebook headless (PROFILE=smoke|assignment, WholeDataset=N, DATA_DIR=..., DEVICE=..., CELL_TIMEOUT=s)
 	$(PYTHON) -m helpers.pipeline --profile $(PROFILE) --timeout $(CELL_TIMEOUT) $(NOTEBOOK_PARAMETERS)
 
 report: venv ## Regenerate report/REPORT.md and REPORT.html from report/metrics
@@ -89,7 +89,7 @@ bench: venv ## Run the benchmarks, a full make run last (installs pysaliency and
 	$(PYTHON) benchmarks/run_all.py
 
 clean: ## Remove what is cheap to remake: executed notebooks, caches, the generated report (keeps trained models and data; SALIENCY_*_DIR honoured)
-	@PYTHONPATH=$(PROJECT_ROOT) $(CLEAN_PYTHON) -m helpers.clean
+	@PYTHONPATH=$(PROJECT_ROOT) $(CLEAN_PYTHON) -m helpers.outputs
 
 clean-models: ## List the trained models in checkpoints/ (or SALIENCY_CHECKPOINT_DIR); FORCE=1 removes them
-	@PYTHONPATH=$(PROJECT_ROOT) $(CLEAN_PYTHON) -m helpers.clean --models $(if $(filter 1,$(FORCE)),--force)
+	@PYTHONPATH=$(PROJECT_ROOT) $(CLEAN_PYTHON) -m helpers.outputs --models $(if $(filter 1,$(FORCE)),--force)

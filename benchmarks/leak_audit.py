@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import leak_audit, samples  # noqa: E402
+import glyph_audit as leak_audit  # noqa: E402
+from helpers import samples  # noqa: E402
 from helpers.io import replace_marked_block, write_json_atomic  # noqa: E402
 
 RESULTS = ROOT / "docs" / "results" / "leak_audit.json"

@@ -24,8 +24,7 @@ plots      the figures, saved through one function; which test images a figure s
 profiles   the notebooks' PROFILE: the assignment's settings or the quick smoke ones
 pipeline   running the notebooks headless with papermill (``make run``)
 notebooks  the notebooks by their declared role: the order they run in, how messages name them
-clean      ``make clean`` and ``make clean-models`` in the folders ``SALIENCY_*_DIR`` name
-written    what the project wrote in each output folder, by content; one headless run at a time there
+outputs    output folders: the project's or the user's (one marker), ``make clean``, one run at a time
 report     REPORT.md and REPORT.html from the records
 lab        JupyterLab with the project's kernel (``make lab``)
 ========== =====================================================================================

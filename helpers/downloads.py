@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -30,8 +31,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import paths, written
-from .io import file_digest, replace_dir, staging_dir, write_json_atomic
+from . import paths
+from .io import file_digest, staging_dir, write_json_atomic
 from .progress import tqdm
 
 CHUNK = 1 << 20
@@ -298,10 +299,13 @@ def safe_members(archive: zipfile.ZipFile, top: str | None = None) -> list[zipfi
 def extract(archives: list[Path], target: Path, tops: list[str] | None = None) -> Path:
     """Extract ``archives`` into ``target`` — their own folder, nothing outside it is touched — via a
     temporary folder beside it. Every member of every archive is checked first (:func:`safe_members`,
-    each archive against its top-level folder in ``tops``). Each archive's top-level folder then
-    replaces the one of the same name in ``target`` (or ``target`` itself when they share a name) — only
-    one that an earlier extraction made (:mod:`helpers.written`): a folder put there by hand stops it."""
+    each archive against its top-level folder in ``tops``); then each extracted file replaces the file of
+    its name in ``target``. Nothing else there is removed: a re-download keeps the user's own files."""
     tops = tops or [None] * len(archives)
+    links = [path for path in (target, *(target / top for top in tops if top)) if path.is_symlink()]
+    if links:
+        raise DownloadError(f"{links[0]} is a symbolic link (to {os.readlink(links[0])}); nothing is written through "
+                            "it. Remove the link, or point the data folder at its target")
     with staging_dir(target, "extracting") as staging:
         checked = []
         for path, top in zip(archives, tops):
@@ -317,21 +321,15 @@ def extract(archives: list[Path], target: Path, tops: list[str] | None = None) -
                 except zipfile.BadZipFile as error:
                     raise DownloadError(f"{archive.filename}: not a complete zip archive ({error}); delete it and "
                                         "download again") from error
-        whole = tops == [target.name]   # the archive's own folder replaced whole, else each archive's top folder
-        pairs = ([(staging / target.name, target)] if whole
-                 else [(child, target / child.name) for child in staging.iterdir()])
-        for _, old in pairs:   # every one checked before any is replaced
-            if old.exists() and not old.is_symlink() and not written.is_ours(old, old.parent):
-                raise DownloadError(f"{old} is already there and was not extracted by this command: move it aside "
-                                    "(or delete it) to download it again; the archive was checked and nothing was "
-                                    "replaced")
-        if not whole:
-            target.mkdir(parents=True, exist_ok=True)
-        try:
-            for new, old in pairs:
-                written.record(replace_dir(new, old), old.parent)
-        except FileExistsError as error:  # a symbolic link where a data set's folder goes
-            raise DownloadError(f"{error.strerror}; the archive was checked and nothing was replaced") from None
+        source = staging / target.name if tops == [target.name] else staging
+        for new in sorted(p for p in source.rglob("*") if p.is_file()):
+            old = target / new.relative_to(source)
+            if old.is_dir() or any(parent.is_file() or parent.is_symlink() for parent in old.parents
+                                   if parent.is_relative_to(target) and parent != target):
+                raise DownloadError(f"{old}: a folder, file or link of that name is in the way of the archive's file; "
+                                    "move it aside and run again")
+            old.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new, old)
     return target
 
 

@@ -25,12 +25,11 @@ from .data.fingerprints import check_trained_on
 from .encoders import LAYERS, build_encoder
 from .models import InversionDecoder, Inverter, count_parameters
 from .notebooks import describe as named
-from .parallel import check_nproc, per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
+from .parallel import per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
 from .checkpoints import check_architecture, checkpoint_path, read_checkpoint
-from .parallel import HowToRun
-from .training import TrainingRun, fit, set_seed
+from .training import TrainingRun, fit, recipe_options, set_seed
 from . import weights as weight_files
 from .weights import resolve
 
@@ -289,13 +288,12 @@ class TrainedDecoder:
                                              title=weights_note(self.inverter))
 
 
-def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, retrain: bool = False,
+def train_decoder(spec: InversionSpec, *, device: str = "auto", retrain: bool = False,
                   num_workers: int = 0, checkpoint_every: str | None = None, progress: bool = True) -> TrainedDecoder:
     """What a layer notebook does, as one call: build the inverter the spec describes, train its
-    decoder (or load or resume it), score it on the test images and write its record. ``nproc`` > 1
-    trains with that many processes under ``torchrun`` first, then loads what they left."""
+    decoder (or load or resume it), score it on the test images and write its record; under
+    ``torchrun``, data-parallel."""
     device = start_process_group(device)
-    check_nproc(nproc, device)
     data = rank_zero_first(lambda: load_data(spec))  # the sample is made once, by rank 0
     set_seed(spec.seed)  # the initial weights
     inverter = build_inverter(spec.encoder, spec.layer, spec.weights, spec.require_pretrained, spec.image_size)
@@ -305,8 +303,8 @@ def train_decoder(spec: InversionSpec, *, device: str = "auto", nproc: int = 1, 
                                     num_workers=num_workers)
     metadata = run_metadata(inverter, data)
     checkpoint = checkpoint_path(f"inversion_{metadata['encoder']}_{spec.layer}", data.name, spec, metadata)
-    options = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress).fit_options(
-        spec, data, inverter.decoder, checkpoint)
+    options = recipe_options(data, inverter.decoder, checkpoint, device=device, retrain=retrain,
+                             checkpoint_every=checkpoint_every, progress=progress)
     train_loader = make_loader(InversionDataset(data.train_items, spec.image_size), per_rank_batch(spec.batch_size),
                                shuffle=True, seed=spec.seed, num_workers=num_workers)
     run = fit(inverter, train_loader, validation_loader, spec, checkpoint, loss_fn=torch.nn.MSELoss(), metadata=metadata,

@@ -21,7 +21,6 @@ import os
 import secrets
 import shutil
 import socket
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -236,23 +235,3 @@ def check_writable_folder(folder: str | os.PathLike, what: str, variable: str) -
         raise type(error)(error.errno, f"{folder}: {what} cannot be written ({reason}); nothing has been done yet. "
                                        f"Set {variable} to a folder you can write") from None
     return folder
-
-
-@contextlib.contextmanager
-def held_or_waited_for(lock_path: Path, waiting: Callable[[], str], stream=None) -> Iterator[None]:
-    """Hold ``filelock``'s lock on ``lock_path`` (released however the process ends, on every system);
-    while another process holds it, print ``waiting()`` (whose it is, what follows) to ``stream``
-    (standard output by default) and wait. The empty file stays: removing a lock file another process
-    may be waiting on would let a third one in."""
-    from filelock import FileLock, Timeout   # imported here: make clean runs before the environment is built
-
-    lock = FileLock(lock_path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(waiting(), file=stream or sys.stdout, flush=True)
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()

@@ -1,18 +1,10 @@
-"""Data-parallel training: starting ``torchrun`` from a notebook, the process group, the per-rank batch.
-
-A recipe (:func:`helpers.saliency.train`, :func:`helpers.inversion.train_decoder`) asked for
-``nproc`` > 1 processes writes its spec to one JSON file and runs ``torchrun --standalone
---nproc-per-node nproc -m helpers.train PART --spec FILE``; every rank then calls the same recipe
-with that spec, and the notebook loads the finished checkpoint they left. ``--batch-size`` is the
-**global** batch: each of N processes takes ``batch / N`` images per step.
+"""Where training runs: the device, the CPU's kind, and the process group of a run the user started with
+``torchrun --nproc-per-node N -m helpers.train …`` (``--batch-size`` is the global batch: each of N
+processes takes ``batch / N`` images per step).
 """
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -97,45 +89,6 @@ def process_group() -> tuple[int, int]:
     return 0, 1
 
 
-def available_processes(device: torch.device) -> int:
-    """How many processes can train at once: one per visible GPU, else one per CPU core."""
-    if device.type == "cuda":
-        return torch.cuda.device_count()
-    return os.cpu_count() or 1
-
-
-def check_nproc(nproc, device: torch.device) -> int:
-    """``nproc`` itself when it is a whole number from 1 to the processes the machine has, else an error."""
-    limit = available_processes(device)
-    if isinstance(nproc, bool) or not isinstance(nproc, int) or not 1 <= nproc <= limit:
-        where = f"{limit} GPU(s) visible" if device.type == "cuda" else f"{limit} CPU core(s)"
-        raise ValueError(f"NPROC must be a whole number from 1 to {limit} ({where}), got {nproc!r}")
-    return nproc
-
-
-def launch(spec, nproc: int, device: str, retrain: bool = False, num_workers: int = 0,
-           checkpoint_every: str | None = None) -> None:
-    """Train ``spec`` with ``nproc`` processes on this machine, printing their output as it comes;
-    an error names the exit status. The caller then loads the checkpoint they left."""
-    check_nproc(nproc, select_device(device))
-    with tempfile.TemporaryDirectory(prefix="spec-") as folder:
-        spec_path = Path(folder) / "spec.json"
-        spec_path.write_text(spec.to_json())
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-                   "-m", "helpers.train", spec.PART, "--spec", str(spec_path), "--device", str(device),
-                   "--num-workers", str(num_workers)]
-        command += ["--retrain"] if retrain else []
-        command += ["--checkpoint-every", checkpoint_every] if checkpoint_every else []
-        print("$ " + " ".join(command[1:]), flush=True)
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                              env={**os.environ, "SALIENCY_PROGRESS_BARS": "0"}) as process:
-            for line in process.stdout:
-                print(line, end="", flush=True)
-    if process.returncode:
-        raise RuntimeError(f"training with {nproc} processes failed (exit status {process.returncode}); its output is "
-                           "above. Run the same cell again to resume from the last checkpoint")
-
-
 def start_process_group(device: str) -> torch.device:
     """Under torchrun (``WORLD_SIZE`` > 1) start the process group — ``nccl`` on GPUs (one per
     process, ``LOCAL_RANK``), ``gloo`` on the CPU — and return this process' device."""
@@ -172,52 +125,3 @@ def per_rank_batch(global_batch: int) -> int:
     return global_batch // world
 
 
-@dataclass
-class HowToRun:
-    """A recipe's options of how to run (none of them part of what is trained)."""
-
-    device: torch.device
-    nproc: int = 1
-    retrain: bool = False
-    num_workers: int = 0
-    checkpoint_every: str | None = None   # "200" steps or "10m"
-    progress: bool = True
-
-    def fit_options(self, spec, data, trainable: torch.nn.Module, checkpoint: Path) -> dict:
-        """What both recipes do between naming the checkpoint and calling :func:`helpers.training.fit`:
-        say which checkpoint has the same settings on other data, train with ``nproc`` processes under
-        ``torchrun`` first when asked (then this process loads what they left), and collect ``fit``'s
-        options — among them what the checkpoint stores besides the weights."""
-        from . import paths
-        from .checkpoints import same_settings_other_data
-        from .identity import architecture
-        from .io import check_writable_folder
-
-        if process_group()[0] == 0:
-            # the records go there after every epoch: a folder that cannot take them is found now
-            check_writable_folder(paths.metrics_dir(), "the report's metrics folder", "SALIENCY_REPORT_DIR")
-            for line in same_settings_other_data(checkpoint):
-                print(line)
-        retrain = self.retrain
-        if self.nproc > 1 and process_group()[1] == 1:
-            launch(spec, self.nproc, str(self.device), retrain, self.num_workers, self.checkpoint_every)
-            retrain = False  # the processes trained it
-        every_steps, every_minutes = parse_checkpoint_every(self.checkpoint_every)
-        return {"device": self.device, "trainable": trainable, "retrain": retrain, "progress": self.progress,
-                "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,
-                "extra": {"data_folder": str(data.root), "architecture": architecture(trainable),
-                          "split_files": data.split_files(progress=self.progress)}}
-
-
-def parse_checkpoint_every(text: str | None) -> tuple[int | None, float | None]:
-    """``"200"`` → every 200 steps; ``"10m"`` → every 10 minutes; ``None`` → epochs only."""
-    if not text:
-        return None, None
-    try:
-        if text.endswith("m") and float(text[:-1]) > 0:
-            return None, float(text[:-1])
-        if not text.endswith("m") and int(text) > 0:
-            return int(text), None
-    except ValueError:
-        pass
-    raise ValueError(f"--checkpoint-every must be a number of steps (200) or minutes (10m), got {text!r}")

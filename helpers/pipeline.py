@@ -26,7 +26,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from traitlets.config import Config
 
 from . import notebooks as project_notebooks
-from . import paths, written
+from . import outputs, paths
 from .profiles import PROFILES
 from .report import build_report
 from .spec import SHARED, SPECS
@@ -36,8 +36,6 @@ KERNEL_DISPLAY_NAME = "Python (saliency-inversion)"
 
 #: ``make run PROFILE=assignment`` is for the real data: no silent fallback to random AlexNet weights.
 REAL_RUN = {"REQUIRE_PRETRAINED": True}
-#: Profiles by name ("full" is the older name of "assignment").
-ALIASES = {"full": "assignment"}
 #: Seconds a cell may run: a day, enough for notebook 01's 20 epochs on real CAT2000 on a CPU.
 DEFAULT_CELL_TIMEOUT = 86_400
 
@@ -63,7 +61,6 @@ def parameters_for(profile: str, overrides: dict) -> dict:
     """What every notebook is given: its ``PROFILE`` (resolved inside the notebook by its spec,
     :meth:`helpers.spec.Spec.from_parameters`), the real-run policy for the assignment profile, and
     ``-p`` overrides."""
-    profile = ALIASES.get(profile, profile)
     if profile not in PROFILES:
         raise SystemExit(f"--profile must be one of {sorted(PROFILES)}, got {profile!r}")
     return {"PROFILE": profile, **(REAL_RUN if profile == "assignment" else {}), **overrides}
@@ -113,10 +110,7 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
 
     The kernel talks to papermill over local IPC sockets in a private temporary folder rather than
     TCP ports, so nothing is sent over the network (and the kernel has no reason to warn about it)."""
-    output = paths.ensure(paths.executed_dir()) / notebook.name
-    if not written.is_ours(output, paths.executed_dir()) and earlier_runs_copy(notebook, output):
-        written.record(output, paths.executed_dir())   # written before the folders kept manifests
-    written.check_may_write(output, paths.executed_dir())
+    output = outputs.check_may_write(paths.executed_dir() / notebook.name, paths.executed_dir())
     running = output.with_name(f".{output.stem}.running.ipynb")   # renamed onto the copy when the run ends, however
     # the cells' streams to this terminal, once: papermill's log_output would print stderr a second time
     streams = dict(stdout_file=sys.stdout, stderr_file=sys.stderr) if stream else {}
@@ -129,23 +123,7 @@ def run_notebook(notebook: Path, parameters: dict, timeout: int | None, stream: 
         finally:
             if running.exists():
                 os.replace(running, output)
-                written.record(output, paths.executed_dir())
     return output
-
-
-def earlier_runs_copy(notebook: Path, output: Path) -> bool:
-    """Whether ``output`` is what an earlier version of the project wrote there before the output folders
-    kept manifests: papermill's record in it says it ran ``notebook`` into this very path on the project's
-    kernel (a user's file of the same name says otherwise, and is left alone)."""
-    if output.is_symlink() or not output.is_file():
-        return False
-    try:
-        metadata = nbformat.read(output, as_version=4).metadata
-    except (OSError, ValueError):
-        return False
-    run = metadata.get("papermill") or {}
-    return (Path(str(run.get("input_path", ""))).name == notebook.name and str(run.get("output_path")) == str(output)
-            and (metadata.get("kernelspec") or {}).get("name") == KERNEL_NAME)
 
 
 def _interrupted_cell(output: Path) -> str:
@@ -220,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     run = (f"'python -m helpers.pipeline --profile {args.profile}' (process {os.getpid()}, started "
            f"{time.strftime('%Y-%m-%d %H:%M')})")
     try:
-        with written.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], run) as doing:
+        with outputs.one_run_at_a_time([paths.executed_dir(), paths.report_dir()], run) as doing:
             return _run_all(selected, parameters, args, doing)
-    except written.NotWrittenHere as error:
+    except outputs.NotOurFolder as error:
         print(error, file=sys.stderr)
         return 1
     except KeyboardInterrupt:   # Ctrl-C while waiting for another run, or while the report is built

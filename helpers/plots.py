@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from . import evaluation, paths, written
+from . import evaluation, outputs, paths
 from .data import SaliencyItem, load_ground_truth, load_rgb, to_pixels
 from .models import MODEL_NAMES, SALNET
 from .io import atomic_path
@@ -23,11 +23,11 @@ plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.spines.top": F
 def save_figure(figure: plt.Figure, name: str, vector: bool = False, folder: Path | None = None) -> list[Path]:
     """Write ``figure`` as ``<name>.png`` (and ``<name>.pdf`` when ``vector``) to the report's
     figures folder, atomically; return the paths written."""
-    folder = paths.ensure(folder or paths.figures_dir())
+    folder = folder or paths.figures_dir()
     saved = []
     for suffix in ("png", "pdf") if vector else ("png",):
-        target = folder / f"{name}.{suffix}"
-        with written.replacing(target, paths.report_dir()), atomic_path(target) as tmp:
+        target = outputs.check_may_write(folder / f"{name}.{suffix}", paths.report_dir())
+        with atomic_path(target) as tmp:
             figure.savefig(tmp, format=suffix, bbox_inches="tight")
         saved.append(target)
     return saved

@@ -24,16 +24,9 @@ from typing import ClassVar
 
 import pandas as pd
 
-from . import paths, written
+from . import outputs, paths
 from .io import write_json_atomic, write_text_atomic
 from .models import SALNET
-
-
-
-#: Fields a training record once had and no longer writes, skipped when an older file is read: the
-#: training loop's settings under their old names (``config``), copies of settings the ``spec`` beside
-#: them holds, and the identity (the spec's, and the ``metadata`` now stored alone).
-RETIRED_FIELDS = ("config", "WholeDataset", "seed", "image_size", "ceil_mode", "identity")
 
 
 class RecordError(ValueError):
@@ -54,10 +47,9 @@ class Record:
     def write(self) -> Path:
         """Write the record atomically into the metrics folder; return its path."""
         self.written = _dt.datetime.now().isoformat(timespec="seconds")
-        self.run = f"{written.this_run()}, commit {paths.commit()}"
-        path = paths.ensure(paths.metrics_dir()) / self.file_name()
-        with written.replacing(path, paths.report_dir()):
-            return write_json_atomic(path, dataclasses.asdict(self))
+        self.run = f"{outputs.this_run()}, commit {paths.commit()}"
+        path = outputs.check_may_write(paths.metrics_dir() / self.file_name(), paths.report_dir())
+        return write_json_atomic(path, dataclasses.asdict(self))
 
     @classmethod
     def read(cls, file_name: str | None = None):
@@ -67,8 +59,7 @@ class Record:
             return None
         try:
             data = json.loads(path.read_text())
-            retired = RETIRED_FIELDS if issubclass(cls, TrainingFields) else ()
-            return cls(**{key: value for key, value in data.items() if key not in retired})
+            return cls(**data)
         except (json.JSONDecodeError, TypeError) as error:
             expected = [f.name for f in dataclasses.fields(cls)]
             raise RecordError(f"{path}: not a {cls.__name__} record (expected the fields {expected}; {error}); "
@@ -224,6 +215,5 @@ class InversionComparison(Record):
 def write_table(name: str, table: pd.DataFrame, index: bool = True, comment: str = "") -> Path:
     """A table as ``report/metrics/<name>.csv`` (atomically), with an optional ``# comment`` line."""
     text = (f"# {comment}\n" if comment else "") + table.to_csv(index=index)
-    path = paths.ensure(paths.metrics_dir()) / f"{name}.csv"
-    with written.replacing(path, paths.report_dir()):
-        return write_text_atomic(path, text)
+    path = outputs.check_may_write(paths.metrics_dir() / f"{name}.csv", paths.report_dir())
+    return write_text_atomic(path, text)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from . import paths, written
+from . import outputs, paths
 from .evaluation import (NETWORK, NO_LEARNING, PER_CATEGORY_METRICS, SE, gain_over_no_learning, is_no_learning,
                          no_learning_margins, quality_bars, too_few_to_judge)
 from .io import atomic_path, write_text_atomic
@@ -474,7 +474,7 @@ def build_pdf(html_path: Path) -> Path:
         raise FileNotFoundError("REPORT.pdf is printed by headless Chromium or Chrome, and neither is installed "
                                 "(e.g. `apt install chromium`); or open REPORT.html in a browser and print it to PDF")
     pdf = html_path.with_suffix(".pdf")
-    with written.replacing(pdf, pdf.parent), atomic_path(pdf) as partial:
+    with atomic_path(outputs.check_may_write(pdf, paths.report_dir())) as partial:
         done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                                f"--print-to-pdf={partial}", html_path.resolve().as_uri()],
                               capture_output=True, text=True, timeout=300, check=False)
@@ -507,10 +507,9 @@ def build_report() -> tuple[Path, Path]:
               f"- **AlexNet weights:** {weights}\n")
     text = (header + "\n" + saliency_section(training, evaluation, second) + "\n" + inversion_section(inversion, layers)
             + comparison_section(comparison))
-    folder = paths.ensure(paths.report_dir())
+    folder = outputs.own(paths.report_dir())
     for page, contents in (("REPORT.md", text), ("REPORT.html", report_html(text, folder))):
-        with written.replacing(folder / page, folder):
-            write_text_atomic(folder / page, contents)
+        write_text_atomic(outputs.check_may_write(folder / page, folder), contents)
     return folder / "REPORT.md", folder / "REPORT.html"
 
 

@@ -23,10 +23,10 @@ from .checkpoints import checkpoint_path
 from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, resolve_saliency_dataset, saliency_splits
 from .models import CONTRAST, MODEL_NAMES, SALNET, ContrastSaliencyNet, SaliencyNet, count_parameters
 from .notebooks import describe as named
-from .parallel import HowToRun, check_nproc, per_rank_batch, rank_zero_first, start_process_group
+from .parallel import per_rank_batch, rank_zero_first, start_process_group
 from .records import SaliencyTraining
 from .spec import ContrastSpec, SaliencySpec
-from .training import TrainingRun, fit, set_seed
+from .training import TrainingRun, fit, recipe_options, set_seed
 
 SPEC_OF_MODEL = {SALNET: SaliencySpec, CONTRAST: ContrastSpec}
 
@@ -157,15 +157,12 @@ class TrainedSaliency:
                 f"lowest validation loss {min(run.val_loss):.4f}")
 
 
-def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: bool = False, num_workers: int = 0,
+def train(spec: SaliencySpec, *, device: str = "auto", retrain: bool = False, num_workers: int = 0,
           checkpoint_every: str | None = None, progress: bool = True) -> TrainedSaliency:
-    """Train the network ``spec`` describes (or load its finished run, or resume it) and keep its record.
-
-    ``nproc`` > 1 trains with that many processes under ``torchrun`` first (:func:`helpers.parallel.launch`),
-    then loads what they left; ``checkpoint_every`` (``"200"`` steps or ``"10m"``) adds checkpoints
+    """Train the network ``spec`` describes (or load its finished run, or resume it) and keep its record;
+    under ``torchrun``, data-parallel. ``checkpoint_every`` (``"200"`` steps or ``"10m"``) adds checkpoints
     within epochs."""
     device = start_process_group(device)
-    check_nproc(nproc, device)
     if progress and device.type == "cpu" and (note := smoke_is_lighter(spec)):
         print(note, flush=True)
     set_seed(spec.seed)  # the initial weights
@@ -176,8 +173,8 @@ def train(spec: SaliencySpec, *, device: str = "auto", nproc: int = 1, retrain: 
     validation_loader = make_loader(validation_set, spec.batch_size, num_workers=num_workers)
     metadata = run_metadata(spec, data, model)
     checkpoint = _checkpoint_of(spec, data, metadata)
-    how = HowToRun(device, nproc, retrain, num_workers, checkpoint_every, progress)
-    options = how.fit_options(spec, data, trainable_part(model), checkpoint)
+    options = recipe_options(data, trainable_part(model), checkpoint, device=device, retrain=retrain,
+                             checkpoint_every=checkpoint_every, progress=progress)
     train_loader = make_loader(train_set, per_rank_batch(spec.batch_size), shuffle=True, seed=spec.seed,
                                num_workers=num_workers)
     run = fit(model, train_loader, validation_loader, spec, checkpoint, loss_fn=loss_function(spec),

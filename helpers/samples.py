@@ -11,7 +11,7 @@ hand-made contrast map finds it without learning anything. Two are not: a schema
 colour singleton, the fixations split between them by :data:`FIXATION_MODEL`'s stated share. Every
 glyph has the same ring, eyes and mouth and the same ink, is mirror-symmetric to the pixel, and
 draws its ink's centre and spread from one distribution (:func:`face_layout`), so no low-level
-statistic that ``helpers.leak_audit`` measures — symmetry about four axes, the ink's moments and
+statistic that ``benchmarks/glyph_audit.py`` measures — symmetry about four axes, the ink's moments and
 amount, edges, colour, size, position — tells the face from a distractor: only the arrangement,
 eyes above mouth, does. People look at faces whatever their contrast (Cerf et al. 2008); which maps
 find the face here is measured in ``docs/part1-sample.md``.
@@ -181,7 +181,7 @@ def face_layout(rng: np.random.Generator, upright: bool) -> tuple[float, float]:
     Every glyph draws its ink's centre and its eyes-to-mouth gap alike; the face puts its eyes above
     its mouth, every distractor below — an upside-down face. Eyes and mouth hold the same ink in the
     same rows' shape, so a distractor is the face turned upside down about its ink centre: symmetry,
-    moments and ink are drawn from one distribution for both (``helpers.leak_audit`` checks it), and
+    moments and ink are drawn from one distribution for both (``benchmarks/glyph_audit.py`` checks it), and
     only the arrangement, eyes above mouth, tells the face."""
     centre, gap = rng.uniform(-INK_CENTRE, INK_CENTRE), rng.uniform(*PART_GAP)
     return (centre - gap / 2, centre + gap / 2) if upright else (centre + gap / 2, centre - gap / 2)

@@ -1,37 +1,7 @@
-"""What a run is: one typed spec per part, its defaults the assignment's tables.
-
-================  =================================  ==========================================
-spec              trains                             defaults
-================  =================================  ==========================================
-``SaliencySpec``  the halved SalNet (notebook 01)    Table 2 (SGD 1e-4, batch 2, 20 epochs, 240×320)
-``ContrastSpec``  notebook 01's second model         Adam 1e-3, batch 8, 20 epochs, 240×320
-``InversionSpec`` one layer's decoder (03–07)        Table 5 (Adam 1e-3, batch 64, 20 epochs, 227²)
-================  =================================  ==========================================
-
-Every setting is one field, declared once with :func:`setting`: its default, what it means, the
-table it comes from and how it is checked; a part that takes another default from its table says
-only the value (:func:`part_default`). Everything else is read from the fields — nothing names a
-setting twice:
-
-* a notebook builds its spec from its parameters cell, ``SaliencySpec.from_parameters(globals())``:
-  a field ``learning_rate`` is the parameter ``LEARNING_RATE`` (``whole_dataset`` is the
-  assignment's ``WholeDataset``), and any field can be set there by that name;
-* a profile (:mod:`helpers.profiles`) is a named set of overrides of the fields;
-* ``python -m helpers.train`` makes one flag per field, its help showing the default and its table;
-* ``torchrun`` receives the spec as one JSON file; the checkpoint and the record store it whole;
-* the training loop (:func:`helpers.training.fit`) reads its settings from the spec, by these names;
-* the run's identity (:meth:`Spec.identity`) is the fields that make a model what it is.
-
-**The rule for values.** A parameter left at ``None`` takes the profile's value, or the field's
-default; any value you set yourself — even one equal to the default — wins over the profile.
-
-**A new field does not rename old runs.** A field added later declares ``neutral=``: the value
-that does what the code did before the field existed. The identity leaves a field out while it has
-its neutral value, so every checkpoint trained before it keeps its name and loads as finished;
-any other value is a new identity. A record or checkpoint written before a field existed reads it
-as its neutral value (:meth:`Spec.from_stored`). Changing a default that a finished run used changes its
-identity: its checkpoint is not taken for the new run's, and loading it as such is refused, naming
-the setting (:func:`helpers.training.fit`).
+"""What a run is: one typed spec per part (``SaliencySpec``: Table 2; ``ContrastSpec``: the second model;
+``InversionSpec``: Table 5), every setting one field declared once with :func:`setting`. A notebook builds its
+spec from its parameters (``learning_rate`` is ``LEARNING_RATE``), a profile overrides fields, the command line
+has one flag per field, and the checkpoint and record store it whole; a value you set wins over the profile.
 """
 from __future__ import annotations
 
@@ -42,7 +12,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import ClassVar, Union
 
 import torchvision
 
@@ -54,18 +24,13 @@ from .profiles import profile_overrides, profile_reason
 #: The networks ``ENCODER`` may name: torchvision's image classifiers.
 CLASSIFIERS = tuple(torchvision.models.list_models(module=torchvision.models))
 
-_MISSING = object()
-
-
 def setting(default, help: str, *, table: str = "", choices: tuple = (), at_least: int | None = None,
-            above: float | None = None, identity: bool = True, neutral: Any = _MISSING):
+            above: float | None = None, identity: bool = True):
     """A spec field, declared once. ``at_least``: the smallest value allowed; ``above``: the value it must
     exceed. ``identity=False``: a setting of how to run, not of what is trained (it never names a
-    checkpoint). ``neutral``: for a field added after runs were trained, the value that behaves as the
-    code did before it (see the module's docstring)."""
+    checkpoint)."""
     return dataclasses.field(default=default, metadata={"help": help, "table": table, "choices": choices,
-                                                        "at_least": at_least, "above": above, "identity": identity,
-                                                        "neutral": neutral})
+                                                        "at_least": at_least, "above": above, "identity": identity})
 
 
 def part_default(base: type, name: str, default, table: str = ""):
@@ -228,32 +193,21 @@ class Spec:
     # -- what the spec means ----------------------------------------------------------------------
 
     def identity(self) -> dict:
-        """The fields that make a trained model what it is — every field but those of how to run
-        (``identity=False``) and the epoch count (more epochs continue a run) — each left out while it
-        has its ``neutral`` value — and the memory format mixed precision implies, so that no existing
-        checkpoint is renamed (:func:`helpers.checkpoints.checkpoint_path`)."""
-        out = {}
-        for spec_field in dataclasses.fields(self):
-            value = getattr(self, spec_field.name)
-            if not spec_field.metadata["identity"] or spec_field.name == "epochs" or value == spec_field.metadata["neutral"]:
-                continue
-            if _base_type(type(self), spec_field.name) is float:
-                value = float(value)
-            out[spec_field.name] = _plain(value)
-        out["channels_last"] = self.mixed_precision
-        return out
+        """The fields that make a trained model what it is: every field but those of how to run
+        (``identity=False``) and the epoch count (more epochs continue a run)."""
+        return {f.name: _plain(float(getattr(self, f.name)) if _base_type(type(self), f.name) is float
+                               else getattr(self, f.name))
+                for f in dataclasses.fields(self) if f.metadata["identity"] and f.name != "epochs"}
 
     @classmethod
     def from_stored(cls, values: dict):
-        """The spec a checkpoint or record stored; a field it does not have (added since) takes its
-        neutral value, else its default — what the code did when the file was written."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        return cls(**{name: values[name] if name in values else _stored_default(f) for name, f in fields.items()})
+        """The spec a checkpoint or record stored."""
+        return cls(**values)
 
     @classmethod
     def differences_from_tables(cls, values: dict) -> list[str]:
         """``values`` (a stored spec) where it differs from a field taken from the assignment's
-        tables: ``"OPTIMIZER 'adam' (Table 2: sgd)"``; a field the stored spec lacks is its neutral value."""
+        tables: ``"OPTIMIZER 'adam' (Table 2: sgd)"``."""
         stored = cls.from_stored(values)
         return [f"{parameter_name(f.name)} {_plain(getattr(stored, f.name))!r} ({f.metadata['table']})"
                 for f in dataclasses.fields(cls)
@@ -271,11 +225,6 @@ class Spec:
 
 def _default(spec_field: dataclasses.Field):
     return spec_field.default
-
-
-def _stored_default(spec_field: dataclasses.Field):
-    neutral = spec_field.metadata["neutral"]
-    return spec_field.default if neutral is _MISSING else neutral
 
 
 def _plain(value):
@@ -306,7 +255,7 @@ class SaliencySpec(Spec):
                                      "(240×320, the paper)", table="Table 1")
     loss: str = setting("mse", "mse (Table 2), or kld: the prediction and the ground truth each normalised to sum "
                                "to one, their KL divergence (the saliency literature's distribution loss)",
-                        table="Table 2: mse", choices=("mse", "kld"), neutral="mse")
+                        table="Table 2: mse", choices=("mse", "kld"))
 
     MODEL: ClassVar[str] = SALNET
 

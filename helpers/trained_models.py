@@ -10,8 +10,7 @@ import torch
 from torch import nn
 
 from . import paths
-from .checkpoints import (ArchitectureMismatchError, CheckpointError, check_architecture, read_checkpoint,
-                          stored_identity)
+from .checkpoints import ArchitectureMismatchError, CheckpointError, check_architecture, read_checkpoint
 from .data import resolve_saliency_dataset, saliency_splits
 from .data.fingerprints import check_trained_on
 from .models import CONTRAST, MODEL_NAMES, SALNET
@@ -51,7 +50,7 @@ def training_record(model: str = SALNET) -> SaliencyTraining | None:
             state = read_checkpoint(path)
         except CheckpointError:   # a file of the user's that happens to share the prefix: not a run of ours
             continue
-        if "spec" in state and state["epoch"] >= state.get("epochs_planned", state["epoch"]):
+        if state["epoch"] >= state["epochs_planned"]:
             print(f"no record of the {MODEL_NAMES[model]} in {paths.metrics_dir()}: rebuilt it from {path.name}")
             return record_from_checkpoint(path, state)
     return None
@@ -61,7 +60,7 @@ def record_from_checkpoint(path: Path, state: dict) -> SaliencyTraining:
     """Notebook 01's record of a run, from its checkpoint alone (and written)."""
     spec = SPEC_OF_MODEL[state["metadata"]["model"]].from_stored(state["spec"])
     model = build_model(spec)
-    run = TrainingRun(epochs_planned=state.get("epochs_planned", state["epoch"]), history=state["history"],
+    run = TrainingRun(epochs_planned=state["epochs_planned"], history=state["history"],
                       checkpoint=path, metadata=state["metadata"])
     images = state["metadata"]["data"]["images"]
     data = SaliencyData(state["metadata"]["dataset"], Path(state.get("data_folder", "")),
@@ -81,11 +80,7 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
     state = read_checkpoint(checkpoint)
     meta = state["metadata"]
     retrain = f"train it again with {named('saliency-training')}"
-    if "spec" not in state:
-        raise ArchitectureMismatchError(f"{checkpoint}: trained by an earlier version of this project (no spec stored); "
-                                        f"{retrain} (it is kept as it is)")
     spec = SPEC_OF_MODEL[meta["model"]].from_stored(state["spec"])
-    stored_identity(state, type(spec), checkpoint)   # an older file's spec must agree with its identity
     model = build_model(spec)
     check_architecture(checkpoint, state, trainable_part(model), retrain)
     if meta["model"] == CONTRAST and model.weights_id != meta["front_end_weights"]:
@@ -93,7 +88,7 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
                                         f"{meta['front_end_weights']!r}, but {model.weights_id!r} is what is here")
     trainable_part(model).load_state_dict(state["model"])
     info = {**spec.as_dict(), **meta, "WholeDataset": spec.whole_dataset, "image_size": list(spec.image_size),
-            "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state.get("epochs_planned", state["epoch"]),
+            "spec": spec, "epochs_trained": state["epoch"], "epochs_planned": state["epochs_planned"],
             "split_files": state.get("split_files")}
     return model.to(device).eval(), info
 
@@ -103,8 +98,7 @@ def trained_split(trained: dict, data_dir: str | Path = "", checkpoint: str | Pa
     tested on, rebuilt from its data set's folder (``data_dir``, else its default) and checked against
     the files its checkpoint stores: an image added, removed, moved between splits or replaced — by
     content — is refused, naming the files (:class:`helpers.data.fingerprints.SplitChangedError`), so
-    nothing is scored as "test" that the network trained on. A checkpoint written before the files
-    were stored is checked by its fingerprint of paths and sizes."""
+    nothing is scored as "test" that the network trained on."""
     name, root = resolve_saliency_dataset(trained["dataset"], data_dir)
     train, validation, test = saliency_splits(name, root, trained["WholeDataset"], trained["seed"])
     data = SaliencyData(name, Path(root), train, test, validation)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 import os
 import random
+import signal
+import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,7 +28,10 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .checkpoints import Checkpointer, ctrl_c_waits_for_the_step, load_weights, restore_random_states
+from . import outputs, paths
+from .checkpoints import Checkpointer, load_weights, restore_random_states, same_settings_other_data
+from .identity import architecture
+from .io import check_writable_folder
 from .parallel import process_group, select_device
 from .progress import tqdm
 
@@ -176,6 +181,64 @@ class Training:
         return batches
 
 
+@contextmanager
+def ctrl_c_waits_for_the_step(enabled: bool):
+    """While an epoch runs in one process, the first Ctrl-C (a kernel's interrupt too) is noted in the list this
+    yields, so the step under way finishes and is saved before the loop stops; a second one stops at once. Off
+    under DDP, and where Ctrl-C is ignored (a background job, ``nohup``)."""
+    asked: list[bool] = []
+
+    def note(signum, frame):
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(True)
+
+    if (not enabled or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+        yield asked
+        return
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield asked
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def step_due(training: Training, checkpointer: Checkpointer, step: int) -> bool:
+    """Whether a checkpoint is due within the epoch after ``step`` (rank 0's clock decides)."""
+    every, minutes = training.options.checkpoint_every, training.options.checkpoint_minutes
+    due = bool(every and step % every == 0)
+    if minutes:
+        due = due or time.monotonic() - checkpointer.last_saved >= 60 * minutes
+        if training.world > 1:
+            flag = torch.tensor([int(due)])
+            dist.broadcast(flag, 0)
+            due = bool(flag.item())
+    return due
+
+
+def resume(training: Training, state: dict) -> None:
+    """Continue the run ``state`` holds: weights, optimiser, schedule, history and random states — those of a
+    step within an epoch once that epoch's batches are drawn, as when it was saved."""
+    load_weights(training.trainable, state, training.run.checkpoint)
+    training.run.history = state["history"]
+    if state["optimizer"] is None and training.is_main:
+        print(f"{training.run.checkpoint.name} finished after {state['epoch']} epochs and kept no optimiser state; "
+              "the optimiser starts afresh for the extra epochs")
+    if state["optimizer"] is not None:
+        training.optimizer.load_state_dict(state["optimizer"])
+    training.scheduler.load_state_dict(state["scheduler"])
+    training.run.resumed_from_epoch = state["epoch"]
+    training.resume_at = state["step_in_epoch"]
+    if training.resume_at:
+        training.partial, training.resume_state = tuple(state["partial"]) if training.is_main else (0.0, 0), state
+    else:
+        restore_random_states(state)
+    where = f"step {training.resume_at} of epoch {state['epoch'] + 1}" if training.resume_at else f"epoch {state['epoch']}"
+    if training.is_main:
+        print(f"Resuming {training.run.checkpoint.name} after {where} of {training.spec.epochs}")
+
+
 def train_epoch(training: Training, loader: DataLoader, epoch: int, checkpointer: Checkpointer) -> tuple[float, int]:
     """One pass over ``loader``: forward, loss, backward, step; a checkpoint every N steps or minutes
     when asked. Returns the loss sum and the image count over every process."""
@@ -198,8 +261,7 @@ def train_epoch(training: Training, loader: DataLoader, epoch: int, checkpointer
             if interrupted:   # Ctrl-C: this step is done; keep it, then stop (a second Ctrl-C stops at once)
                 checkpointer.save(training, epoch - 1, step, (total, count))
                 raise KeyboardInterrupt(f"stopped after step {step} of epoch {epoch}, which {checkpointer.path} keeps")
-            if (options.checkpoint_every or options.checkpoint_minutes) and checkpointer.step_due(
-                    step, options.checkpoint_every, options.checkpoint_minutes, training.world):
+            if (options.checkpoint_every or options.checkpoint_minutes) and step_due(training, checkpointer, step):
                 totals = training.summed(total, count)
                 if training.is_main:
                     checkpointer.save(training, epoch - 1, step, totals)
@@ -235,7 +297,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         if state is not None and state["epoch"] >= spec.epochs:
             return _loaded_finished(training, state)
         if state is not None:
-            checkpointer.resume(training, state)
+            resume(training, state)
         # a frozen front end (the second model's, a decoder's encoder) computes each image once, not every epoch
         with getattr(model, "remembering_frozen_features", nullcontext)():
             for epoch in range(training.run.resumed_from_epoch + 1, spec.epochs + 1):
@@ -304,3 +366,33 @@ def predict(model: nn.Module, loader: DataLoader, device: str | torch.device = "
     model.to(device).eval()
     outputs = [model(batch[0].to(device)).float().cpu() for batch in loader]
     return torch.cat(outputs)
+
+
+def recipe_options(data, trainable: nn.Module, checkpoint: Path, *, device, retrain: bool = False,
+                   checkpoint_every: str | None = None, progress: bool = True) -> dict:
+    """The :func:`fit` options both recipes share: what the checkpoint stores besides the weights (the data's
+    folder and files, the network's architecture) and checkpoints within epochs (``"200"`` steps, ``"10m"``)."""
+    if process_group()[0] == 0:
+        # the records go there after every epoch: a folder that cannot take them is found now
+        check_writable_folder(outputs.own(paths.report_dir()), "the report folder", "SALIENCY_REPORT_DIR")
+        for line in same_settings_other_data(checkpoint):
+            print(line)
+    every_steps, every_minutes = parse_checkpoint_every(checkpoint_every)
+    return {"device": device, "trainable": trainable, "retrain": retrain, "progress": progress,
+            "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,
+            "extra": {"data_folder": str(data.root), "architecture": architecture(trainable),
+                      "split_files": data.split_files(progress=progress)}}
+
+
+def parse_checkpoint_every(text: str | None) -> tuple[int | None, float | None]:
+    """``"200"`` → every 200 steps; ``"10m"`` → every 10 minutes; ``None`` → epochs only."""
+    if not text:
+        return None, None
+    try:
+        if text.endswith("m") and float(text[:-1]) > 0:
+            return None, float(text[:-1])
+        if not text.endswith("m") and int(text) > 0:
+            return int(text), None
+    except ValueError:
+        pass
+    raise ValueError(f"--checkpoint-every must be a number of steps (200) or minutes (10m), got {text!r}")

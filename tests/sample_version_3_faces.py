@@ -1,6 +1,6 @@
 """The face displays of the saliency sample's version 3, as they were drawn (helpers/samples.py at
 commit fd88cfb): one upright face among *scrambled* faces — the parts moved to random slots. Kept
-only so that a test can show the leak audit (helpers/leak_audit.py) finds what leaked from them:
+only so that a test can show the leak audit (benchmarks/glyph_audit.py) finds what leaked from them:
 the upright face was the one mirror-symmetric glyph, with its ink higher and more spread."""
 from __future__ import annotations
 

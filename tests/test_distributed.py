@@ -14,7 +14,8 @@ from torch import nn
 
 from helpers.data import make_loader
 from helpers.models import InversionDecoder, SaliencyNet
-from helpers.checkpoints import ctrl_c_waits_for_the_step, read_checkpoint
+from helpers.checkpoints import read_checkpoint
+from helpers.training import ctrl_c_waits_for_the_step
 from helpers.training import fit
 from helpers.spec import Spec
 

@@ -299,29 +299,27 @@ def test_a_good_archive_replaces_only_its_own_folder_and_records_its_hash_beside
     assert "recorded in" in capsys.readouterr().out
 
 
-def test_a_data_set_folder_put_there_by_hand_is_never_replaced_and_one_this_command_extracted_is(tmp_path):
-    """A download replaces only the folders an earlier download extracted (recorded in the data folder's
-    manifest): a user's own data/cat2000/trainSet or data/tiny-imagenet-200 stops it, untouched."""
-    import shutil
-
+def test_a_download_replaces_only_the_archives_own_files_and_keeps_every_other_file_there(tmp_path):
+    """Over a folder the user unpacked by hand, or one an earlier download extracted and the user added to: each
+    file of the (checked) archive replaces the file of its name; a user's notes and added images stay."""
     data = tmp_path / "data"
-    before = other_data_sets(data)                        # data/cat2000/trainSet as a user has it
+    before = other_data_sets(data)                        # data/cat2000/trainSet as a user has it, and more
     (data / "tiny-imagenet-200").mkdir()
-    (data / "tiny-imagenet-200" / "wnids.txt").write_bytes(b"mine")
-    before[data / "tiny-imagenet-200" / "wnids.txt"] = b"mine"
+    (data / "tiny-imagenet-200" / "MY_NOTES.txt").write_bytes(b"mine")
     (data / "downloads").mkdir()
     make_zip(data / "downloads" / "trainSet.zip", {"trainSet/Stimuli/A/001.jpg": b"downloaded"})
     make_zip(data / "downloads" / "tiny-imagenet-200.zip", {"tiny-imagenet-200/wnids.txt": b"n0\n"})
     fetch = dict(base_url="http://127.0.0.1:9", progress=False, checksums=tmp_path / "c.json")
-    for name, folder in (("cat2000", data / "cat2000" / "trainSet"), ("tiny-imagenet", data / "tiny-imagenet-200")):
-        with pytest.raises(DownloadError, match=f"{folder} is already there and was not extracted by this command"):
-            download(name, data, **fetch)
-    assert {p: p.read_bytes() for p in before} == before and not list(data.rglob(".*extracting*"))
-    shutil.rmtree(data / "cat2000" / "trainSet")
+    download("tiny-imagenet", data, **fetch)
+    assert (data / "tiny-imagenet-200" / "wnids.txt").read_bytes() == b"n0\n"
     extracted = download("cat2000", data, **fetch) / "trainSet" / "Stimuli" / "A" / "001.jpg"
     extracted.write_bytes(b"damaged")
-    download("cat2000", data, **fetch)                    # its own extraction: replaced
-    assert extracted.read_bytes() == b"downloaded" and (data / "mit1003" / "ALLSTIMULI" / "i1.jpeg").exists()
+    (extracted.parent / "002_added_by_me.jpg").write_bytes(b"my image")
+    download("cat2000", data, **fetch)
+    assert extracted.read_bytes() == b"downloaded" and (extracted.parent / "002_added_by_me.jpg").read_bytes() == b"my image"
+    assert (data / "tiny-imagenet-200" / "MY_NOTES.txt").read_bytes() == b"mine"
+    assert all(path.read_bytes() == content for path, content in before.items() if path != extracted)
+    assert not list(data.rglob(".*extracting*"))
 
 
 @pytest.mark.parametrize("members, message", [

@@ -1,9 +1,15 @@
-"""The sample's leak audit (helpers/leak_audit.py): on the face displays no low-level statistic tells
+"""The sample's leak audit (benchmarks/glyph_audit.py): on the face displays no low-level statistic tells
 the face from the distractors — and the audit finds the leaks of the sample's version 3."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from helpers import leak_audit, samples
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import glyph_audit as leak_audit  # noqa: E402
+from helpers import samples  # noqa: E402
 from sample_version_3_faces import make_display as version_3_display
 
 DISPLAYS = 150   # a category's displays in each audit: some 1,500 face–distractor pairs

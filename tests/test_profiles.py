@@ -61,7 +61,7 @@ def test_a_notebook_takes_every_field_of_its_spec_listed_or_not():
 
 def test_the_headless_runner_passes_only_the_profile_and_the_real_run_policy():
     assert pipeline.parameters_for("smoke", {}) == {"PROFILE": "smoke"}
-    assert pipeline.parameters_for("full", {"DEVICE": "cuda"}) == {"PROFILE": "assignment", "REQUIRE_PRETRAINED": True,
+    assert pipeline.parameters_for("assignment", {"DEVICE": "cuda"}) == {"PROFILE": "assignment", "REQUIRE_PRETRAINED": True,
                                                                    "DEVICE": "cuda"}
     with pytest.raises(SystemExit, match="profile"):
         pipeline.parameters_for("turbo", {})

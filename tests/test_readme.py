@@ -45,7 +45,7 @@ def test_the_part1_table_is_generated_from_the_committed_results_file():
 def test_the_leak_audit_table_is_generated_from_the_committed_results_file_and_shows_no_leak_in_this_version():
     from leak_audit import HIGH, LOW, MARKERS, PAGE, RESULTS, readme_block
 
-    from helpers import leak_audit as audit
+    import glyph_audit as audit
     from helpers import samples
 
     results = json.loads(RESULTS.read_text())

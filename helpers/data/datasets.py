@@ -8,7 +8,6 @@ is decoded again.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Sequence
 
@@ -18,7 +17,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from .. import paths, written
+from .. import outputs, paths
 from ..io import atomic_path
 from ..parallel import process_group
 from .image_layouts import ImageItem
@@ -75,8 +74,7 @@ class DecodeOnceDataset(Dataset):
         self.cache_dir = paths.cache_dir() / self.namespace if cache_dir == "default" else (
             Path(cache_dir) if cache_dir is not None else None)
         if cache_dir == "default" and not _claimed(self.cache_dir):
-            print(f"{self.cache_dir} is not a folder this project made: the decode cache is off (set "
-                  "SALIENCY_CACHE_DIR to another folder to keep one)", flush=True)
+            print("the decode cache is off: every epoch decodes the images again", flush=True)
             self.cache_dir = None
 
     def __len__(self) -> int:
@@ -124,25 +122,16 @@ class DecodeOnceDataset(Dataset):
         return self.to_tensors(self.load(index))
 
 
-def _an_earlier_versions_cache(folder: Path) -> bool:
-    """Whether ``folder`` holds nothing but the decode cache's own layout, ``<2 hex>/<those 2 and 38 hex>.npz``
-    (what an earlier version of the project left before the output folders kept manifests)."""
-    try:
-        files = [(sub, file) for sub in folder.iterdir() for file in (sub.iterdir() if sub.is_dir() else [sub])]
-    except OSError:
-        return False
-    return bool(files) and all(re.fullmatch(r"[0-9a-f]{2}", sub.name) and not sub.is_symlink() and
-                               re.fullmatch(sub.name + r"[0-9a-f]{38}\.npz", file.name) for sub, file in files)
-
-
 def _claimed(folder: Path) -> bool:
-    """Whether the cache's ``folder`` is the project's (made now if missing; see :mod:`helpers.written`)."""
+    """Whether the decode cache may live in ``folder`` (inside the project's cache folder, :mod:`helpers.outputs`)."""
     try:
-        if not folder.is_symlink() and not written.is_ours(folder, folder.parent) and _an_earlier_versions_cache(folder):
-            written.record(folder, folder.parent)
-        return written.claim_folder(folder, folder.parent)
+        outputs.check_may_write(folder / "x", paths.cache_dir())
+    except outputs.NotOurFolder as refusal:
+        print(refusal, flush=True)
+        return False
     except OSError:
-        return True   # cannot be made: the first write says so and the run goes on without the cache
+        pass   # cannot be made: the first write says so and the run goes on without the cache
+    return True
 
 
 class SaliencyDataset(DecodeOnceDataset):

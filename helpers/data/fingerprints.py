@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .. import paths, written
+from .. import outputs, paths
 from ..io import file_digest, write_json_atomic
 from ..progress import tqdm
 from .readers import DataError
@@ -56,8 +56,7 @@ def file_digests(files: Iterable[Path], progress: bool = False) -> dict[Path, st
         changed = True
     if changed:
         try:
-            with written.replacing(cache_path, paths.ensure(cache_path.parent)):
-                write_json_atomic(cache_path, cache, durable=False)
+            write_json_atomic(outputs.check_may_write(cache_path, paths.cache_dir()), cache, durable=False)
         except OSError:
             pass  # a read-only cache folder, or a file of that name not the project's: recomputed next time
     return digests

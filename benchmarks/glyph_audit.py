@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 import numpy as np
 from scipy.ndimage import gaussian_filter, laplace, sobel
 
-from . import samples
+from helpers import samples
 
 #: The statistics a glyph is measured by: name → what it reads.
 STATISTICS = {
