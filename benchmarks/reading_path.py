@@ -1,6 +1,7 @@
 """The reading path of Part 1, measured: the static call closure of notebook 01's calls into helpers/.
 
     python benchmarks/reading_path.py          # prints the table docs/architecture.md shows
+    python benchmarks/reading_path.py --write  # and writes it there, between the reading-path markers
 
 From every helpers name notebook 01's code uses, it follows each definition's calls — a name defined or
 imported in its module, ``module.name`` of an imported helpers module, and a method of a class already
@@ -63,7 +64,8 @@ def span(node: ast.AST) -> int:
 def closure(modules: dict[str, Module], roots: set[tuple[str, str]]) -> dict[tuple[str, ...], ast.AST]:
     """Every definition reached from ``roots`` (module, name): key (module, name[, method])."""
     reached: dict[tuple[str, ...], ast.AST] = {}
-    todo = list(roots)
+    attributes: set[str] = set()   # every ``.name`` read by what was reached
+    todo = sorted(roots)
 
     def target(module: str, name: str) -> tuple[str, str] | None:
         seen = set()
@@ -75,12 +77,15 @@ def closure(modules: dict[str, Module], roots: set[tuple[str, str]]) -> dict[tup
             if name not in found.imports:
                 return None
             module, original = found.imports[name]
-            if original is None:
-                return None
-            if f"{module}.{original}" in modules:   # ``from . import saliency``: a module, not a name
+            if original is None or f"{module}.{original}" in modules:   # a module, not a name in one
                 return None
             name = original
         return None
+
+    def methods(key: tuple[str, ...], names: set[str]) -> list[tuple[str, str, str]]:
+        node = modules[key[0]].definitions[key[1]]
+        return [(key[0], key[1], n.name) for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and (n.name in names or n.name in ("__init__", "__post_init__", "__call__", "forward"))]
 
     while todo:
         key = todo.pop()
@@ -93,8 +98,10 @@ def closure(modules: dict[str, Module], roots: set[tuple[str, str]]) -> dict[tup
         if isinstance(node, ast.ClassDef):   # its bases and its body outside the methods
             body = [n for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
             walked = [*node.bases, *body, *node.decorator_list]
+            todo += methods(key, attributes)
         else:
             walked = [node]
+        new_attributes = set()
         for part in walked:
             for sub in ast.walk(part):
                 if isinstance(sub, ast.Name):
@@ -102,18 +109,16 @@ def closure(modules: dict[str, Module], roots: set[tuple[str, str]]) -> dict[tup
                     todo += [found] if found else []
                 elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
                     imported = module.imports.get(sub.value.id)
-                    if imported and imported[1] is None or imported and f"{imported[0]}.{imported[1]}" in modules:
+                    if imported and (imported[1] is None or f"{imported[0]}.{imported[1]}" in modules):
                         source = imported[0] if imported[1] is None else f"{imported[0]}.{imported[1]}"
                         found = target(source, sub.attr)
                         todo += [found] if found else []
-                if isinstance(sub, ast.Attribute):   # a method of a reached class, called on any object
-                    todo += [(m, c, sub.attr) for (m, c, *rest) in list(reached) if not rest
-                             and isinstance(modules[m].definitions[c], ast.ClassDef)
-                             and any(getattr(n, "name", None) == sub.attr for n in modules[m].definitions[c].body)]
-        if isinstance(node, ast.ClassDef):   # methods reached earlier by name, on this newly reached class
-            names = {sub.attr for other in reached.values() for sub in ast.walk(other) if isinstance(sub, ast.Attribute)}
-            todo += [(key[0], key[1], n.name) for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                     and (n.name in names or n.name in ("__init__", "__post_init__", "__call__", "forward"))]
+                if isinstance(sub, ast.Attribute):
+                    new_attributes.add(sub.attr)
+        new_attributes -= attributes
+        attributes |= new_attributes
+        for other in [k for k, n in reached.items() if len(k) == 2 and isinstance(n, ast.ClassDef)]:
+            todo += methods(other, new_attributes)   # a method of a reached class, called by name on any object
     return reached
 
 
@@ -161,6 +166,14 @@ def table() -> str:
     return (f"| file | lines reached from notebook 01 |\n|---|---|\n{rows}\n| **{len(lines)} files** | **{total}** |")
 
 
+PAGE = ROOT / "docs" / "architecture.md"
+MARKERS = ("<!-- reading-path:begin -->\n", "\n<!-- reading-path:end -->")
+
+
 if __name__ == "__main__":
     print(table())
+    if "--write" in sys.argv[1:]:
+        sys.path.insert(0, str(ROOT))
+        from helpers.io import replace_marked_block
+        replace_marked_block(PAGE, *MARKERS, table())
     sys.exit(0)

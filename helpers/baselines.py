@@ -1,29 +1,8 @@
 """Saliency maps with no learned parameter: the **no learning** rows of every Part 1 table.
 
-How much of a trained network's score needs no training at all? Seven maps answer it, none with a
-trained parameter, each scored as a network's map is:
-
-* **colour contrast** — each colour channel's z-score across the image (:func:`helpers.models.image_contrast`),
-  the root mean square over the three channels, blurred: a pixel of a colour rare in its image scores high;
-* **hand-made contrast** — the strongest contrast map this project could write (:func:`hand_made_contrast`):
-  colour-opponent, luminance, oriented-energy and coarse-scale centre–surround channels, each
-  z-scored across the image as in Itti, Koch & Niebur (1998), combined by their maximum or mean;
-* **spectral residual** (Hou & Zhang, CVPR 2007) and **fine-grained saliency** (Montabone & Soto,
-  Image and Vision Computing 2010) — the saliency models OpenCV ships (``cv2.saliency``);
-* **feature contrast** — the same z-score of the frozen MobileNetV2 front end's features (the second
-  model's three taps, :meth:`helpers.models.ContrastSaliencyNet.frozen_features`), without its trained readout;
-* **mirror symmetry** — symmetry is a classical bottom-up cue (Reisfeld, Wolfson & Yeshurun 1995;
-  Kootstra, Nederveen & de Boer 2008): proto-objects found as Laplacian-of-Gaussian blobs of colour
-  distance, each scored by how well its high-passed luminance correlates with its left–right mirror
-  image (:func:`mirror_symmetry`);
-* **hand-made contrast with symmetry** — the hand-made map's channels and the symmetry map as one
-  more channel, combined by their maximum or mean: blind to the category, as a hand-made map must be.
-
-Each has a few settings (its blur; for the hand-made map, how its channels combine); every setting is
-chosen by the mean AUC-Judd on the **validation** images, so nothing here ever looks at the test images
-it is then scored on. A network is judged against the best of these rows on each metric
-(:func:`helpers.evaluation.quality_bars`).
-"""
+Colour contrast, a hand-made Itti-style contrast map, OpenCV's spectral residual and fine-grained maps, the
+frozen front end's feature contrast and mirror symmetry; each one's few settings are chosen on the
+validation images (``docs/part1-sample.md`` cites each and says what it scores)."""
 from __future__ import annotations
 
 import itertools

@@ -1,22 +1,8 @@
 """Downloading the real data sets: ``python -m helpers.downloads cat2000|mit1003|tiny-imagenet|salicon|imagenet``.
 
-Each archive is fetched from its official address (``https://``, falling back to ``http://`` where
-the host offers nothing else) with a progress bar into ``data/downloads/``. A download lands in a
-``.part`` file that is renamed only when every byte the server promised (``Content-Length``) has
-arrived: a connection that closes early leaves the ``.part``, and the next run resumes it.
-
-Every archive is checked against ``data/checksums.json`` (kept in the repository): the MD5 its
-publisher gives where there is one, and the SHA-256 recorded beside it. A SHA-256 is recorded only
-for a file known to be whole and sound — it matched the published MD5, or it arrived complete and
-extracted cleanly — and an archive without any published checksum is said to be so. A file put in
-``data/downloads/`` by hand is checked the same way and used, without any network.
-
-Archives are extracted into a temporary folder beside ``data/<name>/`` that is renamed at the end,
-so a half-extracted data set is never mistaken for a complete one; members with absolute paths or
-``..`` are refused; a folder there that no earlier download extracted (a copy put there by hand) is
-never replaced: the download stops, naming it. What a killed run left behind (``.part`` files are
-kept on purpose; staging folders are not) is removed by the next run.
-"""
+From the official address with a progress bar, resumed from a ``.part`` file, checked against the published
+MD5 (and a SHA-256 recorded beside the data) before it is extracted; unsafe members are refused, and each
+extracted file replaces only the file of its name."""
 from __future__ import annotations
 
 import argparse

@@ -1,10 +1,6 @@
-"""Frozen front ends: torchvision's networks cut at a layer, and their features computed once.
-
-* :class:`AlexNetEncoder` — AlexNet cut after the assignment's taps (conv1 … fc8, :data:`ALEXNET_TAPS`);
-  :class:`FrozenEncoder` — any torchvision classifier cut at a node of its graph, its output laid out
-  as maps or vectors whatever the network's own layout (:func:`as_features`, :func:`trace_layout`);
-* :class:`FrozenThenTrained` — a network whose frozen first part computes each image's features once
-  while it trains (:class:`FrozenFeatureMemo`): the second saliency model, and every inverter.
+"""Frozen front ends: torchvision's networks cut at a layer (:class:`AlexNetEncoder` at the assignment's taps,
+:class:`FrozenEncoder` at any node), and :class:`FrozenThenTrained`, whose frozen part computes each image's
+features once while the rest trains (the second saliency model, every inverter).
 """
 from __future__ import annotations
 

@@ -1,21 +1,6 @@
-"""Scoring saliency maps the way the MIT benchmark does: ground truth at the stimulus' resolution.
-
-Each network's output is upsampled once to the fixation map's size (MATLAB's ``imresize``) and
-scaled to [0, 1] — an affine map, as saving it as an image does: no value is clipped, so no ties
-are made — and scored with every metric of :mod:`helpers.metrics`, beside the baselines:
-
-* **centre bias** — a centred Gaussian whose width is fitted on the training fixations;
-* **chance** — uniform noise;
-* **oracle** — the best one can do: on the generated sample, the density its fixations were drawn
-  from; on data with fixations per observer (SALICON), each observer's fixations predicted by the
-  others' (blurred as the MIT benchmark blurs); absent where the observers are pooled (CAT2000's
-  ``FIXATIONLOCS``, MIT1003's ``fixPts``), and the record says why;
-* **all items** (the sample only) — every item marked equally: it finds the items, not the odd one
-  out, which the **singleton AUC** (:func:`helpers.metrics.singleton_auc`) then shows;
-* **no learning: …** — seven maps with no trained parameter (:mod:`helpers.baselines`: colour
-  contrast, a hand-made contrast map, OpenCV's spectral residual and fine-grained models, the frozen
-  front end's feature contrast, two mirror-symmetry maps), scored as a network's map is: what a
-  trained network adds is its margin over the best of them.
+"""Scoring saliency maps as the MIT benchmark does: each map upsampled to the fixation map's size, scaled to
+[0, 1], scored with every metric of :mod:`helpers.metrics` beside the baselines (centre bias, chance, oracle,
+all items, and the no-learning maps of :mod:`helpers.baselines`), and the bars a network is judged by.
 """
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Explorers for JupyterLab (ipywidgets): notebook 02's test images, notebook 07's photographs by layer.
-
-Each explorer is a few widgets that drive one callback, :meth:`show`, which draws the selection into
-an output area and keeps what it drew in ``state`` (which the tests read). :func:`show_or_skip`
-displays an explorer where a front end draws widgets (:func:`helpers.progress.widgets_shown`) and
-prints one line instead in a headless run (papermill, nbconvert), whose static figures say the same.
+"""Explorers for JupyterLab (ipywidgets): notebook 02's test images, notebook 07's photographs by layer; each
+is a few widgets driving one :meth:`show`, and a headless run prints one line instead.
 """
 from __future__ import annotations
 

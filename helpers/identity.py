@@ -1,22 +1,19 @@
-"""What a trained model was made of, beyond its settings: the data it saw and the code of its network.
-
-Both are part of a run's identity (:meth:`helpers.spec.Spec.identity` is the rest): they name its
-checkpoint, are stored in it and in its record, and are checked when it is loaded, so a model
-trained on other images, or built by other code, is never taken for this run's.
-
-* :meth:`helpers.data.RunData.fingerprint` — every file of both splits by its path *relative to the
-  data set's folder* and its size: a moved or renamed data folder with the same files is the same
-  data; an added, removed or replaced image is not.
-* :func:`architecture` — the module tree (each module's type and settings) and every parameter's
-  shape: ReLU changed to Tanh, or a layer widened, is another network.
+"""What a trained model was made of beyond its settings: :func:`architecture` (the module tree and every
+parameter's shape) and :func:`digest`; with the spec's identity and the data's fingerprint they name its
+checkpoint and are checked when it is loaded.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Sequence
 
 from torch import nn
+
+
+class ArchitectureMismatchError(RuntimeError):
+    """A checkpoint holds a network the code no longer builds (the message says what differs)."""
 
 
 def digest(value, length: int = 12) -> str:
@@ -43,3 +40,12 @@ def architecture_differences(stored: Sequence[str], built: Sequence[str], limit:
             differences.append(f"{name}: {before} in the checkpoint, {now} in the code")
     more = f" and {len(differences) - limit} more" if len(differences) > limit else ""
     return "; ".join(differences[:limit]) + more
+
+
+def check_architecture(path: str | Path, state: dict, module: nn.Module, retrain_hint: str) -> None:
+    """Refuse a checkpoint whose network (module tree, settings, parameter shapes) is not ``module``."""
+    built = architecture(module)
+    if built != state.get("architecture"):
+        raise ArchitectureMismatchError(f"{path}: the network in it is not the one the code builds now "
+                                        f"({architecture_differences(state.get('architecture', []), built)}); "
+                                        f"{retrain_hint}, or restore the code it was trained with")

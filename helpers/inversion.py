@@ -1,11 +1,7 @@
-"""Part 2's recipe: a decoder for one layer of a frozen encoder, trained from its spec; its record,
-the reconstruction error, and the comparison of decoders trained on a pretrained and a random network.
-
-:func:`train_decoder` is what notebooks 03–06, notebook 07's comparison, ``python -m helpers.train
-inversion`` and the tests call: :class:`helpers.spec.InversionSpec` → data → inverter →
-:func:`helpers.training.fit` into the checkpoint named by the run's identity (the spec's identity,
-the encoder's weights, the data's fingerprint, the decoder's architecture) → scores on the test
-images → a :class:`helpers.records.InversionLayer` record."""
+"""Part 2's recipe: :func:`train_decoder` builds a frozen encoder and its decoder from an
+:class:`helpers.spec.InversionSpec`, trains it with :func:`helpers.training.fit`, scores the reconstructions
+on the test images and writes the record; notebook 07's summary and pretrained-against-random comparison.
+"""
 from __future__ import annotations
 
 import math
@@ -28,7 +24,8 @@ from .notebooks import describe as named
 from .parallel import per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
-from .checkpoints import check_architecture, checkpoint_path, read_checkpoint
+from .checkpoints import checkpoint_path, read_checkpoint
+from .identity import check_architecture
 from .training import TrainingRun, fit, recipe_options, set_seed
 from . import weights as weight_files
 from .weights import resolve
@@ -174,7 +171,7 @@ def common_test_set(records: dict[str, InversionLayer]) -> tuple[bool | int, int
 def load_decoder(inverter: Inverter, record: InversionLayer, data: RunData | None = None) -> dict:
     """Load the decoder a layer notebook trained into ``inverter``; return its checkpoint. It goes
     through the checks training makes: a decoder trained on other encoder weights than ``inverter``'s,
-    one whose architecture is not the one the code builds (:func:`helpers.checkpoints.check_architecture`)
+    one whose architecture is not the one the code builds (:func:`helpers.identity.check_architecture`)
     and — given ``data`` — one trained on another split than ``data``'s are refused, saying why."""
     state = read_checkpoint(record.checkpoint)
     trained_on = state["metadata"].get("weights_id")

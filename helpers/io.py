@@ -1,15 +1,6 @@
-"""Writing files safely: atomic, with the permissions the user's umask gives, and no leftovers.
-
-Every file the project writes goes through :func:`atomic_path` (write a temporary file beside the
-target, then rename it onto the target), every generated folder through :func:`staging_dir`
-(build it under a temporary name, then rename it). Temporary names carry the host and process that
-made them, so the next run removes what a killed run left behind without touching the work of a
-run still going. Files are created with mode ``0o666`` and folders ``0o777``, both reduced by the
-umask — as ``open`` and ``mkdir`` do — never the private ``0o600`` / ``0o700`` of ``tempfile``.
-Checkpoints and records are written *durably*: the file is flushed to the disk before the rename and
-its folder after it, so a power cut leaves the old file or the new one, never an empty one.
-A generated folder replaces an old one by :func:`replace_dir`: the old one is renamed aside, the new
-one moved in, and only then is the old one deleted — a kill at any point leaves a whole copy.
+"""Writing files safely: atomic (a temporary file renamed onto the target; a folder built under a temporary
+name), durable where it matters (synced before and after the rename), with the umask's permissions, and
+whatever a killed run left behind removed by the next.
 """
 from __future__ import annotations
 

@@ -1,20 +1,7 @@
-"""Saliency metrics, exact to the MIT saliency benchmark's MATLAB code (cvzoya/saliency, ``code_forMetrics``).
-
-Every function takes 2-D numpy arrays or torch tensors (CPU or CUDA), computes in float64 and
-returns a Python float. The prediction is resized to the ground truth's size — ground truth is kept
-at the stimulus' original resolution, as the benchmark scores it — with :func:`imresize`, a port of
-MATLAB's ``imresize`` (bicubic, a = −0.5, antialiased when shrinking).
-
-=====================  ==================================================================
-``auc_judd``           ``AUC_Judd.m`` — thresholds at the fixated pixels' values
-``auc_borji``          ``AUC_Borji.m`` — negatives drawn uniformly from the image
-``auc_shuffled``       ``AUC_shuffled.m`` — negatives at other images' fixations
-``nss``                ``NSS.m`` — mean z-score (N−1 std) at the fixated pixels
-``cc``                 ``CC.m`` — ``corr2`` of the z-scored maps
-``similarity``         ``similarity.m`` — histogram intersection of sum-normalised maps
-``kl_div``             ``KLdiv.m`` — with MATLAB's ``eps`` = 2^-52
-``info_gain``          ``InfoGain.m`` — bits per fixation over a baseline map
-=====================  ==================================================================
+"""Saliency metrics, exact to the MIT saliency benchmark's MATLAB code (cvzoya/saliency, ``code_forMetrics``):
+``auc_judd``, ``auc_borji``, ``auc_shuffled``, ``nss``, ``cc``, ``similarity``, ``kl_div``, ``info_gain``.
+Each takes 2-D arrays or tensors, computes in float64 and resizes the prediction to the ground truth with
+:func:`imresize`, a port of MATLAB's (bicubic, antialiased). Read :func:`auc_judd` first.
 """
 from __future__ import annotations
 

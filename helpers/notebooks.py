@@ -1,12 +1,6 @@
-"""The notebooks by what they are, not by their number.
-
-Each notebook declares its role in its own metadata (``"project": {"role": ...}``; JupyterLab's
-notebook metadata editor shows it). The pipeline runs them in the order of :data:`ROLES` — every
-training notebook before the notebooks that read what it wrote — and, within a role, by name. A
-message that names a notebook reads its name from here (:func:`describe`), so adding a layer
-notebook is the notebook alone: it runs before the summary, and the summary lists its layer.
-
-Standard library only: :mod:`helpers.report`, :mod:`helpers.inversion` and the pipeline all read it.
+"""The notebooks by what they are, not by their number: each declares its role in its metadata; the pipeline
+runs them in the order of :data:`ROLES`, and every message names a notebook through :func:`describe`.
+Standard library only.
 """
 from __future__ import annotations
 

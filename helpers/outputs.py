@@ -1,8 +1,7 @@
-"""Output folders, kept as Hugging Face's ``Trainer`` keeps its ``output_dir``: a folder is the project's or the user's.
-
-The project writes only into a folder that is empty or carries :data:`MARKER` (left in every folder it makes),
-and inside it writes and removes only the names it makes (:data:`NAMES`); ``make clean`` is :func:`clean`.
-One run at a time writes a folder (:func:`one_run_at_a_time`, with ``filelock``). Standard library only.
+"""Output folders, kept as Hugging Face's ``Trainer`` keeps its ``output_dir``: a folder is the project's or the
+user's. The project writes only into a folder that is empty or carries :data:`MARKER`, and inside it writes
+and removes only the names it makes (:data:`FOLDERS`); ``make clean`` is :func:`clean`. One run at a time
+writes a folder (:func:`one_run_at_a_time`, ``filelock``). Standard library only.
 """
 from __future__ import annotations
 

@@ -1,18 +1,6 @@
-"""Every path the project uses, resolved from the repository root in one place.
-
-Each folder can be moved with an environment variable (useful on a cluster or in CI):
-
-==================  ===========================  ==================================
-function            environment variable         default
-==================  ===========================  ==================================
-``data_dir()``      ``SALIENCY_DATA_DIR``        ``<root>/data``
-``cache_dir()``     ``SALIENCY_CACHE_DIR``       ``<root>/.cache``
-``checkpoint_dir()`` ``SALIENCY_CHECKPOINT_DIR``  ``<root>/checkpoints``
-``report_dir()``    ``SALIENCY_REPORT_DIR``      ``<root>/report``
-``executed_dir()``  ``SALIENCY_EXECUTED_DIR``    ``<root>/executed``
-==================  ===========================  ==================================
-
-They are functions, not constants, so a changed variable takes effect without re-importing.
+"""Every path the project uses, resolved from the repository root in one place; each folder moves with its
+variable: ``SALIENCY_DATA_DIR``, ``SALIENCY_CACHE_DIR``, ``SALIENCY_CHECKPOINT_DIR``, ``SALIENCY_REPORT_DIR``,
+``SALIENCY_EXECUTED_DIR`` (functions, so a changed variable takes effect at once).
 """
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Run the numbered notebooks headless with papermill, in order: ``python -m helpers.pipeline``.
-
-Each notebook runs with the project's kernel, the repository root as working directory and an
-execution timeout; the executed copy goes to ``executed/`` (ignored by git). A failing notebook stops
-the run with a message naming it, the failing cell and the executed copy; what earlier notebooks
-wrote to ``report/`` is kept.
+"""Run the notebooks headless with papermill, in order: ``python -m helpers.pipeline`` (``make run``). Each runs
+on the project's kernel with a cell timeout; a failure names the notebook, the cell and the executed copy.
 """
 from __future__ import annotations
 

@@ -1,24 +1,7 @@
-"""Settings profiles: every training notebook's ``PROFILE`` parameter, and ``make run PROFILE=...``.
-
-A profile is a named set of overrides of the specs' fields (:mod:`helpers.spec`), one set per
-group of notebooks:
-
-* ``"assignment"`` (the default): no overrides — the specs' defaults, the assignment's Table 2
-  (saliency) and Table 5 (inversion).
-* ``"smoke"``: quick settings that run every notebook on a 2-core CPU in minutes, on the generated
-  samples: fewer images, fewer epochs, smaller inputs, and for SalNet Adam instead of SGD (Table
-  2's SGD at 1e-4 barely moves in a few hundred steps). Part 1's loss, learning rate and number of
-  epochs were chosen on the **validation** displays by ``benchmarks/smoke_choices.py``
-  (``docs/results/smoke_choices.json``, which ``tests/test_profiles.py`` holds this file to): the
-  maps' KL divergence for both networks (under MSE SalNet stays near the centre bias). Every network trains
-  under bf16 autocast where the CPU computes bf16 itself (``avx512_bf16`` or AMX: 1.5–1.8× faster,
-  the same loss curve — ``tests/test_training.py`` compares them); elsewhere in float32.
-
-* ``"ci"``: the notebook tests' scale (:data:`CI`): every notebook runs and writes every figure and
-  record; only the second saliency model keeps its smoke settings, the rest trains a token epoch.
-
-A value you set yourself always wins: the profile fills only the parameters left at ``None``
-(:meth:`helpers.spec.Spec.from_values`).
+"""``PROFILE``: named overrides of the specs' fields. ``"assignment"`` changes nothing (Tables 2 and 5);
+``"smoke"`` runs every notebook on the samples in minutes on a CPU (Part 1's loss, rate and epochs chosen on the
+validation displays: ``docs/results/smoke_choices.json``); ``"ci"`` is the notebook tests' token scale. A value
+you set yourself always wins.
 """
 from __future__ import annotations
 

@@ -1,15 +1,5 @@
-"""Progress bars that suit where the code runs: widgets in JupyterLab, text everywhere else.
-
-``tqdm.auto`` draws a widget whenever the code runs in a Jupyter kernel — also when papermill or
-nbconvert drive that kernel with no front end attached, where the widget never updates and
-``papermill --log-output`` prints a frozen ``epoch 1: 0%|`` line. :func:`tqdm` draws text there
-instead: a kernel started by papermill, nbconvert, nbclient, pytest or ``helpers.pipeline`` has one of
-them as its parent process. ``SALIENCY_PROGRESS=text`` or ``=widget`` decides it by hand.
-
-In such a headless kernel a text bar is no better: its output is captured, not drawn, so every
-redraw becomes a line of its own ("checking the data" twice, and more for long bars). There — and
-wherever ``SALIENCY_PROGRESS_BARS=0`` (``helpers.pipeline`` sets it) — bars are off; the training
-loop still prints one line per epoch.
+"""Progress bars that suit where the code runs: widgets in JupyterLab, text in a terminal, none in a headless
+kernel (papermill, nbconvert, ``SALIENCY_PROGRESS_BARS=0``), whose captured output would keep every redraw.
 """
 from __future__ import annotations
 

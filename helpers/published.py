@@ -1,8 +1,5 @@
-"""Published scores of other models on the real data sets, placed beside a run's own in the report.
-
-The figures live in one data file, ``docs/results/published.json``, each data set's with its source,
-the day it was read and how its columns were read; nothing here computes or estimates a number. A data
-set without published figures has the reason in the same file, and the report says it.
+"""Published scores of other models on the real data sets, beside a run's own in the report: read from
+``docs/results/published.json`` with each source; nothing here computes a number.
 """
 from __future__ import annotations
 

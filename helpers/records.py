@@ -1,17 +1,6 @@
-"""The records the notebooks leave in ``report/metrics/``: one class per file, one writer and one reader.
-
-=====================  ==========================  ==============================================
-record                 file                        written by → read by
-=====================  ==========================  ==============================================
-``SaliencyTraining``   ``saliency_training*.json`` notebook 01 → notebook 02 (which model), report
-``SaliencyEvaluation`` ``saliency_metrics.json``   notebook 02 → report
-``InversionLayer``     ``inversion_<enc>_<layer>_<kind>.json``  notebooks 03–07 → notebook 07, report
-``InversionSummary``   ``inversion_metrics.json``  notebook 07 → report
-``InversionComparison`` ``inversion_comparison.json`` notebook 07 → report
-=====================  ==========================  ==============================================
-
-The fields of each class are the file's schema; :meth:`Record.read` refuses a file that does not
-have them (written by an older version, or by hand) with a message naming it.
+"""The records the notebooks leave in ``report/metrics/``: one class per file, whose fields are the file's
+schema (training, evaluation, each layer, the inversion summary and comparison), one writer and one reader
+that refuses a file without them, naming it.
 """
 from __future__ import annotations
 

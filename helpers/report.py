@@ -1,8 +1,5 @@
-"""The written report, generated from ``report/metrics/`` and ``report/figures/``: ``python -m helpers.report``.
-
-Writes ``report/REPORT.md`` and ``report/REPORT.html`` in the spirit of the assignment's report, with
-every number read from the metrics files the notebooks wrote and a header that says which data and
-which AlexNet weights produced them. Parts whose notebooks have not run are marked as such.
+"""The written report, ``python -m helpers.report``: ``report/REPORT.md`` and ``REPORT.html`` from the records in
+``report/metrics/`` and the figures, every number read from a file the notebooks wrote.
 """
 from __future__ import annotations
 

@@ -1,12 +1,6 @@
-"""Part 1's recipe: train a saliency network from its spec, and record it.
-
-:func:`train` is what notebook 01, ``python -m helpers.train saliency|contrast`` and the tests
-call: spec (:class:`helpers.spec.SaliencySpec` for the halved SalNet of Table 1,
-:class:`helpers.spec.ContrastSpec` for the second model) → data → network → :func:`helpers.training.fit`
-into the checkpoint named by the run's identity (the spec's identity, the data's fingerprint, the
-network's architecture) → a :class:`helpers.records.SaliencyTraining` record after every epoch.
-Notebook 02 finds the models through those records and rebuilds them from what their checkpoints
-store (:mod:`helpers.trained_models`); notebook 01's diagnosis is :func:`helpers.diagnosis.diagnose`.
+"""Part 1's recipe: :func:`train` is what notebook 01, ``python -m helpers.train saliency|contrast`` and the tests
+call — spec → data → network → :func:`helpers.training.fit` → a record after every epoch. Read it top to
+bottom after :mod:`helpers.spec`.
 """
 from __future__ import annotations
 

@@ -1,26 +1,6 @@
-"""Generated sample data sets, written in the real on-disk formats so the real loaders read them.
-
-These are *samples*, not the data sets of the papers: they let every notebook run end to end on a
-machine without the real data, and they have a known answer, so a result on them can be checked.
-
-Saliency sample (CAT2000 layout): visual-search displays as in psychophysics, six categories
-(:data:`CATEGORY_TESTS` says what each tests). Four are pop-out: one odd-one-out (a colour,
-orientation, size or luminance singleton) among distractors on a textured background — a
-hand-made contrast map finds it without learning anything. Two are not: a schematic face among
-*upside-down* faces (the classic face-inversion control), and a display with both a face and a
-colour singleton, the fixations split between them by :data:`FIXATION_MODEL`'s stated share. Every
-glyph has the same ring, eyes and mouth and the same ink, is mirror-symmetric to the pixel, and
-draws its ink's centre and spread from one distribution (:func:`face_layout`), so no low-level
-statistic that ``benchmarks/glyph_audit.py`` measures — symmetry about four axes, the ink's moments and
-amount, edges, colour, size, position — tells the face from a distractor: only the arrangement,
-eyes above mouth, does. People look at faces whatever their contrast (Cerf et al. 2008); which maps
-find the face here is measured in ``docs/part1-sample.md``.
-
-Fixations follow :data:`FIXATION_MODEL`: most land on the target(s), some on distractors, some near
-the centre; the continuous maps are those fixations blurred by a Gaussian. The answer is kept
-beside the displays (:data:`TRUTH_DIR`): the density the fixations were drawn from (the *oracle*)
-and which pixels are the target's, the second target's and the distractors' (for the singleton
-AUC, which on face displays ranks the face against the upside-down faces). ``SAMPLE_SEED`` chooses the draw.
+"""Generated sample data sets in the real on-disk formats, with a known answer: visual-search displays in the
+CAT2000 layout (four pop-out categories, two face categories; :data:`CATEGORY_TESTS`, :data:`FIXATION_MODEL`)
+and crops of real photographs in Tiny-ImageNet's. Samples, not the papers' data (``docs/part1-sample.md``).
 """
 from __future__ import annotations
 

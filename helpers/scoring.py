@@ -1,10 +1,6 @@
-"""Notebook 02's story as calls: Part 1's trained networks scored on the test images of their own split.
-
-:func:`helpers.trained_models.trained_networks` finds the networks (:class:`helpers.trained_models.TrainedNetwork`);
-:meth:`TestImages.of` rebuilds the split the first one's checkpoint stores, checked file by file, and
-fits the centre bias on its training fixations; :func:`score` scores every network beside the
-baselines and the no-learning row with every metric, and returns a :class:`Scored` that writes the
-record and draws the figures. The notebook tells the story; this module does the work.
+"""Notebook 02's story as calls: the trained networks (:mod:`helpers.trained_models`) scored on the test images
+of their own split, checked file by file, beside the baselines; :class:`Scored` writes the record and draws
+the figures.
 """
 from __future__ import annotations
 

@@ -1,23 +1,6 @@
-"""Training without a notebook — in one process, or data-parallel under ``torchrun``::
-
-    python -m helpers.train saliency --profile smoke
-    python -m helpers.train contrast --profile smoke              # notebook 01's second model
-    python -m helpers.train inversion --layer conv2 --profile smoke --device cpu
-    torchrun --nproc-per-node 2 -m helpers.train inversion --layer conv2 --profile smoke --device cpu
-    torchrun --nnodes 2 --nproc-per-node 4 --rdzv-backend c10d --rdzv-endpoint HOST:29500 \\
-        -m helpers.train saliency --batch-size 32
-
-Each sub-command is one spec of :mod:`helpers.spec` and has one flag per field of it (``--help``
-shows each default and the table it comes from); the settings are the spec's defaults, then
-``--profile``'s, then the flags given — or the spec in a JSON file (``--spec``, how a notebook hands
-a run to ``torchrun``). It calls the same recipe as the notebooks, so the checkpoint is the file the
-notebook would write with the same settings, and the notebook loads a run trained here as its own.
-
-``--batch-size`` is the **global** batch: each of N processes takes ``batch / N`` images per step
-through a seeded ``DistributedSampler``, so one step sees the images one process would see with
-the whole batch. Only rank 0 validates, prints and writes. ``--checkpoint-every 200`` (steps) or
-``10m`` (minutes) adds checkpoints within epochs, holding the sampler's position and every random
-state: a run killed mid-epoch resumes mid-epoch when the same command is run again.
+"""Training without a notebook: ``python -m helpers.train saliency|contrast|inversion --profile smoke`` (one flag
+per spec field, ``--help`` shows each default and table). Data-parallel when the user starts it under
+``torchrun --nproc-per-node N -m helpers.train …`` (``--batch-size`` is the global batch).
 """
 from __future__ import annotations
 

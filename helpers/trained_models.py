@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from . import paths
-from .checkpoints import ArchitectureMismatchError, CheckpointError, check_architecture, read_checkpoint
+from .checkpoints import CheckpointError, read_checkpoint
+from .identity import ArchitectureMismatchError, check_architecture
 from .data import resolve_saliency_dataset, saliency_splits
 from .data.fingerprints import check_trained_on
 from .models import CONTRAST, MODEL_NAMES, SALNET
@@ -72,7 +73,7 @@ def load_saliency_model(checkpoint: str | Path, device: torch.device | str = "cp
     """A network trained by notebook 01 (of either kind), rebuilt from the spec its checkpoint
     stores, and the settings it was trained with (``dataset``, ``WholeDataset``, ``seed``,
     ``image_size``, ``epochs_trained``, ``split_files`` ...). A network the code now builds
-    differently is refused, saying what differs (:func:`helpers.checkpoints.check_architecture`)."""
+    differently is refused, saying what differs (:func:`helpers.identity.check_architecture`)."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: no trained saliency network; run {named('saliency-training')} "

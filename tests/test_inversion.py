@@ -379,7 +379,7 @@ def test_notebook_07_loads_a_decoder_only_through_the_architecture_check(no_weig
     from helpers.inversion import load_decoder
     from helpers.models import Inverter
     from helpers.spec import Spec
-    from helpers.checkpoints import ArchitectureMismatchError
+    from helpers.identity import ArchitectureMismatchError
     from helpers.training import fit
 
     trained = Inverter(encoder("conv1", weights=seeded_alexnet), InversionDecoder("conv1"))

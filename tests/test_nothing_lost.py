@@ -437,7 +437,7 @@ def test_ctrl_c_on_the_training_command_is_one_line_and_exit_status_130(monkeypa
 
 def finished_state(spec, **changes) -> dict:
     """A finished run's checkpoint as the loop writes it (three epochs, its spec and metadata)."""
-    state = {"model": {"weight": torch.ones(2, 2)}, "optimizer": None, "scheduler": {}, "rng": checkpoints.random_states(),
+    state = {"model": {"weight": torch.ones(2, 2)}, "optimizer": None, "scheduler": {}, "rng": checkpoints.Checkpointer.random_states(),
              "epoch": 3, "step_in_epoch": 0, "partial": [0.0, 0], "epochs_planned": 3, "history": [{"train_loss": 1.0}] * 3,
              "spec": spec.as_dict(), "metadata": {"dataset": "sample"}}
     return {**state, **changes}

@@ -13,7 +13,7 @@ from helpers import diagnosis, profiles, saliency, train, trained_models
 from helpers.identity import architecture
 from helpers.models import SaliencyNet
 from helpers.models import SALNET
-from helpers.checkpoints import ArchitectureMismatchError
+from helpers.identity import ArchitectureMismatchError
 from helpers.saliency import DistributionKL
 from helpers.trained_models import load_saliency_model
 from helpers.data import DataError, choose_dataset

@@ -1,19 +1,6 @@
-"""Data for both parts: the real on-disk layouts, ``WholeDataset`` and the splits, decode-once datasets.
-
-================  ===============================================================================
-readers           reading images, fixation maps and fixation locations; ``DataError``
-saliency_layouts  CAT2000, SALICON and MIT1003 on disk (``find_cat2000``, ``dirs_loader`` ...)
-image_layouts     Part 2's Tiny-ImageNet and ImageNet folders
-subsets           what ``WholeDataset`` means, and the training / held-out split (defined once)
-datasets          the PyTorch datasets that decode each file once, and ``make_loader``
-checks            every file of a run's splits checked before the first step
-ground_truth      one stimulus' ground truth for the metrics, and the sample's known answer
-fingerprints      every file of a run's splits by content digest: what a model stores and is checked against
-choice            which data set a notebook uses: the real one, else the generated sample
-================  ===============================================================================
-
-Downloads are :mod:`helpers.downloads` (``python -m helpers.downloads NAME``). Everything a notebook
-needs is importable from ``helpers.data`` itself.
+"""Data for both parts: the real on-disk layouts (``readers``, ``*_layouts``), ``WholeDataset`` and the
+splits (``subsets``), decode-once datasets (``datasets``), checks before training (``checks``), ground truth,
+content fingerprints and which data set a notebook uses (``choice``). Import everything from here.
 """
 from .checks import check_image_items, check_saliency_items
 from .choice import (INVERSION_DATASETS, LAYOUTS, SALIENCY_DATASETS, Layout, choose_dataset, no_oracle_reason,

@@ -1,14 +1,6 @@
-"""Every file of a run's splits, checked before the first training step.
-
-A damaged or mismatched file found after an epoch costs that epoch; found before, it costs seconds.
-:func:`check_saliency_items` opens each stimulus' and fixation map's image header (no decoding: the
-kind and the size), checks each fixation file (CAT2000's ``fixLocs`` from its MATLAB header alone
-for the training images, read whole for the held-out ones; SALICON's ``gaze`` struct and MIT1003's
-points read) and that all three show the same frame; :func:`check_image_items`
-opens each image's header; every held-out (validation and test) image is decoded whole, as its
-first validation would. A file that cannot be used is an error naming it (and how many others
-there are); an all-zero or NaN held-out fixation file is a warning naming it — the image scores nothing.
-``benchmarks/data_check.py`` times the check on 2,000 CAT2000-sized items.
+"""Every file of a run's splits, checked before the first training step (a file found broken after an
+epoch costs the epoch): headers for the training files, held-out files decoded whole; an error names the
+file; ``benchmarks/data_check.py`` times it.
 """
 from __future__ import annotations
 

@@ -1,13 +1,6 @@
-"""Which data set a notebook uses: one :class:`Layout` record per data set, and the choice between
-the real data and the generated sample.
-
-Everything the project knows about a data set lives in its record of :data:`LAYOUTS`: the part it
-serves, its default folder under ``data/``, how to tell it is there, how its items are found and
-split (:mod:`helpers.data.subsets`), why it allows no oracle, and how to fetch it.
-
-``DATASET = "auto"`` (every notebook's default) takes the first real data set found under ``data/``
-and otherwise a generated **sample** in the same on-disk format (:mod:`helpers.samples`), and says
-which; a named real data set that is missing is an error that says how to get it.
+"""Which data set a notebook uses: one :class:`Layout` record per data set (its folder, how to tell it is
+there, how its items are found and split, how to fetch it), and ``DATASET = "auto"``: the first real data
+set found, else the generated sample, saying which.
 """
 from __future__ import annotations
 

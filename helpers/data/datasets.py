@@ -1,9 +1,5 @@
-"""PyTorch datasets that decode each file once, and the loaders that feed them to training.
-
-The first access to an item decodes and resizes its files; the uint8 arrays are cached on disk
-(``.cache``, :func:`helpers.paths.cache_dir`), so every later epoch — and every later run — reads a small array instead. This
-pays for small data sets (CAT2000, the samples, Tiny-ImageNet's 20 classes); a changed file or size
-is decoded again.
+"""PyTorch datasets that decode and resize each file once (the uint8 arrays cached under ``.cache``, so every
+later epoch and run reads a small array), and the seeded loaders that feed them to training.
 """
 from __future__ import annotations
 

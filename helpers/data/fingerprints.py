@@ -1,15 +1,7 @@
-"""What a run's images *are*: every file of its splits by path and content digest.
+"""What a run's images *are*: every file of its splits by path and SHA-256 (cached by size and time).
 
-A trained model stores :func:`split_files` of the data it was trained and tested on (in its
-checkpoint). Resuming it, loading it as finished, or scoring it checks the folder against that list
-(:func:`check_same_split`): a file replaced by another picture — even one of the same byte size — an
-image added, removed, or moved from one split to another, is refused, naming the files. Nothing is
-scored on images other than the ones the model's split says.
-
-Digests are SHA-256 of each file's bytes (about 1.7 GB/s on one core with the CPU's SHA
-instructions), kept in ``<cache>/file-digests.json`` by resolved path, size and modification time,
-so a data set is read whole once and every later run reads only the cache
-(``benchmarks/data_check.py`` measures both on 2,000 CAT2000-sized items).
+A trained model stores :func:`split_files`; resuming, loading or scoring it refuses a folder whose files
+differ (:func:`check_same_split`), naming them, so nothing is scored on images it trained on.
 """
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Part 2's image data sets as they are on disk: Tiny-ImageNet and ImageNet-style class folders.
-
-Tiny-ImageNet ``tiny-imagenet-200/``: ``wnids.txt``, ``train/<wnid>/images/*.JPEG`` (500 per class,
-64×64) and ``val/images/*.JPEG`` labelled by ``val/val_annotations.txt`` (file, wnid, box). The
-original code used 20 of its 200 classes, drawn with seed 476. ImageNet: ``train/<class>/*`` and
-``val/<class>/*``.
+"""Part 2's image data sets on disk: Tiny-ImageNet (``wnids.txt``, ``train/<wnid>/images``, ``val`` with
+``val_annotations.txt``; the original code's 20 classes drawn with seed 476) and ImageNet class folders.
 """
 from __future__ import annotations
 

@@ -1,13 +1,6 @@
-"""The three saliency data sets as they are on disk: CAT2000, SALICON (2017 release) and MIT1003.
-
-CAT2000 (``trainSet/`` of the official archive; the assignment's data)::
-
-    trainSet/Stimuli/<Category>/NNN.jpg        stimuli, 1920×1080
-    trainSet/FIXATIONMAPS/<Category>/NNN.jpg   continuous fixation maps (ground truth for training)
-    trainSet/FIXATIONLOCS/<Category>/NNN.mat   binary fixation locations, variable ``fixLocs``
-
-The archive also holds ``Output`` folders (model outputs), which are skipped. SALICON:
-``images|maps|fixations/<train|val>/``; MIT1003: ``ALLSTIMULI/`` and ``ALLFIXATIONMAPS/``.
+"""The three saliency data sets on disk: CAT2000 (``trainSet/{Stimuli,FIXATIONMAPS,FIXATIONLOCS}/<Category>/``,
+fixations in ``fixLocs``), SALICON (``images|maps|fixations/<train|val>/``) and MIT1003 (``ALLSTIMULI/``,
+``ALLFIXATIONMAPS/``).
 """
 from __future__ import annotations
 

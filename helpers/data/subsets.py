@@ -1,29 +1,6 @@
-"""``WholeDataset``: how much of a data set a run uses, and the split into training, validation and
-held-out (test) images.
-
-This is the one place that defines it, for every notebook and every data set:
-
-* ``WholeDataset = True`` — every image: the whole training set and the whole held-out set.
-* ``WholeDataset = N`` — **N images in all**, training and held-out together, spread evenly over
-  the categories (one from each in turn), chosen with the run's seed. Of them, a share of
-  :data:`HELD_OUT_FRACTION` (15 %) is held out:
-
-  - data sets without an official held-out set (CAT2000, MIT1003, the saliency sample) hold out
-    15 % of the chosen images *inside each category* (the assignment's ``dirs_loader``);
-  - data sets with one (SALICON's val, Tiny-ImageNet's val, ImageNet's val, the inversion sample)
-    take ``round(0.15 N)`` (at least 1) held-out images from it and the other images from the
-    training set.
-
-The held-out images are the **test** set: what notebook 02 scores, and what notebooks 03–06 test on
-and notebook 07 compares. Those notebooks read ``WholeDataset`` and the seed from the trained model,
-so they always score the images that model never trained on.
-
-Part 1 also keeps a **validation** set apart from the test set (:func:`split_validation`): another
-:data:`HELD_OUT_FRACTION` of the ``WholeDataset`` images, taken from the training part inside each
-category — so a run is 70 % training, 15 % validation, 15 % test (the sample's smoke run of 320
-images: 224 / 48 / 48). Notebook 01 validates every epoch on it; nothing is chosen on the test
-images, which only notebook 02 reads. Part 2's decoders train a fixed number of epochs and choose
-nothing, so their split stays training / test.
+"""``WholeDataset`` and the split, defined once for every notebook and data set: ``True`` is every image, N is
+N images spread over the categories; 15 % is held out as the test set (inside each category, or from the
+official held-out set), and Part 1 keeps another 15 % for validation: 70 / 15 / 15.
 """
 from __future__ import annotations
 
