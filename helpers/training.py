@@ -8,6 +8,7 @@ import math
 import os
 import random
 import signal
+import socket
 import threading
 import time
 from contextlib import contextmanager, nullcontext
@@ -29,6 +30,8 @@ from .parallel import process_group, select_device
 from .progress import tqdm
 
 
+#: This process, as each epoch's row of a run's history names it: host, process id, start time.
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{time.strftime('%Y-%m-%d %H:%M')}"
 #: Where no progress bar is drawn, the longest an epoch goes without a line.
 PROGRESS_SECONDS = 30.0
 
@@ -322,6 +325,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
                     row["val_loss"] = validate(training, val_loader) if val_loader is not None else math.nan
                     row.update(options.held_out_scores(model.eval()) if options.held_out_scores else {})
                 row["seconds"] = time.perf_counter() - started
+                row["process"] = PROCESS   # which process trained it: a run resumed in another session says so
                 training.run.history.append(row)
                 if training.is_main:
                     checkpointer.save(training, epoch)
@@ -337,7 +341,7 @@ def _say_epoch(training: Training, row: dict) -> None:
     """The epoch's line; after the first epoch of this call, what the rest will take at this pace."""
     epoch, epochs = row["epoch"], training.spec.epochs
     extra = "".join(f"  {name} {value:.3f}" for name, value in row.items()
-                    if name not in ("epoch", "train_loss", "val_loss", "lr", "seconds"))
+                    if name not in ("epoch", "train_loss", "val_loss", "lr", "seconds", "process"))
     training.say(f"epoch {epoch:>3}/{epochs}  train {row['train_loss']:.4f}  {training.options.held_out_name} "
                  f"{row['val_loss']:.4f}{extra}  lr {row['lr']:.0e}  {row.get('seconds', 0):.0f}s")
     left = epochs - epoch
