@@ -10,6 +10,7 @@ TEST_WORKERS ?= 2
 SPREAD_TESTS = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs PyTorch's CPU wheels first (no CUDA libraries)
 TORCH_INDEX ?=
+TORCH_INDEX_FAILED = make venv: $(TORCH_INDEX) could not be reached, or has no torch and torchvision for this Python (pip's output: $(VENV)/torch-index.log); nothing else was installed
 # Seconds a notebook cell may run before `make run` fails (a day fits notebook 01 on real CAT2000 on a CPU).
 CELL_TIMEOUT ?= 86400
 # Passed to every notebook that declares them, when set: make run PROFILE=assignment WholeDataset=200 DEVICE=cuda
@@ -44,14 +45,18 @@ $(VENV)/.installed: pyproject.toml
 	@echo "  installs the CPU-only wheels first, some 3 GB less — for a machine without an NVIDIA GPU)"
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(if $(TORCH_INDEX),$(PYTHON) -m pip install --quiet torch torchvision --index-url $(TORCH_INDEX))
+	$(if $(TORCH_INDEX),@$(PYTHON) -m pip install --quiet --retries 1 --timeout 20 torch torchvision --index-url $(TORCH_INDEX) \
+		2> $(VENV)/torch-index.log && ! grep -qs "NewConnectionError\|ConnectTimeout\|Could not fetch URL" $(VENV)/torch-index.log \
+		|| { echo "$(TORCH_INDEX_FAILED)" >&2; exit 1; })
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	@$(PYTHON) -m helpers.install_check
 	$(PYTHON) -m helpers.pipeline --register-kernel
 	touch $@
 
 .active-env.installed: pyproject.toml
 	@echo "ACTIVE_ENV: using $$(command -v python) ($${CONDA_PREFIX:-no conda environment active})"
 	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	@$(PYTHON) -m helpers.install_check
 	$(PYTHON) -m helpers.pipeline --register-kernel
 	touch $@
 

@@ -58,19 +58,28 @@ def parameter_name(field_name: str, prefix: str = "", shared: tuple = SHARED) ->
     return name if field_name in shared else prefix + name
 
 
-def check_no_misspelt_parameter(namespace: dict, parameters) -> None:
-    """Refuse a name that looks like a notebook parameter, that the notebook does not declare (its
-    parameters cell annotates every name it declares) and that nothing reads, but is close to one of
-    ``parameters``: papermill's ``-p EPOHCS 3`` only warns "Passed unknown parameter" and the run
-    would go on with the default."""
-    declared = set(namespace.get("__annotations__", {})) | set(parameters)
+#: The prefixes under which a notebook builds a second spec from its parameters (notebook 01's second model,
+#: notebook 07's comparison): a notebook that declares one of them may be given any field under it.
+SECOND_SPECS = {"SECOND_MODEL_": "contrast", "COMPARE_": "inversion"}
+
+
+def check_parameters(namespace: dict, parameters) -> None:
+    """Refuse, before anything is read, a name given to the notebook that it does not declare (its parameters cell
+    annotates each) and that no spec it builds reads — papermill passes any ``-p NAME`` and only warns — naming it
+    and what is there, or the parameter meant (``EPOHCS``, ``epochs``)."""
+    annotated = set(namespace.get("__annotations__", {}))
+    declared = annotated | set(parameters)
+    for prefix, part in SECOND_SPECS.items():
+        if any(name.startswith(prefix) for name in annotated):
+            declared |= set(SPECS[part].parameter_names(prefix).values())
     for name in namespace:
-        if name in declared or not (re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name.lower().startswith("wholedata")):
+        looks_like_one = re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name.upper() in {n.upper() for n in declared}
+        if name in declared or not looks_like_one:
             continue
-        close = difflib.get_close_matches(name, sorted(parameters), n=1, cutoff=0.8)
-        if close:
-            raise SpecError(f"{name} = {namespace[name]!r}: no such parameter here (papermill passes any name, and "
-                            f"nothing reads this one); did you mean {close[0]}?")
+        close = difflib.get_close_matches(name.upper(), sorted(declared), n=1, cutoff=0.8)
+        hint = f"did you mean {close[0]}?" if close else f"the parameters here are {', '.join(sorted(declared))}"
+        raise SpecError(f"{name} = {namespace[name]!r}: no such parameter here (papermill passes any name, and "
+                        f"nothing would read this one); {hint}")
 
 
 @dataclass(frozen=True)
@@ -172,7 +181,7 @@ class Spec:
         ``namespace`` (its ``globals()``) — ``prefix`` + the name in capitals, except the ``shared``
         fields (:func:`parameter_name`); a parameter at ``None`` is not set."""
         names = cls.parameter_names(prefix, shared)
-        check_no_misspelt_parameter(namespace, names.values())
+        check_parameters(namespace, names.values())
         values = {name: namespace[parameter] for name, parameter in names.items() if parameter in namespace}
         return cls.from_values(values, namespace.get("PROFILE", "assignment"), group, report)
 
@@ -188,6 +197,9 @@ class Spec:
         return _plain(dataclasses.asdict(self))
 
     def replace(self, **changes):
+        unknown = sorted(set(changes) - set(self.field_names()))
+        if unknown:
+            raise SpecError(f"{type(self).__name__} has no setting {unknown}; its settings are {self.field_names()}")
         return dataclasses.replace(self, **changes)
 
     # -- what the spec means ----------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_every_code_cell_is_valid_python(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_parameter_is_declared_with_an_annotation(path):
     """A spec tells a misspelt papermill parameter from a declared one by the parameters cell's
-    annotations (helpers.spec.check_no_misspelt_parameter)."""
+    annotations (helpers.spec.check_parameters)."""
     import ast
 
     cell = next(c for c in cells(path) if "parameters" in c["metadata"].get("tags", []))

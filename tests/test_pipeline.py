@@ -263,3 +263,32 @@ def test_make_venv_says_what_it_installs_and_how_to_take_the_cpu_only_wheels(tmp
     assert "make venv: installing PyTorch" in said and "about 6 GB" in said and "TORCH_INDEX=" in said
     assert "--index-url" not in said                                # the default reaches only pip's own index
     assert "--index-url https://download.pytorch.org/whl/cpu" in dry("TORCH_INDEX=https://download.pytorch.org/whl/cpu")
+
+
+def fake_pair(folder, torch_version="2.13.0+cpu", vision_version="0.28.0"):
+    """A torch and a torchvision that import, but whose compiled operator is missing: PyPI's torchvision beside
+    a CPU torch of another release."""
+    for name, version in (("torch", torch_version), ("torchvision", vision_version)):
+        (folder / f"{name}-{version}.dist-info").mkdir(parents=True)
+        (folder / f"{name}-{version}.dist-info" / "METADATA").write_text(f"Name: {name}\nVersion: {version}\n")
+        (folder / name).mkdir()
+    (folder / "torch" / "__init__.py").write_text("def zeros(*shape):\n    return shape\n")
+    (folder / "torchvision" / "__init__.py").write_text("from . import ops\n")
+    (folder / "torchvision" / "ops.py").write_text(
+        "def nms(*args):\n    raise RuntimeError('operator torchvision::nms does not exist')\n")
+
+
+def test_make_venv_stops_with_one_line_naming_both_versions_when_torch_and_torchvision_do_not_work_together(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fake_pair(tmp_path / "site")
+    done = subprocess.run([sys.executable, "-m", "helpers.install_check"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}{os.pathsep}{paths.ROOT}"})
+    assert done.returncode == 1 and done.stdout == ""
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 1 and "torch 2.13.0+cpu and torchvision 0.28.0 do not work together" in said[0]
+    assert "(operator torchvision::nms does not exist)" in said[0] and "not marked built" in said[0]
+    recipe = (paths.ROOT / "Makefile").read_text().split("$(VENV)/.installed: pyproject.toml")[1].split("\n\n")[0]
+    assert recipe.index("helpers.install_check") < recipe.index("touch $@")   # the stamp only after the check

@@ -390,6 +390,48 @@ def test_a_misspelt_papermill_parameter_is_refused_with_the_name_meant():
     assert SaliencySpec.from_parameters(namespace, report=None).epochs == profiles.SMOKE["saliency"]["epochs"]  # no typo
 
 
+def parameters_cell_of(notebook: str) -> dict:
+    """A notebook's namespace after its parameters cell ran, as papermill leaves it before the injected cell."""
+    import json
+
+    from helpers import paths
+
+    cells = json.loads((paths.NOTEBOOKS / notebook).read_text())["cells"]
+    source = "".join(next(c for c in cells if "parameters" in c["metadata"].get("tags", []))["source"])
+    namespace: dict = {}
+    exec(compile(source, notebook, "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("given, refusal", [
+    ({"LOSS": "kld"}, r"LOSS = 'kld': no such parameter here .*the parameters here are .*LAYER.*WEIGHTS"),
+    ({"epochs": 3}, "epochs = 3: no such parameter here .*did you mean EPOCHS"),
+    ({"LR": 0.1}, "LR = 0.1: no such parameter here"),
+])
+def test_a_setting_notebook_03s_spec_does_not_have_is_refused_before_anything_is_read(given, refusal):
+    namespace = {**parameters_cell_of("03_invert_conv2.ipynb"), "PROFILE": "smoke", **given}
+    with pytest.raises(SpecError, match=refusal):
+        InversionSpec.from_parameters(namespace, report=None)
+
+
+def test_notebook_01_takes_the_second_models_settings_under_its_prefix_and_nothing_else():
+    namespace = {**parameters_cell_of("01_saliency_model.ipynb"), "PROFILE": "smoke", "SECOND_MODEL_LOSS": "mse"}
+    assert SaliencySpec.from_parameters(namespace, report=None).loss == "kld"   # the first spec ignores it ...
+    second = ContrastSpec.from_parameters(namespace, prefix="SECOND_MODEL_", report=None)
+    assert second.loss == "mse"                                                  # ... the second reads it
+    namespace["SECOND_MODEL_LR"] = 0.1
+    with pytest.raises(SpecError, match="SECOND_MODEL_LR = 0.1: no such parameter here .*did you mean SECOND_MODEL_GAMMA"
+                                        "|SECOND_MODEL_LR = 0.1: no such parameter here"):
+        SaliencySpec.from_parameters(namespace, report=None)
+
+
+def test_a_spec_keyword_it_does_not_have_is_refused_naming_it_and_listing_its_settings():
+    with pytest.raises(SpecError, match=r"SaliencySpec has no setting \['LR'\]; its settings are \[.*'learning_rate'"):
+        SaliencySpec.from_values({"LR": 0.1}, report=None)
+    with pytest.raises(SpecError, match=r"InversionSpec has no setting \['loss'\]"):
+        InversionSpec().replace(loss="kld")
+
+
 @pytest.mark.slow
 def test_plain_papermill_with_a_misspelt_parameter_stops_before_training(tmp_path):
     import papermill
