@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import paths
+from . import paths, run_command
 from .io import file_digest, staging_dir, write_json_atomic
 from .progress import tqdm
 
@@ -382,4 +382,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "python -m helpers.downloads")

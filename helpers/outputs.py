@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import paths
+from . import paths, run_command
 
 MARKER = ".saliency-inversion-output"
 MARKER_TEXT = "This folder is written by the saliency-inversion project; make clean removes the files it names.\n"
@@ -229,4 +229,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "python -m helpers.outputs")

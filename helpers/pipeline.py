@@ -22,7 +22,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from traitlets.config import Config
 
 from . import notebooks as project_notebooks
-from . import outputs, paths
+from . import outputs, paths, run_command
 from .profiles import PROFILES
 from .report import build_report
 from .spec import SHARED, SPECS
@@ -215,6 +215,8 @@ def _run_all(selected: list[Path], parameters: dict, args, doing) -> int:
                                   args.timeout or None, stream=not args.quiet)
         except KeyboardInterrupt:  # Ctrl-C reaches this process and the kernel alike
             return interrupted(notebook)
+        except outputs.NotOurFolder:
+            raise   # refused before the notebook ran: its one line, not a cell of the user's file
         except Exception as error:  # papermill's execution error, a dead kernel, a timeout
             if getattr(error, "ename", "") == "KeyboardInterrupt":  # the kernel's cell took the Ctrl-C
                 return interrupted(notebook)
@@ -327,4 +329,4 @@ def command_line() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(command_line())
+    run_command(command_line, "python -m helpers.pipeline")

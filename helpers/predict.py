@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from . import run_command
 from .data import load_rgb, normalise_imagenet, to_pixels, to_signed
 from .evaluation import upsample
 from .inversion import build_inverter, layer_records, load_decoder, reconstruct
@@ -122,4 +123,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "python -m helpers.predict")

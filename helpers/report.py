@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from . import outputs, paths
+from . import outputs, paths, run_command
 from .evaluation import (NETWORK, NO_LEARNING, PER_CATEGORY_METRICS, SE, gain_over_no_learning, is_no_learning,
                          no_learning_margins, quality_bars, too_few_to_judge)
 from .io import atomic_path, write_text_atomic
@@ -510,9 +510,13 @@ def build_report() -> tuple[Path, Path]:
     return folder / "REPORT.md", folder / "REPORT.html"
 
 
-if __name__ == "__main__":
+def main() -> int:
     pages = build_report()
     if "--pdf" in sys.argv[1:]:
         pages = (*pages, build_pdf(pages[1]))
     print("\n".join(str(p) for p in pages))
-    sys.exit(0)
+    return 0
+
+
+if __name__ == "__main__":
+    run_command(main, "python -m helpers.report")

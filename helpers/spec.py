@@ -68,7 +68,7 @@ def check_parameters(namespace: dict, parameters) -> None:
     annotates each) and that no spec it builds reads — papermill passes any ``-p NAME`` and only warns — naming it
     and what is there, or the parameter meant (``EPOHCS``, ``epochs``)."""
     annotated = set(namespace.get("__annotations__", {}))
-    declared = annotated | set(parameters)
+    declared = annotated | set(parameters) | {"PROFILE"}   # from_parameters reads it
     for prefix, part in SECOND_SPECS.items():
         if any(name.startswith(prefix) for name in annotated):
             declared |= set(SPECS[part].parameter_names(prefix).values())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch.distributed as dist
 
-from . import inversion, saliency
+from . import inversion, run_command, saliency
 from .profiles import PROFILES
 from .spec import SPECS, Spec
 
@@ -122,4 +122,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "python -m helpers.train")

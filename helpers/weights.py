@@ -14,6 +14,7 @@ import torch
 import torchvision
 from torch import nn
 
+from . import run_command
 from .io import atomic_path, file_digest
 
 RANDOM_SEED = 0  # random weights are the same in every notebook and run
@@ -257,4 +258,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "python -m helpers.weights")
