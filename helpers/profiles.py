@@ -35,6 +35,9 @@ CI = {
     "comparison": {**SMOKE["comparison"], "whole_dataset": 60, "image_size": 64, "epochs": 1},
 }
 PROFILES = {"assignment": {}, "smoke": SMOKE, "ci": CI}
+#: What every label of a token run says: a network trained with the ci profile's own settings.
+TOKEN_RUN = "ci profile: a token epoch, not a result"
+
 #: Why a profile sets what it sets, said once per notebook group (a saliency reason in a layer notebook
 #: would only confuse).
 REASONS = {

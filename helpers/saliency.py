@@ -18,6 +18,7 @@ from .data import RunData, SaliencyDataset, check_saliency_items, make_loader, r
 from .models import CONTRAST, MODEL_NAMES, SALNET, ContrastSaliencyNet, SaliencyNet, count_parameters
 from .notebooks import describe as named
 from .parallel import per_rank_batch, rank_zero_first, start_process_group
+from .profiles import TOKEN_RUN, profile_of
 from .records import SaliencyTraining
 from .spec import ContrastSpec, SaliencySpec
 from .training import TrainingRun, fit, recipe_options, set_seed
@@ -115,12 +116,14 @@ def network_name(trained: dict) -> str:
     name = MODEL_NAMES[trained.get("model", SALNET)]
     if trained.get("model") == CONTRAST and "random" in trained.get("front_end_weights", ""):
         name += " (random front end)"
+    if "spec" in trained and profile_of(trained["spec"], trained["spec"].PART) == "ci":   # smoke's, for the second model
+        name += f" — {TOKEN_RUN}"
     return name
 
 
 def name_of(spec: SaliencySpec, model: nn.Module) -> str:
     """:func:`network_name` of a network built from ``spec``, with the weights its front end has."""
-    return network_name({"model": spec.MODEL, "front_end_weights": getattr(model, "weights_id", "")})
+    return network_name({"spec": spec, "model": spec.MODEL, "front_end_weights": getattr(model, "weights_id", "")})
 
 
 @dataclass

@@ -112,3 +112,17 @@ def _clone_files() -> list:
     """The clone's files, but the virtual environment's, git's and Python's bytecode caches."""
     skipped = {".git", ".venv", "__pycache__", ".pytest_cache"}
     return [p for p in paths.ROOT.rglob("*") if p.is_file() and not skipped & set(p.relative_to(paths.ROOT).parts)]
+
+
+def test_the_pages_gpu_times_are_the_committed_estimate_and_say_they_are_one():
+    import json
+
+    from helpers.io import marked_block
+
+    sys.path.insert(0, str(paths.ROOT / "benchmarks"))
+    from real_run_estimate import MARKERS, PAGE, RESULTS, page_block
+
+    results = json.loads(RESULTS.read_text())
+    assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == page_block(results)
+    assert [row["notebook"][:2] for row in results["rows"]] == ["01", "03", "04", "05", "06", "07"]
+    assert "**estimate**" in page_block(results) and "COMPARE False" in PAGE.read_text()

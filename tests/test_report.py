@@ -278,3 +278,21 @@ def test_a_network_scored_unfinished_is_marked_so_in_the_report():
     record.checkpoints = {NETWORK: "checkpoints/saliency_sample_aaaa.pt"}
     record.unfinished = {NETWORK: "unfinished: 2 of 20 epochs"}
     assert f"**{NETWORK}** (**unfinished: 2 of 20 epochs**) — " in report.saliency_section(training_record(), record)
+
+
+def test_a_token_run_is_named_so_and_not_judged_against_the_bars():
+    from helpers import saliency
+    from helpers.profiles import TOKEN_RUN
+    from helpers.spec import ContrastSpec, SaliencySpec
+
+    ci, smoke = (SaliencySpec.from_values({"dataset": "sample"}, name, report=None) for name in ("ci", "smoke"))
+    token = saliency.network_name({"spec": ci, "model": ci.MODEL})
+    assert token == f"{NETWORK} — {TOKEN_RUN}" and saliency.network_name({"spec": smoke, "model": smoke.MODEL}) == NETWORK
+    second = ContrastSpec.from_values({"dataset": "sample"}, "ci", report=None)   # ci keeps its smoke settings
+    assert TOKEN_RUN not in saliency.network_name({"spec": second, "model": second.MODEL})
+    record = evaluation_record()
+    record.overall[token] = record.overall.pop(NETWORK)
+    record.checkpoints = {token: "checkpoints/saliency_sample_aaaa.pt"}
+    section = report.saliency_section(training_record(), record)
+    assert f"**{token}** — not judged against the bars" in section and "misses" not in section
+
