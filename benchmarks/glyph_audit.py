@@ -43,6 +43,14 @@ STATISTICS = {
     "grid position, horizontal": "the glyph's x, in widths",
     "grid position, vertical": "the glyph's y, in heights",
 }
+#: Statistics of a glyph's relation to the other glyphs of its display: what a rarity map reads (a glyph with
+#: no near copy stands out), which no statistic of one glyph alone can show.
+RELATIONS = {
+    "nearest other glyph, pixels": "RMS luminance difference to the most alike other glyph of the display",
+    "nearest other glyph, blurred": "the same, both blurred by a fifth of a radius (the parts' layout, not edges)",
+    "distance to the display's mean glyph": "RMS luminance difference to the mean of the display's glyphs",
+}
+ALL_STATISTICS = {**STATISTICS, **RELATIONS}
 #: Luminance below which a pixel inside a glyph is ink (the eyes, the mouth), not its fill.
 INK_BELOW = 80.0
 
@@ -95,6 +103,31 @@ def glyph_statistics(image: np.ndarray, item: tuple[float, float, float]) -> dic
     }
 
 
+def _window(image: np.ndarray, item: tuple[float, float, float], radius: float) -> np.ndarray:
+    """The luminance of the pixels within ``radius`` of the glyph's centre, in a square of side ``2 radius``."""
+    x, y, _ = item
+    side = int(np.floor(radius))
+    rows = np.clip(np.arange(round(y) - side, round(y) + side), 0, image.shape[0] - 1)
+    columns = np.clip(np.arange(round(x) - side, round(x) + side), 0, image.shape[1] - 1)
+    return image[np.ix_(rows, columns)].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def relational_statistics(image: np.ndarray, items: list) -> list[dict[str, float]]:
+    """:data:`RELATIONS` for every glyph of one display (``items``: ``(x, y, radius)``, one radius for all)."""
+    radius = min(item[2] for item in items)
+    windows = np.stack([_window(image, item, radius) for item in items])
+    blurred = np.stack([gaussian_filter(window, 0.2 * radius) for window in windows])
+    found = []
+    for index in range(len(items)):
+        others = [k for k in range(len(items)) if k != index]
+        rms = lambda stack, k: float(np.sqrt(((stack[index] - stack[k]) ** 2).mean()))  # noqa: E731
+        found.append({"nearest other glyph, pixels": min(rms(windows, k) for k in others),
+                      "nearest other glyph, blurred": min(rms(blurred, k) for k in others),
+                      "distance to the display's mean glyph":
+                          float(np.sqrt(((windows[index] - windows.mean(axis=0)) ** 2).mean()))})
+    return found
+
+
 def _hue(rgb: np.ndarray) -> float:
     return colorsys.rgb_to_hsv(*(rgb / 255.0))[0]
 
@@ -109,19 +142,20 @@ def face_displays(category: str, count: int, seed: int = 0,
 
 
 def audit(displays: Iterable[tuple[np.ndarray, list]], category: str) -> dict[str, float]:
-    """Statistic → P(the face's value > a distractor's in the same display), ties counting half, over
-    every face–distractor pair of ``displays`` (``(image, items)``, the face ``items[0]``)."""
+    """Statistic (:data:`ALL_STATISTICS`) → P(the face's value > a distractor's in the same display), ties counting
+    half, over every face–distractor pair of ``displays`` (``(image, items)``, the face ``items[0]``)."""
     first_distractor = 2 if category == "FaceAndColourSingleton" else 1
-    wins = {name: 0.0 for name in STATISTICS}
+    wins = {name: 0.0 for name in ALL_STATISTICS}
     pairs = 0
     for image, items in displays:
-        face = _rounded(glyph_statistics(image, items[0]))
-        others = [_rounded(glyph_statistics(image, item)) for item in items[first_distractor:]]
+        measured = [_rounded({**glyph_statistics(image, item), **relations})
+                    for item, relations in zip(items, relational_statistics(image, items))]
+        face, others = measured[0], measured[first_distractor:]
         pairs += len(others)
-        for name in STATISTICS:
+        for name in ALL_STATISTICS:
             values = np.array([other[name] for other in others])
             wins[name] += float((face[name] > values).sum() + 0.5 * (face[name] == values).sum())
-    return {name: wins[name] / max(pairs, 1) for name in STATISTICS}
+    return {name: wins[name] / max(pairs, 1) for name in ALL_STATISTICS}
 
 
 def _rounded(statistics: dict[str, float]) -> dict[str, float]:

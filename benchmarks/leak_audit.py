@@ -1,6 +1,7 @@
 """The leak audit of the sample's face displays: every low-level statistic a hand-made operator could
-read, as P(the face's value > a distractor's in the same display), on this version of the sample and
-on version 3 (whose leaks made the face findable by a symmetry map with no learning).
+read — of each glyph alone, and of a glyph against the others of its display — as P(the face's value > a
+distractor's in the same display), on this version of the sample and on version 3 (whose leaks made the face
+findable by a symmetry map with no learning).
 
     python benchmarks/leak_audit.py      # about a minute on 2 CPU cores
 
@@ -52,12 +53,13 @@ def readme_block(results: dict) -> str:
 
     lines = [f"P(the face's value > a distractor's in the same display) over {results['displays_per_category']} displays "
              f"of each face category (`{results['command']}`); 0.5: the statistic says nothing about which glyph is "
-             f"the face; **bold**: outside [{LOW}, {HIGH}], a leak.",
+             f"the face; **bold**: outside [{LOW}, {HIGH}], a leak. The last {len(leak_audit.RELATIONS)} rows relate a "
+             "glyph to the other glyphs of its display (what a rarity map reads); the rest measure each glyph alone.",
              "",
              "| statistic | " + " | ".join(f"v{version}: {FORMER_NAMES.get(version, {}).get(category, category)}"
                                           for version, category in columns) + " |",
              "|---|" + "---|" * len(columns)]
-    for name in leak_audit.STATISTICS:
+    for name in leak_audit.ALL_STATISTICS:
         lines.append(f"| {name} | " + " | ".join(cell(versions[v][c][name]) for v, c in columns) + " |")
     return "\n".join(lines)
 

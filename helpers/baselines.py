@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter, gaussian_laplace, maximum_filter, sobel
+from skimage.color import rgb2lab
 
 from . import evaluation
 from .data import SaliencyDataset, SaliencyItem, load_ground_truth, make_loader
@@ -25,6 +26,11 @@ FINE_GRAINED = "fine-grained saliency (Montabone & Soto 2010; OpenCV)"
 FEATURES = "contrast of the frozen front end's features"
 SYMMETRY = "mirror symmetry of proto-objects (Reisfeld et al. 1995; Kootstra et al. 2008)"
 WITH_SYMMETRY = "hand-made contrast and mirror symmetry, combined"
+RARITY = "patch rarity (Goferman et al. 2010; Seo & Milanfar 2009)"
+#: The patch sides :func:`patch_rarity` may use, as shares of the width: about a glyph's, and about a part's.
+RARITY_PATCHES = {"glyph": (1 / 10,), "part": (1 / 25,), "both": (1 / 10, 1 / 25)}
+#: The width patch rarity works at (the images are about 640 wide: a quarter of that).
+RARITY_WIDTH = 160
 #: The blurs every candidate tries, as a share of the map's width (a fixation lands near, not on, the pixel).
 BLURS = (1 / 64, 1 / 32, 1 / 16)
 
@@ -147,6 +153,34 @@ def mirror_symmetry(rgb: np.ndarray) -> np.ndarray:
     return np.maximum(symmetry, 0.0)
 
 
+def patch_rarity(rgb: np.ndarray, patches: tuple[float, ...] = (1 / 10,)) -> np.ndarray:
+    """How unlike every other part of its image each patch is, for one image ``(H, W, 3)`` in [0, 1]: at each
+    patch side (a share of the width), every patch of the image (at :data:`RARITY_WIDTH`, in CIE Lab) is scored by
+    its distance to the nearest patch at least one side away, then the scales' maps, each scaled to peak 1, are
+    averaged. What has no near copy stands out, wherever it is: context-aware saliency (Goferman, Zelnik-Manor &
+    Tal 2010), self-resemblance (Seo & Milanfar 2009), the self-information of Bruce & Tsotsos's AIM (2005)."""
+    height, width = rgb.shape[:2]
+    scale = min(1.0, RARITY_WIDTH / width)
+    small = torch.nn.functional.interpolate(torch.from_numpy(rgb).permute(2, 0, 1)[None].float(), scale_factor=scale,
+                                            mode="area")[0].permute(1, 2, 0).numpy() if scale < 1 else rgb
+    lab = torch.from_numpy(rgb2lab(small) / np.array([100.0, 128.0, 128.0])).permute(2, 0, 1).float()[None]
+    rarity = np.zeros((height, width))
+    for share in patches:
+        side = max(3, round(share * lab.shape[-1]))
+        step = max(2, side // 4)                       # every patch a quarter-side apart is compared ...
+        vectors = torch.nn.functional.unfold(lab, side, stride=step)[0].T               # (patches, 3 side²)
+        rows, columns = (lab.shape[-2] - side) // step + 1, (lab.shape[-1] - side) // step + 1
+        at = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij"), -1).float() * step
+        scored = at[::2, ::2].reshape(-1, 2)          # ... with the patches scored, a half-side apart
+        queries = vectors.reshape(rows, columns, -1)[::2, ::2].reshape(len(scored), -1)
+        distances = torch.cdist(queries, vectors)
+        distances[torch.cdist(scored, at.reshape(-1, 2), p=float("inf")) < side] = float("inf")   # itself, overlaps
+        nearest = distances.min(dim=1).values.reshape(1, 1, *at[::2, ::2].shape[:2])
+        nearest = torch.nn.functional.interpolate(nearest, size=(height, width), mode="bilinear", align_corners=False)
+        rarity += (nearest[0, 0] / nearest.max().clamp_min(1e-12)).numpy() / len(patches)
+    return rarity
+
+
 def opencv_saliency(rgb: np.ndarray, model: str) -> np.ndarray:
     """OpenCV's ``"spectral_residual"`` or ``"fine_grained"`` saliency of one image ``(H, W, 3)`` uint8."""
     import cv2  # deferred: only these two rows need OpenCV
@@ -232,6 +266,15 @@ def _channels_and_symmetry(images, front_end):
     return np.concatenate([channels, np.stack([itti_normalise(one, size) for one in symmetry])[:, None]], axis=1)
 
 
+def _rarity_maps(images, front_end):
+    """Each patch side's rarity maps, computed once; :func:`_rarity_chosen` averages the setting's."""
+    return {share: np.stack([patch_rarity(rgb, (share,)) for rgb in _as_rgb(images)]) for share in RARITY_PATCHES["both"]}
+
+
+def _rarity_chosen(maps: dict, setting: dict) -> np.ndarray:
+    return sum(maps[share] for share in RARITY_PATCHES[setting["patches"]]) / len(RARITY_PATCHES[setting["patches"]])
+
+
 def _features(images, front_end):
     device = next(front_end.parameters()).device
     return contrast_map(front_end.frozen_features(images.to(device)).float().cpu(), blur=0.0)
@@ -245,6 +288,7 @@ CANDIDATES = (
     Candidate(FEATURES, _features, needs_front_end=True),
     Candidate(SYMMETRY, _symmetry),
     Candidate(WITH_SYMMETRY, _channels_and_symmetry, {"combine": ("max", "mean")}, combine=_hand_made_combined),
+    Candidate(RARITY, _rarity_maps, {"patches": tuple(RARITY_PATCHES)}, combine=_rarity_chosen),
 )
 
 

@@ -126,10 +126,11 @@ def _with_symmetry_apart(rgb: np.ndarray, half: int = 7) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_no_map_without_learning_meets_the_face_bars_and_the_oracle_does(small_sample):
-    """Every no-learning map (the mirror-symmetry ones among them), the untuned thirty-line one, the same
-    with a symmetry channel written apart, and the oracle with its face channel removed miss the bars of
-    both face categories; the oracle itself meets them."""
+def test_only_patch_rarity_finds_version_4s_face_and_the_oracle_meets_the_face_bars(small_sample):
+    """Every no-learning map that reads a glyph alone (the mirror-symmetry ones among them), the untuned
+    thirty-line one, the same with a symmetry channel written apart, and the oracle with its face channel
+    removed miss the bars of both face categories; patch rarity, which reads a glyph against the others of its
+    display, finds the face — version 4's face is the one glyph with no near copy; the oracle meets the bars."""
     from PIL import Image
 
     from helpers.data import load_ground_truth
@@ -149,7 +150,10 @@ def test_no_map_without_learning_meets_the_face_bars_and_the_oracle_does(small_s
     face_bars = lambda name: {bar: met for bar, met in quality_bars(overall, name, evaluation.ORACLE_SAMPLE, per_category).items()
                               if any(face in bar for face in samples.FACE_CATEGORIES)}
     assert {baselines.row_name(baselines.SYMMETRY), baselines.row_name(baselines.WITH_SYMMETRY)} <= set(rows.maps)
-    for name in [*rows.maps, "thirty-line contrast", "thirty-line with symmetry", "oracle without faces"]:
+    rarity = baselines.row_name(baselines.RARITY)
+    assert all(per_category[rarity][face]["singleton AUC"] > 0.75 for face in samples.FACE_CATEGORIES)
+    for name in [*(m for m in rows.maps if m != rarity), "thirty-line contrast", "thirty-line with symmetry",
+                 "oracle without faces"]:
         bars = face_bars(name)
         assert len(bars) >= 2 and not any(bars.values()), (name, bars)
         for face in samples.FACE_CATEGORIES:
@@ -170,3 +174,30 @@ def test_the_feature_contrast_scores_like_a_map(small_sample):
     features = rows.maps[baselines.row_name(baselines.FEATURES)]
     assert features.shape == (len(test), 12, 16) and np.isfinite(features).all()
     assert len(rows.maps) == len(baselines.CANDIDATES) == 7
+
+
+def test_patch_rarity_marks_the_one_patch_without_a_near_copy_wherever_it_is():
+    """Eleven copies of a glyph and one of another, wherever the odd one stands: its pixels score highest;
+    with two copies of each kind, neither kind stands out."""
+    def display(odd_at, kinds=("x",) * 11 + ("o",)):
+        image = np.full((96, 160, 3), 0.8)
+        places = [(16 + 32 * (k % 4) * 1.2, 16 + 32 * (k // 4)) for k in range(12)]
+        order = list(kinds)
+        order.insert(odd_at, order.pop())
+        for (x, y), kind in zip(places, order):
+            x, y = int(x), int(y)
+            image[y - 8:y + 8, x - 8:x + 8] = 0.2
+            if kind == "o":
+                image[y - 4:y + 4, x - 4:x + 4] = 0.8   # a hole: same size, same outline, other inside
+        return image, [(int(x), int(y)) for x, y in places], order
+    for odd_at in (0, 6):
+        image, places, order = display(odd_at)
+        rarity = baselines.patch_rarity(image, (1 / 10,))
+        scores = [rarity[y - 8:y + 8, x - 8:x + 8].mean() for x, y in places]
+        odd = scores[order.index("o")]
+        assert odd == max(scores) and odd > 3 * np.mean([s for s, k in zip(scores, order) if k == "x"])
+    image, places, order = display(0, kinds=("x",) * 6 + ("o",) * 6)
+    rarity = baselines.patch_rarity(image, (1 / 10,))
+    by_kind = {kind: np.mean([rarity[y - 8:y + 8, x - 8:x + 8].mean() for (x, y), k in zip(places, order) if k == kind])
+               for kind in "xo"}
+    assert max(by_kind.values()) < 1.5 * min(by_kind.values())
