@@ -22,6 +22,7 @@ from .encoders import LAYERS, build_encoder
 from .models import InversionDecoder, Inverter, count_parameters
 from .notebooks import describe as named
 from .parallel import per_rank_batch, process_group, rank_zero_first, select_device, start_process_group
+from .profiles import TOKEN_RUN, profile_of
 from .records import InversionComparison, InversionLayer, InversionSummary, write_table
 from .spec import InversionSpec
 from .checkpoints import checkpoint_path, read_checkpoint
@@ -76,9 +77,11 @@ def _works(frozen, side: int) -> bool:
         return False
 
 
-def weights_note(inverter: Inverter) -> str:
-    """The text every figure title and metrics file carries about the encoder's weights."""
-    return inverter.encoder.weights_description
+def weights_note(inverter: Inverter, spec: InversionSpec | None = None) -> str:
+    """The text every figure title and metrics file carries about the encoder's weights — and, for a decoder the
+    ci profile trained a token epoch (``spec``), that it is one."""
+    token = spec is not None and "ci" in (profile_of(spec, "inversion"), profile_of(spec, "comparison"))
+    return inverter.encoder.weights_description + (f" — {TOKEN_RUN}" if token else "")
 
 
 def weights_kind(inverter: Inverter) -> str:
@@ -136,7 +139,7 @@ def record_layer(run: TrainingRun, spec: InversionSpec, inverter: Inverter, data
         validation_images=len(getattr(data, "validation_items", [])),
         history=run.history, epochs_trained=len(run.history),
         epochs_planned=run.epochs_planned, encoder=inverter.encoder.network, layer=spec.layer,
-        weights=weights_note(inverter), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
+        weights=weights_note(inverter, spec), weights_id=inverter.encoder.weights_id, pretrained=inverter.encoder.pretrained,
         scores=scores)
     record.write()
     return record
@@ -228,6 +231,17 @@ def reconstruction_metrics(originals: torch.Tensor, reconstructions: torch.Tenso
             "images": len(x)}
 
 
+def paired_difference(originals: torch.Tensor, reconstructions: dict, layer: str, seed: int = 0) -> dict:
+    """The pretrained decoder's normalised error less the random one's at ``layer``, image by image: the mean, its
+    standard error and the number of images (what the report's "below" and "above" must exceed)."""
+    x = to_pixels(originals)
+    per_image = {kind: np.linalg.norm((x - to_pixels(reconstructions[kind][layer])).reshape(len(x), -1), axis=1)
+                 for kind in ("pretrained", "random")}
+    difference = (per_image["pretrained"] - per_image["random"]) / mean_pair_distance(x, seed)
+    se = float(difference.std(ddof=1) / np.sqrt(len(difference))) if len(difference) > 1 else math.inf
+    return {"mean": float(difference.mean()), "se": se, "images": len(difference)}
+
+
 def mean_colour_errors(originals: torch.Tensor, reconstructions: torch.Tensor) -> np.ndarray:
     """Per image, the distance between the mean RGB colour of the image and of its reconstruction
     (pixels in [0, 1]): what even the deepest layer should keep."""
@@ -266,7 +280,7 @@ class TrainedDecoder:
         scores, run = self.record.scores, self.run
         return (f"data: {self.data.name} ({self.data.root}); {len(self.data.train_items)} training, "
                 f"{len(self.data.validation_items)} validation and {len(self.data.held_out_items)} test images\n"
-                f"{weights_note(self.inverter)}\n"
+                f"{weights_note(self.inverter, self.spec)}\n"
                 f"{self.spec.layer} features {self.inverter.encoder.feature_shape(self.spec.image_size)}; decoder: "
                 f"{count_parameters(self.inverter.decoder):,} parameters\ncheckpoint: {run.checkpoint}\n"
                 f"lowest train loss {min(run.train_loss):.4f}, lowest validation loss {min(run.val_loss):.4f}\n"
@@ -277,12 +291,12 @@ class TrainedDecoder:
     def loss_figure(self):
         """Figure 3 for this layer: train and validation loss per epoch."""
         return plots.loss_curves({self.spec.layer: self.run.history}, held_out="validation",
-                                 title=f"Decoder for {self.spec.layer}: MSE per epoch\n{weights_note(self.inverter)}")
+                                 title=f"Decoder for {self.spec.layer}: MSE per epoch\n{weights_note(self.inverter, self.spec)}")
 
     def examples_figure(self, count: int = 8):
         """Figure 4 for this layer: test images spread over the classes and their reconstructions."""
         return plots.reconstruction_examples(self.test_images, {self.spec.layer: self.reconstructions}, count,
-                                             title=weights_note(self.inverter))
+                                             title=weights_note(self.inverter, self.spec))
 
 
 def train_decoder(spec: InversionSpec, *, device: str = "auto", retrain: bool = False,
@@ -353,7 +367,7 @@ def summarise_trained_layers(spec: InversionSpec, device: str | torch.device = "
     write_table("inversion_metrics", table, comment=weights_note(inverter))
     InversionSummary(dataset=dataset, weights=weights_note(inverter), weights_id=inverter.encoder.weights_id,
                      WholeDataset=whole_dataset, seed=seed, test_images=len(test_items), layers=rows).write()
-    return LayerSummary(table, histories, test_images, reconstructions, weights_note(inverter))
+    return LayerSummary(table, histories, test_images, reconstructions, record.weights)   # a token run's note too
 
 
 #: The two kinds of encoder weights compared, and the ``WEIGHTS`` value that gives each.
@@ -384,7 +398,7 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
         if kind == "pretrained" and not trained.inverter.encoder.pretrained:
             raise DecoderMismatchError(f"no ImageNet weights for {spec.encoder}: the comparison needs them "
                                        f"(python -m helpers.weights fetch {spec.encoder})")
-        descriptions[kind] = weights_note(trained.inverter)
+        descriptions[kind] = weights_note(trained.inverter, trained.spec)
         reconstructions[kind][layer] = trained.reconstructions
         colour = mean_colour_errors(test_images, reconstructions[kind][layer])
         rows[kind][layer] = {**trained.record.scores, "mean-colour error": float(colour.mean()),
@@ -395,7 +409,9 @@ def compare_pretrained_and_random(spec: InversionSpec, layers: Sequence[str], de
                    "mean-colour error": float(baseline_colour.mean())}
     record = InversionComparison(dataset=data.name, encoder=spec.encoder, layers=list(layers),
                                  WholeDataset=spec.whole_dataset, seed=spec.seed, test_images=len(data.held_out_items),
-                                 image_size=spec.image_size, mean_image=mean_scores, rows=rows, weights=descriptions)
+                                 image_size=spec.image_size, mean_image=mean_scores, rows=rows, weights=descriptions,
+                                 differences={layer: paired_difference(test_images, reconstructions, layer, spec.seed)
+                                              for layer in reconstructions["random"]})
     record.write()
     write_table("inversion_comparison", plots.comparison_table(record))
     return record, test_images, reconstructions

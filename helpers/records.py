@@ -199,6 +199,7 @@ class InversionComparison(Record):
     mean_image: dict[str, float]                      # metric → value of predicting the training mean
     rows: dict[str, dict[str, dict[str, float]]]      # kind ("pretrained"/"random") → layer → metric → value
     weights: dict[str, str]                           # kind → description of the encoder's weights
+    differences: dict[str, dict[str, float]] = field(default_factory=dict)   # layer → pretrained − random error
 
 
 def write_table(name: str, table: pd.DataFrame, index: bool = True, comment: str = "") -> Path:

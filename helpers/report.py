@@ -399,14 +399,21 @@ def comparison_section(comparison: InversionComparison | None) -> str:
     mean_error = comparison.mean_image["normalised error"]
     pretrained = [comparison.rows["pretrained"][layer]["normalised error"] for layer in comparison.layers]
     beaten = [layer for layer, error in zip(comparison.layers, pretrained) if error <= 0.9 * mean_error]
-    better = [layer for layer in comparison.layers
-              if comparison.rows["pretrained"][layer]["normalised error"] < comparison.rows["random"][layer]["normalised error"]]
     out.append(f"\nThe pretrained network's decoders are at least 10 % below the mean image's error at "
-               f"{len(beaten)} of {len(comparison.layers)} depths ({', '.join(beaten) or 'none'}) and below the random "
-               f"network's at {len(better)} ({', '.join(better) or 'none'}).\n")
+               f"{len(beaten)} of {len(comparison.layers)} depths ({', '.join(beaten) or 'none'}). Against the random "
+               "network's, image by image (the normalised error's difference, ± its standard error):\n")
+    out += [f"- {layer}: {_compared(comparison.differences[layer])}" for layer in comparison.differences]
     out.append(_figure("fig_inversion_trained_vs_random", "Error and structure against depth, pretrained and random"))
     out.append(_figure("fig_inversion_trained_vs_random_grid", "Reconstructions from each depth, pretrained and random"))
     return "\n".join(out)
+
+
+def _compared(difference: dict) -> str:
+    """Pretrained against random: "below" or "above" only where the difference exceeds its standard error."""
+    mean, se, images = difference["mean"], difference["se"], difference["images"]
+    if abs(mean) <= se:
+        return f"no difference measured ({mean:+.3f} ± {se:.3f}, {images} images)"
+    return f"{'below' if mean < 0 else 'above'} it by {abs(mean):.3f} ± {se:.3f} ({images} images)"
 
 
 #: The HTML report's style: for the screen, and for A4 paper (tables and figures never split across pages).

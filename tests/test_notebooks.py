@@ -139,8 +139,11 @@ def test_notebook_07_compares_a_pretrained_network_with_a_random_one_on_unseen_p
     comparison = InversionComparison.read()
     ci = profiles.CI["comparison"]
     assert (comparison.WholeDataset, comparison.image_size) == (ci["whole_dataset"], ci["image_size"])
-    assert comparison.weights["pretrained"] == "MobileNetV2: torchvision's ImageNet weights (IMAGENET1K_V1)"
-    assert comparison.weights["random"] == "MobileNetV2: random weights — not the paper's setting"
+    token = f" — {profiles.TOKEN_RUN}"   # every label of the ci profile's token decoders says so
+    assert comparison.weights["pretrained"] == "MobileNetV2: torchvision's ImageNet weights (IMAGENET1K_V1)" + token
+    assert comparison.weights["random"] == "MobileNetV2: random weights — not the paper's setting" + token
+    assert set(comparison.differences) == set(comparison.layers) and all(
+        d["images"] == comparison.test_images and d["se"] > 0 for d in comparison.differences.values())
     assert comparison.layers == notebook_default("07_inversion_summary", "COMPARE_LAYERS")
     for kind in ("pretrained", "random"):
         assert set(comparison.rows[kind]) == set(comparison.layers)

@@ -296,3 +296,10 @@ def test_a_token_run_is_named_so_and_not_judged_against_the_bars():
     section = report.saliency_section(training_record(), record)
     assert f"**{token}** — not judged against the bars" in section and "misses" not in section
 
+
+
+def test_pretrained_against_random_is_worded_below_or_above_only_beyond_its_standard_error():
+    assert report._compared({"mean": -0.05, "se": 0.01, "images": 9}) == "below it by 0.050 ± 0.010 (9 images)"
+    assert report._compared({"mean": 0.03, "se": 0.01, "images": 9}) == "above it by 0.030 ± 0.010 (9 images)"
+    assert report._compared({"mean": -0.005, "se": 0.006, "images": 9}) == \
+        "no difference measured (-0.005 ± 0.006, 9 images)"

@@ -97,9 +97,14 @@ def choose_dataset(part: str, dataset: str, data_dir: str | Path, require_real: 
                         f"to the generated sample. Fetch one ({fetch}), set DATA_DIR to where it is, or run on the "
                         "sample on purpose: PROFILE = 'smoke', or DATASET = 'sample'")
     looked = data_dir or ", ".join(str(layout.root()) for layout in real)
-    print(f"DATASET 'auto': no real {part} data set in {looked}; using the generated sample in "
-          f"{default_sample_dir(part)}")
+    said = f"DATASET 'auto': no real {part} data set in {looked}; using the generated sample in {default_sample_dir(part)}"
+    if said not in _SAID:   # once a process, however many runs ask
+        print(said)
+        _SAID.add(said)
     return "sample"
+
+
+_SAID: set[str] = set()
 
 
 def sample_root(part: str, dataset: str, data_dir: str | Path) -> Path:
