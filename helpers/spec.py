@@ -79,7 +79,7 @@ def check_parameters(namespace: dict, parameters) -> None:
         close = difflib.get_close_matches(name.upper(), sorted(declared), n=1, cutoff=0.8)
         hint = f"did you mean {close[0]}?" if close else f"the parameters here are {', '.join(sorted(declared))}"
         raise SpecError(f"{name} = {namespace[name]!r}: no such parameter here (papermill passes any name, and "
-                        f"nothing would read this one); {hint}")
+                        f"nothing reads this one); {hint}")
 
 
 @dataclass(frozen=True)

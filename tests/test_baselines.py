@@ -173,7 +173,7 @@ def test_the_feature_contrast_scores_like_a_map(small_sample):
     rows = baselines.no_learning_maps(validation, test, (96, 128), ContrastSaliencyNet(weights="random"))
     features = rows.maps[baselines.row_name(baselines.FEATURES)]
     assert features.shape == (len(test), 12, 16) and np.isfinite(features).all()
-    assert len(rows.maps) == len(baselines.CANDIDATES) == 7
+    assert len(rows.maps) == len(baselines.CANDIDATES) == 8
 
 
 def test_patch_rarity_marks_the_one_patch_without_a_near_copy_wherever_it_is():
