@@ -111,3 +111,12 @@ def test_the_first_screen_reads_a_smoke_runs_metrics(tmp_path):
     assert (best[POP_OUT], best[FACES], best["NSS"], best["KL"]) == (0.9, 0.55, 5, 2.0 - 0.5)
     assert results["part1"]["best_no_learning"][FACES] == baselines.SPECTRAL_RESIDUAL
     assert results["part2"]["errors"] == {"pretrained": [0.2, 0.3], "random": [0.5, 0.6]}
+
+
+def test_the_learning_curves_block_is_generated_from_the_committed_results_file():
+    from learning_curves import FIGURE, MARKERS, PAGE, RESULTS, SHOWN, page_block
+
+    results = json.loads(RESULTS.read_text())
+    assert marked_block(PAGE.read_text(), *MARKERS, str(PAGE)) == page_block(results)
+    assert list(results["runs"]) == list(SHOWN) and FIGURE.stat().st_size > 20_000
+    assert all(len(run["history"]) <= run["epochs_planned"] for run in results["runs"].values())
