@@ -106,7 +106,8 @@ def readme_block(results: dict) -> str:
         "*Singleton AUC*: how well a map ranks the target's pixels above the distractors' (0.5: blind; 1: the target "
         "above every distractor). *Oracle*: the density the sample's fixations were drawn from, the best any map can "
         "do. *MobileNetV2 + contrast readout*, the *second model*: ImageNet's frozen MobileNetV2 with a small readout "
-        "trained on the training displays. A *no-learning map* is computed from the image by a fixed rule.",
+        "trained on the training displays. A *no-learning map* is computed from the image by a fixed rule. *Centre "
+        "bias*: a Gaussian at the display's centre, its width fitted on the training fixations.",
         "",
         f"| map ({part1['test_images']} test displays) | {' | '.join(PART1_METRICS)} |",
         "|---|" + "---|" * len(PART1_METRICS),

@@ -433,14 +433,16 @@ def test_a_spec_keyword_it_does_not_have_is_refused_naming_it_and_listing_its_se
 
 
 @pytest.mark.slow
-def test_plain_papermill_with_a_misspelt_parameter_stops_before_training(tmp_path):
+@pytest.mark.parametrize("given, refusal", [({"EPOHCS": 3}, "did you mean EPOCHS"),
+                                            ({"LOSS": "kld"}, "LOSS = 'kld': no such parameter here")])
+def test_plain_papermill_with_a_parameter_notebook_03_lacks_stops_before_training(tmp_path, given, refusal):
     import papermill
     from helpers import paths, pipeline
 
     pipeline.ensure_kernel()
     before = set(paths.checkpoint_dir().glob("*.pt"))
-    with pytest.raises(papermill.PapermillExecutionError, match="did you mean EPOCHS"):
+    with pytest.raises(papermill.PapermillExecutionError, match=refusal):
         papermill.execute_notebook(str(paths.NOTEBOOKS / "03_invert_conv2.ipynb"), str(tmp_path / "out.ipynb"),
-                                   parameters={"PROFILE": "smoke", "EPOHCS": 3}, kernel_name=pipeline.KERNEL_NAME,
+                                   parameters={"PROFILE": "smoke", **given}, kernel_name=pipeline.KERNEL_NAME,
                                    cwd=str(paths.ROOT), progress_bar=False)
     assert set(paths.checkpoint_dir().glob("*.pt")) == before   # stopped before training anything
