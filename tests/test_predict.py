@@ -61,3 +61,28 @@ def test_what_is_not_an_image_or_folder_is_one_line_naming_it(tmp_path, capsys):
         assert predict.main([str(given), "--out", str(tmp_path / "maps")]) == 1
         said = capsys.readouterr().err.strip().splitlines()
         assert len(said) == 1 and str(given) in said[0]
+
+
+@pytest.mark.slow
+def test_a_decoder_reconstructs_each_photograph_at_its_own_size(tmp_path, monkeypatch):
+    from helpers import inversion
+    from helpers.spec import InversionSpec
+
+    monkeypatch.setenv("SALIENCY_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    monkeypatch.setenv("SALIENCY_REPORT_DIR", str(tmp_path / "report"))
+    rng = np.random.default_rng(1)
+    for split, count in (("train", 12), ("val", 6)):
+        (tmp_path / "imagenet" / split / "n01").mkdir(parents=True)
+        for index in range(count):
+            Image.fromarray(rng.integers(0, 255, (24, 24, 3), np.uint8)).save(tmp_path / "imagenet" / split / "n01" / f"{index}.png")
+    spec = InversionSpec(dataset="imagenet", data_dir=str(tmp_path / "imagenet"), whole_dataset=12, image_size=64,
+                         layer="fc8", weights="random", epochs=1, batch_size=4)
+    inversion.train_decoder(spec, device="cpu", progress=False)
+    (tmp_path / "photos").mkdir()
+    Image.fromarray(rng.integers(0, 255, (50, 80, 3), np.uint8)).save(tmp_path / "photos" / "wide.jpg")
+    Image.fromarray(rng.integers(0, 255, (90, 40), np.uint8)).save(tmp_path / "photos" / "tall.png")
+    assert predict.main([str(tmp_path / "photos"), "--out", str(tmp_path / "out"), "--decoder", "fc8"]) == 0
+    made = {path.name: Image.open(path) for path in (tmp_path / "out").iterdir()}
+    assert {name: (image.size, image.mode) for name, image in made.items()} == {
+        "wide_fc8.png": ((80, 50), "RGB"), "tall_fc8.png": ((40, 90), "RGB")}
+    assert predict.main([str(tmp_path / "photos"), "--out", str(tmp_path / "out"), "--decoder", "conv2"]) == 1
