@@ -7,6 +7,7 @@ holds its run's history; a run still training is read as far as it got).
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -26,6 +27,8 @@ from helpers.io import atomic_path, replace_marked_block, write_json_atomic  # n
 from helpers.parallel import cpu_kind  # noqa: E402
 
 RESULTS = ROOT / "docs" / "results" / "learning_curves.json"
+CHOICES = ROOT / "docs" / "results" / "smoke_choices.json"
+SCORED = ROOT / "docs" / "results" / "part1_sample.json"
 FIGURE = ROOT / "docs" / "part1-curves.png"
 MARKERS = ("<!-- learning-curves:begin -->\n", "\n<!-- learning-curves:end -->")
 SHOWN = (RUNS[0][0], TABLE_2)
@@ -79,8 +82,35 @@ def page_block(results: dict) -> str:
                      f"{min(row['val_loss'] for row in history):.4f} ({run['loss']}) | {history[-1]['AUC-Judd']:.3f} | "
                      f"{seconds:.0f} | {sessions} |")
     lines += ["", f"*Read from the runs' checkpoints by `{results['command']}` on a {results['cpu']} machine; an epoch's "
-                  "seconds are wall seconds, on a machine that was doing other work too.*"]
+                  "seconds are wall seconds, on a machine that was doing other work too.*", "", *what_it_shows(results)]
     return "\n".join(lines)
+
+
+def what_it_shows(results: dict) -> list[str]:
+    """What the curves say of Table 2, and what the smoke profile changed, each number read from a results file."""
+    table_2 = results["runs"][TABLE_2]["history"]
+    smoke = results["runs"][SHOWN[0]]["history"]
+    choices = json.loads(CHOICES.read_text())["groups"]["saliency"]
+    best = {loss: max((max(c["validation"]["AUC-Judd"]), c["setting"]["learning_rate"]) for c in choices["candidates"]
+                      if c["setting"]["loss"] == loss) for loss in ("mse", "kld")}
+    chosen = choices["choice"]
+    done = f"{len(table_2)} of {results['runs'][TABLE_2]['epochs_planned']} epochs"
+    scored = json.loads(SCORED.read_text())
+    rows, per_category = scored["rows"], scored["per_category"][TABLE_2]
+    found = [c for c, v in per_category.items() if v["singleton AUC"] > 0.8]
+    return [f"* **Table 2 ({done})**: its MSE falls from {table_2[0]['train_loss']:.3f} to "
+            f"{table_2[-1]['train_loss']:.3f} (validation {table_2[-1]['val_loss']:.3f}); its validation AUC-Judd goes "
+            f"from {table_2[0]['AUC-Judd']:.3f} to {table_2[-1]['AUC-Judd']:.3f} (0.5: chance), where the smoke run "
+            f"reaches {smoke[-1]['AUC-Judd']:.3f} in {len(smoke)} epochs. On the test displays its AUC-Judd is "
+            f"{rows[TABLE_2]['AUC-Judd']:.3f} against the centre bias's {rows['centre bias']['AUC-Judd']:.3f}, and its "
+            f"singleton AUC is above 0.8 only in {', '.join(found) or 'no category'}.",
+            "* **What the smoke profile changed**: Adam instead of SGD and 96×128 instead of 240×320, so that a CPU "
+            "finishes in minutes (not chosen on validation); the loss, the learning rate and the epochs chosen on the "
+            f"validation displays ({choices['max_epochs']} epochs each, Adam, `docs/results/smoke_choices.json`):",
+            f"  * under MSE, the best validation AUC-Judd was {best['mse'][0]:.3f} (learning rate {best['mse'][1]:g});",
+            f"  * under the maps' KL divergence, {best['kld'][0]:.3f} (learning rate {best['kld'][1]:g});",
+            f"  * chosen: {chosen['setting']['loss'].upper()} at {chosen['setting']['learning_rate']:g} for "
+            f"{chosen['epochs']} epochs ({chosen['AUC-Judd']:.3f})."]
 
 
 def main() -> int:
