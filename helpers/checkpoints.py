@@ -4,7 +4,6 @@ identity. Read :func:`checkpoint_path`, :func:`read_checkpoint` (every check of 
 from __future__ import annotations
 
 import contextlib
-import json
 import random
 import shutil
 import time
@@ -18,7 +17,7 @@ from . import outputs, paths
 from .data.fingerprints import split_differences
 from .identity import digest
 from .io import DiskFullError, atomic_path, check_writable_folder
-from .spec import parameter_name
+from .spec import parameter_name, plain
 
 KEYS = ("model", "optimizer", "scheduler", "epoch", "step_in_epoch", "partial", "epochs_planned", "history", "spec",
         "metadata", "rng")
@@ -31,7 +30,7 @@ class CheckpointError(RuntimeError):
 
 def run_identity(spec, metadata: dict | None = None) -> dict:
     """What makes a trained model what it is: the spec's identity and the run's metadata (data, network, weights)."""
-    return json.loads(json.dumps({**spec.identity(), **(metadata or {})}))
+    return plain({**spec.identity(), **(metadata or {})})
 
 
 def checkpoint_path(kind: str, dataset: str, spec, metadata: dict | None = None) -> Path:
@@ -139,6 +138,6 @@ class Checkpointer:
             "model": training.trainable.state_dict(), "scheduler": training.scheduler.state_dict(),
             "optimizer": None if finished else training.optimizer.state_dict(), "epoch": epoch_done, "step_in_epoch": step_in_epoch,
             "partial": list(totals), "epochs_planned": self.spec.epochs, "history": training.run.history,
-            "spec": self.spec.as_dict(), "metadata": json.loads(json.dumps(training.run.metadata)),
+            "spec": self.spec.as_dict(), "metadata": plain(training.run.metadata),
             "rng": self.random_states(), **self.extra})
         self.last_saved = time.monotonic()

@@ -72,8 +72,9 @@ def check_parameters(namespace: dict, parameters) -> None:
     for prefix, part in SECOND_SPECS.items():
         if any(name.startswith(prefix) for name in annotated):
             declared |= set(SPECS[part].parameter_names(prefix).values())
+    in_capitals = {name.upper() for name in declared}
     for name in namespace:
-        looks_like_one = re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name.upper() in {n.upper() for n in declared}
+        looks_like_one = re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name.upper() in in_capitals
         if name in declared or not looks_like_one:
             continue
         close = difflib.get_close_matches(name.upper(), sorted(declared), n=1, cutoff=0.8)
@@ -194,7 +195,7 @@ class Spec:
 
     def as_dict(self) -> dict:
         """Every field as plain JSON-like data (what checkpoints and records store)."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
     def replace(self, **changes):
         unknown = sorted(set(changes) - set(self.field_names()))
@@ -207,7 +208,7 @@ class Spec:
     def identity(self) -> dict:
         """The fields that make a trained model what it is: every field but those of how to run
         (``identity=False``) and the epoch count (more epochs continue a run)."""
-        return {f.name: _plain(float(getattr(self, f.name)) if _base_type(type(self), f.name) is float
+        return {f.name: plain(float(getattr(self, f.name)) if _base_type(type(self), f.name) is float
                                else getattr(self, f.name))
                 for f in dataclasses.fields(self) if f.metadata["identity"] and f.name != "epochs"}
 
@@ -221,9 +222,9 @@ class Spec:
         """``values`` (a stored spec) where it differs from a field taken from the assignment's
         tables: ``"OPTIMIZER 'adam' (Table 2: sgd)"``."""
         stored = cls.from_stored(values)
-        return [f"{parameter_name(f.name)} {_plain(getattr(stored, f.name))!r} ({f.metadata['table']})"
+        return [f"{parameter_name(f.name)} {plain(getattr(stored, f.name))!r} ({f.metadata['table']})"
                 for f in dataclasses.fields(cls)
-                if f.metadata["table"].startswith("Table") and _plain(getattr(stored, f.name)) != _plain(f.default)]
+                if f.metadata["table"].startswith("Table") and plain(getattr(stored, f.name)) != plain(f.default)]
 
     def describe(self) -> str:
         """One line per setting: ``PARAMETER = value``, marked where it is not the default."""
@@ -239,7 +240,8 @@ def _default(spec_field: dataclasses.Field):
     return spec_field.default
 
 
-def _plain(value):
+def plain(value):
+    """A JSON-like copy of ``value`` (tuples become lists), as a checkpoint or record stores it."""
     return json.loads(json.dumps(value))
 
 

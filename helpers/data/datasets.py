@@ -121,7 +121,7 @@ class DecodeOnceDataset(Dataset):
 def _claimed(folder: Path) -> bool:
     """Whether the decode cache may live in ``folder`` (inside the project's cache folder, :mod:`helpers.outputs`)."""
     try:
-        outputs.check_may_write(folder / "x", paths.cache_dir())
+        outputs.check_may_write(folder, paths.cache_dir()).mkdir(exist_ok=True)
     except outputs.NotOurFolder as refusal:
         print(refusal, flush=True)
         return False
